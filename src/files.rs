@@ -1,0 +1,129 @@
+//! The disk edge: which files a PATH argument means, reading them, and
+//! writing results so that a file is always either the old or the new one.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::source::{MAX_FILE_BYTES, Source};
+
+/// The workflow files a PATH argument stands for: the file itself, or every
+/// `.github/workflows/*.yml|*.yaml` below a repository root, sorted.
+pub fn workflows(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    let meta = fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let dir = path.join(".github").join("workflows");
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Usage {
+                path: path.to_path_buf(),
+                message:
+                    "no .github/workflows folder here; pass a workflow file or a repository root"
+                        .into(),
+            });
+        }
+        Err(source) => return Err(Error::Read { path: dir, source }),
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .filter(|p| p.symlink_metadata().is_ok_and(|m| !m.is_dir()))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Reads `path` into a [`Source`], refusing oversized files before reading them.
+pub fn read(path: &Path) -> Result<Source, Error> {
+    let err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = fs::metadata(path).map_err(err)?;
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size: usize::try_from(meta.len()).unwrap_or(usize::MAX),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let bytes = fs::read(path).map_err(err)?;
+    Source::from_bytes(path, &bytes)
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same
+/// folder, flushed to disk, given the old file's permissions, then renamed
+/// over it. A symbolic link is never written through: its target may be
+/// outside the repository.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = fs::symlink_metadata(path).map_err(err)?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::Usage {
+            path: path.to_path_buf(),
+            message: "is a symbolic link; scangate does not write through links (edit the target instead)".into(),
+        });
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    fs::set_permissions(tmp.path(), meta.permissions()).map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_workflows_of_a_repository_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let wf = dir.path().join(".github/workflows");
+        fs::create_dir_all(&wf).unwrap();
+        for name in ["b.yaml", "a.yml", "notes.md"] {
+            fs::write(wf.join(name), "on: push\n").unwrap();
+        }
+        let found = workflows(dir.path()).unwrap();
+        let names: Vec<_> = found
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a.yml", "b.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_permissions_and_refuses_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.yml");
+        fs::write(&file, "old").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&file, b"new").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"new");
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let link = dir.path().join("link.yml");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(write_atomic(&link, b"x").is_err());
+        assert_eq!(fs::read(&file).unwrap(), b"new");
+    }
+}

@@ -1,0 +1,301 @@
+//! What counts as an image push and what counts as a Trivy gate, read from a
+//! parsed workflow. One definition, used by detection (is this push already
+//! gated?) and by verification (is every push gated after the rewrite?).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_serde::{Mapping, Value};
+
+/// Shell commands that put an image into a registry.
+static RUN_PUSH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"\b(?:docker|podman|buildah)\s+(?:image\s+)?push\b",
+        r"|\bbuildx\s+(?:build|bake)\b[^\n]*--push\b",
+        r"|\bcrane\s+(?:push|copy|cp|append|mutate)\b",
+        r"|\bskopeo\s+copy\b[^\n]*docker://",
+        r"|\bimagetools\s+create\b",
+        r"|\boras\s+push\b",
+    ))
+    .expect("static regex") // #[allow]: a constant pattern, covered by tests
+});
+static TRIVY_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\btrivy\s+(?:image|i|fs|rootfs|sbom)\b").expect("static regex"));
+static EXIT_CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"--exit-code[ =]+[1-9]").expect("static regex"));
+static SEVERITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"--severity[ =]+([A-Za-z,]+)").expect("static regex"));
+static CONTINUATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\\[ \t]*\n").expect("static regex"));
+static BYPASS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:always|failure|cancelled)\s*\(").expect("static regex"));
+
+/// Third-party actions that build and push in one step; scangate cannot
+/// split them, so a workflow using one unscanned is refused.
+pub const PUBLISH_ACTIONS: &[&str] = &[
+    "elgohr/publish-docker-github-action",
+    "mr-smithers-excellent/docker-build-push",
+    "redhat-actions/push-to-registry",
+];
+
+/// How a step pushes an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushKind {
+    /// `docker/build-push-action` with `push` not false.
+    BuildPushAction,
+    /// `docker/bake-action` with `push`.
+    BakeAction,
+    /// `docker/build-push-action` pushing through `outputs:`.
+    BuildPushOutputs,
+    /// A third-party publish action.
+    PublishAction(String),
+    /// A `run:` script; the matched command.
+    Script(String),
+}
+
+/// The action name of a `uses:` value, lower-cased, without `@ref`.
+pub fn action_name(step: &Mapping) -> Option<String> {
+    let uses = step.get("uses")?.as_str()?;
+    Some(
+        uses.split('@')
+            .next()
+            .unwrap_or(uses)
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// A YAML value as the string GitHub would see (`true` → "true").
+pub fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `with.<key>` of a step as a string.
+pub fn input(step: &Mapping, key: &str) -> Option<String> {
+    step.get("with")?.as_mapping()?.get(key).and_then(scalar)
+}
+
+fn truthy(v: Option<String>) -> bool {
+    v.is_some_and(|s| !matches!(s.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
+}
+
+/// Shell text without comment lines and with line continuations joined, so a
+/// command split over lines is seen whole.
+pub fn shell_body(run: &str) -> String {
+    let body: Vec<&str> = run
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    CONTINUATION.replace_all(&body.join("\n"), " ").into_owned()
+}
+
+/// How `step` pushes an image, if it does.
+pub fn push_kind(step: &Mapping) -> Option<PushKind> {
+    if let Some(action) = action_name(step) {
+        if action == "docker/build-push-action" {
+            let outputs = input(step, "outputs").unwrap_or_default().replace(' ', "");
+            if outputs.contains("push=true") || outputs.contains("type=registry") {
+                return Some(PushKind::BuildPushOutputs);
+            }
+            return truthy(input(step, "push")).then_some(PushKind::BuildPushAction);
+        }
+        if action == "docker/bake-action" {
+            let set = input(step, "set").unwrap_or_default().replace(' ', "");
+            let push = truthy(input(step, "push")) || set.contains("push=true");
+            return push.then_some(PushKind::BakeAction);
+        }
+        return PUBLISH_ACTIONS
+            .iter()
+            .find(|a| action.starts_with(*a))
+            .map(|a| PushKind::PublishAction((*a).to_owned()));
+    }
+    let run = step.get("run")?.as_str()?;
+    RUN_PUSH
+        .find(&shell_body(run))
+        .map(|m| PushKind::Script(m.as_str().to_owned()))
+}
+
+/// Whether `step` is a Trivy run that fails the job on CRITICAL and HIGH.
+pub fn is_gate(step: &Mapping) -> bool {
+    if truthy(step.get("continue-on-error").and_then(scalar)) {
+        return false;
+    }
+    let sev = |s: &str| -> HashSet<String> {
+        s.split(',')
+            .map(|x| x.trim().to_ascii_uppercase())
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    let covers = |set: HashSet<String>| set.contains("CRITICAL") && set.contains("HIGH");
+    if action_name(step).is_some_and(|a| a == "aquasecurity/trivy-action") {
+        let code = input(step, "exit-code").unwrap_or_else(|| "0".into());
+        let code = code.trim().trim_matches(['\'', '"']);
+        let severity =
+            input(step, "severity").unwrap_or_else(|| "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL".into());
+        return !matches!(code, "0" | "") && covers(sev(&severity));
+    }
+    let Some(run) = step.get("run").and_then(Value::as_str) else {
+        return false;
+    };
+    let body = shell_body(run);
+    if !TRIVY_RUN.is_match(&body) || !EXIT_CODE.is_match(&body) {
+        return false;
+    }
+    match SEVERITY.captures(&body) {
+        Some(c) => covers(sev(&c[1])),
+        None => true,
+    }
+}
+
+/// Whether a job- or step-level `if:` lets it run after a failure upstream.
+pub fn bypasses(node: &Mapping) -> bool {
+    node.get("if")
+        .and_then(scalar)
+        .is_some_and(|c| BYPASS.is_match(&c))
+}
+
+/// The ids a job `needs`.
+pub fn needs(job: &Mapping) -> Vec<String> {
+    match job.get("needs") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(seq)) => seq.iter().filter_map(scalar).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The steps of a job that are mappings, with their indices.
+pub fn steps(job: &Mapping) -> Vec<(usize, &Mapping)> {
+    job.get("steps")
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_mapping().map(|m| (i, m)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The jobs of a workflow as `(id, mapping)`.
+pub fn jobs(doc: &Value) -> Vec<(String, &Mapping)> {
+    doc.get("jobs")
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((scalar(k)?, v.as_mapping()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A push step found in a workflow, and whether a gate stands before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub job: String,
+    pub step: usize,
+    pub kind: PushKind,
+    pub gated: bool,
+}
+
+/// Every push in `doc`, each marked gated when a Trivy gate must pass before
+/// it: an earlier step of the same job, or a job it needs (transitively)
+/// without an `always()`-style escape on the way.
+pub fn pushes(doc: &Value) -> Vec<Push> {
+    let jobs = jobs(doc);
+    let gate_jobs: HashSet<&str> = jobs
+        .iter()
+        .filter(|(_, j)| !truthy(j.get("continue-on-error").and_then(scalar)))
+        .filter(|(_, j)| steps(j).iter().any(|(_, s)| is_gate(s)))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let job = |id: &str| jobs.iter().find(|(j, _)| j == id).map(|(_, m)| *m);
+    let gated_by_need = |id: &str| -> bool {
+        let mut seen = HashSet::new();
+        let mut todo = vec![id.to_owned()];
+        while let Some(cur) = todo.pop() {
+            let Some(m) = job(&cur) else { continue };
+            if cur != id && bypasses(m) {
+                continue;
+            }
+            for dep in needs(m) {
+                if !seen.insert(dep.clone()) {
+                    continue;
+                }
+                if gate_jobs.contains(dep.as_str()) {
+                    return true;
+                }
+                todo.push(dep);
+            }
+        }
+        false
+    };
+    let mut out = Vec::new();
+    for (id, j) in &jobs {
+        let steps = steps(j);
+        let by_need = !bypasses(j) && gated_by_need(id);
+        for (n, (i, s)) in steps.iter().enumerate() {
+            let Some(kind) = push_kind(s) else { continue };
+            let earlier = steps[..n].iter().any(|(_, t)| is_gate(t));
+            let gated = (earlier || by_need) && !bypasses(s);
+            out.push(Push {
+                job: id.clone(),
+                step: *i,
+                kind,
+                gated,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(y: &str) -> Value {
+        yaml_serde::from_str(y).unwrap()
+    }
+
+    #[test]
+    fn a_push_behind_a_gate_job_is_gated_and_always_escapes_it() {
+        let d = doc(
+            "jobs:\n  scan:\n    steps:\n      - run: trivy image --exit-code 1 --severity CRITICAL,HIGH x\n  push:\n    needs: scan\n    steps:\n      - run: docker push x\n  late:\n    needs: scan\n    if: always()\n    steps:\n      - run: docker push y\n",
+        );
+        let p = pushes(&d);
+        assert_eq!(p.len(), 2);
+        assert!(p[0].gated);
+        assert!(!p[1].gated);
+    }
+
+    #[test]
+    fn build_push_action_pushes_only_when_asked() {
+        let d = doc(
+            "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with: {push: false}\n      - uses: docker/build-push-action@v6\n        with: {push: '${{ github.event_name != ''pull_request'' }}'}\n",
+        );
+        let p = pushes(&d);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].step, 1);
+        assert!(!p[0].gated);
+    }
+
+    #[test]
+    fn a_low_severity_or_zero_exit_scan_is_no_gate() {
+        let m = |y: &str| doc(y).as_mapping().unwrap().clone();
+        assert!(!is_gate(&m("run: trivy image --exit-code 0 x")));
+        assert!(!is_gate(&m(
+            "run: trivy image --exit-code 1 --severity CRITICAL x"
+        )));
+        assert!(is_gate(&m(
+            "run: trivy image --exit-code 1 --severity CRITICAL,HIGH x"
+        )));
+        assert!(!is_gate(&m(
+            "uses: aquasecurity/trivy-action@x\nwith: {exit-code: 1, severity: HIGH,CRITICAL}\ncontinue-on-error: true"
+        )));
+    }
+}

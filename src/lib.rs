@@ -1,0 +1,31 @@
+//! scangate puts a Trivy gate between building and pushing container images
+//! in GitHub Actions workflows.
+//!
+//! The library is the pipeline, one module per stage:
+//! [`source`] (read) → [`locate`] / [`layout`] (where things are in the text)
+//! → [`detect`] (which jobs push unscanned) → [`plan`] (what the new jobs
+//! are) → [`render`] (their text, in the file's style) → [`splice`] (into the
+//! original) → [`verify`] (prove it) → [`report`] (diffs, JSON). [`migrate`]
+//! runs one file through it in memory; [`files`] is the only module that
+//! touches the disk.
+
+pub mod detect;
+pub mod error;
+pub mod files;
+pub mod gate;
+pub mod layout;
+pub mod locate;
+pub mod migrate;
+pub mod pins;
+pub mod plan;
+pub mod policy;
+pub mod render;
+pub mod report;
+pub mod source;
+pub mod splice;
+pub mod style;
+pub mod verify;
+
+pub use error::{Error, Location, Refusal};
+pub use migrate::{Migrator, Outcome};
+pub use source::Source;

@@ -1,0 +1,273 @@
+//! One workflow through the whole pipeline, in memory:
+//! read → locate → detect → plan → render → splice → verify.
+//! No files are touched here; the caller decides what to show or write.
+
+use yaml_serde::Value;
+
+use crate::detect::{self, Unsupported};
+use crate::error::{Error, Location, Refusal};
+use crate::layout::{self, JobLayout, Unlocatable};
+use crate::locate::Lines;
+use crate::plan::{self, Plan};
+use crate::policy::Policy;
+use crate::render::Renderer;
+use crate::render::jobs::{self, JobInput, RenderError};
+use crate::source::{LineEndings, Source};
+use crate::style::Style;
+use crate::{splice, verify};
+
+/// What migration concluded for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing pushes an ungated image: the file stays byte-identical.
+    Unchanged,
+    /// Not a workflow (no `jobs:` mapping): skipped, with why.
+    NotAWorkflow(String),
+    /// Rewritten and verified; `text` is in the pipeline's `\n` form.
+    Migrated {
+        text: String,
+        jobs: Vec<MigratedJob>,
+    },
+    /// At least one push cannot be migrated; nothing is written for the file.
+    Refused(Vec<Refusal>),
+}
+
+/// A summary of one job's split, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigratedJob {
+    pub job: String,
+    pub build_job: String,
+    pub scan_job: String,
+    pub tags: String,
+    pub platforms: Vec<String>,
+    pub push_if: Option<String>,
+    pub moved_steps: usize,
+}
+
+impl MigratedJob {
+    fn from_plan(plan: &Plan) -> Self {
+        MigratedJob {
+            job: plan.site.job.clone(),
+            build_job: plan.build_job.clone(),
+            scan_job: plan.scan_job.clone(),
+            tags: plan.site.tags.clone(),
+            platforms: plan.site.platforms.clone(),
+            push_if: plan.site.push_if.clone(),
+            moved_steps: plan.post_steps.len(),
+        }
+    }
+}
+
+/// Settings that shape every migration.
+pub struct Migrator {
+    renderer: Renderer,
+    policy: Policy,
+}
+
+impl Migrator {
+    pub fn new(renderer: Renderer, policy: Policy) -> Self {
+        Migrator { renderer, policy }
+    }
+
+    /// Migrates `source`. Errors are for input that is not YAML and for
+    /// scangate's own failures (template or verification).
+    pub fn migrate(&self, source: &Source) -> Result<Outcome, Error> {
+        let doc = parse(source, &source.text)?;
+        if !doc.get("jobs").is_some_and(Value::is_mapping) {
+            return Ok(Outcome::NotAWorkflow(
+                "no `jobs:` mapping; not a GitHub Actions workflow".into(),
+            ));
+        }
+        let verdicts = detect::ungated_jobs(&doc);
+        if verdicts.is_empty() {
+            return Ok(Outcome::Unchanged);
+        }
+        let mut refusals = Vec::new();
+        for verdict in &verdicts {
+            if let Err(u) = verdict {
+                refusals.push(refusal(&source.text, &doc, u));
+            }
+        }
+        if source.line_endings == LineEndings::Mixed {
+            let job = verdicts
+                .iter()
+                .flatten()
+                .next()
+                .map_or("", |s| s.job.as_str());
+            refusals.push(Refusal::new(
+                Location { line: 1, column: 1 },
+                job,
+                "the file mixes CRLF and LF line endings; new lines could not match them",
+                "normalise the line endings (e.g. `dos2unix`) and run again",
+            ));
+        }
+        if !refusals.is_empty() {
+            return Ok(Outcome::Refused(refusals));
+        }
+        self.rewrite_all(source, doc, verdicts.len())
+    }
+
+    /// Rewrites one job at a time, re-reading the result in between, until
+    /// no ungated push is left.
+    fn rewrite_all(&self, source: &Source, mut doc: Value, count: usize) -> Result<Outcome, Error> {
+        let mut text = source.text.clone();
+        let mut jobs = Vec::new();
+        let stem = workflow_stem(source);
+        for _ in 0..count {
+            let Some(verdict) = detect::ungated_jobs(&doc).into_iter().next() else {
+                break;
+            };
+            let site = match verdict {
+                Ok(site) => site,
+                Err(u) => return Ok(Outcome::Refused(vec![refusal(&text, &doc, &u)])),
+            };
+            let plan = match plan::plan(&doc, &site) {
+                Ok(plan) => plan,
+                Err(u) => return Ok(Outcome::Refused(vec![refusal(&text, &doc, &u)])),
+            };
+            let lines = Lines::new(&text);
+            let Some(job) = crate::gate::jobs(&doc)
+                .into_iter()
+                .find(|(id, _)| *id == site.job)
+                .map(|(_, m)| m.clone())
+            else {
+                break;
+            };
+            let layout = match JobLayout::find(&lines, &site.job, &job)
+                .and_then(|l| no_anchors(&text, l))
+            {
+                Ok(layout) => layout,
+                Err(u) => return Ok(Outcome::Refused(vec![text_refusal(&lines, &site.job, &u)])),
+            };
+            let style = Style::measure(&lines, &layout);
+            let input = JobInput {
+                lines: &lines,
+                layout: &layout,
+                plan: &plan,
+                style: &style,
+                policy: &self.policy,
+                workflow: &stem,
+            };
+            let rewrite = match jobs::rewrite(&self.renderer, &input) {
+                Ok(r) => r,
+                Err(RenderError::Text(u)) => {
+                    return Ok(Outcome::Refused(vec![text_refusal(&lines, &site.job, &u)]));
+                }
+                Err(RenderError::Internal(e)) => return Err(e),
+            };
+            let spliced = splice::splice(&lines, &text, &rewrite);
+            doc = verify::rewrite(&text, &doc, &spliced, &plan).map_err(|what| {
+                Error::Verification {
+                    path: source.path.clone(),
+                    what: format!("job `{}`: {what}", site.job),
+                }
+            })?;
+            text = spliced.text;
+            jobs.push(MigratedJob::from_plan(&plan));
+        }
+        verify::idempotent(&doc).map_err(|what| Error::Verification {
+            path: source.path.clone(),
+            what,
+        })?;
+        Ok(Outcome::Migrated { text, jobs })
+    }
+}
+
+/// Parses `text` (of `source`) or says where it is not YAML.
+pub fn parse(source: &Source, text: &str) -> Result<Value, Error> {
+    yaml_serde::from_str(text).map_err(|e| {
+        let at = e
+            .location()
+            .map_or(Location { line: 1, column: 1 }, |l| Location {
+                line: l.line(),
+                column: l.column(),
+            });
+        let message = e.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        Error::Yaml {
+            path: source.path.clone(),
+            at,
+            message,
+        }
+    })
+}
+
+fn workflow_stem(source: &Source) -> String {
+    source
+        .path
+        .file_stem()
+        .map_or_else(|| "workflow".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// A job whose lines hold an anchor or alias is refused: moving or copying
+/// its text could separate an alias from its anchor.
+fn no_anchors(text: &str, layout: JobLayout) -> Result<JobLayout, Unlocatable> {
+    let range = layout.entry.lines.clone();
+    match layout::anchor_lines(text)
+        .into_iter()
+        .find(|l| range.contains(l))
+    {
+        Some(line) => Err(Unlocatable {
+            line,
+            reason: "the job defines or uses a YAML anchor (`&name` / `*name`)".into(),
+        }),
+        None => Ok(layout),
+    }
+}
+
+fn text_refusal(lines: &Lines<'_>, job: &str, u: &Unlocatable) -> Refusal {
+    let column = lines
+        .content_indent(u.line.min(lines.len().saturating_sub(1)))
+        .unwrap_or(0)
+        + 1;
+    Refusal::new(
+        Location {
+            line: u.line + 1,
+            column,
+        },
+        job,
+        u.reason.clone(),
+        "rewrite this part of the job in plain block style, or gate the job by hand",
+    )
+}
+
+/// Places a detection refusal at its step (or job) in the text.
+fn refusal(text: &str, doc: &Value, u: &Unsupported) -> Refusal {
+    let lines = Lines::new(text);
+    let job = crate::gate::jobs(doc)
+        .into_iter()
+        .find(|(id, _)| *id == u.job)
+        .map(|(_, m)| m.clone());
+    let at = job
+        .and_then(|j| JobLayout::find(&lines, &u.job, &j).ok())
+        .map(|l| match u.step.and_then(|s| l.steps.get(s)) {
+            Some(step) => (step.head, step.indent),
+            None => (l.entry.head, l.entry.indent),
+        })
+        .or_else(|| job_line(&lines, &u.job));
+    let (line, col) = at.unwrap_or((0, 0));
+    Refusal::new(
+        Location {
+            line: line + 1,
+            column: col + 1,
+        },
+        &u.job,
+        u.reason.clone(),
+        u.hint.clone(),
+    )
+}
+
+/// The first line that looks like the key of job `id`, for placing refusals
+/// when the job's full layout cannot be read.
+fn job_line(lines: &Lines<'_>, id: &str) -> Option<(usize, usize)> {
+    (0..lines.len()).find_map(|i| {
+        let line = lines.line(i);
+        let col = lines.content_indent(i)?;
+        let key = crate::locate::key_of(&line[col..])?;
+        (key == id && col > 0).then_some((i, col))
+    })
+}

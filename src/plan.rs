@@ -1,0 +1,516 @@
+//! The *plan* stage: a pure description of the three jobs that replace one
+//! build-and-push job: what stays, what moves, which values are carried
+//! across jobs and which permissions each job gets. No text, no indentation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_serde::{Mapping, Value};
+
+use crate::detect::{BuildPush, Unsupported};
+use crate::gate::{self, action_name, scalar};
+
+static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: constant patterns, exercised by the tests below.
+    Regex::new(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)")
+        .expect("static regex")
+});
+static ENV_CONTEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)").expect("static regex"));
+static GITHUB_ENV_WRITE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"([A-Za-z_][A-Za-z0-9_]*)(?:=|<<)[^\n]*>>\s*"?\$\{?GITHUB_ENV\b"#)
+        .expect("static regex")
+});
+static SHELL_VAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)").expect("static regex"));
+static GIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bgit\s").expect("static regex"));
+static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:docker|podman|buildah|skopeo)\s+login\b").expect("static regex")
+});
+
+/// Actions whose only job is to give the runner registry credentials.
+const LOGIN_ACTIONS: &[&str] = &[
+    "docker/login-action",
+    "aws-actions/amazon-ecr-login",
+    "azure/docker-login",
+];
+
+/// A GitHub token permission level per scope, in the order written.
+pub type Permissions = BTreeMap<String, String>;
+
+/// The three jobs that replace job `job`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub site: BuildPush,
+    /// The job's `name:` as GitHub shows it, if it has one.
+    pub name: Option<String>,
+    /// The jobs the original job `needs`; the push job needs them too.
+    pub needs: Vec<String>,
+    /// `J-build`: the original steps up to the build, exporting instead of pushing.
+    pub build_job: String,
+    /// `J-scan`: Trivy reports, SARIF, and the gate.
+    pub scan_job: String,
+    /// Name of the artifact that carries the image between the jobs.
+    pub artifact: String,
+    /// Steps that stay in the build job, before the build step.
+    pub pre_steps: Range<usize>,
+    /// Steps that followed the push; they move to the push job.
+    pub post_steps: Range<usize>,
+    /// Pre-build steps copied into the push job (checkout, registry login).
+    pub copied_steps: Vec<CopiedStep>,
+    /// No `docker/setup-buildx-action` before the build: the OCI exporter needs one.
+    pub insert_setup_buildx: bool,
+    /// `$GITHUB_ENV` values set before the build that the push job reads.
+    pub carried_env: Vec<String>,
+    /// `steps.X.outputs.Y` of pre-build steps that the push job reads.
+    pub carried_outputs: Vec<(String, String)>,
+    /// Job outputs computed by pre-build steps: defined by the build job and
+    /// re-exposed by the push job.
+    pub outputs_via_build: Vec<String>,
+    /// Job outputs computed after the push (or from the build step's digest):
+    /// defined by the push job itself.
+    pub outputs_in_push: Vec<String>,
+    /// The id the push step takes, so `steps.<id>.outputs.digest` keeps working.
+    pub push_step_id: String,
+    pub build_permissions: Permissions,
+    pub push_permissions: Permissions,
+    /// The build job keeps `environment:` because steps before the build read
+    /// its secrets.
+    pub environment_on_build: bool,
+}
+
+/// A pre-build step that the push job needs too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopiedStep {
+    pub index: usize,
+    /// The action is pinned by tag, not SHA: the copy takes scangate's pin,
+    /// so that the new job adds no unpinned action.
+    pub repin: Option<String>,
+    /// For a checkout without an explicit `persist-credentials`: the value
+    /// to write (true when later steps run git with the job token).
+    pub persist_credentials: Option<bool>,
+}
+
+/// Plans the split of the job `site.job` of `doc`.
+pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
+    let job_id = site.job.as_str();
+    let jobs = gate::jobs(doc);
+    let job = jobs
+        .iter()
+        .find(|(id, _)| id == job_id)
+        .map(|(_, m)| *m)
+        .ok_or_else(|| Unsupported::new(job_id, None, "job not found", ""))?;
+    let steps: Vec<&Mapping> = gate::steps(job).into_iter().map(|(_, s)| s).collect();
+    let pre_steps = 0..site.step;
+    let post_steps = site.step + 1..steps.len();
+    let ids = taken_ids(&jobs);
+    let build_job = free_id(&format!("{job_id}-build"), &ids);
+    let scan_job = free_id(&format!("{job_id}-scan"), &ids);
+
+    let post_runs_code = steps[post_steps.clone()]
+        .iter()
+        .any(|s| s.get("run").is_some() || action_name(s).is_some_and(|a| a.starts_with("./")));
+    let post_runs_git = steps[post_steps.clone()]
+        .iter()
+        .filter_map(|s| s.get("run").and_then(Value::as_str))
+        .any(|r| GIT.is_match(r));
+    let copied_steps: Vec<CopiedStep> = pre_steps
+        .clone()
+        .filter(|&i| is_login(steps[i]) || (post_runs_code && is_checkout(steps[i])))
+        .map(|i| copied(steps[i], i, post_runs_git))
+        .collect();
+
+    let moved: Vec<&Mapping> = copied_steps
+        .iter()
+        .map(|c| steps[c.index])
+        .chain(steps[post_steps.clone()].iter().copied())
+        .collect();
+    let moved_text = texts(&moved);
+    let pre_ids: BTreeMap<String, usize> = pre_steps
+        .clone()
+        .filter_map(|i| Some((steps[i].get("id").and_then(scalar)?, i)))
+        .collect();
+    let copied_ids: BTreeSet<String> = copied_steps
+        .iter()
+        .filter_map(|c| steps[c.index].get("id").and_then(scalar))
+        .collect();
+    let build_id = site.step_id.clone();
+
+    let mut carried_outputs = BTreeSet::new();
+    for cap in STEP_OUTPUT.captures_iter(&moved_text) {
+        let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
+        if build_id.as_deref() == Some(step.as_str()) {
+            if output != "digest" {
+                return Err(Unsupported::new(
+                    job_id,
+                    Some(site.step),
+                    format!(
+                        "a step after the push reads `steps.{step}.outputs.{output}`; only `digest` is available after the split"
+                    ),
+                    "read the digest instead, or move that step before the push",
+                ));
+            }
+        } else if pre_ids.contains_key(&step) && !copied_ids.contains(&step) {
+            carried_outputs.insert((step, output));
+        }
+    }
+
+    let env_written = github_env_writes(&steps[pre_steps.clone()]);
+    let known_env = known_env(doc, job, &moved);
+    let mut carried_env = BTreeSet::new();
+    for cap in ENV_CONTEXT.captures_iter(&moved_text) {
+        let name = &cap[1];
+        if env_written.contains(name) {
+            carried_env.insert(name.to_owned());
+        } else if !known_env.contains(name)
+            && !name.starts_with("GITHUB_")
+            && !name.starts_with("RUNNER_")
+        {
+            return Err(Unsupported::new(
+                job_id,
+                Some(site.step),
+                format!(
+                    "a step after the push reads `env.{name}`, and scangate cannot tell where it is set"
+                ),
+                "set it in the job's or workflow's `env:`, or with `echo \"NAME=value\" >> \"$GITHUB_ENV\"` before the build",
+            ));
+        }
+    }
+    for run in moved
+        .iter()
+        .filter_map(|s| s.get("run").and_then(Value::as_str))
+    {
+        for cap in SHELL_VAR.captures_iter(run) {
+            if env_written.contains(&cap[1]) {
+                carried_env.insert(cap[1].to_owned());
+            }
+        }
+    }
+
+    let (outputs_via_build, outputs_in_push) = split_outputs(job, site, &steps, &post_steps)?;
+    let ghcr = site.tags.contains("ghcr.io");
+    let pre_text = texts(
+        &steps[pre_steps.clone()]
+            .iter()
+            .filter(|s| !is_login(s))
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    let post_text = texts(&steps[post_steps.clone()]);
+    let effective = job.get("permissions").or_else(|| doc.get("permissions"));
+    Ok(Plan {
+        name: job.get("name").and_then(scalar),
+        needs: gate::needs(job),
+        artifact: format!("scangate-{job_id}-image"),
+        build_job,
+        scan_job,
+        insert_setup_buildx: !steps[pre_steps.clone()]
+            .iter()
+            .any(|s| action_name(s).is_some_and(|a| a == "docker/setup-buildx-action")),
+        copied_steps,
+        carried_env: carried_env.into_iter().collect(),
+        carried_outputs: carried_outputs.into_iter().collect(),
+        outputs_via_build,
+        outputs_in_push,
+        push_step_id: build_id.unwrap_or_else(|| "scangate-push".to_owned()),
+        build_permissions: build_permissions(
+            effective,
+            site.cache_to_registry,
+            writes_repo(&pre_text),
+        ),
+        push_permissions: push_permissions(effective, ghcr, writes_repo(&post_text)),
+        environment_on_build: job.get("environment").is_some() && reads_secrets(&pre_text),
+        pre_steps,
+        post_steps,
+        site: site.clone(),
+    })
+}
+
+fn copied(step: &Mapping, index: usize, post_runs_git: bool) -> CopiedStep {
+    let uses = step.get("uses").and_then(scalar).unwrap_or_default();
+    let pinned_by_sha = uses
+        .split_once('@')
+        .is_some_and(|(_, r)| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+    let explicit = step
+        .get("with")
+        .and_then(|w| w.get("persist-credentials"))
+        .is_some();
+    CopiedStep {
+        index,
+        repin: (!uses.is_empty() && !pinned_by_sha).then(|| action_name(step).unwrap_or_default()),
+        persist_credentials: (is_checkout(step) && !explicit).then_some(post_runs_git),
+    }
+}
+
+fn is_login(step: &Mapping) -> bool {
+    action_name(step).is_some_and(|a| LOGIN_ACTIONS.contains(&a.as_str()))
+        || step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|r| LOGIN_RUN.is_match(&gate::shell_body(r)))
+}
+
+fn is_checkout(step: &Mapping) -> bool {
+    action_name(step).is_some_and(|a| a == "actions/checkout")
+}
+
+/// The steps as one YAML text, for finding expression references.
+fn texts(steps: &[&Mapping]) -> String {
+    steps
+        .iter()
+        .filter_map(|s| yaml_serde::to_string(s).ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn taken_ids(jobs: &[(String, &Mapping)]) -> BTreeSet<String> {
+    jobs.iter().map(|(id, _)| id.clone()).collect()
+}
+
+/// `wanted`, or `wanted-2`, `wanted-3`… if a job already has that id.
+fn free_id(wanted: &str, taken: &BTreeSet<String>) -> String {
+    if !taken.contains(wanted) {
+        return wanted.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{wanted}-{n}"))
+        .find(|id| !taken.contains(id))
+        .unwrap_or_else(|| wanted.to_owned())
+}
+
+/// Names written to `$GITHUB_ENV` by the `run:` scripts of `steps`.
+fn github_env_writes(steps: &[&Mapping]) -> BTreeSet<String> {
+    steps
+        .iter()
+        .filter_map(|s| s.get("run").and_then(Value::as_str))
+        .flat_map(|run| {
+            GITHUB_ENV_WRITE
+                .captures_iter(run)
+                .map(|c| c[1].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `env` names that the push job sees without help: workflow, job and step `env:`.
+fn known_env(doc: &Value, job: &Mapping, moved: &[&Mapping]) -> BTreeSet<String> {
+    let keys = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_mapping)
+            .map(|m| m.keys().filter_map(scalar).collect())
+            .unwrap_or_default()
+    };
+    let mut out: BTreeSet<String> = keys(doc.get("env")).into_iter().collect();
+    out.extend(keys(job.get("env")));
+    for step in moved {
+        out.extend(keys(step.get("env")));
+    }
+    out
+}
+
+/// Splits the job's `outputs:` into those the build job computes and those
+/// the push job computes (read from steps after the push, or the digest).
+fn split_outputs(
+    job: &Mapping,
+    site: &BuildPush,
+    steps: &[&Mapping],
+    post: &Range<usize>,
+) -> Result<(Vec<String>, Vec<String>), Unsupported> {
+    let Some(outputs) = job.get("outputs") else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let Some(outputs) = outputs.as_mapping() else {
+        return Err(Unsupported::new(
+            &site.job,
+            None,
+            "the job's `outputs:` is not a mapping",
+            "",
+        ));
+    };
+    let post_ids: BTreeSet<String> = steps[post.clone()]
+        .iter()
+        .filter_map(|s| s.get("id").and_then(scalar))
+        .collect();
+    let (mut via_build, mut in_push) = (Vec::new(), Vec::new());
+    for (key, value) in outputs {
+        let (Some(key), Some(value)) = (scalar(key), scalar(value)) else {
+            return Err(Unsupported::new(
+                &site.job,
+                None,
+                "a job output is not a plain string",
+                "",
+            ));
+        };
+        let mut late = false;
+        for cap in STEP_OUTPUT.captures_iter(&value) {
+            if site.step_id.as_deref() == Some(&cap[1]) {
+                if &cap[2] != "digest" {
+                    return Err(Unsupported::new(
+                        &site.job,
+                        Some(site.step),
+                        format!(
+                            "job output `{key}` reads `steps.{}.outputs.{}`; only `digest` is available after the split",
+                            &cap[1], &cap[2]
+                        ),
+                        "expose the digest instead",
+                    ));
+                }
+                late = true;
+            }
+            late |= post_ids.contains(&cap[1]);
+        }
+        if late {
+            in_push.push(key)
+        } else {
+            via_build.push(key)
+        }
+    }
+    Ok((via_build, in_push))
+}
+
+/// Whether steps (as text) write to the repository with the job token.
+fn writes_repo(text: &str) -> bool {
+    text.contains("git push")
+        || text.contains("secrets.GITHUB_TOKEN")
+        || text.contains("github.token")
+        || text.contains("action-gh-release")
+        || text.contains("create-release")
+}
+
+fn reads_secrets(text: &str) -> bool {
+    text.match_indices("secrets.")
+        .any(|(i, _)| !text[i..].starts_with("secrets.GITHUB_TOKEN"))
+}
+
+fn explicit(effective: Option<&Value>) -> Option<Permissions> {
+    let map = effective?.as_mapping()?;
+    Some(
+        map.iter()
+            .filter_map(|(k, v)| Some((scalar(k)?, scalar(v)?)))
+            .collect(),
+    )
+}
+
+/// The build job may read packages (private base images, registry caches)
+/// but never write them, unless it exports a registry cache.
+fn build_permissions(
+    effective: Option<&Value>,
+    cache_to_registry: bool,
+    writes: bool,
+) -> Permissions {
+    let mut p = explicit(effective).unwrap_or_else(|| {
+        let contents = if writes { "write" } else { "read" };
+        Permissions::from([
+            ("contents".into(), contents.into()),
+            ("packages".into(), "read".into()),
+        ])
+    });
+    if let Some(level) = p.get_mut("packages")
+        && level == "write"
+        && !cache_to_registry
+    {
+        *level = "read".into();
+    }
+    if cache_to_registry {
+        p.insert("packages".into(), "write".into());
+    }
+    p
+}
+
+/// The push job writes packages; it keeps what the original job had
+/// otherwise, since the steps that followed the push run here.
+fn push_permissions(effective: Option<&Value>, ghcr: bool, writes: bool) -> Permissions {
+    let mut p = explicit(effective).unwrap_or_else(|| {
+        let contents = if writes { "write" } else { "read" };
+        Permissions::from([("contents".into(), contents.into())])
+    });
+    if ghcr {
+        p.insert("packages".into(), "write".into());
+    }
+    p
+}
+
+/// Permissions of every scan job: read the code, write code-scanning alerts,
+/// and read the run (upload-sarif needs it on private repositories).
+pub fn scan_permissions() -> Permissions {
+    Permissions::from([
+        ("actions".into(), "read".into()),
+        ("contents".into(), "read".into()),
+        ("security-events".into(), "write".into()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect;
+
+    fn plan_of(y: &str) -> Result<Plan, Unsupported> {
+        let doc: Value = yaml_serde::from_str(y).unwrap();
+        let site = detect::ungated_jobs(&doc).remove(0)?;
+        plan(&doc, &site)
+    }
+
+    const WF: &str = r#"
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    outputs:
+      version: ${{ steps.v.outputs.version }}
+      digest: ${{ steps.build.outputs.digest }}
+    steps:
+      - uses: actions/checkout@v4
+      - id: v
+        run: |
+          echo "version=1.2.3" >> "$GITHUB_OUTPUT"
+          echo "VERSION=1.2.3" >> $GITHUB_ENV
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: u, password: "${{ secrets.GITHUB_TOKEN }}"}
+      - id: build
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: "ghcr.io/o/r:${{ env.VERSION }}"}
+      - run: git tag "v${{ steps.v.outputs.version }}" && git push --tags && echo "$VERSION"
+"#;
+
+    #[test]
+    fn moves_late_steps_and_carries_what_they_read() {
+        let p = plan_of(WF).unwrap();
+        assert_eq!(p.build_job, "release-build");
+        assert_eq!(p.pre_steps, 0..3);
+        assert_eq!(p.post_steps, 4..5);
+        let copied: Vec<usize> = p.copied_steps.iter().map(|c| c.index).collect();
+        assert_eq!(copied, [0, 2]);
+        assert_eq!(p.copied_steps[0].persist_credentials, Some(true));
+        assert_eq!(
+            p.copied_steps[1].repin.as_deref(),
+            Some("docker/login-action")
+        );
+        assert_eq!(p.carried_env, ["VERSION"]);
+        assert_eq!(p.carried_outputs, [("v".to_owned(), "version".to_owned())]);
+        assert_eq!(p.outputs_via_build, ["version"]);
+        assert_eq!(p.outputs_in_push, ["digest"]);
+        assert_eq!(p.push_step_id, "build");
+        assert!(p.insert_setup_buildx);
+        assert_eq!(
+            p.push_permissions.get("contents").map(String::as_str),
+            Some("write")
+        );
+        assert_eq!(
+            p.push_permissions.get("packages").map(String::as_str),
+            Some("write")
+        );
+        assert_eq!(
+            p.build_permissions.get("packages").map(String::as_str),
+            Some("read")
+        );
+    }
+
+    #[test]
+    fn refuses_an_env_value_of_unknown_origin() {
+        let wf = WF.replace("echo \"$VERSION\"", "echo ${{ env.MYSTERY }}");
+        let err = plan_of(&wf).unwrap_err();
+        assert!(err.reason.contains("env.MYSTERY"), "{}", err.reason);
+    }
+}

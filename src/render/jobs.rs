@@ -1,0 +1,615 @@
+//! Assembles the new text of one job region: the build job (the original
+//! job's own lines, edited in place), then the scan and push jobs.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use minijinja::context;
+
+use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
+use crate::error::Error;
+use crate::layout::{JobLayout, Unlocatable};
+use crate::locate::{self, Collection, Entry, Lines};
+use crate::plan::{self, CopiedStep, Plan};
+use crate::policy::Policy;
+use crate::style::Style;
+
+/// Job keys the push job takes over verbatim, in the order it writes them.
+const PUSH_JOB_KEYS: &[&str] = &[
+    "environment",
+    "concurrency",
+    "timeout-minutes",
+    "defaults",
+    "env",
+];
+
+/// New text for lines `lines` of the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub lines: Range<usize>,
+    pub text: String,
+}
+
+/// Why a job could not be rendered: its text (a refusal) or a bug (an error).
+#[derive(Debug)]
+pub enum RenderError {
+    Text(Unlocatable),
+    Internal(Error),
+}
+
+impl From<Error> for RenderError {
+    fn from(e: Error) -> Self {
+        RenderError::Internal(e)
+    }
+}
+
+impl From<Unlocatable> for RenderError {
+    fn from(e: Unlocatable) -> Self {
+        RenderError::Text(e)
+    }
+}
+
+/// Everything the rendering of one job reads.
+pub struct JobInput<'a> {
+    pub lines: &'a Lines<'a>,
+    pub layout: &'a JobLayout,
+    pub plan: &'a Plan,
+    pub style: &'a Style,
+    pub policy: &'a Policy,
+    /// The workflow file's name without extension, for SARIF categories.
+    pub workflow: &'a str,
+}
+
+/// The rewrite of the job region: build job, scan job, push job.
+pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderError> {
+    let JobInput { layout, style, .. } = input;
+    let sep = if style.blank_between_jobs { "\n" } else { "" };
+    let mut text = build_job(r, input)?;
+    for job in [scan_job(r, input)?, push_job(r, input)?] {
+        text.push_str(sep);
+        text.push_str(&job);
+    }
+    Ok(Rewrite {
+        lines: layout.entry.lines.clone(),
+        text,
+    })
+}
+
+fn archive(plan: &Plan) -> String {
+    format!("scangate-{}-image.tar", plan.site.job)
+}
+
+fn blank(style: &Style) -> &'static str {
+    if style.blank_between_steps { "\n" } else { "" }
+}
+
+/// The original job with its key renamed, its build step exporting instead
+/// of pushing, the record and upload steps after it, and the steps that
+/// followed the push removed (they move to the push job).
+fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
+    let JobInput {
+        lines,
+        layout,
+        plan,
+        style,
+        ..
+    } = input;
+    let entry = &layout.entry;
+    let mut out = lines.slice(entry.lines.start..entry.head).to_owned();
+    out.push_str(&rename_key(
+        lines.line(entry.head),
+        entry.indent,
+        &plan.build_job,
+    ));
+    let key_col = layout
+        .keys
+        .first()
+        .map_or(entry.indent + style.map_indent, |k| k.indent);
+    for key in &layout.keys {
+        let leading = lines.slice(key.lines.start..key.head);
+        match key.key.as_deref().unwrap_or_default() {
+            "name" => {
+                let name = plan.name.clone().unwrap_or_default();
+                out.push_str(leading);
+                out.push_str(&format!(
+                    "{}name: {}\n",
+                    " ".repeat(key_col),
+                    yaml_scalar(&format!("{name} (build)"))
+                ));
+            }
+            "environment" if plan.environment_on_build => {
+                out.push_str(lines.slice(key.lines.clone()))
+            }
+            "environment" | "concurrency" => {}
+            "permissions" => {
+                out.push_str(leading);
+                out.push_str(&edit_permissions(r, input, key)?);
+            }
+            "outputs" => {
+                out.push_str(leading);
+                out.push_str(&build_outputs(r, input, key_col)?);
+            }
+            "steps" => {
+                if layout.key("permissions").is_none() {
+                    out.push_str(&permissions(r, &plan.build_permissions, key_col, style)?);
+                }
+                if layout.key("outputs").is_none() {
+                    out.push_str(&build_outputs(r, input, key_col)?);
+                }
+                out.push_str(lines.slice(key.lines.start..key.head + 1));
+                out.push_str(&build_steps(r, input)?);
+                let last = layout.steps.last().map_or(key.head + 1, |s| s.lines.end);
+                out.push_str(lines.slice(last..key.lines.end));
+            }
+            _ => out.push_str(lines.slice(key.lines.clone())),
+        }
+    }
+    let last = layout.keys.last().map_or(entry.head + 1, |k| k.lines.end);
+    out.push_str(lines.slice(last..entry.lines.end));
+    Ok(out)
+}
+
+/// `line` (a job's key line) with the key replaced by `new`.
+fn rename_key(line: &str, indent: usize, new: &str) -> String {
+    let rest = &line[indent..];
+    let key_len = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].find(q).map_or(0, |i| i + 2),
+        _ => rest.find(':').unwrap_or(0),
+    };
+    format!("{}{}{}", &line[..indent], new, &rest[key_len..])
+}
+
+fn permissions(
+    r: &Renderer,
+    p: &plan::Permissions,
+    col: usize,
+    style: &Style,
+) -> Result<String, Error> {
+    let text = r.render("permissions.yml", &context! { permissions => ser(p) })?;
+    Ok(reindent(&text, col, style, false))
+}
+
+/// The job's own `permissions:` block changed only where the build job needs
+/// less (or more) than the original: untouched scopes keep their comments.
+fn edit_permissions(r: &Renderer, input: &JobInput<'_>, key: &Entry) -> Result<String, Error> {
+    let JobInput {
+        lines, plan, style, ..
+    } = input;
+    let wanted = &plan.build_permissions;
+    let children = locate::entries(lines, key.children(), Collection::Mapping, None);
+    let (true, Ok(children)) = (locate::inline_value(lines, key).is_empty(), children) else {
+        return permissions(r, wanted, key.indent, style);
+    };
+    let col = children
+        .first()
+        .map_or(key.indent + style.map_indent, |c| c.indent);
+    let mut edits = Vec::new();
+    for child in &children {
+        let scope = child.key.as_deref().unwrap_or_default();
+        let current = locate::inline_value(lines, child)
+            .split(" #")
+            .next()
+            .unwrap_or_default()
+            .trim();
+        match wanted.get(scope) {
+            Some(level) if level == current => {}
+            Some(level) => edits.push((
+                child.body(),
+                format!("{}{scope}: {level}\n", " ".repeat(col)),
+            )),
+            None => edits.push((child.lines.clone(), String::new())),
+        }
+    }
+    let mut added = String::new();
+    for (scope, level) in wanted {
+        if !children
+            .iter()
+            .any(|c| c.key.as_deref() == Some(scope.as_str()))
+        {
+            added.push_str(&format!("{}{scope}: {level}\n", " ".repeat(col)));
+        }
+    }
+    edits.push((key.lines.end..key.lines.end, added));
+    Ok(edit_lines(lines, key.body(), edits))
+}
+
+fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<String, RenderError> {
+    let plan = input.plan;
+    let text = r.render(
+        "build-outputs.yml",
+        &context! {
+            kept => ser(&plan.outputs_via_build),
+            carried_env => ser(&plan.carried_env),
+            carried_outputs => ser(&plan.carried_outputs),
+        },
+    )?;
+    let text = reindent(&text, col, input.style, false);
+    Ok(fill_slices(&text, &output_slices(input)?)?)
+}
+
+/// Each entry of the job's `outputs:` as a slice named `output:<key>`.
+fn output_slices(input: &JobInput<'_>) -> Result<BTreeMap<String, Slice>, Unlocatable> {
+    let mut slices = BTreeMap::new();
+    let Some(outputs) = input.layout.key("outputs") else {
+        return Ok(slices);
+    };
+    let entries = locate::entries(input.lines, outputs.children(), Collection::Mapping, None)
+        .map_err(|s| Unlocatable {
+            line: s.line(),
+            reason: "the job's `outputs:` is not in plain block style".into(),
+        })?;
+    for e in entries {
+        let name = e.key.clone().unwrap_or_default();
+        slices.insert(format!("output:{name}"), body_slice(input.lines, &e));
+    }
+    Ok(slices)
+}
+
+fn body_slice(lines: &Lines<'_>, e: &Entry) -> Slice {
+    Slice {
+        text: lines.slice(e.body()).to_owned(),
+        indent: e.indent,
+    }
+}
+
+/// The steps of the build job, from the line after `steps:`.
+fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
+    let JobInput {
+        lines,
+        layout,
+        plan,
+        style,
+        ..
+    } = input;
+    let mut out = String::new();
+    let dash = layout.steps.first().map_or(0, |s| s.indent);
+    for (i, item) in layout.steps.iter().enumerate() {
+        if plan.post_steps.contains(&i) {
+            continue;
+        }
+        if i != plan.site.step {
+            out.push_str(lines.slice(item.lines.clone()));
+            continue;
+        }
+        out.push_str(lines.slice(item.lines.start..item.head));
+        if plan.insert_setup_buildx {
+            let setup = r.render("setup-buildx.yml", &context! {})?;
+            out.push_str(&reindent(&setup, dash, style, false));
+            out.push_str(blank(style));
+        }
+        out.push_str(&export_instead_of_push(r, input, i)?);
+        let record = r.render(
+            "build-record.yml",
+            &context! {
+                tags => ser(&plan.site.tags),
+                job => ser(&plan.site.job),
+                archive => ser(&archive(plan)),
+                artifact => ser(&plan.artifact),
+                blank_steps => style.blank_between_steps,
+            },
+        )?;
+        out.push_str(blank(style));
+        out.push_str(&reindent(&record, dash, style, false));
+    }
+    Ok(out)
+}
+
+/// The build step's lines from its head, with `push:` replaced by the OCI
+/// export and any `provenance:` dropped.
+fn export_instead_of_push(
+    r: &Renderer,
+    input: &JobInput<'_>,
+    index: usize,
+) -> Result<String, RenderError> {
+    let JobInput {
+        lines,
+        layout,
+        plan,
+        style,
+        ..
+    } = input;
+    let item = &layout.steps[index];
+    let keys = layout.step_keys(lines, index)?;
+    let not_block = |line: usize| Unlocatable {
+        line,
+        reason: "the build step's `with:` is not in plain block style".into(),
+    };
+    let with = locate::find(&keys, "with").ok_or_else(|| not_block(item.head))?;
+    if !locate::inline_value(lines, with).is_empty() {
+        return Err(not_block(with.head).into());
+    }
+    let inputs = locate::entries(lines, with.children(), Collection::Mapping, None)
+        .map_err(|s| not_block(s.line()))?;
+    let push = locate::find(&inputs, "push").ok_or_else(|| not_block(with.head))?;
+    let export = r.render(
+        "build-export.yml",
+        &context! { archive => ser(&archive(plan)) },
+    )?;
+    let export = reindent(&export, push.indent, style, true);
+    let mut edits: Vec<(Range<usize>, String)> = vec![(push.body(), export)];
+    if let Some(p) = locate::find(&inputs, "provenance") {
+        edits.push((p.lines.clone(), String::new()));
+    }
+    Ok(edit_lines(lines, item.head..item.lines.end, edits))
+}
+
+/// Lines `range` with each `(lines, text)` edit applied; an empty range
+/// inserts. Edits must not overlap.
+fn edit_lines(
+    lines: &Lines<'_>,
+    range: Range<usize>,
+    mut edits: Vec<(Range<usize>, String)>,
+) -> String {
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut out = String::new();
+    let mut at = range.start;
+    for (r, text) in edits {
+        out.push_str(lines.slice(at..r.start.max(at)));
+        out.push_str(&text);
+        at = r.end.max(at);
+    }
+    out.push_str(lines.slice(at..range.end));
+    out
+}
+
+/// A pre-build step as the push job gets it: verbatim, but pinned by SHA
+/// and with an explicit `persist-credentials` on a checkout.
+fn copied_slice(
+    r: &Renderer,
+    input: &JobInput<'_>,
+    copy: &CopiedStep,
+) -> Result<Slice, Unlocatable> {
+    let JobInput {
+        lines,
+        layout,
+        style,
+        ..
+    } = input;
+    let item = &layout.steps[copy.index];
+    let keys = layout.step_keys(lines, copy.index)?;
+    let mut edits = Vec::new();
+    let uses = locate::find(&keys, "uses");
+    if let (Some(action), Some(entry)) = (&copy.repin, uses)
+        && let Some(pinned) = r.pinned_uses(action)
+    {
+        let prefix = &lines.line(entry.head)[..entry.indent];
+        edits.push((entry.body(), format!("{prefix}uses: {pinned}\n")));
+    }
+    if let Some(persist) = copy.persist_credentials {
+        let key_col = item
+            .content_column
+            .unwrap_or(item.indent + style.item_offset);
+        let inner = " ".repeat(key_col + style.step_map_indent);
+        let end = keys.last().map_or(item.lines.end, |k| k.lines.end);
+        match locate::find(&keys, "with") {
+            Some(with) if locate::inline_value(lines, with).is_empty() => {
+                edits.push((
+                    with.lines.end..with.lines.end,
+                    format!("{inner}persist-credentials: {persist}\n"),
+                ));
+            }
+            Some(with) => {
+                return Err(Unlocatable {
+                    line: with.head,
+                    reason: "the checkout step's `with:` is not in plain block style".into(),
+                });
+            }
+            None => edits.push((
+                end..end,
+                format!(
+                    "{}with:\n{inner}persist-credentials: {persist}\n",
+                    " ".repeat(key_col)
+                ),
+            )),
+        }
+    }
+    let start = (item.lines.start..item.head)
+        .find(|&l| !lines.line(l).trim().is_empty())
+        .unwrap_or(item.head);
+    Ok(Slice {
+        text: edit_lines(lines, start..item.lines.end, edits),
+        indent: item.indent,
+    })
+}
+
+/// One scanned unit: the whole image, or one platform of it.
+#[derive(Debug, serde::Serialize)]
+struct Target {
+    /// Directory (under the job's scangate folder) holding its OCI layout.
+    dir: String,
+    /// File-name-safe label: `image`, `linux-amd64`, `linux-arm64-v8`.
+    slug: String,
+    os: String,
+    arch: String,
+    variant: String,
+}
+
+fn targets(platforms: &[String]) -> Vec<Target> {
+    let target = |p: &str, dir: Option<&str>| {
+        let mut parts = p.split('/');
+        let (os, arch, variant) = (parts.next(), parts.next(), parts.next());
+        let slug = p.replace('/', "-");
+        Target {
+            dir: dir.map_or_else(|| slug.clone(), str::to_owned),
+            slug,
+            os: os.unwrap_or_default().to_owned(),
+            arch: arch.unwrap_or_default().to_owned(),
+            variant: variant.unwrap_or_default().to_owned(),
+        }
+    };
+    match platforms {
+        [] => vec![target("image", Some("layout"))],
+        [one] => vec![target(one, Some("layout"))],
+        many => many.iter().map(|p| target(p, None)).collect(),
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Sarif {
+    slug: String,
+    category: String,
+}
+
+fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
+    let JobInput {
+        lines,
+        layout,
+        plan,
+        style,
+        policy,
+        workflow,
+    } = input;
+    let job = &plan.site.job;
+    let targets = targets(&plan.site.platforms);
+    let sarif: Vec<Sarif> = targets
+        .iter()
+        .map(|t| t.slug.as_str())
+        .chain(["dockerfile"])
+        .map(|slug| Sarif {
+            slug: slug.to_owned(),
+            category: format!("scangate/{workflow}/{job}/{slug}"),
+        })
+        .collect();
+    let context_dir = match (&plan.site.dockerfile, &plan.site.context) {
+        (Some(file), _) => std::path::Path::new(file)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| ".".into()),
+        (None, Some(ctx)) => ctx.clone(),
+        (None, None) => ".".into(),
+    };
+    let text = r.render(
+        "scan-job.yml",
+        &context! {
+            scan_job => ser(&plan.scan_job),
+            scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
+            build_job => ser(&plan.build_job),
+            job => ser(&job),
+            artifact => ser(&plan.artifact),
+            reports_artifact => format!("scangate-{job}-reports"),
+            permissions => ser(&plan::scan_permissions()),
+            targets => ser(&targets),
+            sarif => ser(&sarif),
+            context => ser(&context_dir),
+            severity => ser(&policy.severity),
+            trivy_version => ser(&policy.trivy_version),
+            db_repositories => ser(&policy.db_repositories),
+            java_db_repositories => ser(&policy.java_db_repositories),
+            retention_days => ser(&policy.report_retention_days),
+            blank_steps => style.blank_between_steps,
+        },
+    )?;
+    let text = reindent(&text, style.job_column, style, false);
+    Ok(fill_slices(&text, &job_slices(lines, layout))?)
+}
+
+/// Each job key as a slice named `job:<key>`.
+fn job_slices(lines: &Lines<'_>, layout: &JobLayout) -> BTreeMap<String, Slice> {
+    layout
+        .keys
+        .iter()
+        .map(|k| {
+            (
+                format!("job:{}", k.key.clone().unwrap_or_default()),
+                body_slice(lines, k),
+            )
+        })
+        .collect()
+}
+
+fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
+    let JobInput {
+        lines,
+        layout,
+        plan,
+        style,
+        ..
+    } = input;
+    let mut needs = plan.needs.clone();
+    needs.push(plan.build_job.clone());
+    needs.push(plan.scan_job.clone());
+    let job_keys: Vec<&str> = PUSH_JOB_KEYS
+        .iter()
+        .copied()
+        .filter(|k| layout.key(k).is_some())
+        .collect();
+    let mut carried: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (step, output) in &plan.carried_outputs {
+        carried
+            .entry(step.as_str())
+            .or_default()
+            .push(output.as_str());
+    }
+    let text = r.render(
+        "push-job.yml",
+        &context! {
+            job => ser(&plan.site.job),
+            has_name => layout.key("name").is_some(),
+            needs => ser(&needs),
+            push_if => ser(&plan.site.push_if),
+            job_slices => ser(&job_keys),
+            permissions => ser(&plan.push_permissions),
+            build_job => ser(&plan.build_job),
+            kept_outputs => ser(&plan.outputs_via_build),
+            moved_outputs => ser(&plan.outputs_in_push),
+            carried_env => ser(&plan.carried_env),
+            carried_outputs => ser(&carried),
+            copied_steps => ser(&plan.copied_steps.iter().map(|c| c.index).collect::<Vec<_>>()),
+            post_steps => ser(&plan.post_steps.clone().collect::<Vec<_>>()),
+            artifact => ser(&plan.artifact),
+            push_step_id => ser(&plan.push_step_id),
+            blank_steps => style.blank_between_steps,
+        },
+    )?;
+    let text = reindent(&text, style.job_column, style, false);
+    let mut slices = job_slices(lines, layout);
+    slices.extend(output_slices(input)?);
+    for i in plan.post_steps.clone() {
+        let copy = CopiedStep {
+            index: i,
+            repin: None,
+            persist_credentials: None,
+        };
+        slices.insert(format!("step:{i}"), copied_slice(r, input, &copy)?);
+    }
+    for copy in &plan.copied_steps {
+        slices.insert(
+            format!("step:{}", copy.index),
+            copied_slice(r, input, copy)?,
+        );
+    }
+    Ok(fill_slices(&text, &slices)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_plain_and_quoted_keys() {
+        assert_eq!(
+            rename_key("  build: # c\n", 2, "build-build"),
+            "  build-build: # c\n"
+        );
+        assert_eq!(
+            rename_key("  'build':\n", 2, "build-build"),
+            "  build-build:\n"
+        );
+    }
+
+    #[test]
+    fn one_target_per_platform_when_there_are_several() {
+        let t = targets(&["linux/amd64".into(), "linux/arm/v7".into()]);
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[1].dir.as_str(), t[1].variant.as_str()),
+            ("linux-arm-v7", "v7")
+        );
+        let single = targets(&[]);
+        assert_eq!(
+            (single[0].dir.as_str(), single[0].slug.as_str()),
+            ("layout", "image")
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! The *verify* stage: proofs run on every rewrite before anything is shown
+//! or written. A failure here is a scangate bug; the caller reports it and
+//! writes nothing.
+
+use yaml_serde::{Mapping, Value};
+
+use crate::detect;
+use crate::gate;
+use crate::plan::Plan;
+use crate::splice::Spliced;
+
+/// Job keys the build job may change; every other key must be untouched.
+const BUILD_JOB_CHANGES: &[&str] = &[
+    "name",
+    "permissions",
+    "outputs",
+    "steps",
+    "environment",
+    "concurrency",
+];
+
+/// Checks one job's rewrite: locality, untouched jobs, moved steps, and that
+/// the pushes of the result are gated.
+pub fn rewrite(
+    old_text: &str,
+    old: &Value,
+    spliced: &Spliced,
+    plan: &Plan,
+) -> Result<Value, String> {
+    let new_text = &spliced.text;
+    if old_text[..spliced.old.start] != new_text[..spliced.new.start]
+        || old_text[spliced.old.end..] != new_text[spliced.new.end..]
+    {
+        return Err("bytes outside the rewritten job changed".into());
+    }
+    let new: Value =
+        yaml_serde::from_str(new_text).map_err(|e| format!("the result does not parse: {e}"))?;
+    untouched_parts(old, &new, plan)?;
+    let old_job = job(old, &plan.site.job)?;
+    let build = job(&new, &plan.build_job)?;
+    let push = job(&new, &plan.site.job)?;
+    job(&new, &plan.scan_job)?;
+    for (key, value) in old_job {
+        let key = gate::scalar(key).unwrap_or_default();
+        if !BUILD_JOB_CHANGES.contains(&key.as_str()) && build.get(&key) != Some(value) {
+            return Err(format!("the build job's `{key}` differs from the original"));
+        }
+    }
+    let old_steps = steps(old_job);
+    let build_steps = steps(build);
+    if build_steps.get(plan.pre_steps.clone()) != old_steps.get(plan.pre_steps.clone()) {
+        return Err("the steps before the build changed".into());
+    }
+    export_step(
+        old_steps.get(plan.site.step),
+        build_steps.iter().find(|s| is_build_step(s)),
+    )?;
+    let push_steps = steps(push);
+    let moved = &old_steps[plan.post_steps.clone()];
+    if !push_steps.ends_with(moved) {
+        return Err("the steps after the push did not move to the push job unchanged".into());
+    }
+    for copy in &plan.copied_steps {
+        let original = without_pin(&old_steps[copy.index]);
+        if !push_steps.iter().any(|s| without_pin(s) == original) {
+            return Err(format!(
+                "step {} was not copied to the push job",
+                copy.index
+            ));
+        }
+    }
+    if let Some(p) = gate::pushes(&new).into_iter().find(|p| !p.gated) {
+        return Err(format!("job `{}` still pushes without a gate", p.job));
+    }
+    Ok(new)
+}
+
+/// Migrating the final result again must change nothing.
+pub fn idempotent(doc: &Value) -> Result<(), String> {
+    match detect::ungated_jobs(doc).first() {
+        None => Ok(()),
+        Some(Ok(site)) => Err(format!("job `{}` would be migrated again", site.job)),
+        Some(Err(u)) => Err(format!(
+            "job `{}` has an ungated push after migration",
+            u.job
+        )),
+    }
+}
+
+fn untouched_parts(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
+    let (Some(old), Some(new)) = (old.as_mapping(), new.as_mapping()) else {
+        return Err("the workflow is no longer a mapping".into());
+    };
+    for (key, value) in old {
+        if gate::scalar(key).as_deref() != Some("jobs") && new.get(key) != Some(value) {
+            return Err(format!(
+                "top-level `{}` changed",
+                gate::scalar(key).unwrap_or_default()
+            ));
+        }
+    }
+    let ours = [&plan.site.job, &plan.build_job, &plan.scan_job];
+    let others = |doc: &Mapping| -> Vec<(Value, Value)> {
+        doc.get("jobs")
+            .and_then(Value::as_mapping)
+            .map(|jobs| {
+                jobs.iter()
+                    .filter(|(k, _)| {
+                        !ours
+                            .iter()
+                            .any(|o| gate::scalar(k).as_deref() == Some(o.as_str()))
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if others(old) != others(new) {
+        return Err("a job that was not migrated changed".into());
+    }
+    Ok(())
+}
+
+fn job<'a>(doc: &'a Value, id: &str) -> Result<&'a Mapping, String> {
+    doc.get("jobs")
+        .and_then(|j| j.get(id))
+        .and_then(Value::as_mapping)
+        .ok_or_else(|| format!("job `{id}` is missing"))
+}
+
+fn steps(job: &Mapping) -> Vec<Value> {
+    job.get("steps")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A step without what a copy may change: its `uses` ref and its checkout's
+/// `persist-credentials`.
+fn without_pin(step: &Value) -> Value {
+    let mut step = step.clone();
+    if let Some(m) = step.as_mapping_mut() {
+        if let Some(Value::String(uses)) = m.get_mut("uses") {
+            let name = uses.split('@').next().unwrap_or_default().to_owned();
+            *uses = name;
+        }
+        if let Some(Value::Mapping(with)) = m.get_mut("with") {
+            with.remove("persist-credentials");
+            if with.is_empty() {
+                m.remove("with");
+            }
+        }
+    }
+    step
+}
+
+fn is_build_step(step: &Value) -> bool {
+    step.as_mapping()
+        .and_then(gate::action_name)
+        .is_some_and(|a| a == "docker/build-push-action")
+}
+
+/// The build step must be the original with `push`/`provenance` replaced by
+/// an OCI export and nothing else changed.
+fn export_step(old: Option<&Value>, new: Option<&Value>) -> Result<(), String> {
+    let (Some(old), Some(new)) = (
+        old.and_then(Value::as_mapping),
+        new.and_then(Value::as_mapping),
+    ) else {
+        return Err("the build step is missing".into());
+    };
+    let strip = |m: &Mapping| -> Mapping {
+        let mut m = m.clone();
+        if let Some(Value::Mapping(with)) = m.get_mut("with") {
+            for k in ["push", "provenance", "outputs"] {
+                with.remove(k);
+            }
+        }
+        m
+    };
+    if strip(old) != strip(new) {
+        return Err("the build step changed beyond its push".into());
+    }
+    let outputs = gate::input(new, "outputs").unwrap_or_default();
+    if !outputs.starts_with("type=oci,") || gate::input(new, "push").is_some() {
+        return Err("the build step does not export an OCI archive".into());
+    }
+    Ok(())
+}
