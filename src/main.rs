@@ -211,13 +211,15 @@ fn print_text(
                 for refusal in refusals {
                     write!(err, "{}", report::refusal_text(&r.path, refusal))?;
                 }
-                writeln!(err, "{}: left unchanged", r.path)?;
             }
             FileStatus::Error { message } => {
                 failed += 1;
                 writeln!(err, "error: {message}")?;
             }
         }
+    }
+    if reports.len() < 2 {
+        return Ok(());
     }
     let action = if args.write { "migrated" } else { "to migrate" };
     writeln!(

@@ -137,6 +137,10 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         .filter_map(|c| steps[c.index].get("id").and_then(scalar))
         .collect();
     let build_id = site.step_id.clone();
+    let post_ids: BTreeSet<String> = steps[post_steps.clone()]
+        .iter()
+        .filter_map(|s| s.get("id").and_then(scalar))
+        .collect();
 
     let mut carried_outputs = BTreeSet::new();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
@@ -152,8 +156,19 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
                     "read the digest instead, or move that step before the push",
                 ));
             }
-        } else if pre_ids.contains_key(&step) && !copied_ids.contains(&step) {
-            carried_outputs.insert((step, output));
+        } else if pre_ids.contains_key(&step) {
+            if !copied_ids.contains(&step) {
+                carried_outputs.insert((step, output));
+            }
+        } else if !post_ids.contains(&step) {
+            return Err(Unsupported::new(
+                job_id,
+                Some(site.step),
+                format!(
+                    "a step after the push reads `steps.{step}.outputs.{output}`, but no step has `id: {step}`"
+                ),
+                "fix the step id (the build step may need it), then run scangate again",
+            ));
         }
     }
 
@@ -219,6 +234,7 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
             effective,
             site.cache_to_registry,
             writes_repo(&pre_text),
+            uses_oidc(&steps[pre_steps.clone()]),
         ),
         push_permissions: push_permissions(effective, ghcr, writes_repo(&post_text)),
         environment_on_build: job.get("environment").is_some() && reads_secrets(&pre_text),
@@ -398,6 +414,7 @@ fn build_permissions(
     effective: Option<&Value>,
     cache_to_registry: bool,
     writes: bool,
+    oidc: bool,
 ) -> Permissions {
     let mut p = explicit(effective).unwrap_or_else(|| {
         let contents = if writes { "write" } else { "read" };
@@ -415,7 +432,25 @@ fn build_permissions(
     if cache_to_registry {
         p.insert("packages".into(), "write".into());
     }
+    if !oidc {
+        p.remove("id-token");
+    }
+    p.remove("attestations");
     p
+}
+
+/// Actions that exchange the job's OIDC token for cloud credentials: a build
+/// job that runs one keeps `id-token: write`.
+const OIDC_ACTIONS: &[&str] = &[
+    "aws-actions/configure-aws-credentials",
+    "azure/login",
+    "google-github-actions/auth",
+];
+
+fn uses_oidc(steps: &[&Mapping]) -> bool {
+    steps
+        .iter()
+        .any(|s| action_name(s).is_some_and(|a| OIDC_ACTIONS.contains(&a.as_str())))
 }
 
 /// The push job writes packages; it keeps what the original job had

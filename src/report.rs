@@ -119,7 +119,7 @@ pub fn job_summary(job: &MigratedJob) -> String {
 /// A refusal as a compiler-style message: `path:line:col: …` and a help line.
 pub fn refusal_text(path: &str, r: &Refusal) -> String {
     let mut out = format!(
-        "{path}:{}: needs manual migration: job `{}`: {}\n",
+        "{path}:{}: needs manual migration (file left unchanged): job `{}`: {}\n",
         r.at, r.job, r.reason
     );
     if !r.hint.is_empty() {
