@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use scangate::error::Error;
 use scangate::report::{self, FileReport, FileStatus, RunReport};
-use scangate::{Migrator, Outcome, files, pins::Pins, policy::Policy, render::Renderer};
+use scangate::{Migrator, Outcome, files, pins::Pins, policy::Policy};
 
 /// Put a Trivy gate between building and pushing container images in GitHub
 /// Actions workflows.
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
 }
 
 fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
-    let migrator = Migrator::new(Renderer::new(&Pins::embedded())?, Policy::default());
+    let migrator = Migrator::new(Pins::embedded(), Policy::default())?;
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,

@@ -8,6 +8,7 @@ use crate::detect::{self, Unsupported};
 use crate::error::{Error, Location, Refusal};
 use crate::layout::{self, JobLayout, Unlocatable};
 use crate::locate::Lines;
+use crate::pins::Pins;
 use crate::plan::{self, Plan};
 use crate::policy::Policy;
 use crate::render::Renderer;
@@ -47,12 +48,12 @@ pub struct MigratedJob {
 impl MigratedJob {
     fn from_plan(plan: &Plan) -> Self {
         MigratedJob {
-            job: plan.site.job.clone(),
+            job: plan.site.job().to_owned(),
             build_job: plan.build_job.clone(),
             scan_job: plan.scan_job.clone(),
-            tags: plan.site.tags.clone(),
-            platforms: plan.site.platforms.clone(),
-            push_if: plan.site.push_if.clone(),
+            tags: plan.site.destinations(),
+            platforms: plan.site.platforms().to_vec(),
+            push_if: plan.site.push_if().map(str::to_owned),
             moved_steps: plan.post_steps.len(),
         }
     }
@@ -62,11 +63,16 @@ impl MigratedJob {
 pub struct Migrator {
     renderer: Renderer,
     policy: Policy,
+    pins: Pins,
 }
 
 impl Migrator {
-    pub fn new(renderer: Renderer, policy: Policy) -> Self {
-        Migrator { renderer, policy }
+    pub fn new(pins: Pins, policy: Policy) -> Result<Self, Error> {
+        Ok(Migrator {
+            renderer: Renderer::new(&pins)?,
+            policy,
+            pins,
+        })
     }
 
     /// Migrates `source`. Errors are for input that is not YAML and for
@@ -89,11 +95,7 @@ impl Migrator {
             }
         }
         if source.line_endings == LineEndings::Mixed {
-            let job = verdicts
-                .iter()
-                .flatten()
-                .next()
-                .map_or("", |s| s.job.as_str());
+            let job = verdicts.iter().flatten().next().map_or("", |s| s.job());
             refusals.push(Refusal::new(
                 Location { line: 1, column: 1 },
                 job,
@@ -121,23 +123,23 @@ impl Migrator {
                 Ok(site) => site,
                 Err(u) => return Ok(Outcome::Refused(vec![refusal(&text, &doc, &u)])),
             };
-            let plan = match plan::plan(&doc, &site) {
+            let plan = match plan::plan(&doc, &site, &self.pins) {
                 Ok(plan) => plan,
                 Err(u) => return Ok(Outcome::Refused(vec![refusal(&text, &doc, &u)])),
             };
             let lines = Lines::new(&text);
             let Some(job) = crate::gate::jobs(&doc)
                 .into_iter()
-                .find(|(id, _)| *id == site.job)
+                .find(|(id, _)| *id == site.job())
                 .map(|(_, m)| m.clone())
             else {
                 break;
             };
-            let layout = match JobLayout::find(&lines, &site.job, &job)
+            let layout = match JobLayout::find(&lines, site.job(), &job)
                 .and_then(|l| no_anchors(&text, l))
             {
                 Ok(layout) => layout,
-                Err(u) => return Ok(Outcome::Refused(vec![text_refusal(&lines, &site.job, &u)])),
+                Err(u) => return Ok(Outcome::Refused(vec![text_refusal(&lines, site.job(), &u)])),
             };
             let style = Style::measure(&lines, &layout);
             let input = JobInput {
@@ -151,7 +153,7 @@ impl Migrator {
             let rewrite = match jobs::rewrite(&self.renderer, &input) {
                 Ok(r) => r,
                 Err(RenderError::Text(u)) => {
-                    return Ok(Outcome::Refused(vec![text_refusal(&lines, &site.job, &u)]));
+                    return Ok(Outcome::Refused(vec![text_refusal(&lines, site.job(), &u)]));
                 }
                 Err(RenderError::Internal(e)) => return Err(e),
             };
@@ -159,7 +161,7 @@ impl Migrator {
             doc = verify::rewrite(&text, &doc, &spliced, &plan).map_err(|what| {
                 Error::Verification {
                     path: source.path.clone(),
-                    what: format!("job `{}`: {what}", site.job),
+                    what: format!("job `{}`: {what}", site.job()),
                 }
             })?;
             text = spliced.text;

@@ -45,6 +45,11 @@ impl Pins {
             .map_or_else(|| action.to_owned(), Pin::uses)
     }
 
+    /// Whether the table pins `action`.
+    pub fn has(&self, action: &str) -> bool {
+        self.0.contains_key(action)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Pin> {
         self.0.values()
     }

@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use crate::detect::{BuildPush, Unsupported};
+use crate::detect::{Site, Unsupported};
 use crate::gate::{self, action_name, scalar};
+use crate::pins::Pins;
 
 static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
@@ -34,7 +35,10 @@ static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
 const LOGIN_ACTIONS: &[&str] = &[
     "docker/login-action",
     "aws-actions/amazon-ecr-login",
+    "aws-actions/configure-aws-credentials",
     "azure/docker-login",
+    "azure/login",
+    "google-github-actions/auth",
 ];
 
 /// A GitHub token permission level per scope, in the order written.
@@ -43,7 +47,7 @@ pub type Permissions = BTreeMap<String, String>;
 /// The three jobs that replace job `job`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub site: BuildPush,
+    pub site: Site,
     /// The job's `name:` as GitHub shows it, if it has one.
     pub name: Option<String>,
     /// The jobs the original job `needs`; the push job needs them too.
@@ -91,11 +95,39 @@ pub struct CopiedStep {
     /// For a checkout without an explicit `persist-credentials`: the value
     /// to write (true when later steps run git with the job token).
     pub persist_credentials: Option<bool>,
+    /// A `run:` login that expands expressions in its script, translated to
+    /// the pinned login action for the copy.
+    pub login: Option<Login>,
 }
 
+/// The inputs of `docker login` as docker/login-action takes them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Login {
+    pub name: String,
+    pub registry: Option<String>,
+    pub username: String,
+    pub password: String,
+}
+
+/// `echo "${{ expr }}" | docker login [REGISTRY] -u USER --password-stdin [REGISTRY]`
+/// as the whole script.
+static RUN_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"^\s*echo\s+"?(?P<password>\$\{\{[^}]*\}\})"?\s*\|\s*docker\s+login"#,
+        r#"(?:\s+(?P<reg1>[A-Za-z0-9][^\s]*))?\s+(?:-u|--username)[ =]"?(?P<user>\$\{\{[^}]*\}\}|[^\s"]+)"?"#,
+        r#"\s+--password-stdin(?:\s+(?P<reg2>[A-Za-z0-9][^\s]*))?\s*$"#,
+    ))
+    .expect("static regex")
+});
+
 /// Plans the split of the job `site.job` of `doc`.
-pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
-    let job_id = site.job.as_str();
+pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> {
+    let job_id = site.job();
+    let (first, last) = (site.first_step(), site.last_step());
+    let action = match site {
+        Site::Action(a) => Some(a),
+        Site::Script(_) => None,
+    };
     let jobs = gate::jobs(doc);
     let job = jobs
         .iter()
@@ -103,8 +135,13 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         .map(|(_, m)| *m)
         .ok_or_else(|| Unsupported::new(job_id, None, "job not found", ""))?;
     let steps: Vec<&Mapping> = gate::steps(job).into_iter().map(|(_, s)| s).collect();
-    let pre_steps = 0..site.step;
-    let post_steps = site.step + 1..steps.len();
+    let pre_steps = 0..first;
+    let post_steps = last + 1..steps.len();
+    // Steps that run in the build job: all up to the last push, but the
+    // build-push-action step itself, whose outputs the push step replaces.
+    let build_side: Vec<usize> = (0..=last)
+        .filter(|&i| action.is_none_or(|a| a.step != i))
+        .collect();
     let ids = taken_ids(&jobs);
     let build_job = free_id(&format!("{job_id}-build"), &ids);
     let scan_job = free_id(&format!("{job_id}-scan"), &ids);
@@ -122,21 +159,40 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         .map(|i| copied(steps[i], i, post_runs_git))
         .collect();
 
+    if let Some((copy, action)) = copied_steps.iter().find_map(|c| {
+        c.repin
+            .as_ref()
+            .filter(|a| c.login.is_none() && !pins.has(a))
+            .map(|a| (c, a))
+    }) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(copy.index),
+            format!(
+                "the push job needs a copy of this step, and `{action}` is pinned by tag, not by commit SHA"
+            ),
+            format!(
+                "pin `{action}` to a full commit SHA here (the copy keeps your pin), then run scangate again"
+            ),
+        ));
+    }
+
     let moved: Vec<&Mapping> = copied_steps
         .iter()
         .map(|c| steps[c.index])
         .chain(steps[post_steps.clone()].iter().copied())
         .collect();
     let moved_text = texts(&moved);
-    let pre_ids: BTreeMap<String, usize> = pre_steps
-        .clone()
+    let pre_ids: BTreeMap<String, usize> = build_side
+        .iter()
+        .copied()
         .filter_map(|i| Some((steps[i].get("id").and_then(scalar)?, i)))
         .collect();
     let copied_ids: BTreeSet<String> = copied_steps
         .iter()
         .filter_map(|c| steps[c.index].get("id").and_then(scalar))
         .collect();
-    let build_id = site.step_id.clone();
+    let build_id = action.and_then(|a| a.step_id.clone());
     let post_ids: BTreeSet<String> = steps[post_steps.clone()]
         .iter()
         .filter_map(|s| s.get("id").and_then(scalar))
@@ -149,7 +205,7 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
             if output != "digest" {
                 return Err(Unsupported::new(
                     job_id,
-                    Some(site.step),
+                    Some(last),
                     format!(
                         "a step after the push reads `steps.{step}.outputs.{output}`; only `digest` is available after the split"
                     ),
@@ -163,7 +219,7 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         } else if !post_ids.contains(&step) {
             return Err(Unsupported::new(
                 job_id,
-                Some(site.step),
+                Some(last),
                 format!(
                     "a step after the push reads `steps.{step}.outputs.{output}`, but no step has `id: {step}`"
                 ),
@@ -172,25 +228,19 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         }
     }
 
-    let env_written = github_env_writes(&steps[pre_steps.clone()]);
+    let build_side_steps: Vec<&Mapping> = build_side.iter().map(|&i| steps[i]).collect();
+    let env_written = github_env_writes(&build_side_steps);
     let known_env = known_env(doc, job, &moved);
     let mut carried_env = BTreeSet::new();
+    // Values the later steps read from `env` and that no `env:` key defines
+    // were set in the build job ($GITHUB_ENV, by a script or an action): the
+    // push job gets them back through job outputs. A name set nowhere comes
+    // back empty, as it was.
     for cap in ENV_CONTEXT.captures_iter(&moved_text) {
         let name = &cap[1];
-        if env_written.contains(name) {
-            carried_env.insert(name.to_owned());
-        } else if !known_env.contains(name)
-            && !name.starts_with("GITHUB_")
-            && !name.starts_with("RUNNER_")
+        if !known_env.contains(name) && !name.starts_with("GITHUB_") && !name.starts_with("RUNNER_")
         {
-            return Err(Unsupported::new(
-                job_id,
-                Some(site.step),
-                format!(
-                    "a step after the push reads `env.{name}`, and scangate cannot tell where it is set"
-                ),
-                "set it in the job's or workflow's `env:`, or with `echo \"NAME=value\" >> \"$GITHUB_ENV\"` before the build",
-            ));
+            carried_env.insert(name.to_owned());
         }
     }
     for run in moved
@@ -204,10 +254,11 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         }
     }
 
-    let (outputs_via_build, outputs_in_push) = split_outputs(job, site, &steps, &post_steps)?;
-    let ghcr = site.tags.contains("ghcr.io");
+    let (outputs_via_build, outputs_in_push) =
+        split_outputs(job, job_id, build_id.as_deref(), &steps, &post_steps)?;
+    let ghcr = site.destinations().contains("ghcr.io");
     let pre_text = texts(
-        &steps[pre_steps.clone()]
+        &build_side_steps
             .iter()
             .filter(|s| !is_login(s))
             .copied()
@@ -221,9 +272,10 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         artifact: format!("scangate-{job_id}-image"),
         build_job,
         scan_job,
-        insert_setup_buildx: !steps[pre_steps.clone()]
-            .iter()
-            .any(|s| action_name(s).is_some_and(|a| a == "docker/setup-buildx-action")),
+        insert_setup_buildx: action.is_some()
+            && !steps[pre_steps.clone()]
+                .iter()
+                .any(|s| action_name(s).is_some_and(|a| a == "docker/setup-buildx-action")),
         copied_steps,
         carried_env: carried_env.into_iter().collect(),
         carried_outputs: carried_outputs.into_iter().collect(),
@@ -232,9 +284,9 @@ pub fn plan(doc: &Value, site: &BuildPush) -> Result<Plan, Unsupported> {
         push_step_id: build_id.unwrap_or_else(|| "scangate-push".to_owned()),
         build_permissions: build_permissions(
             effective,
-            site.cache_to_registry,
+            action.is_some_and(|a| a.cache_to_registry),
             writes_repo(&pre_text),
-            uses_oidc(&steps[pre_steps.clone()]),
+            uses_oidc(&build_side_steps),
         ),
         push_permissions: push_permissions(effective, ghcr, writes_repo(&post_text)),
         environment_on_build: job.get("environment").is_some() && reads_secrets(&pre_text),
@@ -257,7 +309,35 @@ fn copied(step: &Mapping, index: usize, post_runs_git: bool) -> CopiedStep {
         index,
         repin: (!uses.is_empty() && !pinned_by_sha).then(|| action_name(step).unwrap_or_default()),
         persist_credentials: (is_checkout(step) && !explicit).then_some(post_runs_git),
+        login: run_login(step),
     }
+}
+
+/// A `run:` login worth translating: one that expands expressions inline.
+fn run_login(step: &Mapping) -> Option<Login> {
+    let run = step.get("run").and_then(Value::as_str)?;
+    let body: Vec<&str> = run
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    let [line] = body.as_slice() else { return None };
+    let caps = RUN_LOGIN.captures(line)?;
+    let registry = caps
+        .name("reg1")
+        .or_else(|| caps.name("reg2"))
+        .map(|m| m.as_str().to_owned());
+    Some(Login {
+        name: step
+            .get("name")
+            .and_then(scalar)
+            .unwrap_or_else(|| match &registry {
+                Some(r) => format!("Log in to {r}"),
+                None => "Log in to the registry".to_owned(),
+            }),
+        registry,
+        username: caps["user"].to_owned(),
+        password: caps["password"].to_owned(),
+    })
 }
 
 fn is_login(step: &Mapping) -> bool {
@@ -329,7 +409,8 @@ fn known_env(doc: &Value, job: &Mapping, moved: &[&Mapping]) -> BTreeSet<String>
 /// the push job computes (read from steps after the push, or the digest).
 fn split_outputs(
     job: &Mapping,
-    site: &BuildPush,
+    job_id: &str,
+    build_id: Option<&str>,
     steps: &[&Mapping],
     post: &Range<usize>,
 ) -> Result<(Vec<String>, Vec<String>), Unsupported> {
@@ -338,7 +419,7 @@ fn split_outputs(
     };
     let Some(outputs) = outputs.as_mapping() else {
         return Err(Unsupported::new(
-            &site.job,
+            job_id,
             None,
             "the job's `outputs:` is not a mapping",
             "",
@@ -352,7 +433,7 @@ fn split_outputs(
     for (key, value) in outputs {
         let (Some(key), Some(value)) = (scalar(key), scalar(value)) else {
             return Err(Unsupported::new(
-                &site.job,
+                job_id,
                 None,
                 "a job output is not a plain string",
                 "",
@@ -360,11 +441,11 @@ fn split_outputs(
         };
         let mut late = false;
         for cap in STEP_OUTPUT.captures_iter(&value) {
-            if site.step_id.as_deref() == Some(&cap[1]) {
+            if build_id == Some(&cap[1]) {
                 if &cap[2] != "digest" {
                     return Err(Unsupported::new(
-                        &site.job,
-                        Some(site.step),
+                        job_id,
+                        None,
                         format!(
                             "job output `{key}` reads `steps.{}.outputs.{}`; only `digest` is available after the split",
                             &cap[1], &cap[2]
@@ -484,7 +565,7 @@ mod tests {
     fn plan_of(y: &str) -> Result<Plan, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
         let site = detect::ungated_jobs(&doc).remove(0)?;
-        plan(&doc, &site)
+        plan(&doc, &site, &Pins::embedded())
     }
 
     const WF: &str = r#"
@@ -543,9 +624,25 @@ jobs:
     }
 
     #[test]
-    fn refuses_an_env_value_of_unknown_origin() {
-        let wf = WF.replace("echo \"$VERSION\"", "echo ${{ env.MYSTERY }}");
-        let err = plan_of(&wf).unwrap_err();
-        assert!(err.reason.contains("env.MYSTERY"), "{}", err.reason);
+    fn translates_a_run_login_that_expands_expressions() {
+        let step: Mapping = yaml_serde::from_str(
+            "run: |\n  echo \"${{ github.token }}\" | docker login ghcr.io -u ${{ github.actor }} --password-stdin\n",
+        )
+        .unwrap();
+        let login = run_login(&step).unwrap();
+        assert_eq!(login.registry.as_deref(), Some("ghcr.io"));
+        assert_eq!(login.username, "${{ github.actor }}");
+        assert_eq!(login.password, "${{ github.token }}");
+    }
+
+    #[test]
+    fn carries_env_values_set_by_actions() {
+        let wf = WF.replace("echo \"$VERSION\"", "echo ${{ env.FROM_ACTION }}");
+        let p = plan_of(&wf).unwrap();
+        assert!(
+            p.carried_env.contains(&"FROM_ACTION".to_owned()),
+            "{:?}",
+            p.carried_env
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::detect;
+use crate::detect::{self, ScriptPush, Site, run_script};
 use crate::gate;
 use crate::plan::Plan;
 use crate::splice::Spliced;
@@ -36,9 +36,9 @@ pub fn rewrite(
     let new: Value =
         yaml_serde::from_str(new_text).map_err(|e| format!("the result does not parse: {e}"))?;
     untouched_parts(old, &new, plan)?;
-    let old_job = job(old, &plan.site.job)?;
+    let old_job = job(old, plan.site.job())?;
     let build = job(&new, &plan.build_job)?;
-    let push = job(&new, &plan.site.job)?;
+    let push = job(&new, plan.site.job())?;
     job(&new, &plan.scan_job)?;
     for (key, value) in old_job {
         let key = gate::scalar(key).unwrap_or_default();
@@ -51,16 +51,34 @@ pub fn rewrite(
     if build_steps.get(plan.pre_steps.clone()) != old_steps.get(plan.pre_steps.clone()) {
         return Err("the steps before the build changed".into());
     }
-    export_step(
-        old_steps.get(plan.site.step),
-        build_steps.iter().find(|s| is_build_step(s)),
-    )?;
+    match &plan.site {
+        Site::Action(a) => export_step(
+            old_steps.get(a.step),
+            build_steps.iter().find(|s| is_build_step(s)),
+        )?,
+        Site::Script(sp) => recording_steps(&old_steps, &build_steps, plan, sp)?,
+    }
     let push_steps = steps(push);
     let moved = &old_steps[plan.post_steps.clone()];
     if !push_steps.ends_with(moved) {
         return Err("the steps after the push did not move to the push job unchanged".into());
     }
     for copy in &plan.copied_steps {
+        if let Some(login) = &copy.login {
+            let found = push_steps.iter().any(|s| {
+                s.as_mapping()
+                    .and_then(|m| gate::input(m, "password"))
+                    .as_deref()
+                    == Some(login.password.as_str())
+            });
+            if !found {
+                return Err(format!(
+                    "the login of step {} is missing from the push job",
+                    copy.index
+                ));
+            }
+            continue;
+        }
         let original = without_pin(&old_steps[copy.index]);
         if !push_steps.iter().any(|s| without_pin(s) == original) {
             return Err(format!(
@@ -69,7 +87,11 @@ pub fn rewrite(
             ));
         }
     }
-    if let Some(p) = gate::pushes(&new).into_iter().find(|p| !p.gated) {
+    let ours = [plan.site.job(), plan.build_job.as_str(), plan.scan_job.as_str()];
+    if let Some(p) = gate::pushes(&new)
+        .into_iter()
+        .find(|p| !p.gated && ours.contains(&p.job.as_str()))
+    {
         return Err(format!("job `{}` still pushes without a gate", p.job));
     }
     Ok(new)
@@ -79,7 +101,7 @@ pub fn rewrite(
 pub fn idempotent(doc: &Value) -> Result<(), String> {
     match detect::ungated_jobs(doc).first() {
         None => Ok(()),
-        Some(Ok(site)) => Err(format!("job `{}` would be migrated again", site.job)),
+        Some(Ok(site)) => Err(format!("job `{}` would be migrated again", site.job())),
         Some(Err(u)) => Err(format!(
             "job `{}` has an ungated push after migration",
             u.job
@@ -99,17 +121,17 @@ fn untouched_parts(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> 
             ));
         }
     }
-    let ours = [&plan.site.job, &plan.build_job, &plan.scan_job];
+    let ours = [
+        plan.site.job(),
+        plan.build_job.as_str(),
+        plan.scan_job.as_str(),
+    ];
     let others = |doc: &Mapping| -> Vec<(Value, Value)> {
         doc.get("jobs")
             .and_then(Value::as_mapping)
             .map(|jobs| {
                 jobs.iter()
-                    .filter(|(k, _)| {
-                        !ours
-                            .iter()
-                            .any(|o| gate::scalar(k).as_deref() == Some(o.as_str()))
-                    })
+                    .filter(|(k, _)| !ours.iter().any(|o| gate::scalar(k).as_deref() == Some(*o)))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             })
@@ -133,6 +155,31 @@ fn steps(job: &Mapping) -> Vec<Value> {
         .and_then(Value::as_sequence)
         .cloned()
         .unwrap_or_default()
+}
+
+/// The build job holds the original steps from the first pushing step to
+/// the last, after the one inserted step, with only `docker push` replaced.
+fn recording_steps(
+    old: &[Value],
+    new: &[Value],
+    plan: &Plan,
+    sp: &ScriptPush,
+) -> Result<(), String> {
+    let first = plan.pre_steps.end;
+    let offset = first + 1;
+    for (i, original) in old.iter().enumerate().take(plan.post_steps.start).skip(first) {
+        let mut expected = original.clone();
+        if sp.steps.contains(&i)
+            && let Some(Value::String(run)) =
+                expected.as_mapping_mut().and_then(|m| m.get_mut("run"))
+        {
+            *run = run_script::record_instead_of_push(run);
+        }
+        if new.get(i - first + offset) != Some(&expected) {
+            return Err(format!("step {i} changed beyond its `docker push`"));
+        }
+    }
+    Ok(())
 }
 
 /// A step without what a copy may change: its `uses` ref and its checkout's

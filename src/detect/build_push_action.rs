@@ -68,6 +68,15 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
             "move the condition to the job's `if:` or to `push: ${{ … }}`",
         ));
     }
+    if let Some(major) = major_version(step)
+        && major < 3
+    {
+        return Err(refuse(
+            here,
+            &format!("docker/build-push-action v{major} cannot turn off provenance for the export"),
+            "upgrade to docker/build-push-action v6 or later",
+        ));
+    }
     if !matches!(step.get("with"), Some(Value::Mapping(_))) {
         return Err(refuse(here, "the step's `with:` is not a mapping", ""));
     }
@@ -123,7 +132,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         }
     }
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
-    Ok(BuildPush {
+    Ok(super::Site::Action(BuildPush {
         job: job_id.to_owned(),
         step: step_index,
         step_id: step.get("id").and_then(scalar),
@@ -134,11 +143,11 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         dockerfile: literal("file"),
         cache_to_registry: input(step, "cache-to")
             .is_some_and(|c| c.replace(' ', "").contains("type=registry")),
-    })
+    }))
 }
 
 /// Job-level shapes that the three-job split cannot keep correct.
-fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
+pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
     if job.get("strategy").and_then(|s| s.get("matrix")).is_some() {
         return Err((
             "the job runs a matrix; matrix jobs are not migrated yet",
@@ -191,6 +200,13 @@ fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
     Ok(())
 }
 
+/// The major version of a `uses: …@vN…` reference; `None` for SHAs and branches.
+fn major_version(step: &Mapping) -> Option<u32> {
+    let uses = step.get("uses").and_then(scalar)?;
+    let version = uses.split_once('@')?.1.strip_prefix('v')?;
+    version.split('.').next()?.parse().ok()
+}
+
 fn is_false(v: &Value) -> bool {
     matches!(
         scalar(v).as_deref().map(str::trim),
@@ -208,10 +224,16 @@ fn whole_expression(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn read_yaml(y: &str) -> Verdict {
+    fn read_yaml(y: &str) -> Result<BuildPush, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
-        let verdicts = super::super::ungated_jobs(&doc);
-        verdicts.into_iter().next().unwrap()
+        match super::super::ungated_jobs(&doc)
+            .into_iter()
+            .next()
+            .unwrap()?
+        {
+            super::super::Site::Action(a) => Ok(a),
+            other => panic!("not an action site: {other:?}"),
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! understand is an [`Unsupported`], never a guess.
 
 pub mod build_push_action;
+pub mod run_script;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,66 @@ use yaml_serde::Value;
 use crate::gate::{self, PushKind};
 
 pub use build_push_action::BuildPush;
+pub use run_script::ScriptPush;
+
+/// A job scangate understands completely and will rewrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Site {
+    /// One `docker/build-push-action` step that pushes.
+    Action(BuildPush),
+    /// `docker push` commands in `run:` scripts.
+    Script(ScriptPush),
+}
+
+impl Site {
+    pub fn job(&self) -> &str {
+        match self {
+            Site::Action(a) => &a.job,
+            Site::Script(s) => &s.job,
+        }
+    }
+
+    /// The first step that builds or pushes: everything before it stays
+    /// in the build job untouched.
+    pub fn first_step(&self) -> usize {
+        match self {
+            Site::Action(a) => a.step,
+            Site::Script(s) => s.steps.first().copied().unwrap_or_default(),
+        }
+    }
+
+    /// The last step that pushes: everything after it moves to the push job.
+    pub fn last_step(&self) -> usize {
+        match self {
+            Site::Action(a) => a.step,
+            Site::Script(s) => s.steps.last().copied().unwrap_or_default(),
+        }
+    }
+
+    /// Target platforms of a multi-platform build; empty for one platform.
+    pub fn platforms(&self) -> &[String] {
+        match self {
+            Site::Action(a) => &a.platforms,
+            Site::Script(_) => &[],
+        }
+    }
+
+    /// The push condition, from `push: ${{ … }}`.
+    pub fn push_if(&self) -> Option<&str> {
+        match self {
+            Site::Action(a) => a.push_if.as_deref(),
+            Site::Script(_) => None,
+        }
+    }
+
+    /// Where the images go, as written (tags or push commands).
+    pub fn destinations(&self) -> String {
+        match self {
+            Site::Action(a) => a.tags.clone(),
+            Site::Script(s) => s.commands.join("\n"),
+        }
+    }
+}
 
 /// A job with an ungated push that scangate will not rewrite, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +103,7 @@ impl Unsupported {
 }
 
 /// What detection concludes about one job with an ungated push.
-pub type Verdict = Result<BuildPush, Unsupported>;
+pub type Verdict = Result<Site, Unsupported>;
 
 /// One verdict per job that pushes an image no gate protects, in file order.
 /// Jobs whose pushes are all gated (or that push nothing) do not appear.
@@ -67,6 +128,13 @@ pub fn ungated_jobs(doc: &Value) -> Vec<Verdict> {
 }
 
 fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
+    let jobs = gate::jobs(doc);
+    let Some((_, job)) = jobs.iter().find(|(id, _)| id == job_id) else {
+        return Err(Unsupported::new(job_id, None, "job not found", ""));
+    };
+    if pushes.iter().all(|p| matches!(p.kind, PushKind::Script(_))) {
+        return run_script::read(job_id, job, pushes);
+    }
     if let Some(other) = pushes.iter().find(|p| p.kind != PushKind::BuildPushAction) {
         return Err(unsupported_kind(job_id, other));
     }
@@ -78,10 +146,6 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
             "split it into one job per image; each is then migrated on its own",
         ));
     }
-    let jobs = gate::jobs(doc);
-    let Some((_, job)) = jobs.iter().find(|(id, _)| id == job_id) else {
-        return Err(Unsupported::new(job_id, None, "job not found", ""));
-    };
     build_push_action::read(job_id, job, pushes[0].step)
 }
 

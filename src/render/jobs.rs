@@ -7,6 +7,7 @@ use std::ops::Range;
 use minijinja::context;
 
 use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
+use crate::detect::{Site, run_script};
 use crate::error::Error;
 use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
@@ -76,7 +77,7 @@ pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderErro
 }
 
 fn archive(plan: &Plan) -> String {
-    format!("scangate-{}-image.tar", plan.site.job)
+    format!("scangate-{}-image.tar", plan.site.job())
 }
 
 fn blank(style: &Style) -> &'static str {
@@ -218,6 +219,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
     let text = r.render(
         "build-outputs.yml",
         &context! {
+            script => matches!(plan.site, Site::Script(_)),
             kept => ser(&plan.outputs_via_build),
             carried_env => ser(&plan.carried_env),
             carried_outputs => ser(&plan.carried_outputs),
@@ -263,35 +265,79 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
     } = input;
     let mut out = String::new();
     let dash = layout.steps.first().map_or(0, |s| s.indent);
+    let job = plan.site.job();
+    let insert = |out: &mut String, name: &str, ctx: minijinja::Value| -> Result<(), Error> {
+        let text = r.render(name, &ctx)?;
+        out.push_str(&reindent(&text, dash, style, false));
+        Ok(())
+    };
     for (i, item) in layout.steps.iter().enumerate() {
         if plan.post_steps.contains(&i) {
             continue;
         }
-        if i != plan.site.step {
-            out.push_str(lines.slice(item.lines.clone()));
-            continue;
+        match &plan.site {
+            Site::Action(a) if a.step == i => {
+                out.push_str(lines.slice(item.lines.start..item.head));
+                if plan.insert_setup_buildx {
+                    insert(&mut out, "setup-buildx.yml", context! {})?;
+                    out.push_str(blank(style));
+                }
+                out.push_str(&export_instead_of_push(r, input, i)?);
+                out.push_str(blank(style));
+                let ctx = context! {
+                    tags => ser(&a.tags),
+                    job => job,
+                    archive => ser(&archive(plan)),
+                    artifact => ser(&plan.artifact),
+                    blank_steps => style.blank_between_steps,
+                };
+                insert(&mut out, "build-record.yml", ctx)?;
+            }
+            Site::Script(sp) if sp.steps.contains(&i) => {
+                out.push_str(lines.slice(item.lines.start..item.head));
+                if sp.steps.first() == Some(&i) {
+                    insert(&mut out, "script-prepare.yml", context! { job => job })?;
+                    out.push_str(blank(style));
+                }
+                out.push_str(&record_instead_of_push(input, i)?);
+                if sp.steps.last() == Some(&i) {
+                    out.push_str(blank(style));
+                    let ctx = context! {
+                        job => job,
+                        artifact => ser(&plan.artifact),
+                        blank_steps => style.blank_between_steps,
+                    };
+                    insert(&mut out, "script-save.yml", ctx)?;
+                }
+            }
+            _ => out.push_str(lines.slice(item.lines.clone())),
         }
-        out.push_str(lines.slice(item.lines.start..item.head));
-        if plan.insert_setup_buildx {
-            let setup = r.render("setup-buildx.yml", &context! {})?;
-            out.push_str(&reindent(&setup, dash, style, false));
-            out.push_str(blank(style));
-        }
-        out.push_str(&export_instead_of_push(r, input, i)?);
-        let record = r.render(
-            "build-record.yml",
-            &context! {
-                tags => ser(&plan.site.tags),
-                job => ser(&plan.site.job),
-                archive => ser(&archive(plan)),
-                artifact => ser(&plan.artifact),
-                blank_steps => style.blank_between_steps,
-            },
-        )?;
-        out.push_str(blank(style));
-        out.push_str(&reindent(&record, dash, style, false));
     }
     Ok(out)
+}
+
+/// A pushing script step's lines from its head, with each `docker push` in
+/// its `run:` replaced by the recording command.
+fn record_instead_of_push(input: &JobInput<'_>, index: usize) -> Result<String, RenderError> {
+    let JobInput { lines, layout, .. } = input;
+    let item = &layout.steps[index];
+    let keys = layout.step_keys(lines, index)?;
+    let run = locate::find(&keys, "run").ok_or_else(|| Unlocatable {
+        line: item.head,
+        reason: "the pushing step has no `run:`".into(),
+    })?;
+    let prefix_len = lines.line(run.head).len().min(run.indent);
+    let head = lines.line(run.head);
+    let mut text = head[..prefix_len].to_owned();
+    text.push_str(&run_script::record_instead_of_push(&head[prefix_len..]));
+    text.push_str(&run_script::record_instead_of_push(
+        lines.slice(run.head + 1..run.lines.end),
+    ));
+    Ok(edit_lines(
+        lines,
+        item.head..item.lines.end,
+        vec![(run.body(), text)],
+    ))
 }
 
 /// The build step's lines from its head, with `push:` replaced by the OCI
@@ -358,7 +404,7 @@ fn copied_slice(
     r: &Renderer,
     input: &JobInput<'_>,
     copy: &CopiedStep,
-) -> Result<Slice, Unlocatable> {
+) -> Result<Slice, RenderError> {
     let JobInput {
         lines,
         layout,
@@ -367,11 +413,22 @@ fn copied_slice(
     } = input;
     let item = &layout.steps[copy.index];
     let keys = layout.step_keys(lines, copy.index)?;
+    if let Some(login) = &copy.login {
+        let text = r.render("login.yml", &ser(login))?;
+        return Ok(Slice {
+            text: reindent(&text, item.indent, style, false),
+            indent: item.indent,
+        });
+    }
     let mut edits = Vec::new();
     let uses = locate::find(&keys, "uses");
-    if let (Some(action), Some(entry)) = (&copy.repin, uses)
-        && let Some(pinned) = r.pinned_uses(action)
-    {
+    if let (Some(action), Some(entry)) = (&copy.repin, uses) {
+        let pinned = r.pinned_uses(action).ok_or_else(|| Unlocatable {
+            line: entry.head,
+            reason: format!(
+                "the push job needs a copy of this step, and `{action}` is pinned by tag, not by commit SHA (scangate has no pin for it)"
+            ),
+        })?;
         let prefix = &lines.line(entry.head)[..entry.indent];
         edits.push((entry.body(), format!("{prefix}uses: {pinned}\n")));
     }
@@ -392,7 +449,8 @@ fn copied_slice(
                 return Err(Unlocatable {
                     line: with.head,
                     reason: "the checkout step's `with:` is not in plain block style".into(),
-                });
+                }
+                .into());
             }
             None => edits.push((
                 end..end,
@@ -444,6 +502,31 @@ fn targets(platforms: &[String]) -> Vec<Target> {
     }
 }
 
+/// The single target of a docker archive saved from the scripts' image.
+fn docker_archive_target() -> Target {
+    Target {
+        dir: "image.tar".into(),
+        slug: "image".into(),
+        os: String::new(),
+        arch: String::new(),
+        variant: String::new(),
+    }
+}
+
+/// The folder scanned for Dockerfile misconfigurations: the Dockerfile's own
+/// folder when it is named, else the build context.
+fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
+    match (&a.dockerfile, &a.context) {
+        (Some(file), _) => std::path::Path::new(file)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| ".".into()),
+        (None, Some(ctx)) => ctx.clone(),
+        (None, None) => ".".into(),
+    }
+}
+
 #[derive(Debug, serde::Serialize)]
 struct Sarif {
     slug: String,
@@ -459,8 +542,12 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         policy,
         workflow,
     } = input;
-    let job = &plan.site.job;
-    let targets = targets(&plan.site.platforms);
+    let job = plan.site.job();
+    let script = matches!(plan.site, Site::Script(_));
+    let targets = match &plan.site {
+        Site::Action(a) => targets(&a.platforms),
+        Site::Script(_) => vec![docker_archive_target()],
+    };
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
@@ -470,18 +557,14 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             category: format!("scangate/{workflow}/{job}/{slug}"),
         })
         .collect();
-    let context_dir = match (&plan.site.dockerfile, &plan.site.context) {
-        (Some(file), _) => std::path::Path::new(file)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned())
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| ".".into()),
-        (None, Some(ctx)) => ctx.clone(),
-        (None, None) => ".".into(),
+    let context_dir = match &plan.site {
+        Site::Action(a) => dockerfile_dir(a),
+        Site::Script(_) => ".".into(),
     };
     let text = r.render(
         "scan-job.yml",
         &context! {
+            script => script,
             scan_job => ser(&plan.scan_job),
             scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
             build_job => ser(&plan.build_job),
@@ -544,10 +627,11 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
     let text = r.render(
         "push-job.yml",
         &context! {
-            job => ser(&plan.site.job),
+            job => plan.site.job(),
+            script => matches!(plan.site, Site::Script(_)),
             has_name => layout.key("name").is_some(),
             needs => ser(&needs),
-            push_if => ser(&plan.site.push_if),
+            push_if => ser(&plan.site.push_if()),
             job_slices => ser(&job_keys),
             permissions => ser(&plan.push_permissions),
             build_job => ser(&plan.build_job),
@@ -570,6 +654,7 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             index: i,
             repin: None,
             persist_credentials: None,
+            login: None,
         };
         slices.insert(format!("step:{i}"), copied_slice(r, input, &copy)?);
     }

@@ -37,6 +37,15 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "build-outputs.yml",
         include_str!("../../templates/build-outputs.yml"),
     ),
+    ("login.yml", include_str!("../../templates/login.yml")),
+    (
+        "script-prepare.yml",
+        include_str!("../../templates/script-prepare.yml"),
+    ),
+    (
+        "script-save.yml",
+        include_str!("../../templates/script-save.yml"),
+    ),
     (
         "permissions.yml",
         include_str!("../../templates/permissions.yml"),
@@ -61,7 +70,7 @@ impl Renderer {
         let syntax = SyntaxConfig::builder()
             .block_delimiters("{%", "%}")
             .variable_delimiters("{=", "=}")
-            .comment_delimiters("{#", "#}")
+            .comment_delimiters("{##", "##}")
             .trim_blocks(true)
             .lstrip_blocks(true)
             .keep_trailing_newline(true)

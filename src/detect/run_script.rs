@@ -1,0 +1,231 @@
+//! `docker push` in `run:` scripts: the shape of teams that build with
+//! `docker build` and push by hand. The build job keeps the scripts; each
+//! push command is replaced by one that records the (shell-expanded)
+//! reference, and the push job pushes exactly what was recorded.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_serde::{Mapping, Value};
+
+use super::{Unsupported, Verdict, build_push_action::check_job};
+use crate::gate::{self, PushKind, scalar};
+
+/// A `docker push` (or `docker image push`) command, as scangate rewrites it.
+pub static DOCKER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: a constant pattern, exercised by the tests below.
+    Regex::new(r"\bdocker\s+(?:image\s+)?push\b").expect("static regex")
+});
+/// What may follow the last push in its script without running before the
+/// scan in a way that matters: output, comments and closing keywords.
+static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\})").expect("static regex")
+});
+static LOGIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bdocker\s+login\b").expect("static regex"));
+
+/// The command that replaces `docker push` in the build job.
+pub const RECORD_COMMAND: &str = "scangate-record-push";
+
+/// A job whose `run:` scripts push with `docker push`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptPush {
+    pub job: String,
+    /// The steps whose scripts push, in order.
+    pub steps: Vec<usize>,
+    /// The push command lines, trimmed, for summaries.
+    pub commands: Vec<String>,
+    /// Some pushing step has its own `if:`: the push may not happen.
+    pub conditional: bool,
+}
+
+/// The script with every `docker push` replaced by the recording command,
+/// on lines that are not comments; what the build job runs instead.
+pub fn record_instead_of_push(script: &str) -> String {
+    script
+        .split_inclusive('\n')
+        .map(|line| {
+            if line.trim_start().starts_with('#') {
+                line.to_owned()
+            } else {
+                DOCKER_PUSH.replace_all(line, RECORD_COMMAND).into_owned()
+            }
+        })
+        .collect()
+}
+
+pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdict {
+    let refuse = |step: Option<usize>, reason: String, hint: &str| {
+        Unsupported::new(job_id, step, reason, hint)
+    };
+    check_job(job).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
+    for push in pushes {
+        let PushKind::Script(cmd) = &push.kind else {
+            return Err(refuse(
+                Some(push.step),
+                "this job pushes both from a script and with an action".into(),
+                "split it into one job per image",
+            ));
+        };
+        if !DOCKER_PUSH.is_match(cmd) {
+            return Err(refuse(
+                Some(push.step),
+                format!(
+                    "the image is pushed with `{cmd}`, which scangate does not rewrite yet (only `docker push`)"
+                ),
+                "push with `docker push` or docker/build-push-action, or gate the job by hand",
+            ));
+        }
+    }
+    let all = gate::steps(job);
+    let mut steps: Vec<usize> = pushes.iter().map(|p| p.step).collect();
+    steps.dedup();
+    let mut commands = Vec::new();
+    let mut conditional = false;
+    for &i in &steps {
+        let Some((_, step)) = all.iter().find(|(n, _)| *n == i) else {
+            continue;
+        };
+        conditional |= step.get("if").is_some();
+        let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
+        commands.extend(check_script(run).map_err(|r| {
+            refuse(
+                Some(i),
+                r,
+                "put the push on a line of its own, at the end of the step",
+            )
+        })?);
+    }
+    let last = steps.last().copied().unwrap_or_default();
+    if let Some((_, step)) = all.iter().find(|(n, _)| *n == last) {
+        let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
+        trailing_commands(run).map_err(|r| {
+            refuse(
+                Some(last),
+                r,
+                "move those commands to a step of their own after the push",
+            )
+        })?;
+    }
+    let has_post = all.iter().any(|(n, _)| *n > last);
+    if conditional && has_post {
+        return Err(refuse(
+            Some(steps[0]),
+            "a pushing step has its own `if:` and steps follow it; they could not keep running when it is skipped".into(),
+            "move the condition to the job, or gate the job by hand",
+        ));
+    }
+    login_outside_script(&all, &steps).map_err(|r| {
+        refuse(
+            Some(steps[0]),
+            r,
+            "log in to the registry in a step of its own",
+        )
+    })?;
+    Ok(super::Site::Script(ScriptPush {
+        job: job_id.to_owned(),
+        steps,
+        commands,
+        conditional,
+    }))
+}
+
+/// The push command lines of `run`; refuses pushes that span lines.
+fn check_script(run: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for line in run.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        if !DOCKER_PUSH.is_match(line) {
+            continue;
+        }
+        if line.trim_end().ends_with('\\') {
+            return Err("a `docker push` command continues on the next line".into());
+        }
+        if line.contains("$(") || line.contains('`') {
+            return Err("a `docker push` command runs inside a command substitution".into());
+        }
+        out.push(line.trim().to_owned());
+    }
+    Ok(out)
+}
+
+/// Commands after the last push of the last pushing step would now run
+/// before the scan; only harmless ones (output, closing keywords) may.
+fn trailing_commands(run: &str) -> Result<(), String> {
+    let lines: Vec<&str> = run.lines().collect();
+    let Some(last) = lines
+        .iter()
+        .rposition(|l| !l.trim_start().starts_with('#') && DOCKER_PUSH.is_match(l))
+    else {
+        return Ok(());
+    };
+    let tail_after_push = DOCKER_PUSH
+        .split(lines[last])
+        .nth(1)
+        .unwrap_or_default()
+        .split(['&', ';', '|'])
+        .skip(1)
+        .any(|c| !HARMLESS.is_match(c));
+    if tail_after_push {
+        return Err("the push is followed by another command on the same line".into());
+    }
+    match lines[last + 1..].iter().find(|l| !HARMLESS.is_match(l)) {
+        Some(cmd) => Err(format!(
+            "`{}` runs after the push in the same step; it would now run before the scan",
+            cmd.trim()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The push job logs in by copying the job's login steps; a login that only
+/// happens inside a pushing script could not be copied.
+fn login_outside_script(all: &[(usize, &Mapping)], pushing: &[usize]) -> Result<(), String> {
+    let in_script = all
+        .iter()
+        .filter(|(n, _)| pushing.contains(n))
+        .any(|(_, s)| {
+            s.get("run")
+                .and_then(scalar)
+                .is_some_and(|r| LOGIN.is_match(&gate::shell_body(&r)))
+        });
+    let separate = all
+        .iter()
+        .filter(|(n, _)| !pushing.contains(n))
+        .any(|(_, s)| {
+            gate::action_name(s)
+                .is_some_and(|a| a.ends_with("login-action") || a.ends_with("ecr-login"))
+                || s.get("run")
+                    .and_then(scalar)
+                    .is_some_and(|r| LOGIN.is_match(&gate::shell_body(&r)))
+        });
+    if in_script && !separate {
+        return Err("the registry login happens inside the pushing script".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_pushes_but_not_comments() {
+        let s = "docker build -t x .\n# docker push x\ndocker push --all-tags x\ndocker image push y && echo ok\n";
+        assert_eq!(
+            record_instead_of_push(s),
+            "docker build -t x .\n# docker push x\nscangate-record-push --all-tags x\nscangate-record-push y && echo ok\n"
+        );
+    }
+
+    #[test]
+    fn commands_after_the_push_are_refused_unless_harmless() {
+        assert!(trailing_commands("docker push x\necho done\nfi\n").is_ok());
+        assert!(
+            trailing_commands("docker push x\ngit push --tags\n")
+                .unwrap_err()
+                .contains("git push")
+        );
+        assert!(trailing_commands("docker push x && git tag v1\n").is_err());
+        assert!(check_script("docker push \\\n  x\n").is_err());
+    }
+}
