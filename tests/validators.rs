@@ -424,6 +424,8 @@ fixture_tests! {
     app_frontend_prerelease => ("app-frontend", "prerelease.yml"),
     app_service_release => ("app-service", "release.yml"),
     app_service_prerelease => ("app-service", "prerelease.yml"),
+    shapes_script_push => ("shapes", "script-push.yml"),
+    shapes_several_steps => ("shapes", "several-steps.yml"),
 }
 
 /// The inputs themselves are clean for actionlint and the schema, so that any
