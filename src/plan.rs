@@ -126,7 +126,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
     let (first, last) = (site.first_step(), site.last_step());
     let action = match site {
         Site::Action(a) => Some(a),
-        Site::Script(_) => None,
+        Site::Script(_) | Site::Buildx(_) => None,
     };
     let jobs = gate::jobs(doc);
     let job = jobs
@@ -272,10 +272,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
         artifact: format!("scangate-{job_id}-image"),
         build_job,
         scan_job,
-        insert_setup_buildx: action.is_some()
-            && !steps[pre_steps.clone()]
-                .iter()
-                .any(|s| action_name(s).is_some_and(|a| a == "docker/setup-buildx-action")),
+        insert_setup_buildx: needs_builder(site, &steps[..=last]),
         copied_steps,
         carried_env: carried_env.into_iter().collect(),
         carried_outputs: carried_outputs.into_iter().collect(),
@@ -294,6 +291,19 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
         post_steps,
         site: site.clone(),
     })
+}
+
+/// The OCI export needs a BuildKit builder; the default `docker` driver
+/// cannot export. A job that sets one up (action, or `buildx create` in a
+/// script) before the build already has one.
+fn needs_builder(site: &Site, upto: &[&Mapping]) -> bool {
+    let has_builder = upto.iter().any(|s| {
+        action_name(s).is_some_and(|a| a == "docker/setup-buildx-action")
+            || s.get("run")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.contains("buildx create"))
+    });
+    !has_builder && !matches!(site, Site::Script(_))
 }
 
 fn copied(step: &Mapping, index: usize, post_runs_git: bool) -> CopiedStep {

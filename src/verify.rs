@@ -4,7 +4,7 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::detect::{self, ScriptPush, Site, run_script};
+use crate::detect::{self, Site, buildx_script, run_script};
 use crate::gate;
 use crate::plan::Plan;
 use crate::splice::Spliced;
@@ -56,7 +56,20 @@ pub fn rewrite(
             old_steps.get(a.step),
             build_steps.iter().find(|s| is_build_step(s)),
         )?,
-        Site::Script(sp) => recording_steps(&old_steps, &build_steps, plan, sp)?,
+        Site::Script(sp) => recording_steps(
+            &old_steps,
+            &build_steps,
+            plan,
+            &sp.steps,
+            run_script::record_instead_of_push,
+        )?,
+        Site::Buildx(b) => recording_steps(
+            &old_steps,
+            &build_steps,
+            plan,
+            &[b.step],
+            buildx_script::export_instead_of_push,
+        )?,
     }
     let push_steps = steps(push);
     let moved = &old_steps[plan.post_steps.clone()];
@@ -87,7 +100,11 @@ pub fn rewrite(
             ));
         }
     }
-    let ours = [plan.site.job(), plan.build_job.as_str(), plan.scan_job.as_str()];
+    let ours = [
+        plan.site.job(),
+        plan.build_job.as_str(),
+        plan.scan_job.as_str(),
+    ];
     if let Some(p) = gate::pushes(&new)
         .into_iter()
         .find(|p| !p.gated && ours.contains(&p.job.as_str()))
@@ -158,22 +175,30 @@ fn steps(job: &Mapping) -> Vec<Value> {
 }
 
 /// The build job holds the original steps from the first pushing step to
-/// the last, after the one inserted step, with only `docker push` replaced.
+/// the last, after the inserted ones, with only the push commands edited
+/// (by `edit`, the function the rewrite used).
 fn recording_steps(
     old: &[Value],
     new: &[Value],
     plan: &Plan,
-    sp: &ScriptPush,
+    pushing: &[usize],
+    edit: fn(&str) -> String,
 ) -> Result<(), String> {
     let first = plan.pre_steps.end;
-    let offset = first + 1;
-    for (i, original) in old.iter().enumerate().take(plan.post_steps.start).skip(first) {
+    // Inserted before the first pushing step: the stand-in, and a builder.
+    let offset = first + 1 + usize::from(plan.insert_setup_buildx);
+    for (i, original) in old
+        .iter()
+        .enumerate()
+        .take(plan.post_steps.start)
+        .skip(first)
+    {
         let mut expected = original.clone();
-        if sp.steps.contains(&i)
+        if pushing.contains(&i)
             && let Some(Value::String(run)) =
                 expected.as_mapping_mut().and_then(|m| m.get_mut("run"))
         {
-            *run = run_script::record_instead_of_push(run);
+            *run = edit(run);
         }
         if new.get(i - first + offset) != Some(&expected) {
             return Err(format!("step {i} changed beyond its `docker push`"));

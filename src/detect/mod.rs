@@ -6,6 +6,7 @@
 //! understand is an [`Unsupported`], never a guess.
 
 pub mod build_push_action;
+pub mod buildx_script;
 pub mod run_script;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use yaml_serde::Value;
 use crate::gate::{self, PushKind};
 
 pub use build_push_action::BuildPush;
+pub use buildx_script::BuildxPush;
 pub use run_script::ScriptPush;
 
 /// A job scangate understands completely and will rewrite.
@@ -24,6 +26,8 @@ pub enum Site {
     Action(BuildPush),
     /// `docker push` commands in `run:` scripts.
     Script(ScriptPush),
+    /// `docker buildx build … --push` in a `run:` script.
+    Buildx(BuildxPush),
 }
 
 impl Site {
@@ -31,6 +35,7 @@ impl Site {
         match self {
             Site::Action(a) => &a.job,
             Site::Script(s) => &s.job,
+            Site::Buildx(b) => &b.job,
         }
     }
 
@@ -40,6 +45,7 @@ impl Site {
         match self {
             Site::Action(a) => a.step,
             Site::Script(s) => s.steps.first().copied().unwrap_or_default(),
+            Site::Buildx(b) => b.step,
         }
     }
 
@@ -48,6 +54,7 @@ impl Site {
         match self {
             Site::Action(a) => a.step,
             Site::Script(s) => s.steps.last().copied().unwrap_or_default(),
+            Site::Buildx(b) => b.step,
         }
     }
 
@@ -55,6 +62,7 @@ impl Site {
     pub fn platforms(&self) -> &[String] {
         match self {
             Site::Action(a) => &a.platforms,
+            Site::Buildx(b) => &b.platforms,
             Site::Script(_) => &[],
         }
     }
@@ -63,7 +71,7 @@ impl Site {
     pub fn push_if(&self) -> Option<&str> {
         match self {
             Site::Action(a) => a.push_if.as_deref(),
-            Site::Script(_) => None,
+            Site::Script(_) | Site::Buildx(_) => None,
         }
     }
 
@@ -72,6 +80,7 @@ impl Site {
         match self {
             Site::Action(a) => a.tags.clone(),
             Site::Script(s) => s.commands.join("\n"),
+            Site::Buildx(b) => b.command.clone(),
         }
     }
 }
@@ -133,7 +142,14 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
         return Err(Unsupported::new(job_id, None, "job not found", ""));
     };
     if pushes.iter().all(|p| matches!(p.kind, PushKind::Script(_))) {
-        return run_script::read(job_id, job, pushes);
+        let buildx = pushes
+            .iter()
+            .any(|p| matches!(&p.kind, PushKind::Script(cmd) if cmd.starts_with("buildx")));
+        return if buildx {
+            buildx_script::read(job_id, job, pushes)
+        } else {
+            run_script::read(job_id, job, pushes)
+        };
     }
     if let Some(other) = pushes.iter().find(|p| p.kind != PushKind::BuildPushAction) {
         return Err(unsupported_kind(job_id, other));

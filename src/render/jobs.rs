@@ -7,7 +7,7 @@ use std::ops::Range;
 use minijinja::context;
 
 use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
-use crate::detect::{Site, run_script};
+use crate::detect::{Site, buildx_script, run_script};
 use crate::error::Error;
 use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
@@ -285,9 +285,28 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                 out.push_str(&export_instead_of_push(r, input, i)?);
                 out.push_str(blank(style));
                 let ctx = context! {
+                    recorded => false,
                     tags => ser(&a.tags),
                     job => job,
                     archive => ser(&archive(plan)),
+                    artifact => ser(&plan.artifact),
+                    blank_steps => style.blank_between_steps,
+                };
+                insert(&mut out, "build-record.yml", ctx)?;
+            }
+            Site::Buildx(b) if b.step == i => {
+                out.push_str(lines.slice(item.lines.start..item.head));
+                if plan.insert_setup_buildx {
+                    insert(&mut out, "setup-buildx.yml", context! {})?;
+                    out.push_str(blank(style));
+                }
+                insert(&mut out, "buildx-prepare.yml", context! { job => job })?;
+                out.push_str(blank(style));
+                out.push_str(&edit_run(input, i, buildx_script::export_instead_of_push)?);
+                out.push_str(blank(style));
+                let ctx = context! {
+                    recorded => true,
+                    job => job,
                     artifact => ser(&plan.artifact),
                     blank_steps => style.blank_between_steps,
                 };
@@ -299,7 +318,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     insert(&mut out, "script-prepare.yml", context! { job => job })?;
                     out.push_str(blank(style));
                 }
-                out.push_str(&record_instead_of_push(input, i)?);
+                out.push_str(&edit_run(input, i, run_script::record_instead_of_push)?);
                 if sp.steps.last() == Some(&i) {
                     out.push_str(blank(style));
                     let ctx = context! {
@@ -316,9 +335,14 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
     Ok(out)
 }
 
-/// A pushing script step's lines from its head, with each `docker push` in
-/// its `run:` replaced by the recording command.
-fn record_instead_of_push(input: &JobInput<'_>, index: usize) -> Result<String, RenderError> {
+/// A pushing script step's lines from its head, with `edit` applied to the
+/// lines of its `run:` (the same function verification applies to the
+/// script itself).
+fn edit_run(
+    input: &JobInput<'_>,
+    index: usize,
+    edit: fn(&str) -> String,
+) -> Result<String, RenderError> {
     let JobInput { lines, layout, .. } = input;
     let item = &layout.steps[index];
     let keys = layout.step_keys(lines, index)?;
@@ -326,13 +350,18 @@ fn record_instead_of_push(input: &JobInput<'_>, index: usize) -> Result<String, 
         line: item.head,
         reason: "the pushing step has no `run:`".into(),
     })?;
-    let prefix_len = lines.line(run.head).len().min(run.indent);
+    if locate::inline_value(lines, run).starts_with('>') {
+        return Err(Unlocatable {
+            line: run.head,
+            reason: "the pushing script is a folded (`>`) scalar".into(),
+        }
+        .into());
+    }
     let head = lines.line(run.head);
+    let prefix_len = head.len().min(run.indent);
     let mut text = head[..prefix_len].to_owned();
-    text.push_str(&run_script::record_instead_of_push(&head[prefix_len..]));
-    text.push_str(&run_script::record_instead_of_push(
-        lines.slice(run.head + 1..run.lines.end),
-    ));
+    text.push_str(&edit(&head[prefix_len..]));
+    text.push_str(&edit(lines.slice(run.head + 1..run.lines.end)));
     Ok(edit_lines(
         lines,
         item.head..item.lines.end,
@@ -546,6 +575,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
     let script = matches!(plan.site, Site::Script(_));
     let targets = match &plan.site {
         Site::Action(a) => targets(&a.platforms),
+        Site::Buildx(b) => targets(&b.platforms),
         Site::Script(_) => vec![docker_archive_target()],
     };
     let sarif: Vec<Sarif> = targets
@@ -559,7 +589,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         .collect();
     let context_dir = match &plan.site {
         Site::Action(a) => dockerfile_dir(a),
-        Site::Script(_) => ".".into(),
+        Site::Script(_) | Site::Buildx(_) => ".".into(),
     };
     let text = r.render(
         "scan-job.yml",

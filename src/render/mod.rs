@@ -19,39 +19,27 @@ use crate::error::Error;
 use crate::pins::Pins;
 use crate::style::Style;
 
-/// The templates built into the binary, by file name.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "setup-buildx.yml",
-        include_str!("../../templates/setup-buildx.yml"),
-    ),
-    (
-        "build-export.yml",
-        include_str!("../../templates/build-export.yml"),
-    ),
-    (
-        "build-record.yml",
-        include_str!("../../templates/build-record.yml"),
-    ),
-    (
-        "build-outputs.yml",
-        include_str!("../../templates/build-outputs.yml"),
-    ),
-    ("login.yml", include_str!("../../templates/login.yml")),
-    (
-        "script-prepare.yml",
-        include_str!("../../templates/script-prepare.yml"),
-    ),
-    (
-        "script-save.yml",
-        include_str!("../../templates/script-save.yml"),
-    ),
-    (
-        "permissions.yml",
-        include_str!("../../templates/permissions.yml"),
-    ),
-    ("scan-job.yml", include_str!("../../templates/scan-job.yml")),
-    ("push-job.yml", include_str!("../../templates/push-job.yml")),
+/// Embeds each file of `templates/` under its name.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+/// The templates built into the binary, by file name. A test checks that
+/// every file in `templates/` is listed.
+pub const TEMPLATES: &[(&str, &str)] = templates![
+    "build-export.yml",
+    "build-outputs.yml",
+    "build-record.yml",
+    "buildx-prepare.yml",
+    "login.yml",
+    "permissions.yml",
+    "push-job.yml",
+    "scan-job.yml",
+    "script-prepare.yml",
+    "script-save.yml",
+    "setup-buildx.yml",
 ];
 
 /// A line that the caller replaces with a verbatim slice of the original.
@@ -365,6 +353,19 @@ mod tests {
             blank_between_steps: false,
             blank_between_jobs: true,
         }
+    }
+
+    #[test]
+    fn every_template_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(on_disk, embedded);
+        assert!(Renderer::new(&Pins::embedded()).is_ok());
     }
 
     #[test]
