@@ -43,6 +43,8 @@ pub struct MigratedJob {
     pub platforms: Vec<String>,
     pub push_if: Option<String>,
     pub moved_steps: usize,
+    /// Trivy steps that ran after the push and now run after it in the push job.
+    pub late_scans: usize,
 }
 
 impl MigratedJob {
@@ -55,6 +57,7 @@ impl MigratedJob {
             platforms: plan.site.platforms().to_vec(),
             push_if: plan.site.push_if().map(str::to_owned),
             moved_steps: plan.post_steps.len(),
+            late_scans: plan.late_scans,
         }
     }
 }

@@ -76,6 +76,9 @@ pub struct Plan {
     /// Job outputs computed after the push (or from the build step's digest):
     /// defined by the push job itself.
     pub outputs_in_push: Vec<String>,
+    /// Trivy steps that ran after the push (no gate: the image was already
+    /// out). They move with the other later steps; reports say so.
+    pub late_scans: usize,
     /// The id the push step takes, so `steps.<id>.outputs.digest` keeps working.
     pub push_step_id: String,
     pub build_permissions: Permissions,
@@ -273,6 +276,10 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
         build_job,
         scan_job,
         insert_setup_buildx: needs_builder(site, &steps[..=last]),
+        late_scans: steps[post_steps.clone()]
+            .iter()
+            .filter(|s| is_trivy(s))
+            .count(),
         copied_steps,
         carried_env: carried_env.into_iter().collect(),
         carried_outputs: carried_outputs.into_iter().collect(),
@@ -356,6 +363,14 @@ fn is_login(step: &Mapping) -> bool {
             .get("run")
             .and_then(Value::as_str)
             .is_some_and(|r| LOGIN_RUN.is_match(&gate::shell_body(r)))
+}
+
+fn is_trivy(step: &Mapping) -> bool {
+    action_name(step).is_some_and(|a| a.starts_with("aquasecurity/"))
+        || step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.contains("trivy "))
 }
 
 fn is_checkout(step: &Mapping) -> bool {
@@ -643,6 +658,17 @@ jobs:
         assert_eq!(login.registry.as_deref(), Some("ghcr.io"));
         assert_eq!(login.username, "${{ github.actor }}");
         assert_eq!(login.password, "${{ github.token }}");
+    }
+
+    #[test]
+    fn a_scan_after_the_push_is_counted_as_late() {
+        let wf = WF.replace(
+            "      - run: git tag",
+            "      - uses: aquasecurity/trivy-action@0.28.0\n        with: {image-ref: ghcr.io/o/r, exit-code: 1, severity: CRITICAL}\n      - run: git tag",
+        );
+        let p = plan_of(&wf).unwrap();
+        assert_eq!(p.late_scans, 1);
+        assert_eq!(plan_of(WF).unwrap().late_scans, 0);
     }
 
     #[test]

@@ -106,12 +106,16 @@ pub fn job_summary(job: &MigratedJob) -> String {
         1 => ", 1 later step moved after the push".into(),
         n => format!(", {n} later steps moved after the push"),
     };
+    let late = match job.late_scans {
+        0 => String::new(),
+        _ => "; the Trivy scan that ran after the push (too late to stop it) stays after it in the push job, and the new gate runs before the push".to_owned(),
+    };
     let condition = job
         .push_if
         .as_deref()
         .map_or(String::new(), |c| format!(", pushes only if {c}"));
     format!(
-        "job `{}` → `{}` → `{}` → `{}` (Trivy gate before the push{platforms}{moved}{condition})",
+        "job `{}` → `{}` → `{}` → `{}` (Trivy gate before the push{platforms}{moved}{condition}){late}",
         job.job, job.build_job, job.scan_job, job.job
     )
 }
