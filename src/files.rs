@@ -75,6 +75,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             message: "is a symbolic link; scangate does not write through links (edit the target instead)".into(),
         });
     }
+    if meta.permissions().readonly() {
+        return Err(Error::Usage {
+            path: path.to_path_buf(),
+            message: "is read-only; scangate does not replace files it may not write (change the mode and run again)"
+                .into(),
+        });
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -138,8 +138,9 @@ impl Migrator {
             else {
                 break;
             };
-            let layout = match JobLayout::find(&lines, site.job(), &job)
+            let layout = match JobLayout::find(&lines, site.job())
                 .and_then(|l| no_anchors(&text, l))
+                .and_then(|l| l.cross_check(&lines, &job).map(|()| l))
             {
                 Ok(layout) => layout,
                 Err(u) => return Ok(Outcome::Refused(vec![text_refusal(&lines, site.job(), &u)])),
@@ -193,12 +194,47 @@ pub fn parse(source: &Source, text: &str) -> Result<Value, Error> {
             .next()
             .unwrap_or(&message)
             .to_owned();
+        let at = duplicate_key_line(text, &message, at).unwrap_or(at);
         Error::Yaml {
             path: source.path.clone(),
             at,
             message,
         }
     })
+}
+
+/// The parser places a duplicate key at the start of its mapping; the
+/// second occurrence of the key is what the user has to fix.
+fn duplicate_key_line(text: &str, message: &str, at: Location) -> Option<Location> {
+    let key = message
+        .split("duplicate entry with key \"")
+        .nth(1)?
+        .split('"')
+        .next()?;
+    let lines = Lines::new(text);
+    let mut first_indent = None;
+    for i in at.line.saturating_sub(1)..lines.len() {
+        let Some(col) = lines.content_indent(i) else {
+            continue;
+        };
+        if first_indent.is_some_and(|c| col < c) {
+            return None;
+        }
+        if crate::locate::key_of(&lines.line(i)[col..]).as_deref() != Some(key) {
+            continue;
+        }
+        match first_indent {
+            None => first_indent = Some(col),
+            Some(c) if c == col => {
+                return Some(Location {
+                    line: i + 1,
+                    column: col + 1,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 fn workflow_stem(source: &Source) -> String {
@@ -248,7 +284,7 @@ fn refusal(text: &str, doc: &Value, u: &Unsupported) -> Refusal {
         .find(|(id, _)| *id == u.job)
         .map(|(_, m)| m.clone());
     let at = job
-        .and_then(|j| JobLayout::find(&lines, &u.job, &j).ok())
+        .and_then(|_| JobLayout::find(&lines, &u.job).ok())
         .map(|l| match u.step.and_then(|s| l.steps.get(s)) {
             Some(step) => (step.head, step.indent),
             None => (l.entry.head, l.entry.indent),

@@ -538,6 +538,15 @@ fn build_permissions(
     if cache_to_registry {
         p.insert("packages".into(), "write".into());
     }
+    // The steps that wrote to the repository (tags, releases) mostly follow
+    // the push and move with it; the build job keeps write access only when
+    // a step it keeps seems to need it.
+    if let Some(level) = p.get_mut("contents")
+        && level == "write"
+        && !writes
+    {
+        *level = "read".into();
+    }
     if !oidc {
         p.remove("id-token");
     }

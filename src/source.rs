@@ -58,7 +58,7 @@ impl Source {
         if let Some(offset) = text.find('\0') {
             return Err(Error::NulByte {
                 path: path.to_path_buf(),
-                offset,
+                offset: offset + if bom { 3 } else { 0 },
             });
         }
         let crlf = text.matches("\r\n").count();

@@ -166,18 +166,6 @@ pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str
             "build on the runner itself, or gate the job by hand",
         ));
     }
-    let mut ids: Vec<String> = gate::steps(job)
-        .iter()
-        .filter_map(|(_, s)| s.get("id").and_then(scalar))
-        .map(|id| id.to_ascii_lowercase())
-        .collect();
-    ids.sort();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
-        return Err((
-            "two steps of this job have the same `id:`; GitHub rejects such a workflow",
-            "give every step a unique id, then run scangate again",
-        ));
-    }
     for key in [
         "runs-on",
         "env",

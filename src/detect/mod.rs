@@ -141,6 +141,14 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
     let Some((_, job)) = jobs.iter().find(|(id, _)| id == job_id) else {
         return Err(Unsupported::new(job_id, None, "job not found", ""));
     };
+    if let Some(step) = duplicate_step_id(job) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(step),
+            "this step's `id:` is already used by an earlier step of the job; GitHub rejects such a workflow",
+            "give every step a unique id, then run scangate again",
+        ));
+    }
     if pushes.iter().all(|p| matches!(p.kind, PushKind::Script(_))) {
         let buildx = pushes
             .iter()
@@ -163,6 +171,16 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
         ));
     }
     build_push_action::read(job_id, job, pushes[0].step)
+}
+
+/// The index of the first step whose `id` (case-insensitive, as GitHub
+/// compares them) an earlier step already has.
+fn duplicate_step_id(job: &yaml_serde::Mapping) -> Option<usize> {
+    let mut seen = std::collections::HashSet::new();
+    gate::steps(job).into_iter().find_map(|(i, s)| {
+        let id = s.get("id").and_then(gate::scalar)?.to_ascii_lowercase();
+        (!seen.insert(id)).then_some(i)
+    })
 }
 
 fn unsupported_kind(job: &str, push: &gate::Push) -> Unsupported {

@@ -1,0 +1,1361 @@
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+//! The `scangate migrate` command line, end to end: exit codes, what is
+//! written and what is not, where messages point, and the file conventions
+//! (line endings, BOM, final newline, encoding) that must survive.
+//!
+//! Every expectation here is computed from the input, independently of
+//! scangate: line numbers are found in the workflow text, job ranges are
+//! found by indentation, values are compared through an independent YAML
+//! reading (`yaml_serde`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+use yaml_serde::Value;
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// The six fixtures: (service, file, id of the job that builds and pushes).
+const FIXTURES: &[(&str, &str, &str)] = &[
+    ("model-service", "release.yml", "release"),
+    ("model-service", "prerelease.yml", "prerelease"),
+    ("app-frontend", "release.yml", "docker"),
+    ("app-frontend", "prerelease.yml", "prerelease-image"),
+    ("app-service", "release.yml", "build-and-push"),
+    ("app-service", "prerelease.yml", "publish"),
+];
+
+fn fixture_path(service: &str, file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(service)
+        .join(".github/workflows")
+        .join(file)
+}
+
+fn fixture_bytes(service: &str, file: &str) -> Vec<u8> {
+    fs::read(fixture_path(service, file)).expect("fixture exists")
+}
+
+/// `scangate ARGS…` run in `dir`.
+fn scangate(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("scangate")
+        .expect("the scangate binary is built")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("scangate runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("scangate exited, not killed")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Describes a run for assertion messages.
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A scratch folder holding `name` with `bytes`.
+fn scratch(name: &str, bytes: &[u8]) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    fs::write(&path, bytes).expect("write scratch file");
+    (dir, path)
+}
+
+/// The names in a folder, sorted (to see that nothing was left behind).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// 1-based (line, column) of the first line whose content starts with
+/// `start` (after indentation); the column is where that content begins.
+fn position(text: &str, start: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            let content = l.trim_start();
+            content
+                .starts_with(start)
+                .then(|| (i + 1, l.len() - content.len() + 1))
+        })
+        .unwrap_or_else(|| panic!("no line starts with {start:?} in\n{text}"))
+}
+
+/// Every `path:LINE:COL` position that `stderr` reports for `path`.
+fn reported_positions(stderr: &str, path: &str) -> Vec<(usize, usize)> {
+    let prefix = format!("{path}:");
+    let mut found = Vec::new();
+    for line in stderr.lines() {
+        let mut rest = line;
+        while let Some(i) = rest.find(&prefix) {
+            rest = &rest[i + prefix.len()..];
+            let mut parts = rest.splitn(3, ':');
+            let l = parts.next().and_then(|s| s.parse().ok());
+            let c = parts.next().and_then(|s| s.parse().ok());
+            if let (Some(l), Some(c)) = (l, c) {
+                found.push((l, c));
+            }
+        }
+    }
+    found
+}
+
+fn parse(text: &str) -> Value {
+    yaml_serde::from_str(text.trim_start_matches('\u{feff}'))
+        .unwrap_or_else(|e| panic!("does not parse as YAML: {e}\n{text}"))
+}
+
+fn jobs_of(doc: &Value) -> &yaml_serde::Mapping {
+    doc.get("jobs")
+        .and_then(Value::as_mapping)
+        .expect("a `jobs:` mapping")
+}
+
+fn job_ids(doc: &Value) -> Vec<String> {
+    jobs_of(doc)
+        .keys()
+        .map(|k| k.as_str().expect("string job id").to_owned())
+        .collect()
+}
+
+/// The 0-based line range of job `id` in a block-style workflow, found from
+/// indentation alone: from its key line to its last line that is neither
+/// blank nor a comment, before the next line at the job's indentation or
+/// less.
+fn job_line_range(text: &str, id: &str) -> std::ops::Range<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let is_content = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let jobs = lines
+        .iter()
+        .position(|l| l.trim_end() == "jobs:")
+        .expect("a block `jobs:` key at column 0");
+    let key = (jobs + 1..lines.len())
+        .find(|&i| {
+            let l = lines[i];
+            indent(l) > 0 && l.trim_start().strip_prefix(id) == Some(":")
+        })
+        .unwrap_or_else(|| panic!("job `{id}` key line not found"));
+    let job_indent = indent(lines[key]);
+    let mut last = key;
+    for (i, l) in lines.iter().enumerate().skip(key + 1) {
+        if !is_content(l) {
+            continue;
+        }
+        if indent(l) <= job_indent {
+            break;
+        }
+        last = i;
+    }
+    key..last + 1
+}
+
+// ---------------------------------------------------------------------------
+// Dry run, --write, --check
+// ---------------------------------------------------------------------------
+
+#[test]
+fn dry_run_writes_nothing_and_prints_a_unified_diff() {
+    for (service, file, _) in FIXTURES {
+        let original = fixture_bytes(service, file);
+        let (dir, path) = scratch(file, &original);
+        let before = listing(dir.path());
+        let out = scangate(dir.path(), &["migrate", "--color", "never", file]);
+        assert_eq!(code(&out), 0, "{service}/{file}: {}", show(&out));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            original,
+            "{service}/{file}: a dry run changed the file"
+        );
+        assert_eq!(
+            listing(dir.path()),
+            before,
+            "{service}/{file}: a dry run left files behind"
+        );
+        let diff = stdout(&out);
+        assert!(
+            diff.starts_with(&format!("--- a/{file}\n+++ b/{file}\n@@ -")),
+            "{service}/{file}: not a unified diff:\n{diff}"
+        );
+        assert!(
+            diff.lines()
+                .any(|l| l.starts_with('+') && !l.starts_with("+++"))
+        );
+        assert!(
+            diff.lines()
+                .any(|l| l.starts_with('-') && !l.starts_with("---"))
+        );
+    }
+}
+
+#[test]
+fn check_reports_a_diff_and_writes_nothing_then_write_is_idempotent() {
+    for (service, file, _) in FIXTURES {
+        let original = fixture_bytes(service, file);
+        let (dir, path) = scratch(file, &original);
+
+        let check = scangate(dir.path(), &["migrate", "--check", file]);
+        assert_eq!(code(&check), 1, "{service}/{file}: {}", show(&check));
+        assert_eq!(fs::read(&path).unwrap(), original, "--check wrote");
+
+        let write = scangate(dir.path(), &["migrate", "--write", file]);
+        assert_eq!(code(&write), 0, "{service}/{file}: {}", show(&write));
+        let migrated = fs::read(&path).unwrap();
+        assert_ne!(
+            migrated, original,
+            "{service}/{file}: --write wrote nothing"
+        );
+        assert_eq!(listing(dir.path()), [file.to_string()], "temp file left");
+
+        let again = scangate(dir.path(), &["migrate", "--check", file]);
+        assert_eq!(code(&again), 0, "{service}/{file}: {}", show(&again));
+        assert_eq!(fs::read(&path).unwrap(), migrated);
+
+        let rewrite = scangate(dir.path(), &["migrate", "--write", file]);
+        assert_eq!(code(&rewrite), 0, "{service}/{file}: {}", show(&rewrite));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            migrated,
+            "{service}/{file}: a second --write changed the file"
+        );
+        let dry = scangate(dir.path(), &["migrate", file]);
+        assert_eq!(code(&dry), 0);
+        assert_eq!(stdout(&dry), "", "{service}/{file}: diff after migration");
+    }
+}
+
+#[test]
+fn write_changes_only_the_migrated_job() {
+    for (service, file, job) in FIXTURES {
+        let original = String::from_utf8(fixture_bytes(service, file)).unwrap();
+        let (dir, path) = scratch(file, original.as_bytes());
+        let out = scangate(dir.path(), &["migrate", "--write", file]);
+        assert_eq!(code(&out), 0, "{service}/{file}: {}", show(&out));
+        let migrated = fs::read_to_string(&path).unwrap();
+
+        // Text: every line before the job's key and after its last line is
+        // there, unchanged, at the start and the end of the new file.
+        let range = job_line_range(&original, job);
+        let old: Vec<&str> = original.lines().collect();
+        let new: Vec<&str> = migrated.lines().collect();
+        let (head, tail) = (&old[..range.start], &old[range.end..]);
+        assert!(
+            new.len() >= head.len() + tail.len() && new.starts_with(head),
+            "{service}/{file}: lines before job `{job}` changed"
+        );
+        assert!(
+            new.ends_with(tail),
+            "{service}/{file}: lines after job `{job}` changed:\n{}",
+            tail.join("\n")
+        );
+        assert_eq!(
+            original.ends_with('\n'),
+            migrated.ends_with('\n'),
+            "final newline"
+        );
+
+        // Meaning: every other top-level key and every other job is the same
+        // value; the migrated job became three, in its place.
+        let (a, b) = (parse(&original), parse(&migrated));
+        for (key, value) in a.as_mapping().unwrap() {
+            if key.as_str() != Some("jobs") {
+                assert_eq!(b.get(key), Some(value), "{service}/{file}: {key:?}");
+            }
+        }
+        assert_eq!(a.as_mapping().unwrap().len(), b.as_mapping().unwrap().len());
+        for (id, value) in jobs_of(&a) {
+            if id.as_str() != Some(job) {
+                assert_eq!(
+                    jobs_of(&b).get(id),
+                    Some(value),
+                    "{service}/{file}: job {id:?} changed"
+                );
+            }
+        }
+        let expected: Vec<String> = job_ids(&a)
+            .into_iter()
+            .flat_map(|id| {
+                if id == *job {
+                    vec![format!("{id}-build"), format!("{id}-scan"), id]
+                } else {
+                    vec![id]
+                }
+            })
+            .collect();
+        assert_eq!(job_ids(&b), expected, "{service}/{file}: job order");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JSON and repository roots
+// ---------------------------------------------------------------------------
+
+const SINGLE_JOB: &str = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      packages: write
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/login-action@v4
+        with:
+          registry: ghcr.io
+          username: ${{ github.actor }}
+          password: ${{ secrets.GITHUB_TOKEN }}
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+
+const NO_PUSH: &str = r#"name: CI
+on:
+  pull_request:
+
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build (never pushed from PRs)
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: false
+          tags: ghcr.io/acme/app:pr-${{ github.event.number }}
+"#;
+
+const DEPENDABOT: &str = r#"version: 2
+updates:
+  - package-ecosystem: github-actions
+    directory: /
+    schedule:
+      interval: weekly
+"#;
+
+/// Pushes from a script and then runs a deploy in the same step: splitting
+/// would run the deploy before the scan, so scangate must refuse.
+const SCRIPT_PUSH_THEN_DEPLOY: &str = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/login-action@v4
+        with:
+          registry: ghcr.io
+          username: ${{ github.actor }}
+          password: ${{ secrets.GITHUB_TOKEN }}
+      - name: Build, push and deploy
+        run: |
+          docker build -t "ghcr.io/acme/app:${GITHUB_REF_NAME}" .
+          docker push "ghcr.io/acme/app:${GITHUB_REF_NAME}"
+          ./scripts/deploy.sh "${GITHUB_REF_NAME}"
+"#;
+
+const MISINDENTED: &str = r#"name: CI
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+       - run: make test
+"#;
+
+/// A repository whose workflows cover every status.
+fn mixed_repository() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    fs::create_dir_all(&wf).unwrap();
+    for (name, text) in [
+        ("a-release.yml", SINGLE_JOB),
+        ("b-ci.yaml", NO_PUSH),
+        ("c-dependabot.yml", DEPENDABOT),
+        ("d-script.yml", SCRIPT_PUSH_THEN_DEPLOY),
+        ("e-broken.yml", MISINDENTED),
+    ] {
+        fs::write(wf.join(name), text).unwrap();
+    }
+    dir
+}
+
+fn json_files(out: &Output) -> Vec<serde_json::Value> {
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", show(out)));
+    assert_eq!(report["schema"], "scangate/v1", "{report:#}");
+    report["files"].as_array().expect("`files` array").clone()
+}
+
+#[test]
+fn json_report_has_one_entry_per_file_with_its_status() {
+    let repo = mixed_repository();
+    let out = scangate(repo.path(), &["migrate", "--format", "json", "."]);
+    assert_eq!(code(&out), 2, "an error wins over the rest: {}", show(&out));
+    let files = json_files(&out);
+    let statuses: Vec<(String, String)> = files
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().expect("path").to_owned();
+            let status = f["status"].as_str().expect("status").to_owned();
+            assert!(
+                ["migrated", "unchanged", "skipped", "refused", "error"].contains(&status.as_str()),
+                "unknown status {status}"
+            );
+            (
+                Path::new(&path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                status,
+            )
+        })
+        .collect();
+    let expected = [
+        ("a-release.yml", "migrated"),
+        ("b-ci.yaml", "unchanged"),
+        ("c-dependabot.yml", "skipped"),
+        ("d-script.yml", "refused"),
+        ("e-broken.yml", "error"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(statuses, expected);
+    let migrated = &files[0];
+    assert!(
+        migrated["diff"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("--- a/"))
+    );
+    assert_eq!(migrated["written"], false);
+    assert_eq!(migrated["jobs"][0]["job"], "release");
+    assert!(
+        files[3]["refusals"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    // Nothing was written by a JSON dry run.
+    let wf = repo.path().join(".github/workflows");
+    assert_eq!(
+        fs::read_to_string(wf.join("a-release.yml")).unwrap(),
+        SINGLE_JOB
+    );
+
+    // Without the broken file, the refusal decides the exit code.
+    fs::remove_file(wf.join("e-broken.yml")).unwrap();
+    let out = scangate(repo.path(), &["migrate", "--format", "json", "."]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    assert_eq!(json_files(&out).len(), 4);
+}
+
+#[test]
+fn a_repository_root_means_its_workflow_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    fs::create_dir_all(wf.join("nested")).unwrap();
+    fs::write(wf.join("release.yml"), SINGLE_JOB).unwrap();
+    fs::write(wf.join("publish.yaml"), SINGLE_JOB).unwrap();
+    fs::write(wf.join("notes.md"), "# not a workflow\n").unwrap();
+    fs::write(wf.join("release.yml.orig"), SINGLE_JOB).unwrap();
+    // GitHub reads neither of these; neither may scangate.
+    fs::write(wf.join("nested/inner.yml"), SINGLE_JOB).unwrap();
+    fs::write(dir.path().join("release.yml"), SINGLE_JOB).unwrap();
+
+    let out = scangate(dir.path(), &["migrate", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let mut names: Vec<String> = json_files(&out)
+        .iter()
+        .map(|f| {
+            let p = PathBuf::from(f["path"].as_str().unwrap());
+            assert_eq!(f["status"], "migrated", "{f:#}");
+            p.strip_prefix(".")
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".github/workflows/publish.yaml",
+            ".github/workflows/release.yml"
+        ]
+    );
+
+    // The same from outside the repository, in text mode.
+    let parent = dir.path().parent().unwrap();
+    let root = dir.path().file_name().unwrap().to_str().unwrap();
+    let out = scangate(parent, &["migrate", "--color", "never", root]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let diff = stdout(&out);
+    for name in ["publish.yaml", "release.yml"] {
+        let header = format!("--- a/{root}/.github/workflows/{name}\n");
+        assert!(diff.contains(&header), "no diff for {name}:\n{diff}");
+    }
+    assert_eq!(diff.matches("\n+++ b/").count(), 2, "{diff}");
+}
+
+// ---------------------------------------------------------------------------
+// Inputs that are left alone
+// ---------------------------------------------------------------------------
+
+fn assert_error_at(name: &str, text: &str, line: usize) {
+    let (dir, path) = scratch(name, text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", name]);
+    assert_eq!(code(&out), 2, "{name}: {}", show(&out));
+    let at = reported_positions(&stderr(&out), name);
+    assert!(
+        at.iter().any(|&(l, c)| l == line && c >= 1),
+        "{name}: expected {name}:{line}:COL, got {at:?}: {}",
+        show(&out)
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), text, "{name} changed");
+}
+
+#[test]
+fn invalid_yaml_is_an_error_at_its_line() {
+    // A step item indented one column too far.
+    let line = position(MISINDENTED, "- run: make test").0;
+    assert_error_at("misindented.yml", MISINDENTED, line);
+
+    // A tab used for indentation.
+    let tab = "name: CI\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n\t- run: make test\n";
+    assert_error_at("tab.yml", tab, 7);
+
+    // An unclosed flow sequence: the parser notices on the next key.
+    let unclosed = r#"name: Release
+on:
+  push:
+    tags: ['v*'
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make
+"#;
+    assert_error_at("unclosed.yml", unclosed, position(unclosed, "jobs:").0);
+}
+
+#[test]
+fn a_duplicate_key_is_an_error_at_the_duplicate() {
+    let text = r#"name: CI
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    runs-on: ubuntu-24.04
+    steps:
+      - run: make test
+"#;
+    assert_error_at("duplicate-key.yml", text, 6);
+}
+
+#[test]
+fn a_file_that_is_not_a_workflow_is_skipped() {
+    let (dir, path) = scratch("dependabot.yml", DEPENDABOT.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "dependabot.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    assert!(stderr(&out).contains("skipped"), "{}", show(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(fs::read_to_string(&path).unwrap(), DEPENDABOT);
+}
+
+#[test]
+fn a_build_that_does_not_push_is_left_alone() {
+    let (dir, path) = scratch("ci.yml", NO_PUSH.as_bytes());
+    for args in [
+        &["migrate", "ci.yml"][..],
+        &["migrate", "--check", "ci.yml"],
+        &["migrate", "--write", "ci.yml"],
+    ] {
+        let out = scangate(dir.path(), args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", show(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), NO_PUSH);
+    }
+}
+
+#[test]
+fn a_push_behind_a_trivy_gate_is_left_alone() {
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          load: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+      - name: Scan
+        run: |
+          trivy image --exit-code 1 --severity CRITICAL,HIGH \
+            "ghcr.io/acme/app:${GITHUB_REF_NAME}"
+      - uses: docker/login-action@v4
+        with:
+          registry: ghcr.io
+          username: ${{ github.actor }}
+          password: ${{ secrets.GITHUB_TOKEN }}
+      - name: Push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let (dir, path) = scratch("release.yml", text.as_bytes());
+    for args in [
+        &["migrate", "--check", "release.yml"][..],
+        &["migrate", "--write", "release.yml"],
+    ] {
+        let out = scangate(dir.path(), args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", show(&out));
+        assert_eq!(stdout(&out), "");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    // Control: the same workflow with the gate after the push is not gated.
+    let late = text.replacen("--exit-code 1", "--exit-code 0", 1);
+    let (dir, _) = scratch("release.yml", late.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--check", "release.yml"]);
+    assert_ne!(
+        code(&out),
+        0,
+        "a scan that never fails is no gate: {}",
+        show(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Refusals
+// ---------------------------------------------------------------------------
+
+/// `--write` on `text` must refuse (exit 3), leave the file as it was, and
+/// report one of `at` (1-based line, column) with a reason containing one of
+/// `reasons`.
+fn assert_refused(name: &str, text: &str, at: &[(usize, usize)], reasons: &[&str]) {
+    let (dir, path) = scratch(name, text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", name]);
+    assert_eq!(code(&out), 3, "{name}: {}", show(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        text,
+        "{name} was changed"
+    );
+    assert_eq!(listing(dir.path()), [name.to_string()]);
+    let err = stderr(&out);
+    let reported = reported_positions(&err, name);
+    assert!(
+        reported.iter().any(|p| at.contains(p)),
+        "{name}: expected one of {at:?}, reported {reported:?}:\n{err}"
+    );
+    assert!(
+        reasons.iter().any(|r| err.contains(r)),
+        "{name}: no reason mentioning any of {reasons:?}:\n{err}"
+    );
+    // The dry run agrees.
+    let out = scangate(dir.path(), &["migrate", name]);
+    assert_eq!(code(&out), 3, "{name} (dry run): {}", show(&out));
+    assert_eq!(stdout(&out), "", "{name}: a refused file has no diff");
+}
+
+/// A workflow with one build-and-push job; `job_extra` goes under the job's
+/// `runs-on:`, `with_extra` at the end of the build step's `with:`.
+fn build_and_push(job_extra: &str, with_extra: &str) -> String {
+    format!(
+        r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+{job_extra}    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/login-action@v4
+        with:
+          registry: ghcr.io
+          username: ${{{{ github.actor }}}}
+          password: ${{{{ secrets.GITHUB_TOKEN }}}}
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        id: build
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{{{ github.ref_name }}}}
+{with_extra}"#
+    )
+}
+
+#[test]
+fn refuses_a_push_from_a_run_script() {
+    // `docker push`, then a command that would now run before the scan.
+    let text = SCRIPT_PUSH_THEN_DEPLOY;
+    let at = position(text, "- name: Build, push and deploy");
+    assert_refused("deploy.yml", text, &[at], &["deploy.sh"]);
+
+    // The same on one line.
+    let text = &SCRIPT_PUSH_THEN_DEPLOY.replace(
+        "}\"\n          ./scripts/deploy.sh",
+        "}\" && ./scripts/deploy.sh",
+    );
+    assert_ne!(text, SCRIPT_PUSH_THEN_DEPLOY);
+    let at = position(text, "- name: Build, push and deploy");
+    assert_refused("same-line.yml", text, &[at], &["deploy.sh", "same line"]);
+
+    // `docker push` whose only registry login is inside the same script.
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - name: Build
+        run: docker build -t "ghcr.io/acme/app:${GITHUB_REF_NAME}" .
+      - name: Push
+        env:
+          TOKEN: ${{ secrets.GITHUB_TOKEN }}
+        run: |
+          echo "$TOKEN" | docker login ghcr.io -u "$GITHUB_ACTOR" --password-stdin
+          docker push "ghcr.io/acme/app:${GITHUB_REF_NAME}"
+"#;
+    let at = position(text, "- name: Push");
+    assert_refused("login.yml", text, &[at], &["login"]);
+}
+
+#[test]
+fn refuses_a_matrix_job() {
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  images:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        service: [api, worker]
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push ${{ matrix.service }}
+        uses: docker/build-push-action@v7
+        with:
+          context: ./${{ matrix.service }}
+          push: true
+          tags: ghcr.io/acme/${{ matrix.service }}:${{ github.ref_name }}
+"#;
+    let job = position(text, "images:");
+    let step = position(text, "- name: Build and push");
+    assert_refused("matrix.yml", text, &[job, step], &["matrix"]);
+}
+
+#[test]
+fn refuses_platforms_from_an_expression() {
+    // From a matrix: the job or the step may be blamed, for either reason.
+    let matrix = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        platform: [linux/amd64, linux/arm64]
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-qemu-action@v4
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          platforms: ${{ matrix.platform }}
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let job = position(matrix, "image:");
+    let step = position(matrix, "- name: Build and push");
+    assert_refused(
+        "matrix-platform.yml",
+        matrix,
+        &[job, step],
+        &["matrix", "platforms"],
+    );
+
+    // From an input: the build step is to blame.
+    let input = r#"name: Publish
+on:
+  workflow_call:
+    inputs:
+      platforms:
+        type: string
+        default: linux/amd64
+
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          platforms: ${{ inputs.platforms }}
+          tags: ghcr.io/acme/app:${{ github.sha }}
+"#;
+    let step = position(input, "- name: Build and push");
+    assert_refused("input-platform.yml", input, &[step], &["platforms"]);
+}
+
+#[test]
+fn refuses_a_build_step_that_loads_the_image() {
+    let text = build_and_push("", "          load: true\n");
+    let step = position(&text, "- name: Build and push");
+    assert_refused("load.yml", &text, &[step], &["load"]);
+}
+
+#[test]
+fn refuses_a_job_that_may_fail_silently() {
+    let text = build_and_push("    continue-on-error: true\n", "");
+    let job = position(&text, "release:");
+    let line = position(&text, "continue-on-error:");
+    assert_refused("coe.yml", &text, &[job, line], &["continue-on-error"]);
+}
+
+#[test]
+fn refuses_a_job_that_defines_an_anchor() {
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    env: &registry
+      REGISTRY: ghcr.io
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+
+  notify:
+    needs: release
+    runs-on: ubuntu-latest
+    env: *registry
+    steps:
+      - run: echo "pushed to $REGISTRY"
+"#;
+    let anchor = position(text, "env: &registry");
+    let job = position(text, "release:");
+    assert_refused("anchor.yml", text, &[anchor, job], &["anchor"]);
+}
+
+#[test]
+fn refuses_a_job_that_uses_an_alias() {
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+x-registry: &ghcr
+  registry: ghcr.io
+  username: ${{ github.actor }}
+  password: ${{ secrets.GITHUB_TOKEN }}
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - name: Log in
+        uses: docker/login-action@v4
+        with: *ghcr
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let alias = position(text, "with: *ghcr");
+    let step = position(text, "- name: Log in");
+    assert_refused("alias.yml", text, &[alias, step], &["anchor", "alias"]);
+}
+
+#[test]
+fn refuses_duplicate_step_ids_at_the_duplicate() {
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - name: Compute version
+        id: build
+        run: echo "version=${GITHUB_REF_NAME#v}" >> "$GITHUB_OUTPUT"
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push
+        id: build
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ steps.build.outputs.version }}
+"#;
+    let first = position(text, "- name: Compute version");
+    let second = position(text, "- name: Build and push");
+    assert_refused("dup-id.yml", text, &[first, second], &["same `id:`", "id"]);
+}
+
+#[test]
+fn refuses_a_flow_style_job() {
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  build: {runs-on: ubuntu-latest, steps: [{uses: actions/checkout@v5}, {uses: docker/build-push-action@v7, with: {push: true, tags: 'ghcr.io/acme/app:latest'}}]}
+"#;
+    let job = position(text, "build:");
+    assert_refused("flow.yml", text, &[job], &["inline", "flow"]);
+}
+
+#[test]
+fn refuses_mixed_line_endings() {
+    let lf = String::from_utf8(fixture_bytes("app-service", "release.yml")).unwrap();
+    let mixed = lf.replacen("\n", "\r\n", 3);
+    let (dir, path) = scratch("mixed.yml", mixed.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "mixed.yml"]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    assert!(stderr(&out).contains("CRLF"), "{}", show(&out));
+    assert_eq!(fs::read(&path).unwrap(), mixed.as_bytes());
+}
+
+// ---------------------------------------------------------------------------
+// Line endings, BOM, final newline, encoding
+// ---------------------------------------------------------------------------
+
+/// Runs `--write` on `bytes` and returns the new bytes.
+fn migrate_bytes(bytes: &[u8]) -> Vec<u8> {
+    let (dir, path) = scratch("release.yml", bytes);
+    let out = scangate(dir.path(), &["migrate", "--write", "release.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let migrated = fs::read(&path).unwrap();
+    assert_ne!(migrated, bytes, "nothing was written");
+    let check = scangate(dir.path(), &["migrate", "--check", "release.yml"]);
+    assert_eq!(code(&check), 0, "not idempotent: {}", show(&check));
+    migrated
+}
+
+fn bare_lf_count(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r'))
+        .count()
+}
+
+#[test]
+fn crlf_bom_and_missing_final_newline_are_kept() {
+    for (service, file, _) in FIXTURES {
+        let lf = fixture_bytes(service, file);
+        let lf_text = String::from_utf8(lf.clone()).unwrap();
+        let reference = String::from_utf8(migrate_bytes(&lf)).unwrap();
+        let expected = parse(&reference);
+
+        // CRLF in, CRLF on every line out.
+        let crlf = lf_text.replace('\n', "\r\n");
+        let out = migrate_bytes(crlf.as_bytes());
+        assert_eq!(
+            bare_lf_count(&out),
+            0,
+            "{service}/{file}: bare LF in CRLF output"
+        );
+        assert!(out.ends_with(b"\r\n"));
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.replace("\r\n", "").contains('\r'), "stray CR");
+        assert_eq!(out.replace("\r\n", "\n"), reference, "{service}/{file}");
+        assert_eq!(parse(&out), expected);
+
+        // A BOM stays, once.
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(&lf);
+        let out = migrate_bytes(&bom);
+        assert!(
+            out.starts_with(b"\xEF\xBB\xBF"),
+            "{service}/{file}: BOM lost"
+        );
+        assert!(!out[3..].starts_with(b"\xEF\xBB\xBF"), "BOM doubled");
+        assert_eq!(&out[3..], reference.as_bytes());
+
+        // No final newline stays so. (Its value is the LF migration's without
+        // the final line break: a block scalar on the last line loses it.)
+        let bare = lf_text.strip_suffix('\n').unwrap();
+        let expected_bare = parse(reference.strip_suffix('\n').unwrap());
+        let out = String::from_utf8(migrate_bytes(bare.as_bytes())).unwrap();
+        assert!(
+            !out.ends_with('\n'),
+            "{service}/{file}: final newline added"
+        );
+        assert_eq!(format!("{out}\n"), reference);
+        assert_eq!(parse(&out), expected_bare);
+
+        // All three at once.
+        let mut all = b"\xEF\xBB\xBF".to_vec();
+        all.extend_from_slice(bare.replace('\n', "\r\n").as_bytes());
+        let out = migrate_bytes(&all);
+        assert!(out.starts_with(b"\xEF\xBB\xBF") && !out.ends_with(b"\n"));
+        assert_eq!(bare_lf_count(&out), 0);
+        let out = String::from_utf8(out[3..].to_vec()).unwrap();
+        assert_eq!(out.replace("\r\n", "\n") + "\n", reference);
+        assert_eq!(parse(&out), expected_bare);
+    }
+}
+
+#[test]
+fn latin1_is_an_error_naming_the_byte_offset() {
+    let text = SINGLE_JOB.replace("name: Release", "name: Release caf\u{e9}");
+    let mut bytes = text.into_bytes();
+    // Re-encode the é as Latin-1: one byte 0xE9.
+    let at = bytes
+        .windows(2)
+        .position(|w| w == "é".as_bytes())
+        .expect("é in text");
+    bytes.splice(at..at + 2, [0xE9]);
+    for (name, bytes, offset) in [
+        ("latin1.yml", bytes.clone(), at),
+        (
+            "bom-latin1.yml",
+            [b"\xEF\xBB\xBF".as_slice(), &bytes].concat(),
+            at + 3,
+        ),
+    ] {
+        let (dir, path) = scratch(name, &bytes);
+        let out = scangate(dir.path(), &["migrate", "--write", name]);
+        assert_eq!(code(&out), 2, "{name}: {}", show(&out));
+        let err = stderr(&out);
+        assert!(err.contains(name), "{err}");
+        assert!(
+            err.contains(&format!("byte {offset}")),
+            "{name}: offset {offset} not named:\n{err}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn a_nul_byte_is_an_error() {
+    let mut bytes = SINGLE_JOB.as_bytes().to_vec();
+    let at = SINGLE_JOB.find("jobs:").unwrap();
+    bytes.insert(at, 0);
+    let (dir, path) = scratch("nul.yml", &bytes);
+    let out = scangate(dir.path(), &["migrate", "--write", "nul.yml"]);
+    assert_eq!(code(&out), 2, "{}", show(&out));
+    let err = stderr(&out);
+    assert!(err.contains("NUL"), "{err}");
+    assert!(err.contains(&format!("byte {at}")), "offset {at}:\n{err}");
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+}
+
+#[test]
+fn a_nul_byte_offset_counts_the_bom() {
+    // Offsets are file offsets, as for invalid UTF-8 (which counts the BOM).
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(SINGLE_JOB.as_bytes());
+    let at = 3 + SINGLE_JOB.find("jobs:").unwrap();
+    bytes.insert(at, 0);
+    let (dir, _) = scratch("bom-nul.yml", &bytes);
+    let out = scangate(dir.path(), &["migrate", "bom-nul.yml"]);
+    assert_eq!(code(&out), 2, "{}", show(&out));
+    assert!(
+        stderr(&out).contains(&format!("byte {at}")),
+        "expected file offset {at}: {}",
+        show(&out)
+    );
+}
+
+#[test]
+fn empty_and_comment_only_files_are_fine() {
+    for (name, text) in [
+        ("empty.yml", ""),
+        (
+            "comments.yml",
+            "# release workflow: coming soon\n#\n# jobs:\n",
+        ),
+    ] {
+        let (dir, path) = scratch(name, text.as_bytes());
+        let out = scangate(dir.path(), &["migrate", "--write", name]);
+        assert_eq!(code(&out), 0, "{name}: {}", show(&out));
+        assert_eq!(stdout(&out), "");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        if text.is_empty() {
+            assert!(stderr(&out).contains("skipped"), "{}", show(&out));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Files that must not be written
+// ---------------------------------------------------------------------------
+
+/// Whether the operating system refuses this process a write to `path`
+/// (false when running as root, which ignores permission bits).
+#[cfg(unix)]
+fn write_refused(path: &Path) -> bool {
+    fs::OpenOptions::new().append(true).open(path).is_err()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_workflow_is_not_written() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let original = fixture_bytes("model-service", "release.yml");
+    let (dir, path) = scratch("release.yml", &original);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+    if write_refused(&path) {
+        let out = scangate(dir.path(), &["migrate", "--write", "release.yml"]);
+        assert_eq!(code(&out), 2, "read-only file: {}", show(&out));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            original,
+            "read-only file replaced"
+        );
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o444
+        );
+        assert_eq!(listing(dir.path()), ["release.yml"]);
+    } else {
+        eprintln!(
+            "note: writing to a read-only file is not refused here (running as root?); \
+             the read-only file sub-case is skipped"
+        );
+    }
+
+    // A read-only folder: the atomic replace cannot create its temp file.
+    let (dir, path) = scratch("release.yml", &original);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = dir.path().join("probe");
+    let refused = fs::write(&probe, b"").is_err();
+    let _ = fs::remove_file(&probe);
+    if refused {
+        let out = scangate(dir.path(), &["migrate", "--write", "release.yml"]);
+        let written = fs::read(&path).unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(code(&out), 2, "read-only folder: {}", show(&out));
+        assert_eq!(written, original, "file in a read-only folder replaced");
+        assert!(stderr(&out).contains("release.yml"), "{}", show(&out));
+    } else {
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        eprintln!(
+            "note: creating files in a read-only folder is not refused here (running as root?); \
+             the read-only folder sub-case is skipped"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_workflow_is_not_written_through() {
+    let original = fixture_bytes("model-service", "release.yml");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("shared-release.yml");
+    fs::write(&target, &original).unwrap();
+    let wf = dir.path().join(".github/workflows");
+    fs::create_dir_all(&wf).unwrap();
+    std::os::unix::fs::symlink("../../shared-release.yml", wf.join("release.yml")).unwrap();
+
+    for arg in [".github/workflows/release.yml", "."] {
+        let out = scangate(dir.path(), &["migrate", "--write", arg]);
+        assert_eq!(code(&out), 2, "{arg}: {}", show(&out));
+        assert!(stderr(&out).contains("release.yml"), "{}", show(&out));
+        assert_eq!(fs::read(&target).unwrap(), original, "target written");
+        let link = fs::symlink_metadata(wf.join("release.yml")).unwrap();
+        assert!(link.file_type().is_symlink(), "the link was replaced");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What a dry run says on stderr
+// ---------------------------------------------------------------------------
+
+fn would_migrate_lines(err: &str) -> Vec<&str> {
+    err.lines()
+        .filter(|l| l.starts_with("would migrate "))
+        .collect()
+}
+
+#[test]
+fn a_dry_run_says_would_migrate_once_per_job() {
+    for (service, file, job) in FIXTURES {
+        let (dir, _) = scratch(file, &fixture_bytes(service, file));
+        let out = scangate(dir.path(), &["migrate", "--color", "never", file]);
+        assert_eq!(code(&out), 0, "{}", show(&out));
+        let err = stderr(&out);
+        let lines = would_migrate_lines(&err);
+        assert_eq!(lines.len(), 1, "{service}/{file}:\n{err}");
+        assert!(
+            lines[0].starts_with(&format!("would migrate {file}: job `{job}`")),
+            "{}",
+            lines[0]
+        );
+        // stderr is a summary: no diff, no secrets, no workflow text.
+        assert!(!err.contains("secrets."), "{err}");
+        assert!(!err.contains("\n+"), "{err}");
+        assert!(!stdout(&out).is_empty());
+    }
+}
+
+#[test]
+fn a_workflow_with_two_pushing_jobs_migrates_both() {
+    let text = r#"name: Release images
+on:
+  push:
+    tags: ['v*']
+
+permissions:
+  contents: read
+  packages: write
+
+jobs:
+  api:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/login-action@v4
+        with:
+          registry: ghcr.io
+          username: ${{ github.actor }}
+          password: ${{ secrets.GITHUB_TOKEN }}
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push api
+        uses: docker/build-push-action@v7
+        with:
+          context: ./api
+          push: true
+          tags: ghcr.io/acme/api:${{ github.ref_name }}
+
+  worker:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/login-action@v4
+        with:
+          registry: ghcr.io
+          username: ${{ github.actor }}
+          password: ${{ secrets.GITHUB_TOKEN }}
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push worker
+        uses: docker/build-push-action@v7
+        with:
+          context: ./worker
+          push: true
+          tags: ghcr.io/acme/worker:${{ github.ref_name }}
+"#;
+    let (dir, path) = scratch("images.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "images.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let err = stderr(&out);
+    let lines = would_migrate_lines(&err);
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].contains("job `api`"), "{err}");
+    assert!(lines[1].contains("job `worker`"), "{err}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+
+    let out = scangate(dir.path(), &["migrate", "--write", "images.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let doc = parse(&fs::read_to_string(&path).unwrap());
+    assert_eq!(
+        job_ids(&doc),
+        [
+            "api-build",
+            "api-scan",
+            "api",
+            "worker-build",
+            "worker-scan",
+            "worker"
+        ]
+    );
+}

@@ -1,0 +1,87 @@
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+//! The diff `scangate migrate --color never FILE` prints for each fixture,
+//! pinned as an insta snapshot. The snapshots were reviewed by hand (build job
+//! keeps the steps up to the build, the build exports instead of pushing, the
+//! scan job gates, the push job keeps the original id, later steps follow the
+//! push); any change to them must be reviewed the same way.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// Runs the dry run on `fixtures/<service>/.github/workflows/<file>` from the
+/// crate root (so the paths in the diff headers are relative and stable) and
+/// returns stdout. Also checks what holds for every fixture: exit 0, the
+/// fixture is not modified, the output is a diff of that very file.
+fn dry_run_diff(service: &str, file: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rel = format!("fixtures/{service}/.github/workflows/{file}");
+    let before = std::fs::read(root.join(&rel)).expect("fixture exists");
+    let out = Command::cargo_bin("scangate")
+        .expect("binary is built")
+        .current_dir(root)
+        .args(["migrate", "--color", "never", &rel])
+        .output()
+        .expect("scangate runs");
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "exit code; stderr:\n{stderr}");
+    assert_eq!(
+        std::fs::read(root.join(&rel)).expect("fixture still exists"),
+        before,
+        "a dry run must not modify the fixture"
+    );
+    assert!(
+        stdout.starts_with(&format!("--- a/{rel}\n+++ b/{rel}\n@@ ")),
+        "not a unified diff of {rel}:\n{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "--color never printed escapes");
+    stdout
+}
+
+macro_rules! fixture_snapshot {
+    ($test:ident, $service:literal, $file:literal, $name:literal) => {
+        #[test]
+        fn $test() {
+            let diff = dry_run_diff($service, $file);
+            insta::assert_snapshot!($name, diff);
+        }
+    };
+}
+
+fixture_snapshot!(
+    model_service_release,
+    "model-service",
+    "release.yml",
+    "model-service-release"
+);
+fixture_snapshot!(
+    model_service_prerelease,
+    "model-service",
+    "prerelease.yml",
+    "model-service-prerelease"
+);
+fixture_snapshot!(
+    app_frontend_release,
+    "app-frontend",
+    "release.yml",
+    "app-frontend-release"
+);
+fixture_snapshot!(
+    app_frontend_prerelease,
+    "app-frontend",
+    "prerelease.yml",
+    "app-frontend-prerelease"
+);
+fixture_snapshot!(
+    app_service_release,
+    "app-service",
+    "release.yml",
+    "app-service-release"
+);
+fixture_snapshot!(
+    app_service_prerelease,
+    "app-service",
+    "prerelease.yml",
+    "app-service-prerelease"
+);
