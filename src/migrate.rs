@@ -4,7 +4,7 @@
 
 use yaml_serde::Value;
 
-use crate::detect::{self, Unsupported};
+use crate::detect::{self, Site, Unsupported};
 use crate::error::{Error, Location, Refusal};
 use crate::layout::{self, JobLayout, Unlocatable};
 use crate::locate::Lines;
@@ -91,77 +91,73 @@ impl Migrator {
         if verdicts.is_empty() {
             return Ok(Outcome::Unchanged);
         }
-        let mut refusals = Vec::new();
-        for verdict in &verdicts {
-            if let Err(u) = verdict {
-                refusals.push(refusal(&source.text, &doc, u));
-            }
-        }
         if source.line_endings == LineEndings::Mixed {
             let job = verdicts.iter().flatten().next().map_or("", |s| s.job());
-            refusals.push(Refusal::new(
+            return Ok(Outcome::Refused(vec![Refusal::new(
                 Location { line: 1, column: 1 },
                 job,
                 "the file mixes CRLF and LF line endings; new lines could not match them",
                 "normalise the line endings (e.g. `dos2unix`) and run again",
-            ));
+            )]));
+        }
+        // Every job scangate would rewrite must plan, locate and render in
+        // the original text, so that refusals point at the file as it is.
+        let mut refusals = Vec::new();
+        for site in verdicts.iter().flatten() {
+            if let Err(r) = self.rewrite_job(source, &source.text, &doc, site)? {
+                refusals.push(r);
+            }
         }
         if !refusals.is_empty() {
             return Ok(Outcome::Refused(refusals));
         }
-        self.rewrite_all(source, doc, verdicts.len())
+        let (text, new_doc, jobs) = self.rewrite_all(source, doc.clone(), verdicts.len())?;
+        // What is left cannot be migrated (a push scangate does not rewrite,
+        // not gated by the jobs it rewrote): refuse, placed in the original.
+        let left: Vec<Refusal> = detect::ungated_jobs(&new_doc)
+            .iter()
+            .filter_map(|v| v.as_ref().err())
+            .map(|u| refusal(&source.text, &doc, u))
+            .collect();
+        if !left.is_empty() {
+            return Ok(Outcome::Refused(left));
+        }
+        verify::idempotent(&new_doc).map_err(|what| Error::Verification {
+            path: source.path.clone(),
+            what,
+        })?;
+        Ok(Outcome::Migrated { text, jobs })
     }
 
-    /// Rewrites one job at a time, re-reading the result in between, until
-    /// no ungated push is left.
-    fn rewrite_all(&self, source: &Source, mut doc: Value, count: usize) -> Result<Outcome, Error> {
+    /// Rewrites the jobs scangate understands, one at a time, re-reading the
+    /// result in between: a job that only pushes what a rewritten job built
+    /// (a manifest merge) may be gated once that job is.
+    fn rewrite_all(
+        &self,
+        source: &Source,
+        mut doc: Value,
+        count: usize,
+    ) -> Result<(String, Value, Vec<MigratedJob>), Error> {
         let mut text = source.text.clone();
         let mut jobs = Vec::new();
-        let stem = workflow_stem(source);
         for _ in 0..count {
-            let Some(verdict) = detect::ungated_jobs(&doc).into_iter().next() else {
+            let verdicts = detect::ungated_jobs(&doc);
+            let Some(site) = verdicts.iter().flatten().next() else {
                 break;
             };
-            let site = match verdict {
-                Ok(site) => site,
-                Err(u) => return Ok(Outcome::Refused(vec![refusal(&text, &doc, &u)])),
-            };
-            let plan = match plan::plan(&doc, &site, &self.pins) {
-                Ok(plan) => plan,
-                Err(u) => return Ok(Outcome::Refused(vec![refusal(&text, &doc, &u)])),
-            };
-            let lines = Lines::new(&text);
-            let Some(job) = crate::gate::jobs(&doc)
-                .into_iter()
-                .find(|(id, _)| *id == site.job())
-                .map(|(_, m)| m.clone())
-            else {
-                break;
-            };
-            let layout = match JobLayout::find(&lines, site.job())
-                .and_then(|l| no_anchors(&text, l))
-                .and_then(|l| l.cross_check(&lines, &job).map(|()| l))
-            {
-                Ok(layout) => layout,
-                Err(u) => return Ok(Outcome::Refused(vec![text_refusal(&lines, site.job(), &u)])),
-            };
-            let style = Style::measure(&lines, &layout);
-            let input = JobInput {
-                lines: &lines,
-                layout: &layout,
-                plan: &plan,
-                style: &style,
-                policy: &self.policy,
-                workflow: &stem,
-            };
-            let rewrite = match jobs::rewrite(&self.renderer, &input) {
-                Ok(r) => r,
-                Err(RenderError::Text(u)) => {
-                    return Ok(Outcome::Refused(vec![text_refusal(&lines, site.job(), &u)]));
+            let (spliced, plan) = match self.rewrite_job(source, &text, &doc, site)? {
+                Ok(done) => done,
+                // It rewrote in the original; a refusal now is a bug.
+                Err(r) => {
+                    return Err(Error::Verification {
+                        path: source.path.clone(),
+                        what: format!(
+                            "job `{}` could not be rewritten after an earlier job: {}",
+                            r.job, r.reason
+                        ),
+                    });
                 }
-                Err(RenderError::Internal(e)) => return Err(e),
             };
-            let spliced = splice::splice(&lines, &text, &rewrite);
             doc = verify::rewrite(&text, &doc, &spliced, &plan).map_err(|what| {
                 Error::Verification {
                     path: source.path.clone(),
@@ -171,11 +167,48 @@ impl Migrator {
             text = spliced.text;
             jobs.push(MigratedJob::from_plan(&plan));
         }
-        verify::idempotent(&doc).map_err(|what| Error::Verification {
-            path: source.path.clone(),
-            what,
-        })?;
-        Ok(Outcome::Migrated { text, jobs })
+        Ok((text, doc, jobs))
+    }
+
+    /// Plans, locates and renders the rewrite of one job of `text`.
+    fn rewrite_job(
+        &self,
+        source: &Source,
+        text: &str,
+        doc: &Value,
+        site: &Site,
+    ) -> Result<Result<(splice::Spliced, Plan), Refusal>, Error> {
+        let plan = match plan::plan(doc, site, &self.pins) {
+            Ok(plan) => plan,
+            Err(u) => return Ok(Err(refusal(text, doc, &u))),
+        };
+        let lines = Lines::new(text);
+        let job = crate::gate::jobs(doc)
+            .into_iter()
+            .find(|(id, _)| *id == site.job())
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        let layout = match JobLayout::find(&lines, site.job())
+            .and_then(|l| no_anchors(text, l))
+            .and_then(|l| l.cross_check(&lines, &job).map(|()| l))
+        {
+            Ok(layout) => layout,
+            Err(u) => return Ok(Err(text_refusal(&lines, site.job(), &u))),
+        };
+        let style = Style::measure(&lines, &layout);
+        let input = JobInput {
+            lines: &lines,
+            layout: &layout,
+            plan: &plan,
+            style: &style,
+            policy: &self.policy,
+            workflow: &workflow_stem(source),
+        };
+        match jobs::rewrite(&self.renderer, &input) {
+            Ok(rewrite) => Ok(Ok((splice::splice(&lines, text, &rewrite), plan))),
+            Err(RenderError::Text(u)) => Ok(Err(text_refusal(&lines, site.job(), &u))),
+            Err(RenderError::Internal(e)) => Err(e),
+        }
     }
 }
 
