@@ -124,7 +124,19 @@ impl JobLayout {
     /// The mapping entries of step `index` (its `name`, `uses`, `with`, …).
     pub fn step_keys(&self, lines: &Lines<'_>, index: usize) -> Result<Vec<Entry>, Unlocatable> {
         let item = &self.steps[index];
-        locate::entries(lines, item.body(), Collection::Mapping, item.content_column)
+        // `-` alone on its line: the step's mapping starts on the next line.
+        let dash_only = lines.line(item.head)[item.indent..]
+            .trim_start_matches('-')
+            .trim()
+            .split('#')
+            .next()
+            .is_some_and(str::is_empty);
+        let (range, first) = if dash_only {
+            (item.head + 1..item.lines.end, None)
+        } else {
+            (item.body(), item.content_column)
+        };
+        locate::entries(lines, range, Collection::Mapping, first)
             .map_err(|s| Unlocatable::new(s.line(), "the step is not in plain block style"))
     }
 }

@@ -56,8 +56,11 @@ pub struct Plan {
     pub build_job: String,
     /// `J-scan`: Trivy reports, SARIF, and the gate.
     pub scan_job: String,
-    /// Name of the artifact that carries the image between the jobs.
+    /// Name of the artifact that carries the image between the jobs (one
+    /// per matrix leg).
     pub artifact: String,
+    /// The job runs a matrix: the scan and push jobs run the same legs.
+    pub matrix: bool,
     /// Steps that stay in the build job, before the build step.
     pub pre_steps: Range<usize>,
     /// Steps that followed the push; they move to the push job.
@@ -86,6 +89,16 @@ pub struct Plan {
     /// The build job keeps `environment:` because steps before the build read
     /// its secrets.
     pub environment_on_build: bool,
+}
+
+/// What makes a name unique per matrix leg (the legs of the build, scan and
+/// push jobs have the same index, as they run the same matrix).
+pub fn leg_suffix(matrix: bool) -> &'static str {
+    if matrix {
+        "-${{ strategy.job-index }}"
+    } else {
+        ""
+    }
 }
 
 /// A pre-build step that the push job needs too.
@@ -131,6 +144,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
         Site::Action(a) => Some(a),
         Site::Script(_) | Site::Buildx(_) => None,
     };
+    let matrix = action.is_some_and(|a| a.matrix);
     let jobs = gate::jobs(doc);
     let job = jobs
         .iter()
@@ -272,7 +286,8 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
     Ok(Plan {
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
-        artifact: format!("scangate-{job_id}-image"),
+        artifact: format!("scangate-{job_id}-image{}", leg_suffix(matrix)),
+        matrix,
         build_job,
         scan_job,
         insert_setup_buildx: needs_builder(site, &steps[..=last]),

@@ -85,3 +85,27 @@ fixture_snapshot!(
     "prerelease.yml",
     "app-service-prerelease"
 );
+fixture_snapshot!(
+    shapes_script_push,
+    "shapes",
+    "script-push.yml",
+    "shapes-script-push"
+);
+fixture_snapshot!(
+    shapes_several_steps,
+    "shapes",
+    "several-steps.yml",
+    "shapes-several-steps"
+);
+fixture_snapshot!(
+    shapes_matrix_by_digest,
+    "shapes",
+    "matrix-by-digest.yml",
+    "shapes-matrix-by-digest"
+);
+fixture_snapshot!(
+    shapes_buildx_script,
+    "shapes",
+    "buildx-script.yml",
+    "shapes-buildx-script"
+);

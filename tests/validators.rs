@@ -426,6 +426,8 @@ fixture_tests! {
     app_service_prerelease => ("app-service", "prerelease.yml"),
     shapes_script_push => ("shapes", "script-push.yml"),
     shapes_several_steps => ("shapes", "several-steps.yml"),
+    shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
+    shapes_buildx_script => ("shapes", "buildx-script.yml"),
 }
 
 /// The inputs themselves are clean for actionlint and the schema, so that any

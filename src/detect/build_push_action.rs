@@ -34,6 +34,11 @@ pub struct BuildPush {
     pub dockerfile: Option<String>,
     /// `cache-to` exports to a registry: the build job keeps write access.
     pub cache_to_registry: bool,
+    /// `outputs: type=image,name=NAME,push-by-digest=true,push=true`: the
+    /// image goes to NAME untagged, by digest, for a later job to tag.
+    pub by_digest: Option<String>,
+    /// The job runs a matrix: each leg builds, is scanned and pushed alone.
+    pub matrix: bool,
 }
 
 /// Inputs that change what the step produces in ways the export cannot keep.
@@ -55,7 +60,8 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
-    check_job(job).map_err(|(r, h)| refuse(None, r, h))?;
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    check_job(job, matrix).map_err(|(r, h)| refuse(None, r, h))?;
     let steps = gate::steps(job);
     let Some((_, step)) = steps.iter().find(|(i, _)| *i == step_index) else {
         return Err(refuse(Some(step_index), "step not found", ""));
@@ -80,7 +86,11 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
     if !matches!(step.get("with"), Some(Value::Mapping(_))) {
         return Err(refuse(here, "the step's `with:` is not a mapping", ""));
     }
+    let by_digest = push_by_digest(step).map_err(|why| refuse(here, why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
     for (key, why) in CONFLICTING_INPUTS {
+        if *key == "outputs" && by_digest.is_some() {
+            continue;
+        }
         if step
             .get("with")
             .and_then(|w| w.get(*key))
@@ -99,7 +109,11 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         })?),
         _ => None,
     };
-    let Some(tags) = input(step, "tags").filter(|t| !t.trim().is_empty()) else {
+    let tags = match &by_digest {
+        Some(name) => Some(name.clone()),
+        None => input(step, "tags").filter(|t| !t.trim().is_empty()),
+    };
+    let Some(tags) = tags else {
         return Err(refuse(
             here,
             "the step pushes without `tags:`",
@@ -107,6 +121,9 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         ));
     };
     let platforms = match input(step, "platforms") {
+        // A matrix leg builds what its expression says; the scan checks at
+        // run time that the leg's image has one platform.
+        Some(p) if p.contains("${{") && matrix => Vec::new(),
         Some(p) if p.contains("${{") => {
             return Err(refuse(
                 here,
@@ -143,15 +160,23 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         dockerfile: literal("file"),
         cache_to_registry: input(step, "cache-to")
             .is_some_and(|c| c.replace(' ', "").contains("type=registry")),
+        by_digest,
+        matrix,
     }))
 }
 
 /// Job-level shapes that the three-job split cannot keep correct.
-pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
-    if job.get("strategy").and_then(|s| s.get("matrix")).is_some() {
+/// `allow_matrix`: the shape can give every leg its own artifact, scan and
+/// push (the strategy is copied to the scan and push jobs).
+pub(super) fn check_job(
+    job: &Mapping,
+    allow_matrix: bool,
+) -> Result<(), (&'static str, &'static str)> {
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    if matrix && !allow_matrix {
         return Err((
-            "the job runs a matrix; matrix jobs are not migrated yet",
-            "gate the job by hand, or build one image per job without a matrix",
+            "the job runs a matrix; pushes from scripts in matrix jobs are not migrated yet",
+            "push with docker/build-push-action, or gate the job by hand",
         ));
     }
     if job.get("continue-on-error").is_some_and(|v| !is_false(v)) {
@@ -177,7 +202,7 @@ pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str
         if job
             .get(key)
             .and_then(|v| yaml_serde::to_string(v).ok())
-            .is_some_and(|t| t.contains("needs.") || t.contains("matrix."))
+            .is_some_and(|t| t.contains("needs.") || (!matrix && t.contains("matrix.")))
         {
             return Err((
                 "a job-level setting reads `needs` or `matrix`, which the new jobs would not have",
@@ -186,6 +211,40 @@ pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str
         }
     }
     Ok(())
+}
+
+/// The image name when the step pushes by digest through `outputs:`; an
+/// error for any other `outputs:` that pushes.
+fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
+    let Some(outputs) = input(step, "outputs") else {
+        return Ok(None);
+    };
+    let outputs = outputs.trim();
+    let pushes = outputs.contains("push=true") || outputs.contains("type=registry");
+    if !pushes {
+        return Ok(None);
+    }
+    if outputs.contains('\n') || outputs.contains('"') {
+        return Err("`outputs:` lists several exporters or quoted values");
+    }
+    let attrs: Vec<(&str, &str)> = outputs
+        .split(',')
+        .filter_map(|a| a.split_once('='))
+        .collect();
+    let get = |k: &str| {
+        attrs
+            .iter()
+            .find(|(key, _)| key.trim() == k)
+            .map(|(_, v)| v.trim())
+    };
+    let by_digest = get("push-by-digest") == Some("true");
+    let image = matches!(get("type"), Some("image" | "registry"));
+    match (image, by_digest, get("name")) {
+        (true, true, Some(name)) if !name.is_empty() => Ok(Some(name.to_owned())),
+        _ => Err(
+            "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`)",
+        ),
+    }
 }
 
 /// The major version of a `uses: …@vN…` reference; `None` for SHAs and branches.

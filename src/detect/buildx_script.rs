@@ -86,7 +86,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     let refuse = |step: usize, reason: String, hint: &str| {
         Unsupported::new(job_id, Some(step), reason, hint)
     };
-    check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
+    check_job(job, false).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
     let [push] = pushes else {
         return Err(refuse(
             pushes[1].step,

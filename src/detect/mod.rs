@@ -159,7 +159,12 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
             run_script::read(job_id, job, pushes)
         };
     }
-    if let Some(other) = pushes.iter().find(|p| p.kind != PushKind::BuildPushAction) {
+    if let Some(other) = pushes.iter().find(|p| {
+        !matches!(
+            p.kind,
+            PushKind::BuildPushAction | PushKind::BuildPushOutputs
+        )
+    }) {
         return Err(unsupported_kind(job_id, other));
     }
     if let [_, second, ..] = pushes {

@@ -58,7 +58,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     let refuse = |step: Option<usize>, reason: String, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
-    check_job(job).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
+    check_job(job, false).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
     for push in pushes {
         let PushKind::Script(cmd) = &push.kind else {
             return Err(refuse(

@@ -286,6 +286,8 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                 out.push_str(blank(style));
                 let ctx = context! {
                     recorded => false,
+                    carried_env => ser(&plan.carried_env),
+                    carried_outputs => ser(&plan.carried_outputs),
                     tags => ser(&a.tags),
                     job => job,
                     archive => ser(&archive(plan)),
@@ -306,6 +308,8 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                 out.push_str(blank(style));
                 let ctx = context! {
                     recorded => true,
+                    carried_env => ser(&plan.carried_env),
+                    carried_outputs => ser(&plan.carried_outputs),
                     job => job,
                     artifact => ser(&plan.artifact),
                     blank_steps => style.blank_between_steps,
@@ -323,6 +327,8 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     out.push_str(blank(style));
                     let ctx = context! {
                         job => job,
+                        carried_env => ser(&plan.carried_env),
+                        carried_outputs => ser(&plan.carried_outputs),
                         artifact => ser(&plan.artifact),
                         blank_steps => style.blank_between_steps,
                     };
@@ -395,17 +401,33 @@ fn export_instead_of_push(
     }
     let inputs = locate::entries(lines, with.children(), Collection::Mapping, None)
         .map_err(|s| not_block(s.line()))?;
-    let push = locate::find(&inputs, "push").ok_or_else(|| not_block(with.head))?;
+    // `push:` (or, pushing by digest, `outputs:`) becomes the export; the
+    // other of the two, if present, goes.
+    let push = locate::find(&inputs, "push");
+    let outputs = locate::find(&inputs, "outputs");
+    let target = outputs
+        .filter(|_| by_digest(plan))
+        .or(push)
+        .ok_or_else(|| not_block(with.head))?;
     let export = r.render(
         "build-export.yml",
         &context! { archive => ser(&archive(plan)) },
     )?;
-    let export = reindent(&export, push.indent, style, true);
-    let mut edits: Vec<(Range<usize>, String)> = vec![(push.body(), export)];
+    let export = reindent(&export, target.indent, style, true);
+    let mut edits: Vec<(Range<usize>, String)> = vec![(target.body(), export)];
+    for other in [push, outputs].into_iter().flatten() {
+        if other.head != target.head {
+            edits.push((other.lines.clone(), String::new()));
+        }
+    }
     if let Some(p) = locate::find(&inputs, "provenance") {
         edits.push((p.lines.clone(), String::new()));
     }
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
+}
+
+fn by_digest(plan: &Plan) -> bool {
+    matches!(&plan.site, Site::Action(a) if a.by_digest.is_some())
 }
 
 /// Lines `range` with each `(lines, text)` edit applied; an empty range
@@ -584,7 +606,10 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         .chain(["dockerfile"])
         .map(|slug| Sarif {
             slug: slug.to_owned(),
-            category: format!("scangate/{workflow}/{job}/{slug}"),
+            category: format!(
+                "scangate/{workflow}/{job}/{slug}{}",
+                plan::leg_suffix(plan.matrix)
+            ),
         })
         .collect();
     let context_dir = match &plan.site {
@@ -600,7 +625,8 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             build_job => ser(&plan.build_job),
             job => ser(&job),
             artifact => ser(&plan.artifact),
-            reports_artifact => format!("scangate-{job}-reports"),
+            reports_artifact => format!("scangate-{job}-reports{}", plan::leg_suffix(plan.matrix)),
+            matrix => plan.matrix,
             permissions => ser(&plan::scan_permissions()),
             targets => ser(&targets),
             sarif => ser(&sarif),
@@ -662,6 +688,8 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             has_name => layout.key("name").is_some(),
             needs => ser(&needs),
             push_if => ser(&plan.site.push_if()),
+            matrix => plan.matrix,
+            by_digest => matches!(&plan.site, Site::Action(a) if a.by_digest.is_some()),
             job_slices => ser(&job_keys),
             permissions => ser(&plan.push_permissions),
             build_job => ser(&plan.build_job),

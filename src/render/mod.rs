@@ -33,6 +33,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "build-outputs.yml",
     "build-record.yml",
     "buildx-prepare.yml",
+    "carry-env.yml",
+    "carry-run.yml",
     "login.yml",
     "permissions.yml",
     "push-job.yml",
