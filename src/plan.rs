@@ -52,6 +52,13 @@ pub struct Plan {
     pub name: Option<String>,
     /// The jobs the original job `needs`; the push job needs them too.
     pub needs: Vec<String>,
+    /// The condition the scan job runs under: the original job's `if:`
+    /// (when it reads nothing the scan job lacks), and for scripts, that
+    /// something was pushed at all.
+    pub scan_if: Option<String>,
+    /// The condition the push job runs under: the original job's `if:` and
+    /// the build step's push condition.
+    pub push_if: Option<String>,
     /// `J-build`: the original steps up to the build, exporting instead of pushing.
     pub build_job: String,
     /// `J-scan`: Trivy reports, SARIF, and the gate.
@@ -89,6 +96,50 @@ pub struct Plan {
     /// The build job keeps `environment:` because steps before the build read
     /// its secrets.
     pub environment_on_build: bool,
+}
+
+/// The original job's `if:` as a bare expression, when it may be repeated on
+/// the new jobs: never one that runs after a failure (`always()`…), which on
+/// the push job would step around the gate.
+fn job_condition(job: &Mapping) -> Option<String> {
+    if gate::bypasses(job) {
+        return None;
+    }
+    let cond = job.get("if").and_then(scalar)?;
+    let cond = cond.trim();
+    let bare = cond
+        .strip_prefix("${{")
+        .and_then(|c| c.strip_suffix("}}"))
+        .filter(|c| !c.contains("${{"))
+        .unwrap_or(cond)
+        .trim();
+    (!bare.is_empty()).then(|| bare.to_owned())
+}
+
+/// `a && b` over the conditions present, each parenthesised.
+fn all_of(conds: &[Option<String>]) -> Option<String> {
+    let present: Vec<&String> = conds.iter().flatten().collect();
+    match present.as_slice() {
+        [] => None,
+        [one] => Some((*one).clone()),
+        many => Some(
+            many.iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" && "),
+        ),
+    }
+}
+
+fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String> {
+    let own = job_condition(job).filter(|c| !c.contains("needs."));
+    let pushed = matches!(site, Site::Script(_))
+        .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
+    all_of(&[own, pushed])
+}
+
+fn push_condition(job: &Mapping, site: &Site) -> Option<String> {
+    all_of(&[job_condition(job), site.push_if().map(str::to_owned)])
 }
 
 /// What makes a name unique per matrix leg (the legs of the build, scan and
@@ -286,6 +337,8 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
     Ok(Plan {
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
+        scan_if: scan_condition(job, site, &build_job),
+        push_if: push_condition(job, site),
         artifact: format!("scangate-{job_id}-image{}", leg_suffix(matrix)),
         matrix,
         build_job,
@@ -693,6 +746,33 @@ jobs:
         let p = plan_of(&wf).unwrap();
         assert_eq!(p.late_scans, 1);
         assert_eq!(plan_of(WF).unwrap().late_scans, 0);
+    }
+
+    #[test]
+    fn the_job_condition_guards_scan_and_push_but_never_an_escape() {
+        let wf = WF.replace(
+            "    runs-on: ubuntu-latest\n",
+            "    runs-on: ubuntu-latest\n    if: ${{ github.ref == 'refs/heads/main' }}\n",
+        );
+        let p = plan_of(&wf).unwrap();
+        assert_eq!(
+            p.scan_if.as_deref(),
+            Some("github.ref == 'refs/heads/main'")
+        );
+        assert_eq!(
+            p.push_if.as_deref(),
+            Some("github.ref == 'refs/heads/main'")
+        );
+        let always = WF.replace(
+            "    runs-on: ubuntu-latest\n",
+            "    runs-on: ubuntu-latest\n    if: always()\n",
+        );
+        let p = plan_of(&always).unwrap();
+        assert_eq!((p.scan_if, p.push_if), (None, None));
+        assert_eq!(
+            all_of(&[Some("a || b".into()), Some("c".into())]).as_deref(),
+            Some("(a || b) && (c)")
+        );
     }
 
     #[test]

@@ -621,6 +621,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         &context! {
             script => script,
             scan_job => ser(&plan.scan_job),
+            scan_if => ser(&plan.scan_if),
             scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
             build_job => ser(&plan.build_job),
             job => ser(&job),
@@ -687,7 +688,7 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             script => matches!(plan.site, Site::Script(_)),
             has_name => layout.key("name").is_some(),
             needs => ser(&needs),
-            push_if => ser(&plan.site.push_if()),
+            push_if => ser(&plan.push_if),
             matrix => plan.matrix,
             by_digest => matches!(&plan.site, Site::Action(a) if a.by_digest.is_some()),
             job_slices => ser(&job_keys),
