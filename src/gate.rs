@@ -153,6 +153,24 @@ pub fn is_gate(step: &Mapping) -> bool {
     }
 }
 
+/// Whether `step` runs Trivy at all (gating or not): `aquasecurity/trivy-action`
+/// or a `trivy image|fs|rootfs|sbom` command. `check` uses it to find the scan
+/// a push was meant to wait for, and then asks [`is_gate`] why it does not gate.
+pub fn runs_trivy(step: &Mapping) -> bool {
+    if let Some(action) = action_name(step) {
+        return action == "aquasecurity/trivy-action";
+    }
+    step.get("run")
+        .and_then(Value::as_str)
+        .is_some_and(|run| TRIVY_RUN.is_match(&shell_body(run)))
+}
+
+/// Whether a job or step sets `continue-on-error` to a true value; such a job
+/// is never a gate job and such a step is never a gate.
+pub fn continues_on_error(node: &Mapping) -> bool {
+    truthy(node.get("continue-on-error").and_then(scalar))
+}
+
 /// Whether a job- or step-level `if:` lets it run after a failure upstream.
 pub fn bypasses(node: &Mapping) -> bool {
     node.get("if")
@@ -214,7 +232,11 @@ pub fn pushes(doc: &Value) -> Vec<Push> {
         .filter(|(_, j)| steps(j).iter().any(|(_, s)| is_gate(s)))
         .map(|(id, _)| id.as_str())
         .collect();
-    let job = |id: &str| jobs.iter().find(|(j, _)| j == id).map(|(_, m)| *m);
+    // By id: a linear search per step of the walk made a 3,000-job `needs:`
+    // chain take 15 s.
+    let by_id: std::collections::HashMap<&str, &Mapping> =
+        jobs.iter().rev().map(|(id, m)| (id.as_str(), *m)).collect();
+    let job = |id: &str| by_id.get(id).copied();
     let gated_by_need = |id: &str| -> bool {
         let mut seen = HashSet::new();
         let mut todo = vec![id.to_owned()];
