@@ -7,8 +7,9 @@
 //! are) → [`render`] (their text, in the file's style) → [`splice`] (into the
 //! original) → [`verify`] (prove it) → [`report`] (diffs, JSON). [`migrate`]
 //! runs one file through it in memory; [`files`] is the only module that
-//! touches the disk.
+//! touches the disk. [`check`] proves afterwards that the gate still holds.
 
+pub mod check;
 pub mod detect;
 pub mod error;
 pub mod files;

@@ -8,6 +8,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use scangate::check::drift_workflow::{self, ActionRef, DriftWorkflow};
+use scangate::check::finding::{FileCheck, RepoCheck, Report};
+use scangate::check::output::{self, Format as CheckFormat};
+use scangate::check::remote::{self, Client, RepoName, Retry};
+use scangate::check::{Checker, Options};
 use scangate::error::Error;
 use scangate::report::{self, FileReport, FileStatus, RunReport};
 use scangate::{Migrator, Outcome, files, pins::Pins, policy::Policy};
@@ -26,6 +31,74 @@ enum Command {
     /// Split every job that builds and pushes an image into build → Trivy
     /// scan → push. Shows a diff by default; nothing is written without --write.
     Migrate(MigrateArgs),
+    /// Prove that every image push is still gated by a Trivy scan (the gate
+    /// invariants) and that `migrate` would change nothing. Exit 0: no
+    /// drift; 1: drift found; 2: an error (parse, I/O, API).
+    Check(CheckArgs),
+    /// Set scangate up in a repository.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Workflow files or repository roots (their .github/workflows/*.yml);
+    /// the default is the current folder.
+    paths: Vec<PathBuf>,
+    /// Check the workflows of OWNER/NAME's default branch through the GitHub
+    /// API instead of local files (repeatable). The token comes from
+    /// GH_TOKEN, GITHUB_TOKEN or `gh auth token`.
+    #[arg(long = "repo", value_name = "OWNER/NAME", conflicts_with = "paths")]
+    repos: Vec<RepoName>,
+    /// The GitHub API (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", default_value = remote::GITHUB_API, requires = "repos")]
+    api_url: String,
+    /// Output format; `github` (annotations) when GITHUB_ACTIONS=true, else `text`.
+    #[arg(long, value_enum)]
+    format: Option<CheckFormatArg>,
+    /// Do not require the actions of gate chains to be pinned by commit SHA.
+    #[arg(long)]
+    allow_unpinned: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormatArg {
+    Text,
+    Json,
+    Github,
+    Sarif,
+}
+
+impl From<CheckFormatArg> for CheckFormat {
+    fn from(f: CheckFormatArg) -> Self {
+        match f {
+            CheckFormatArg::Text => CheckFormat::Text,
+            CheckFormatArg::Json => CheckFormat::Json,
+            CheckFormatArg::Github => CheckFormat::Github,
+            CheckFormatArg::Sarif => CheckFormat::Sarif,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Write .github/workflows/scangate-drift.yml: `scangate check` on a
+    /// schedule, with the findings uploaded to code scanning.
+    #[arg(long, required = true)]
+    drift_workflow: bool,
+    /// The scangate action the workflow runs, pinned by commit:
+    /// OWNER/REPO@<40-hex SHA>.
+    #[arg(long, value_name = "OWNER/REPO@SHA")]
+    action: ActionRef,
+    /// Install this scangate release tag (`cargo install --git … --tag`)
+    /// instead of the action's own commit.
+    #[arg(long, value_name = "TAG")]
+    version: Option<String>,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    force: bool,
+    /// The repository root.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,6 +144,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Migrate(args) => migrate(&args),
+        Command::Check(args) => check(&args),
+        Command::Init(args) => init(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -227,4 +302,161 @@ fn print_text(
         "{migrated} file(s) {action}, {unchanged} unchanged, {refused} need manual migration, {failed} error(s)"
     )?;
     Ok(())
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<u8> {
+    let format = args.format.map_or_else(
+        || CheckFormat::default_for(std::env::var("GITHUB_ACTIONS").ok().as_deref()),
+        CheckFormat::from,
+    );
+    let checker = Checker::new(
+        Policy::default(),
+        Pins::embedded(),
+        Options {
+            require_pins: !args.allow_unpinned,
+        },
+    );
+    let mut rendered = Vec::new();
+    let mut notes = Vec::new();
+    let report = if args.repos.is_empty() {
+        let report = check_local(&checker, &args.paths);
+        output::render(format, &report, &mut rendered, &mut notes)?;
+        report
+    } else {
+        let (report, client) = check_remote(&checker, args)?;
+        output::render(format, &report, &mut rendered, &mut notes)?;
+        // Belt and braces: nothing rendered can carry the token, even if a
+        // server echoed it into a message or a workflow quoted it.
+        rendered = client
+            .redact(&String::from_utf8_lossy(&rendered))
+            .into_bytes();
+        notes = client.redact(&String::from_utf8_lossy(&notes)).into_bytes();
+        report
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(&rendered)
+        .context("writing the report")?;
+    std::io::stderr().lock().write_all(&notes)?;
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        let markdown = output::summary::markdown(&report);
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(markdown.as_bytes()));
+        if let Err(e) = written {
+            eprintln!(
+                "warning: cannot write the step summary to {}: {e}",
+                Path::new(&summary).display()
+            );
+        }
+    }
+    Ok(report.exit_code())
+}
+
+fn check_local(checker: &Checker, paths: &[PathBuf]) -> Report {
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let mut report = Report::default();
+    for arg in paths {
+        match files::workflows(arg) {
+            Ok(found) => report
+                .files
+                .extend(found.iter().map(|p| checker.check_path(p))),
+            Err(e) => report.files.push(FileCheck {
+                repo: None,
+                path: arg.display().to_string(),
+                status: scangate::check::finding::FileStatus::Error {
+                    message: e.to_string(),
+                },
+            }),
+        }
+    }
+    report
+}
+
+/// Reads each repository's workflows through the API, one repository at a
+/// time (GitHub asks clients not to make concurrent requests), and checks them.
+fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, Client)> {
+    let token = remote::find_token(&args.api_url, |k| std::env::var(k).ok());
+    if token.is_none() {
+        eprintln!(
+            "note: no GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth token`); public repositories only, at 60 requests an hour"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    // octocrab starts its connection service on the current runtime.
+    let _entered = runtime.enter();
+    let client = Client::new(&args.api_url, token.map(|(t, _)| t), Retry::default())?;
+    let mut report = Report::default();
+    for repo in &args.repos {
+        let name = repo.to_string();
+        match runtime.block_on(client.workflows(repo)) {
+            Ok(found) => {
+                report.repositories.push(RepoCheck {
+                    repo: name.clone(),
+                    default_branch: Some(found.default_branch),
+                    workflows: found.files.len(),
+                    error: None,
+                });
+                for (path, source) in found.files {
+                    report.files.push(match source {
+                        Ok(source) => checker.check_source(Some(&name), path, &source),
+                        Err(message) => FileCheck {
+                            repo: Some(name.clone()),
+                            path,
+                            status: scangate::check::finding::FileStatus::Error { message },
+                        },
+                    });
+                }
+            }
+            Err(e) => report.repositories.push(RepoCheck {
+                repo: name,
+                default_branch: None,
+                workflows: 0,
+                error: Some(e.to_string()),
+            }),
+        }
+    }
+    Ok((report, client))
+}
+
+fn init(args: &InitArgs) -> anyhow::Result<u8> {
+    let text = DriftWorkflow {
+        action: args.action.clone(),
+        version: args.version.clone(),
+    }
+    .render(&Pins::embedded())
+    .map_err(anyhow::Error::msg)?;
+    let path = args.dir.join(drift_workflow::PATH);
+    let dir = path.parent().unwrap_or(&args.dir);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if path.exists() || path.symlink_metadata().is_ok() {
+        if !args.force {
+            anyhow::bail!("{} exists; pass --force to replace it", path.display());
+        }
+        files::write_atomic(&path, text.as_bytes())?;
+    } else {
+        // `create_new` fails rather than replace a file that appeared since.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        file.write_all(text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "wrote {}: `scangate check` daily, on workflow changes and on demand, with SARIF to code scanning",
+        path.display()
+    );
+    Ok(0)
 }

@@ -1,0 +1,160 @@
+//! `scangate check`: proves that the gate invariants of DESIGN.md still hold
+//! in a repository's workflows, and that `migrate` would change nothing.
+//!
+//! Drift is judged on meaning, not text: a scan job rewritten by hand that
+//! still gates passes. Whether a push is gated is decided by [`crate::gate`],
+//! the same definition `migrate` and `verify` use; the [`rules`] only say
+//! *why* a push is not, or which other invariant a gated push breaks.
+//!
+//! ```text
+//! Source ─▶ parse (once) ─▶ Workflow + gate chains ─▶ rules ─▶ Finding*
+//!                                                   └▶ migrate (only if a push is ungated)
+//! ```
+//!
+//! Cost: a file is parsed once, and its `needs:` graph is read once, in
+//! linear time. Only a file with an ungated push is also handed to
+//! `migrate` (which reads it again), and the template renderer `migrate`
+//! needs is built on the first such file, so a clean repository never pays
+//! for it.
+//!
+//! [`output`] renders a [`finding::Report`] as text, JSON, GitHub annotations
+//! or SARIF; [`remote`] reads workflows through the GitHub API;
+//! [`drift_workflow`] writes the scheduled workflow that runs this check.
+
+pub mod chain;
+pub mod drift_workflow;
+pub mod finding;
+pub mod output;
+pub mod remote;
+pub mod rules;
+pub mod workflow;
+
+use std::cell::OnceCell;
+use std::path::Path;
+
+use yaml_serde::Value;
+
+use crate::error::Error;
+use crate::migrate::{self, Migrator, Outcome};
+use crate::pins::Pins;
+use crate::policy::Policy;
+use crate::source::Source;
+use finding::{FileCheck, FileStatus, Finding};
+use rules::Context;
+use workflow::Workflow;
+
+/// Switches of the check itself (the policy says what the gate must do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Require the actions of gate chains to be pinned by commit SHA
+    /// (`unpinned-action`). On by default.
+    pub require_pins: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { require_pins: true }
+    }
+}
+
+/// What checking one source concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// Findings, sorted by position; empty when the workflow is in order.
+    Findings(Vec<Finding>),
+    /// Not a workflow (no `jobs:` mapping), with why.
+    NotAWorkflow(String),
+}
+
+/// Checks workflows against one policy. Cheap to create; the migrator is
+/// built on first need.
+pub struct Checker {
+    policy: Policy,
+    pins: Pins,
+    options: Options,
+    migrator: OnceCell<Migrator>,
+}
+
+impl Checker {
+    pub fn new(policy: Policy, pins: Pins, options: Options) -> Self {
+        Checker {
+            policy,
+            pins,
+            options,
+            migrator: OnceCell::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn migrator(&self) -> Result<&Migrator, Error> {
+        if let Some(m) = self.migrator.get() {
+            return Ok(m);
+        }
+        let built = Migrator::new(self.pins.clone(), self.policy.clone())?;
+        Ok(self.migrator.get_or_init(|| built))
+    }
+
+    /// Checks one workflow. Errors are for text that is not YAML and for a
+    /// migration that fails inside scangate.
+    pub fn check(&self, source: &Source) -> Result<Checked, Error> {
+        let doc = migrate::parse(source, &source.text)?;
+        if !doc.get("jobs").is_some_and(Value::is_mapping) {
+            return Ok(Checked::NotAWorkflow(
+                "no `jobs:` mapping; not a GitHub Actions workflow".into(),
+            ));
+        }
+        let wf = Workflow::new(source, &doc);
+        let chains = chain::chains(&wf);
+        let outcome: OnceCell<Outcome> = OnceCell::new();
+        let migrate = || -> Result<Outcome, Error> {
+            if let Some(o) = outcome.get() {
+                return Ok(o.clone());
+            }
+            let o = self.migrator()?.migrate(source)?;
+            Ok(outcome.get_or_init(|| o).clone())
+        };
+        let cx = Context {
+            wf: &wf,
+            chains: &chains,
+            policy: &self.policy,
+            pins: &self.pins,
+            options: &self.options,
+            migrate: &migrate,
+        };
+        Ok(Checked::Findings(rules::run(&cx)?))
+    }
+
+    /// Checks `source` and wraps the result (or the error) for the report.
+    pub fn check_source(&self, repo: Option<&str>, path: String, source: &Source) -> FileCheck {
+        let status = match self.check(source) {
+            Ok(Checked::Findings(findings)) => FileStatus::Checked { findings },
+            Ok(Checked::NotAWorkflow(reason)) => FileStatus::Skipped { reason },
+            Err(e) => FileStatus::Error {
+                message: e.to_string(),
+            },
+        };
+        FileCheck {
+            repo: repo.map(str::to_owned),
+            path,
+            status,
+        }
+    }
+
+    /// Reads and checks one file on disk.
+    pub fn check_path(&self, path: &Path) -> FileCheck {
+        let shown = path.display().to_string();
+        match crate::files::read(path) {
+            Ok(source) => self.check_source(None, shown, &source),
+            Err(e) => FileCheck {
+                repo: None,
+                path: shown,
+                status: FileStatus::Error {
+                    message: e.to_string(),
+                },
+            },
+        }
+    }
+}
