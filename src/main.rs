@@ -309,21 +309,17 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
         || CheckFormat::default_for(std::env::var("GITHUB_ACTIONS").ok().as_deref()),
         CheckFormat::from,
     );
-    let checker = Checker::new(
-        Policy::default(),
-        Pins::embedded(),
-        Options {
-            require_pins: !args.allow_unpinned,
-        },
-    );
+    let options = Options {
+        require_pins: !args.allow_unpinned,
+    };
     let mut rendered = Vec::new();
     let mut notes = Vec::new();
     let report = if args.repos.is_empty() {
-        let report = check_local(&checker, &args.paths);
+        let report = check_local(&options, &args.paths);
         output::render(format, &report, &mut rendered, &mut notes)?;
         report
     } else {
-        let (report, client) = check_remote(&checker, args)?;
+        let (report, client) = check_remote(&new_checker(&options), args)?;
         output::render(format, &report, &mut rendered, &mut notes)?;
         // Belt and braces: nothing rendered can carry the token, even if a
         // server echoed it into a message or a workflow quoted it.
@@ -355,7 +351,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     Ok(report.exit_code())
 }
 
-fn check_local(checker: &Checker, paths: &[PathBuf]) -> Report {
+fn check_local(options: &Options, paths: &[PathBuf]) -> Report {
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -363,21 +359,39 @@ fn check_local(checker: &Checker, paths: &[PathBuf]) -> Report {
         paths
     };
     let mut report = Report::default();
+    // Expand the arguments first, so that files are checked in parallel but
+    // reported in argument order.
+    let mut slots: Vec<Result<PathBuf, FileCheck>> = Vec::new();
     for arg in paths {
         match files::workflows(arg) {
-            Ok(found) => report
-                .files
-                .extend(found.iter().map(|p| checker.check_path(p))),
-            Err(e) => report.files.push(FileCheck {
+            Ok(found) => slots.extend(found.into_iter().map(Ok)),
+            Err(e) => slots.push(Err(FileCheck {
                 repo: None,
                 path: arg.display().to_string(),
                 status: scangate::check::finding::FileStatus::Error {
                     message: e.to_string(),
                 },
-            }),
+            })),
+        }
+    }
+    let files: Vec<PathBuf> = slots
+        .iter()
+        .filter_map(|s| s.as_ref().ok().cloned())
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut checked =
+        scangate::check::check_paths(&files, threads, || new_checker(options)).into_iter();
+    for slot in slots {
+        match slot {
+            Ok(_) => report.files.extend(checked.next()),
+            Err(error) => report.files.push(error),
         }
     }
     report
+}
+
+fn new_checker(options: &Options) -> Checker {
+    Checker::new(Policy::default(), Pins::embedded(), options.clone())
 }
 
 /// Reads each repository's workflows through the API, one repository at a

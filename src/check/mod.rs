@@ -30,7 +30,8 @@ pub mod rules;
 pub mod workflow;
 
 use std::cell::OnceCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use yaml_serde::Value;
 
@@ -157,4 +158,48 @@ impl Checker {
             },
         }
     }
+}
+
+/// Checks `paths` (workflow files) on up to `threads` threads, each with its
+/// own [`Checker`] from `new_checker`, and returns the results in the order
+/// of `paths`. Files are independent, and on a large repository (or a
+/// corpus) reading and parsing is most of the work, so it spreads well.
+pub fn check_paths(
+    paths: &[PathBuf],
+    threads: usize,
+    new_checker: impl Fn() -> Checker + Sync,
+) -> Vec<FileCheck> {
+    // A thread per few files at most: starting one costs more than a file.
+    let threads = threads.clamp(1, paths.len().div_ceil(8).max(1));
+    if threads == 1 {
+        let checker = new_checker();
+        return paths.iter().map(|p| checker.check_path(p)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, FileCheck)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let checker = new_checker();
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        out.push((i, checker.check_path(path)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(results) => results,
+                // A panic is a bug; let it surface as one, not as a lost file.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, f)| f).collect()
 }
