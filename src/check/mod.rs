@@ -203,3 +203,36 @@ pub fn check_paths(
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, f)| f).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_checks_keep_the_order_of_the_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for i in 0..40 {
+            let p = dir.path().join(format!("w{i:02}.yml"));
+            let text = if i % 3 == 0 {
+                "jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: docker push x\n".to_owned()
+            } else if i % 3 == 1 {
+                "on: push\n".to_owned()
+            } else {
+                "jobs: [\n".to_owned()
+            };
+            std::fs::write(&p, text).unwrap();
+            paths.push(p);
+        }
+        let new = || Checker::new(Policy::default(), Pins::embedded(), Options::default());
+        let serial = check_paths(&paths, 1, new);
+        let parallel = check_paths(&paths, 4, new);
+        assert_eq!(serial.len(), 40);
+        for (i, (a, b)) in serial.iter().zip(&parallel).enumerate() {
+            assert_eq!(a.path, paths[i].display().to_string());
+            assert_eq!(a.path, b.path);
+            assert_eq!(a.findings(), b.findings());
+            assert_eq!(a.is_error(), i % 3 == 2);
+        }
+    }
+}
