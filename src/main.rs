@@ -49,9 +49,10 @@ struct CheckArgs {
     /// GH_TOKEN, GITHUB_TOKEN or `gh auth token`.
     #[arg(long = "repo", value_name = "OWNER/NAME", conflicts_with = "paths")]
     repos: Vec<RepoName>,
-    /// The GitHub API (GitHub Enterprise Server: https://HOST/api/v3).
-    #[arg(long, value_name = "URL", default_value = remote::GITHUB_API, requires = "repos")]
-    api_url: String,
+    /// The GitHub API [default: https://api.github.com] (GitHub Enterprise
+    /// Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", requires = "repos", conflicts_with = "paths")]
+    api_url: Option<String>,
     /// Output format; `github` (annotations) when GITHUB_ACTIONS=true, else `text`.
     #[arg(long, value_enum)]
     format: Option<CheckFormatArg>,
@@ -397,7 +398,8 @@ fn new_checker(options: &Options) -> Checker {
 /// Reads each repository's workflows through the API, one repository at a
 /// time (GitHub asks clients not to make concurrent requests), and checks them.
 fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, Client)> {
-    let token = remote::find_token(&args.api_url, |k| std::env::var(k).ok());
+    let api_url = args.api_url.as_deref().unwrap_or(remote::GITHUB_API);
+    let token = remote::find_token(api_url, |k| std::env::var(k).ok());
     if token.is_none() {
         eprintln!(
             "note: no GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth token`); public repositories only, at 60 requests an hour"
@@ -409,7 +411,7 @@ fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, 
         .context("starting the HTTP runtime")?;
     // octocrab starts its connection service on the current runtime.
     let _entered = runtime.enter();
-    let client = Client::new(&args.api_url, token.map(|(t, _)| t), Retry::default())?;
+    let client = Client::new(api_url, token.map(|(t, _)| t), Retry::default())?;
     let mut report = Report::default();
     for repo in &args.repos {
         let name = repo.to_string();
