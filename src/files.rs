@@ -35,7 +35,8 @@ pub fn workflows(path: &Path) -> Result<Vec<PathBuf>, Error> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-        .filter(|p| p.symlink_metadata().is_ok_and(|m| !m.is_dir()))
+        // Regular files (or links to them) only: reading a FIFO would block.
+        .filter(|p| fs::metadata(p).is_ok_and(|m| m.is_file()))
         .collect();
     out.sort();
     Ok(out)
@@ -48,6 +49,12 @@ pub fn read(path: &Path) -> Result<Source, Error> {
         source,
     };
     let meta = fs::metadata(path).map_err(err)?;
+    if !meta.is_file() {
+        return Err(Error::Usage {
+            path: path.to_path_buf(),
+            message: "is not a regular file (a FIFO, device or folder); scangate reads workflow files only".into(),
+        });
+    }
     if meta.len() > MAX_FILE_BYTES as u64 {
         return Err(Error::TooLarge {
             path: path.to_path_buf(),

@@ -260,11 +260,18 @@ pub fn pushes(doc: &Value) -> Vec<Push> {
     let mut out = Vec::new();
     for (id, j) in &jobs {
         let steps = steps(j);
-        let by_need = !bypasses(j) && gated_by_need(id);
-        for (n, (i, s)) in steps.iter().enumerate() {
-            let Some(kind) = push_kind(s) else { continue };
-            let earlier = steps[..n].iter().any(|(_, t)| is_gate(t));
-            let gated = (earlier || by_need) && !bypasses(s);
+        // Walked only for jobs that push: most jobs do not, and a walk per
+        // job is quadratic in a long `needs:` chain.
+        let mut by_need: Option<bool> = None;
+        let mut gate_seen = false;
+        for (i, s) in &steps {
+            let Some(kind) = push_kind(s) else {
+                gate_seen |= is_gate(s);
+                continue;
+            };
+            let needed = *by_need.get_or_insert_with(|| !bypasses(j) && gated_by_need(id));
+            let gated = (gate_seen || needed) && !bypasses(s);
+            gate_seen |= is_gate(s);
             out.push(Push {
                 job: id.clone(),
                 step: *i,

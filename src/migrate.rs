@@ -12,7 +12,7 @@ use crate::pins::Pins;
 use crate::plan::{self, Plan};
 use crate::policy::Policy;
 use crate::render::Renderer;
-use crate::render::jobs::{self, JobInput, RenderError};
+use crate::render::jobs::{self, JobInput, RenderError, Rewrite};
 use crate::source::{LineEndings, Source};
 use crate::style::Style;
 use crate::{splice, verify};
@@ -100,18 +100,38 @@ impl Migrator {
                 "normalise the line endings (e.g. `dos2unix`) and run again",
             )]));
         }
-        // Every job scangate would rewrite must plan, locate and render in
-        // the original text, so that refusals point at the file as it is.
+        // Every job scangate understands is rewritten against the original
+        // text (refusals then point at the file as it is), and all rewrites
+        // are spliced at once: linear in the file, however many jobs push.
         let mut refusals = Vec::new();
+        let mut rewrites = Vec::new();
+        let mut plans = Vec::new();
+        let lines = Lines::new(&source.text);
+        let file = FileText {
+            text: &source.text,
+            lines: &lines,
+            anchors: layout::anchor_lines(&source.text),
+            jobs: layout::JobsText::locate(&lines),
+        };
         for site in verdicts.iter().flatten() {
-            if let Err(r) = self.rewrite_job(source, &source.text, &doc, site)? {
-                refusals.push(r);
+            match self.rewrite_job(source, &file, &doc, site)? {
+                Ok((rewrite, plan)) => {
+                    rewrites.push(rewrite);
+                    plans.push(plan);
+                }
+                Err(r) => refusals.push(r),
             }
         }
         if !refusals.is_empty() {
             return Ok(Outcome::Refused(refusals));
         }
-        let (text, new_doc, jobs) = self.rewrite_all(source, doc.clone(), verdicts.len())?;
+        let spliced = splice::splice(&lines, &source.text, &rewrites);
+        let new_doc = verify::rewrite(&source.text, &doc, &spliced, &plans).map_err(|what| {
+            Error::Verification {
+                path: source.path.clone(),
+                what,
+            }
+        })?;
         // What is left cannot be migrated (a push scangate does not rewrite,
         // not gated by the jobs it rewrote): refuse, placed in the original.
         let left: Vec<Refusal> = detect::ungated_jobs(&new_doc)
@@ -126,78 +146,51 @@ impl Migrator {
             path: source.path.clone(),
             what,
         })?;
-        Ok(Outcome::Migrated { text, jobs })
-    }
-
-    /// Rewrites the jobs scangate understands, one at a time, re-reading the
-    /// result in between: a job that only pushes what a rewritten job built
-    /// (a manifest merge) may be gated once that job is.
-    fn rewrite_all(
-        &self,
-        source: &Source,
-        mut doc: Value,
-        count: usize,
-    ) -> Result<(String, Value, Vec<MigratedJob>), Error> {
-        let mut text = source.text.clone();
-        let mut jobs = Vec::new();
-        for _ in 0..count {
-            let verdicts = detect::ungated_jobs(&doc);
-            let Some(site) = verdicts.iter().flatten().next() else {
-                break;
-            };
-            let (spliced, plan) = match self.rewrite_job(source, &text, &doc, site)? {
-                Ok(done) => done,
-                // It rewrote in the original; a refusal now is a bug.
-                Err(r) => {
-                    return Err(Error::Verification {
-                        path: source.path.clone(),
-                        what: format!(
-                            "job `{}` could not be rewritten after an earlier job: {}",
-                            r.job, r.reason
-                        ),
-                    });
-                }
-            };
-            doc = verify::rewrite(&text, &doc, &spliced, &plan).map_err(|what| {
-                Error::Verification {
-                    path: source.path.clone(),
-                    what: format!("job `{}`: {what}", site.job()),
-                }
-            })?;
-            text = spliced.text;
-            jobs.push(MigratedJob::from_plan(&plan));
-        }
-        Ok((text, doc, jobs))
+        Ok(Outcome::Migrated {
+            text: spliced.text,
+            jobs: plans.iter().map(MigratedJob::from_plan).collect(),
+        })
     }
 
     /// Plans, locates and renders the rewrite of one job of `text`.
     fn rewrite_job(
         &self,
         source: &Source,
-        text: &str,
+        file: &FileText<'_>,
         doc: &Value,
         site: &Site,
-    ) -> Result<Result<(splice::Spliced, Plan), Refusal>, Error> {
+    ) -> Result<Result<(Rewrite, Plan), Refusal>, Error> {
+        let FileText {
+            text,
+            lines,
+            anchors,
+            jobs: located,
+        } = file;
         let plan = match plan::plan(doc, site, &self.pins) {
             Ok(plan) => plan,
             Err(u) => return Ok(Err(refusal(text, doc, &u))),
         };
-        let lines = Lines::new(text);
         let job = crate::gate::jobs(doc)
             .into_iter()
             .find(|(id, _)| *id == site.job())
             .map(|(_, m)| m.clone())
             .unwrap_or_default();
-        let layout = match JobLayout::find(&lines, site.job())
-            .and_then(|l| no_anchors(text, l))
-            .and_then(|l| l.cross_check(&lines, &job).map(|()| l))
-        {
+        let layout = match located
+            .clone()
+            .and_then(|j| j.job(lines, site.job()))
+            .and_then(|l| no_anchors(anchors, l))
+            .and_then(|l| {
+                let used = |i: usize| {
+                    i >= plan.pre_steps.end || plan.copied_steps.iter().any(|c| c.index == i)
+                };
+                l.cross_check(lines, &job, &used).map(|()| l)
+            }) {
             Ok(layout) => layout,
-            Err(u) => return Ok(Err(text_refusal(&lines, site.job(), &u))),
+            Err(u) => return Ok(Err(text_refusal(lines, site.job(), &u))),
         };
-        let style = Style::measure(&lines, &layout);
+        let style = Style::measure(lines, &layout);
         let input = JobInput {
-            lines: &lines,
+            lines,
             layout: &layout,
             plan: &plan,
             style: &style,
@@ -205,15 +198,69 @@ impl Migrator {
             workflow: &workflow_stem(source),
         };
         match jobs::rewrite(&self.renderer, &input) {
-            Ok(rewrite) => Ok(Ok((splice::splice(&lines, text, &rewrite), plan))),
-            Err(RenderError::Text(u)) => Ok(Err(text_refusal(&lines, site.job(), &u))),
+            Ok(rewrite) => Ok(Ok((rewrite, plan))),
+            Err(RenderError::Text(u)) => Ok(Err(text_refusal(lines, site.job(), &u))),
             Err(RenderError::Internal(e)) => Err(e),
         }
     }
 }
 
+/// The original text with what every job's rewrite reads of it, computed once.
+struct FileText<'a> {
+    text: &'a str,
+    lines: &'a Lines<'a>,
+    /// 0-based lines holding an anchor or alias.
+    anchors: Vec<usize>,
+    /// The jobs' entries, or why they cannot be located.
+    jobs: Result<layout::JobsText, Unlocatable>,
+}
+
+/// Flow collections (`[`, `{`) nested deeper than this are refused before
+/// parsing: the parser would reject them anyway (its recursion limit is
+/// 128), but only after scanning them, which takes seconds for a hostile
+/// file of hundreds of thousands of brackets.
+pub const MAX_FLOW_DEPTH: usize = 256;
+
+/// Where flow nesting first goes deeper than `limit`, skipping quoted
+/// scalars and comments (a quote never spans a line in the cheap scan).
+fn flow_too_deep(text: &str, limit: usize) -> Option<Location> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (col, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') if prev.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > limit {
+                        return Some(Location {
+                            line: n + 1,
+                            column: col + 1,
+                        });
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    None
+}
+
 /// Parses `text` (of `source`) or says where it is not YAML.
 pub fn parse(source: &Source, text: &str) -> Result<Value, Error> {
+    if let Some(at) = flow_too_deep(text, MAX_FLOW_DEPTH) {
+        return Err(Error::Yaml {
+            path: source.path.clone(),
+            at,
+            message: format!("flow collections nested deeper than {MAX_FLOW_DEPTH} levels"),
+        });
+    }
     yaml_serde::from_str(text).map_err(|e| {
         let at = e
             .location()
@@ -279,12 +326,9 @@ fn workflow_stem(source: &Source) -> String {
 
 /// A job whose lines hold an anchor or alias is refused: moving or copying
 /// its text could separate an alias from its anchor.
-fn no_anchors(text: &str, layout: JobLayout) -> Result<JobLayout, Unlocatable> {
+fn no_anchors(anchors: &[usize], layout: JobLayout) -> Result<JobLayout, Unlocatable> {
     let range = layout.entry.lines.clone();
-    match layout::anchor_lines(text)
-        .into_iter()
-        .find(|l| range.contains(l))
-    {
+    match anchors.iter().copied().find(|l| range.contains(l)) {
         Some(line) => Err(Unlocatable {
             line,
             reason: "the job defines or uses a YAML anchor (`&name` / `*name`)".into(),

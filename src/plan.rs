@@ -445,13 +445,30 @@ fn is_checkout(step: &Mapping) -> bool {
     action_name(step).is_some_and(|a| a == "actions/checkout")
 }
 
-/// The steps as one YAML text, for finding expression references.
+/// Every key and string value of the steps, one per line: what expression
+/// references and shell commands are searched in. (Walking the values is
+/// much cheaper than serialising them, which matters for huge jobs.)
 fn texts(steps: &[&Mapping]) -> String {
-    steps
-        .iter()
-        .filter_map(|s| yaml_serde::to_string(s).ok())
-        .collect::<Vec<_>>()
-        .join("\n")
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::String(s) => out.push(s),
+            Value::Sequence(seq) => seq.iter().for_each(|x| walk(x, out)),
+            Value::Mapping(m) => m.iter().for_each(|(k, x)| {
+                walk(k, out);
+                walk(x, out);
+            }),
+            Value::Tagged(t) => walk(&t.value, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for step in steps {
+        for (k, v) in step.iter() {
+            walk(k, &mut out);
+            walk(v, &mut out);
+        }
+    }
+    out.join("\n")
 }
 
 fn taken_ids(jobs: &[(String, &Mapping)]) -> BTreeSet<String> {

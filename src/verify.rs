@@ -19,27 +19,60 @@ const BUILD_JOB_CHANGES: &[&str] = &[
     "concurrency",
 ];
 
-/// Checks one job's rewrite: locality, untouched jobs, moved steps, and that
-/// the pushes of the result are gated.
+/// Checks the rewrites of a file: locality, untouched jobs, moved steps,
+/// and that the pushes of the rewritten jobs are gated. Returns the parsed
+/// result.
 pub fn rewrite(
     old_text: &str,
     old: &Value,
     spliced: &Spliced,
-    plan: &Plan,
+    plans: &[Plan],
 ) -> Result<Value, String> {
     let new_text = &spliced.text;
-    if old_text[..spliced.old.start] != new_text[..spliced.new.start]
-        || old_text[spliced.old.end..] != new_text[spliced.new.end..]
-    {
-        return Err("bytes outside the rewritten job changed".into());
+    let (mut old_at, mut new_at) = (0, 0);
+    for region in &spliced.regions {
+        if old_text[old_at..region.old.start] != new_text[new_at..region.new.start] {
+            return Err("bytes outside the rewritten jobs changed".into());
+        }
+        (old_at, new_at) = (region.old.end, region.new.end);
+    }
+    if old_text[old_at..] != new_text[new_at..] {
+        return Err("bytes outside the rewritten jobs changed".into());
     }
     let new: Value =
         yaml_serde::from_str(new_text).map_err(|e| format!("the result does not parse: {e}"))?;
-    untouched_parts(old, &new, plan)?;
+    untouched_parts(old, &new, plans)?;
+    let ungated: Vec<gate::Push> = gate::pushes(&new)
+        .into_iter()
+        .filter(|p| !p.gated)
+        .collect();
+    for plan in plans {
+        job_rewrite(old, &new, plan)
+            .map_err(|what| format!("job `{}`: {what}", plan.site.job()))?;
+        if let Some(p) = ungated
+            .iter()
+            .find(|p| ours(plan).contains(&p.job.as_str()))
+        {
+            return Err(format!("job `{}` still pushes without a gate", p.job));
+        }
+    }
+    Ok(new)
+}
+
+/// The three jobs that replace one job.
+fn ours(plan: &Plan) -> [&str; 3] {
+    [
+        plan.site.job(),
+        plan.build_job.as_str(),
+        plan.scan_job.as_str(),
+    ]
+}
+
+fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     let old_job = job(old, plan.site.job())?;
-    let build = job(&new, &plan.build_job)?;
-    let push = job(&new, plan.site.job())?;
-    job(&new, &plan.scan_job)?;
+    let build = job(new, &plan.build_job)?;
+    let push = job(new, plan.site.job())?;
+    job(new, &plan.scan_job)?;
     for (key, value) in old_job {
         let key = gate::scalar(key).unwrap_or_default();
         if !BUILD_JOB_CHANGES.contains(&key.as_str()) && build.get(&key) != Some(value) {
@@ -100,18 +133,7 @@ pub fn rewrite(
             ));
         }
     }
-    let ours = [
-        plan.site.job(),
-        plan.build_job.as_str(),
-        plan.scan_job.as_str(),
-    ];
-    if let Some(p) = gate::pushes(&new)
-        .into_iter()
-        .find(|p| !p.gated && ours.contains(&p.job.as_str()))
-    {
-        return Err(format!("job `{}` still pushes without a gate", p.job));
-    }
-    Ok(new)
+    Ok(())
 }
 
 /// Migrating the final result again must change nothing.
@@ -126,7 +148,7 @@ pub fn idempotent(doc: &Value) -> Result<(), String> {
     }
 }
 
-fn untouched_parts(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
+fn untouched_parts(old: &Value, new: &Value, plans: &[Plan]) -> Result<(), String> {
     let (Some(old), Some(new)) = (old.as_mapping(), new.as_mapping()) else {
         return Err("the workflow is no longer a mapping".into());
     };
@@ -138,11 +160,7 @@ fn untouched_parts(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> 
             ));
         }
     }
-    let ours = [
-        plan.site.job(),
-        plan.build_job.as_str(),
-        plan.scan_job.as_str(),
-    ];
+    let ours: Vec<&str> = plans.iter().flat_map(ours).collect();
     let others = |doc: &Mapping| -> Vec<(Value, Value)> {
         doc.get("jobs")
             .and_then(Value::as_mapping)
@@ -160,10 +178,15 @@ fn untouched_parts(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> 
     Ok(())
 }
 
+/// Job `id`, whatever YAML type its key has (`123:` is a number).
 fn job<'a>(doc: &'a Value, id: &str) -> Result<&'a Mapping, String> {
     doc.get("jobs")
-        .and_then(|j| j.get(id))
         .and_then(Value::as_mapping)
+        .and_then(|jobs| {
+            jobs.iter()
+                .find(|(k, _)| gate::scalar(k).as_deref() == Some(id))
+        })
+        .and_then(|(_, v)| v.as_mapping())
         .ok_or_else(|| format!("job `{id}` is missing"))
 }
 
@@ -213,7 +236,12 @@ fn without_pin(step: &Value) -> Value {
     let mut step = step.clone();
     if let Some(m) = step.as_mapping_mut() {
         if let Some(Value::String(uses)) = m.get_mut("uses") {
-            let name = uses.split('@').next().unwrap_or_default().to_owned();
+            // Action names are case-insensitive; the pin table's are lower-case.
+            let name = uses
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             *uses = name;
         }
         if let Some(Value::Mapping(with)) = m.get_mut("with") {

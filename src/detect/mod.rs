@@ -141,6 +141,40 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
     let Some((_, job)) = jobs.iter().find(|(id, _)| id == job_id) else {
         return Err(Unsupported::new(job_id, None, "job not found", ""));
     };
+    if !is_job_id(job_id) {
+        return Err(Unsupported::new(
+            job_id,
+            None,
+            format!(
+                "`{job_id}` is not a valid job id (letters, digits, `_` and `-`, not starting with a digit or `-`)"
+            ),
+            "rename the job; GitHub rejects this id",
+        ));
+    }
+    if let Some(step) = job
+        .get("steps")
+        .and_then(yaml_serde::Value::as_sequence)
+        .and_then(|steps| steps.iter().position(|s| !s.is_mapping()))
+    {
+        return Err(Unsupported::new(
+            job_id,
+            Some(step),
+            "this step is empty or not a mapping; GitHub rejects such a workflow",
+            "remove the empty `-` item or complete the step, then run scangate again",
+        ));
+    }
+    if let Some((step, _)) = gate::steps(job).into_iter().find(|(_, s)| {
+        ["with", "env"]
+            .iter()
+            .any(|k| s.get(*k).is_some_and(|v| !v.is_mapping()))
+    }) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(step),
+            "this step's `with:` or `env:` is not a mapping; GitHub rejects such a workflow",
+            "write the inputs as `key: value` lines, then run scangate again",
+        ));
+    }
     if let Some(step) = duplicate_step_id(job) {
         return Err(Unsupported::new(
             job_id,
@@ -176,6 +210,16 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
         ));
     }
     build_push_action::read(job_id, job, pushes[0].step)
+}
+
+/// GitHub's rule for job ids; the new jobs' ids are built from it, so an id
+/// outside it could not be written back safely either.
+fn is_job_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The index of the first step whose `id` (case-insensitive, as GitHub
