@@ -137,7 +137,7 @@ impl Migrator {
         let left: Vec<Refusal> = detect::ungated_jobs(&new_doc)
             .iter()
             .filter_map(|v| v.as_ref().err())
-            .map(|u| refusal(&source.text, &doc, u))
+            .map(|u| refusal(&source.text, u))
             .collect();
         if !left.is_empty() {
             return Ok(Outcome::Refused(left));
@@ -168,13 +168,14 @@ impl Migrator {
         } = file;
         let plan = match plan::plan(doc, site, &self.pins) {
             Ok(plan) => plan,
-            Err(u) => return Ok(Err(refusal(text, doc, &u))),
+            Err(u) => return Ok(Err(refusal(text, &u))),
         };
-        let job = crate::gate::jobs(doc)
-            .into_iter()
-            .find(|(id, _)| *id == site.job())
-            .map(|(_, m)| m.clone())
-            .unwrap_or_default();
+        let empty = yaml_serde::Mapping::new();
+        let jobs = crate::gate::jobs(doc);
+        let job = jobs
+            .iter()
+            .find(|(id, _)| id == site.job())
+            .map_or(&empty, |(_, m)| *m);
         let layout = match located
             .clone()
             .and_then(|j| j.job(lines, site.job()))
@@ -183,7 +184,7 @@ impl Migrator {
                 let used = |i: usize| {
                     i >= plan.pre_steps.end || plan.copied_steps.iter().any(|c| c.index == i)
                 };
-                l.cross_check(lines, &job, &used).map(|()| l)
+                l.cross_check(lines, job, &used).map(|()| l)
             }) {
             Ok(layout) => layout,
             Err(u) => return Ok(Err(text_refusal(lines, site.job(), &u))),
@@ -354,14 +355,10 @@ fn text_refusal(lines: &Lines<'_>, job: &str, u: &Unlocatable) -> Refusal {
 }
 
 /// Places a detection refusal at its step (or job) in the text.
-fn refusal(text: &str, doc: &Value, u: &Unsupported) -> Refusal {
+fn refusal(text: &str, u: &Unsupported) -> Refusal {
     let lines = Lines::new(text);
-    let job = crate::gate::jobs(doc)
-        .into_iter()
-        .find(|(id, _)| *id == u.job)
-        .map(|(_, m)| m.clone());
-    let at = job
-        .and_then(|_| JobLayout::find(&lines, &u.job).ok())
+    let at = JobLayout::find(&lines, &u.job)
+        .ok()
         .map(|l| match u.step.and_then(|s| l.steps.get(s)) {
             Some(step) => (step.head, step.indent),
             None => (l.entry.head, l.entry.indent),

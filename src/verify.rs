@@ -161,24 +161,25 @@ fn untouched_parts(old: &Value, new: &Value, plans: &[Plan]) -> Result<(), Strin
         }
     }
     let ours: Vec<&str> = plans.iter().flat_map(ours).collect();
-    let others = |doc: &Mapping| -> Vec<(Value, Value)> {
-        doc.get("jobs")
-            .and_then(Value::as_mapping)
-            .map(|jobs| {
-                jobs.iter()
-                    .filter(|(k, _)| !ours.iter().any(|o| gate::scalar(k).as_deref() == Some(*o)))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if others(old) != others(new) {
+    if !other_jobs(old, &ours).eq(other_jobs(new, &ours)) {
         return Err("a job that was not migrated changed".into());
     }
     Ok(())
 }
 
 /// Job `id`, whatever YAML type its key has (`123:` is a number).
+/// The jobs of `doc` other than `ours`, in order.
+fn other_jobs<'a>(
+    doc: &'a Mapping,
+    ours: &'a [&str],
+) -> impl Iterator<Item = (&'a Value, &'a Value)> {
+    doc.get("jobs")
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flat_map(Mapping::iter)
+        .filter(move |(k, _)| !ours.iter().any(|o| gate::scalar(k).as_deref() == Some(*o)))
+}
+
 fn job<'a>(doc: &'a Value, id: &str) -> Result<&'a Mapping, String> {
     doc.get("jobs")
         .and_then(Value::as_mapping)
