@@ -134,7 +134,8 @@ impl Migrator {
         })?;
         // What is left cannot be migrated (a push scangate does not rewrite,
         // not gated by the jobs it rewrote): refuse, placed in the original.
-        let left: Vec<Refusal> = detect::ungated_jobs(&new_doc)
+        let remaining = detect::ungated_jobs(&new_doc);
+        let left: Vec<Refusal> = remaining
             .iter()
             .filter_map(|v| v.as_ref().err())
             .map(|u| refusal(&source.text, u))
@@ -142,7 +143,7 @@ impl Migrator {
         if !left.is_empty() {
             return Ok(Outcome::Refused(left));
         }
-        verify::idempotent(&new_doc).map_err(|what| Error::Verification {
+        verify::idempotent(&remaining).map_err(|what| Error::Verification {
             path: source.path.clone(),
             what,
         })?;

@@ -136,9 +136,10 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     Ok(())
 }
 
-/// Migrating the final result again must change nothing.
-pub fn idempotent(doc: &Value) -> Result<(), String> {
-    match detect::ungated_jobs(doc).first() {
+/// Migrating the final result again must change nothing: `remaining` is
+/// detection's verdicts on it.
+pub fn idempotent(remaining: &[detect::Verdict]) -> Result<(), String> {
+    match remaining.first() {
         None => Ok(()),
         Some(Ok(site)) => Err(format!("job `{}` would be migrated again", site.job())),
         Some(Err(u)) => Err(format!(
