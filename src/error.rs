@@ -82,6 +82,8 @@ pub enum Error {
         path.display()
     )]
     Verification { path: PathBuf, what: String },
+    #[error("{0}")]
+    Config(Box<crate::config::ConfigError>),
     #[error("template {name}:{line}: {message}")]
     Template {
         name: String,

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::render::Overrides;
 use crate::source::{MAX_FILE_BYTES, Source};
 
 /// The workflow files a PATH argument stands for: the file itself, or every
@@ -40,6 +41,32 @@ pub fn workflows(path: &Path) -> Result<Vec<PathBuf>, Error> {
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// The template files of `dir` (`--templates`, or `templates` in the
+/// config): each must be named after a built-in template.
+pub fn templates(dir: &Path) -> Result<Overrides, Error> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Read { path, source }
+    };
+    let mut overrides = Overrides::default();
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(err(dir))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = fs::read_to_string(&path).map_err(err(&path))?;
+        overrides.insert(&name, path.display().to_string(), text)?;
+    }
+    Ok(overrides)
 }
 
 /// Reads `path` into a [`Source`], refusing oversized files before reading them.

@@ -121,24 +121,48 @@ pub fn push_kind(step: &Mapping) -> Option<PushKind> {
         .map(|m| PushKind::Script(m.as_str().to_owned()))
 }
 
-/// Whether `step` is a Trivy run that fails the job on CRITICAL and HIGH.
-pub fn is_gate(step: &Mapping) -> bool {
+/// The severities a Trivy run must fail on to count as a gate: the policy's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Threshold(HashSet<String>);
+
+impl Threshold {
+    /// From a comma-separated list as Trivy takes it (`CRITICAL,HIGH`).
+    pub fn new(severities: &str) -> Self {
+        Threshold(severity_set(severities))
+    }
+
+    /// Whether failing on `severities` (a Trivy list) fails on all of ours.
+    fn covered_by(&self, severities: &str) -> bool {
+        self.0.is_subset(&severity_set(severities))
+    }
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold::new(&crate::policy::Policy::default().severity)
+    }
+}
+
+fn severity_set(list: &str) -> HashSet<String> {
+    list.split(',')
+        .map(|x| x.trim().to_ascii_uppercase())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// Whether `step` is a Trivy run that fails the job on the `threshold`
+/// severities.
+pub fn is_gate(step: &Mapping, threshold: &Threshold) -> bool {
     if truthy(step.get("continue-on-error").and_then(scalar)) {
         return false;
     }
-    let sev = |s: &str| -> HashSet<String> {
-        s.split(',')
-            .map(|x| x.trim().to_ascii_uppercase())
-            .filter(|x| !x.is_empty())
-            .collect()
-    };
-    let covers = |set: HashSet<String>| set.contains("CRITICAL") && set.contains("HIGH");
+    let covers = |list: &str| threshold.covered_by(list);
     if action_name(step).is_some_and(|a| a == "aquasecurity/trivy-action") {
         let code = input(step, "exit-code").unwrap_or_else(|| "0".into());
         let code = code.trim().trim_matches(['\'', '"']);
         let severity =
             input(step, "severity").unwrap_or_else(|| "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL".into());
-        return !matches!(code, "0" | "") && covers(sev(&severity));
+        return !matches!(code, "0" | "") && covers(&severity);
     }
     let Some(run) = step.get("run").and_then(Value::as_str) else {
         return false;
@@ -148,7 +172,7 @@ pub fn is_gate(step: &Mapping) -> bool {
         return false;
     }
     match SEVERITY.captures(&body) {
-        Some(c) => covers(sev(&c[1])),
+        Some(c) => covers(&c[1]),
         None => true,
     }
 }
@@ -224,12 +248,12 @@ pub struct Push {
 /// Every push in `doc`, each marked gated when a Trivy gate must pass before
 /// it: an earlier step of the same job, or a job it needs (transitively)
 /// without an `always()`-style escape on the way.
-pub fn pushes(doc: &Value) -> Vec<Push> {
+pub fn pushes(doc: &Value, threshold: &Threshold) -> Vec<Push> {
     let jobs = jobs(doc);
     let gate_jobs: HashSet<&str> = jobs
         .iter()
         .filter(|(_, j)| !truthy(j.get("continue-on-error").and_then(scalar)))
-        .filter(|(_, j)| steps(j).iter().any(|(_, s)| is_gate(s)))
+        .filter(|(_, j)| steps(j).iter().any(|(_, s)| is_gate(s, threshold)))
         .map(|(id, _)| id.as_str())
         .collect();
     // By id: a linear search per step of the walk made a 3,000-job `needs:`
@@ -266,12 +290,12 @@ pub fn pushes(doc: &Value) -> Vec<Push> {
         let mut gate_seen = false;
         for (i, s) in &steps {
             let Some(kind) = push_kind(s) else {
-                gate_seen |= is_gate(s);
+                gate_seen |= is_gate(s, threshold);
                 continue;
             };
             let needed = *by_need.get_or_insert_with(|| !bypasses(j) && gated_by_need(id));
             let gated = (gate_seen || needed) && !bypasses(s);
-            gate_seen |= is_gate(s);
+            gate_seen |= is_gate(s, threshold);
             out.push(Push {
                 job: id.clone(),
                 step: *i,
@@ -296,7 +320,7 @@ mod tests {
         let d = doc(
             "jobs:\n  scan:\n    steps:\n      - run: trivy image --exit-code 1 --severity CRITICAL,HIGH x\n  push:\n    needs: scan\n    steps:\n      - run: docker push x\n  late:\n    needs: scan\n    if: always()\n    steps:\n      - run: docker push y\n",
         );
-        let p = pushes(&d);
+        let p = pushes(&d, &Threshold::default());
         assert_eq!(p.len(), 2);
         assert!(p[0].gated);
         assert!(!p[1].gated);
@@ -307,7 +331,7 @@ mod tests {
         let d = doc(
             "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with: {push: false}\n      - uses: docker/build-push-action@v6\n        with: {push: '${{ github.event_name != ''pull_request'' }}'}\n",
         );
-        let p = pushes(&d);
+        let p = pushes(&d, &Threshold::default());
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].step, 1);
         assert!(!p[0].gated);
@@ -316,15 +340,23 @@ mod tests {
     #[test]
     fn a_low_severity_or_zero_exit_scan_is_no_gate() {
         let m = |y: &str| doc(y).as_mapping().unwrap().clone();
-        assert!(!is_gate(&m("run: trivy image --exit-code 0 x")));
-        assert!(!is_gate(&m(
-            "run: trivy image --exit-code 1 --severity CRITICAL x"
-        )));
-        assert!(is_gate(&m(
-            "run: trivy image --exit-code 1 --severity CRITICAL,HIGH x"
-        )));
-        assert!(!is_gate(&m(
-            "uses: aquasecurity/trivy-action@x\nwith: {exit-code: 1, severity: HIGH,CRITICAL}\ncontinue-on-error: true"
-        )));
+        assert!(!is_gate(
+            &m("run: trivy image --exit-code 0 x"),
+            &Threshold::default()
+        ));
+        assert!(!is_gate(
+            &m("run: trivy image --exit-code 1 --severity CRITICAL x"),
+            &Threshold::default()
+        ));
+        assert!(is_gate(
+            &m("run: trivy image --exit-code 1 --severity CRITICAL,HIGH x"),
+            &Threshold::default()
+        ));
+        assert!(!is_gate(
+            &m(
+                "uses: aquasecurity/trivy-action@x\nwith: {exit-code: 1, severity: HIGH,CRITICAL}\ncontinue-on-error: true"
+            ),
+            &Threshold::default()
+        ));
     }
 }

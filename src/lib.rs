@@ -10,6 +10,7 @@
 //! touches the disk. [`check`] proves afterwards that the gate still holds.
 
 pub mod check;
+pub mod config;
 pub mod detect;
 pub mod error;
 pub mod files;

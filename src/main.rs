@@ -13,9 +13,12 @@ use scangate::check::finding::{FileCheck, RepoCheck, Report};
 use scangate::check::output::{self, Format as CheckFormat};
 use scangate::check::remote::{self, Client, RepoName, Retry};
 use scangate::check::{Checker, Options};
+use scangate::config::{self, Settings};
 use scangate::error::Error;
+use scangate::pins::update as pin_update;
+use scangate::pins::{Pin, Pins};
 use scangate::report::{self, FileReport, FileStatus, RunReport};
-use scangate::{Migrator, Outcome, files, pins::Pins, policy::Policy};
+use scangate::{Migrator, Outcome, files};
 
 /// Put a Trivy gate between building and pushing container images in GitHub
 /// Actions workflows.
@@ -35,8 +38,34 @@ enum Command {
     /// invariants) and that `migrate` would change nothing. Exit 0: no
     /// drift; 1: drift found; 2: an error (parse, I/O, API).
     Check(CheckArgs),
-    /// Set scangate up in a repository.
+    /// Set scangate up in a repository: write a commented scangate.toml
+    /// (and, with --drift-workflow, the scheduled drift check).
     Init(InitArgs),
+    /// Show the actions scangate writes and the commits they are pinned to;
+    /// --update resolves each action's latest release through the GitHub API.
+    Pins(PinsArgs),
+}
+
+/// Where the policy, pins and templates come from.
+#[derive(Debug, Clone, clap::Args)]
+struct ConfigArgs {
+    /// The config file [default: scangate.toml at the repository root: the
+    /// first PATH if it is a folder, else the current folder].
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// A folder of templates that replace the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    fn load(&self, paths: &[PathBuf]) -> Result<Settings, Error> {
+        let root = paths
+            .first()
+            .filter(|p| p.is_dir())
+            .map_or_else(|| PathBuf::from("."), Clone::clone);
+        Settings::load(self.config.as_deref(), self.templates.as_deref(), &root)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +88,8 @@ struct CheckArgs {
     /// Do not require the actions of gate chains to be pinned by commit SHA.
     #[arg(long)]
     allow_unpinned: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,17 +113,17 @@ impl From<CheckFormatArg> for CheckFormat {
 
 #[derive(Debug, clap::Args)]
 struct InitArgs {
-    /// Write .github/workflows/scangate-drift.yml: `scangate check` on a
-    /// schedule, with the findings uploaded to code scanning.
-    #[arg(long, required = true)]
+    /// Write .github/workflows/scangate-drift.yml instead: `scangate check`
+    /// on a schedule, with the findings uploaded to code scanning.
+    #[arg(long, requires = "action")]
     drift_workflow: bool,
-    /// The scangate action the workflow runs, pinned by commit:
+    /// The scangate action the drift workflow runs, pinned by commit:
     /// OWNER/REPO@<40-hex SHA>.
-    #[arg(long, value_name = "OWNER/REPO@SHA")]
-    action: ActionRef,
+    #[arg(long, value_name = "OWNER/REPO@SHA", requires = "drift_workflow")]
+    action: Option<ActionRef>,
     /// Install this scangate release tag (`cargo install --git … --tag`)
     /// instead of the action's own commit.
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", requires = "drift_workflow")]
     version: Option<String>,
     /// Replace the file if it exists.
     #[arg(long)]
@@ -119,6 +150,35 @@ struct MigrateArgs {
     /// Colour the diff.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Override the config's layout: `jobs` (build → scan → push jobs) or
+    /// `steps` (one job).
+    #[arg(long, value_enum)]
+    layout: Option<LayoutArg>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LayoutArg {
+    Jobs,
+    Steps,
+}
+
+#[derive(Debug, clap::Args)]
+struct PinsArgs {
+    /// Resolve each action's latest release to its commit through the GitHub
+    /// API and write the result to the config's [pins] (the token comes from
+    /// GH_TOKEN, GITHUB_TOKEN or `gh auth token`; optional for public actions).
+    #[arg(long)]
+    update: bool,
+    /// The GitHub API [default: https://api.github.com].
+    #[arg(long, value_name = "URL", requires = "update")]
+    api_url: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -147,6 +207,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate(&args),
         Command::Check(args) => check(&args),
         Command::Init(args) => init(&args),
+        Command::Pins(args) => pins(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -158,7 +219,11 @@ fn main() -> ExitCode {
 }
 
 fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
-    let migrator = Migrator::new(Pins::embedded(), Policy::default())?;
+    let mut settings = args.config.load(&args.paths)?;
+    if let Some(layout) = args.layout {
+        settings.policy.layout.single_job = layout == LayoutArg::Steps;
+    }
+    let migrator = settings.migrator()?;
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -313,14 +378,15 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     let options = Options {
         require_pins: !args.allow_unpinned,
     };
+    let settings = args.config.load(&args.paths)?;
     let mut rendered = Vec::new();
     let mut notes = Vec::new();
     let report = if args.repos.is_empty() {
-        let report = check_local(&options, &args.paths);
+        let report = check_local(&settings, &options, &args.paths);
         output::render(format, &report, &mut rendered, &mut notes)?;
         report
     } else {
-        let (report, client) = check_remote(&new_checker(&options), args)?;
+        let (report, client) = check_remote(&new_checker(&settings, &options), args)?;
         output::render(format, &report, &mut rendered, &mut notes)?;
         // Belt and braces: nothing rendered can carry the token, even if a
         // server echoed it into a message or a workflow quoted it.
@@ -352,7 +418,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     Ok(report.exit_code())
 }
 
-fn check_local(options: &Options, paths: &[PathBuf]) -> Report {
+fn check_local(settings: &Settings, options: &Options, paths: &[PathBuf]) -> Report {
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -381,7 +447,8 @@ fn check_local(options: &Options, paths: &[PathBuf]) -> Report {
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut checked =
-        scangate::check::check_paths(&files, threads, || new_checker(options)).into_iter();
+        scangate::check::check_paths(&files, threads, || new_checker(settings, options))
+            .into_iter();
     for slot in slots {
         match slot {
             Ok(_) => report.files.extend(checked.next()),
@@ -391,8 +458,13 @@ fn check_local(options: &Options, paths: &[PathBuf]) -> Report {
     report
 }
 
-fn new_checker(options: &Options) -> Checker {
-    Checker::new(Policy::default(), Pins::embedded(), options.clone())
+fn new_checker(settings: &Settings, options: &Options) -> Checker {
+    Checker::new(
+        settings.policy.clone(),
+        settings.pins.clone(),
+        options.clone(),
+    )
+    .with_templates(settings.templates.clone())
 }
 
 /// Reads each repository's workflows through the API, one repository at a
@@ -446,8 +518,17 @@ fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, 
 }
 
 fn init(args: &InitArgs) -> anyhow::Result<u8> {
+    let Some(action) = args.action.clone().filter(|_| args.drift_workflow) else {
+        let path = args.dir.join(config::FILE_NAME);
+        create(&path, config::DEFAULT_TEXT, args.force)?;
+        eprintln!(
+            "wrote {}: every key at its default, with comments; `scangate migrate` and `scangate check` read it",
+            path.display()
+        );
+        return Ok(0);
+    };
     let text = DriftWorkflow {
-        action: args.action.clone(),
+        action,
         version: args.version.clone(),
     }
     .render(&Pins::embedded())
@@ -455,24 +536,112 @@ fn init(args: &InitArgs) -> anyhow::Result<u8> {
     let path = args.dir.join(drift_workflow::PATH);
     let dir = path.parent().unwrap_or(&args.dir);
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    if path.exists() || path.symlink_metadata().is_ok() {
-        if !args.force {
-            anyhow::bail!("{} exists; pass --force to replace it", path.display());
-        }
-        files::write_atomic(&path, text.as_bytes())?;
-    } else {
-        // `create_new` fails rather than replace a file that appeared since.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        file.write_all(text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    create(&path, &text, args.force)?;
     eprintln!(
         "wrote {}: `scangate check` daily, on workflow changes and on demand, with SARIF to code scanning",
         path.display()
     );
     Ok(0)
+}
+
+fn pins(args: &PinsArgs) -> anyhow::Result<u8> {
+    let settings = args.config.load(&[])?;
+    if !args.update {
+        let pins: Vec<&Pin> = settings.pins.iter().collect();
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut out, &pins)?;
+                writeln!(out)?;
+            }
+            Format::Text => {
+                for p in pins {
+                    writeln!(out, "{:<36} {:<10} {}", p.action, p.version, p.sha)?;
+                }
+            }
+        }
+        return Ok(0);
+    }
+    let api_url = args.api_url.as_deref().unwrap_or(remote::GITHUB_API);
+    let token = remote::find_token(api_url, |k| std::env::var(k).ok()).map(|(t, _)| t);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    let _entered = runtime.enter();
+    let client = Client::new(api_url, token, Retry::default())?;
+    let resolved = runtime.block_on(pin_update::latest(
+        &client,
+        &settings.pins,
+        &settings.config.compromised_tags,
+    ));
+    let path = settings
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(config::FILE_NAME));
+    let old = match &settings.path {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
+        None => config::DEFAULT_TEXT.to_owned(),
+    };
+    let new_pins: Vec<Pin> = resolved
+        .iter()
+        .filter_map(|r| r.after.as_ref().ok().cloned())
+        .collect();
+    let text = pin_update::write_pins(&old, &new_pins)
+        .with_context(|| format!("editing {}", path.display()))?;
+    // Read back before writing: the file must still be a valid config.
+    scangate::config::Config::parse(&path, &text)?;
+    files::write_atomic(&path, text.as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let shown = client.redact(&serde_json::to_string_pretty(&resolved)?);
+            writeln!(out, "{shown}")?;
+        }
+        Format::Text => {
+            for r in &resolved {
+                let line = match &r.after {
+                    Ok(p) if *p == r.before => {
+                        format!("{:<36} {} (unchanged)", r.action, p.version)
+                    }
+                    Ok(p) => format!(
+                        "{:<36} {} -> {} {}",
+                        r.action, r.before.version, p.version, p.sha
+                    ),
+                    Err(why) => format!("{:<36} kept {}: {why}", r.action, r.before.version),
+                };
+                writeln!(out, "{}", client.redact(&line))?;
+            }
+        }
+    }
+    eprintln!("wrote the pins to {}", path.display());
+    Ok(if resolved.iter().any(|r| r.after.is_err()) {
+        exit::DIFF
+    } else {
+        0
+    })
+}
+
+/// Writes a new file, or replaces one with `force`; never half-written.
+fn create(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
+    if path.symlink_metadata().is_ok() && !force {
+        anyhow::bail!("{} exists; pass --force to replace it", path.display());
+    }
+    if force {
+        files::write_atomic(path, text.as_bytes())?;
+    } else {
+        // Written aside, then linked in without replacing a file that
+        // appeared meanwhile.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let mut tmp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))
+            .with_context(|| format!("creating {}", path.display()))?;
+        tmp.write_all(text.as_bytes())
+            .and_then(|()| tmp.as_file().sync_all())
+            .with_context(|| format!("writing {}", path.display()))?;
+        tmp.persist_noclobber(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+    }
+    Ok(())
 }

@@ -6,13 +6,14 @@ use yaml_serde::Value;
 
 use crate::detect::{self, Site, Unsupported};
 use crate::error::{Error, Location, Refusal};
+use crate::gate::Threshold;
 use crate::layout::{self, JobLayout, Unlocatable};
 use crate::locate::Lines;
 use crate::pins::Pins;
 use crate::plan::{self, Plan};
 use crate::policy::Policy;
-use crate::render::Renderer;
 use crate::render::jobs::{self, JobInput, RenderError, Rewrite};
+use crate::render::{Overrides, Renderer};
 use crate::source::{LineEndings, Source};
 use crate::style::Style;
 use crate::{splice, verify};
@@ -66,13 +67,21 @@ impl MigratedJob {
 pub struct Migrator {
     renderer: Renderer,
     policy: Policy,
+    threshold: Threshold,
     pins: Pins,
 }
 
 impl Migrator {
+    /// A migrator with the built-in templates.
     pub fn new(pins: Pins, policy: Policy) -> Result<Self, Error> {
+        Migrator::with_templates(pins, policy, Overrides::default())
+    }
+
+    /// A migrator whose templates `overrides` replaces, by name.
+    pub fn with_templates(pins: Pins, policy: Policy, overrides: Overrides) -> Result<Self, Error> {
         Ok(Migrator {
-            renderer: Renderer::new(&pins)?,
+            renderer: Renderer::new(&pins, overrides)?,
+            threshold: policy.threshold(),
             policy,
             pins,
         })
@@ -87,7 +96,7 @@ impl Migrator {
                 "no `jobs:` mapping; not a GitHub Actions workflow".into(),
             ));
         }
-        let verdicts = detect::ungated_jobs(&doc);
+        let verdicts = detect::ungated_jobs(&doc, &self.threshold);
         if verdicts.is_empty() {
             return Ok(Outcome::Unchanged);
         }
@@ -126,15 +135,14 @@ impl Migrator {
             return Ok(Outcome::Refused(refusals));
         }
         let spliced = splice::splice(&lines, &source.text, &rewrites);
-        let new_doc = verify::rewrite(&source.text, &doc, &spliced, &plans).map_err(|what| {
-            Error::Verification {
+        let new_doc = verify::rewrite(&source.text, &doc, &spliced, &plans, &self.threshold)
+            .map_err(|what| Error::Verification {
                 path: source.path.clone(),
                 what,
-            }
-        })?;
+            })?;
         // What is left cannot be migrated (a push scangate does not rewrite,
         // not gated by the jobs it rewrote): refuse, placed in the original.
-        let remaining = detect::ungated_jobs(&new_doc);
+        let remaining = detect::ungated_jobs(&new_doc, &self.threshold);
         let left: Vec<Refusal> = remaining
             .iter()
             .filter_map(|v| v.as_ref().err())
@@ -167,7 +175,7 @@ impl Migrator {
             anchors,
             jobs: located,
         } = file;
-        let plan = match plan::plan(doc, site, &self.pins) {
+        let plan = match plan::plan(doc, site, &self.pins, &self.policy) {
             Ok(plan) => plan,
             Err(u) => return Ok(Err(refusal(text, &u))),
         };

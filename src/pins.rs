@@ -2,6 +2,8 @@
 //! SHA with its release as a comment. The table is embedded so that migration
 //! works offline; it was read from the actions' own repositories.
 
+pub mod update;
+
 use std::collections::BTreeMap;
 
 const TABLE: &str = include_str!("pins.tsv");
@@ -48,6 +50,11 @@ impl Pins {
     /// Whether the table pins `action`.
     pub fn has(&self, action: &str) -> bool {
         self.0.contains_key(action)
+    }
+
+    /// Adds `pin`, replacing the pin of the same action.
+    pub fn insert(&mut self, pin: Pin) {
+        self.0.insert(pin.action.clone(), pin);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Pin> {

@@ -2,6 +2,7 @@
 //! build-and-push job: what stays, what moves, which values are carried
 //! across jobs and which permissions each job gets. No text, no indentation.
 
+use crate::policy::Policy;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -188,7 +189,7 @@ static RUN_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Plans the split of the job `site.job` of `doc`.
-pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> {
+pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Plan, Unsupported> {
     let job_id = site.job();
     let (first, last) = (site.first_step(), site.last_step());
     let action = match site {
@@ -211,8 +212,8 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
         .filter(|&i| action.is_none_or(|a| a.step != i))
         .collect();
     let ids = taken_ids(&jobs);
-    let build_job = free_id(&format!("{job_id}-build"), &ids);
-    let scan_job = free_id(&format!("{job_id}-scan"), &ids);
+    let build_job = free_id(&format!("{job_id}{}", policy.layout.build_suffix), &ids);
+    let scan_job = free_id(&format!("{job_id}{}", policy.layout.scan_suffix), &ids);
 
     let post_runs_code = steps[post_steps.clone()]
         .iter()
@@ -666,14 +667,16 @@ fn push_permissions(effective: Option<&Value>, ghcr: bool, writes: bool) -> Perm
     p
 }
 
-/// Permissions of every scan job: read the code, write code-scanning alerts,
-/// and read the run (upload-sarif needs it on private repositories).
-pub fn scan_permissions() -> Permissions {
-    Permissions::from([
-        ("actions".into(), "read".into()),
-        ("contents".into(), "read".into()),
-        ("security-events".into(), "write".into()),
-    ])
+/// Permissions of every scan job: read the code; with SARIF uploads, write
+/// code-scanning alerts and read the run (upload-sarif needs it on private
+/// repositories).
+pub fn scan_permissions(sarif: bool) -> Permissions {
+    let mut p = Permissions::from([("contents".into(), "read".into())]);
+    if sarif {
+        p.insert("actions".into(), "read".into());
+        p.insert("security-events".into(), "write".into());
+    }
+    p
 }
 
 #[cfg(test)]
@@ -683,8 +686,8 @@ mod tests {
 
     fn plan_of(y: &str) -> Result<Plan, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
-        let site = detect::ungated_jobs(&doc).remove(0)?;
-        plan(&doc, &site, &Pins::embedded())
+        let site = detect::ungated_jobs(&doc, &crate::gate::Threshold::default()).remove(0)?;
+        plan(&doc, &site, &Pins::embedded(), &Policy::default())
     }
 
     const WF: &str = r#"

@@ -27,6 +27,7 @@ pub fn rewrite(
     old: &Value,
     spliced: &Spliced,
     plans: &[Plan],
+    threshold: &gate::Threshold,
 ) -> Result<Value, String> {
     let new_text = &spliced.text;
     let (mut old_at, mut new_at) = (0, 0);
@@ -42,7 +43,7 @@ pub fn rewrite(
     let new: Value =
         yaml_serde::from_str(new_text).map_err(|e| format!("the result does not parse: {e}"))?;
     untouched_parts(old, &new, plans)?;
-    let ungated: Vec<gate::Push> = gate::pushes(&new)
+    let ungated: Vec<gate::Push> = gate::pushes(&new, threshold)
         .into_iter()
         .filter(|p| !p.gated)
         .collect();

@@ -23,7 +23,7 @@ use assert_cmd::Command;
 use tempfile::TempDir;
 
 /// How long one run of scangate may take on any input.
-const LIMIT: Duration = Duration::from_secs(10);
+const LIMIT: Duration = Duration::from_secs(30);
 
 /// A small, realistic build-and-push workflow: the shape scangate migrates.
 const BUILD_PUSH: &str = "\

@@ -79,9 +79,10 @@ impl Chain<'_> {
     /// Whether the push is gated by a Trivy step of its own job (one-job
     /// layout) rather than only by a job it needs.
     pub fn gated_in_job(&self, wf: &Workflow<'_>) -> bool {
-        self.scan_steps
-            .iter()
-            .any(|&i| wf.step(&self.push.job, i).is_some_and(gate::is_gate))
+        self.scan_steps.iter().any(|&i| {
+            wf.step(&self.push.job, i)
+                .is_some_and(|s| gate::is_gate(s, &wf.threshold))
+        })
     }
 }
 
@@ -150,7 +151,7 @@ pub struct GateDefects {
 /// gates, is not meant to (no exit code at all: a report step), or would not
 /// gate even repaired (then nothing here can say why).
 pub fn gate_defects(step: &Mapping, policy: &Policy) -> Option<GateDefects> {
-    if !gate::runs_trivy(step) || gate::is_gate(step) {
+    if !gate::runs_trivy(step) || gate::is_gate(step, &policy.threshold()) {
         return None;
     }
     let want = severities(&policy.severity);
@@ -206,7 +207,7 @@ pub fn gate_defects(step: &Mapping, policy: &Policy) -> Option<GateDefects> {
     let mut repaired = repaired;
     repaired.remove("continue-on-error");
     let any = defects.exit_code_zero || defects.continue_on_error || defects.severity_below_policy;
-    (any && gate::is_gate(&repaired)).then_some(defects)
+    (any && gate::is_gate(&repaired, &policy.threshold())).then_some(defects)
 }
 
 /// Trivy steps of job `id` meant to gate that do not, with their defects;

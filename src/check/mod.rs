@@ -39,6 +39,7 @@ use crate::error::Error;
 use crate::migrate::{self, Migrator, Outcome};
 use crate::pins::Pins;
 use crate::policy::Policy;
+use crate::render::Overrides;
 use crate::source::Source;
 use finding::{FileCheck, FileStatus, Finding};
 use rules::Context;
@@ -72,6 +73,7 @@ pub enum Checked {
 pub struct Checker {
     policy: Policy,
     pins: Pins,
+    templates: Overrides,
     options: Options,
     migrator: OnceCell<Migrator>,
 }
@@ -81,9 +83,16 @@ impl Checker {
         Checker {
             policy,
             pins,
+            templates: Overrides::default(),
             options,
             migrator: OnceCell::new(),
         }
+    }
+
+    /// Judges "`migrate` would change nothing" with these templates.
+    pub fn with_templates(mut self, templates: Overrides) -> Self {
+        self.templates = templates;
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -94,7 +103,11 @@ impl Checker {
         if let Some(m) = self.migrator.get() {
             return Ok(m);
         }
-        let built = Migrator::new(self.pins.clone(), self.policy.clone())?;
+        let built = Migrator::with_templates(
+            self.pins.clone(),
+            self.policy.clone(),
+            self.templates.clone(),
+        )?;
         Ok(self.migrator.get_or_init(|| built))
     }
 
@@ -107,7 +120,7 @@ impl Checker {
                 "no `jobs:` mapping; not a GitHub Actions workflow".into(),
             ));
         }
-        let wf = Workflow::new(source, &doc);
+        let wf = Workflow::new(source, &doc, self.policy.threshold());
         let chains = chain::chains(&wf);
         let outcome: OnceCell<Outcome> = OnceCell::new();
         let migrate = || -> Result<Outcome, Error> {

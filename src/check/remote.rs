@@ -399,7 +399,8 @@ impl Client {
         RemoteError(self.redact(&text))
     }
 
-    async fn json<T: DeserializeOwned>(&self, route: &str) -> Result<Option<T>, RemoteError> {
+    /// GETs `route` as JSON; `None` when GitHub answers 404.
+    pub async fn json<T: DeserializeOwned>(&self, route: &str) -> Result<Option<T>, RemoteError> {
         match self.get(route).await? {
             Answer::NotFound => Ok(None),
             Answer::Ok(body) => serde_json::from_str(&body).map(Some).map_err(|e| {

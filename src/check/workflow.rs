@@ -15,7 +15,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use crate::error::Location;
-use crate::gate::{self, Push};
+use crate::gate::{self, Push, Threshold};
 use crate::layout::JobLayout;
 use crate::locate::{self, Collection, Entry, Lines};
 use crate::source::Source;
@@ -28,6 +28,8 @@ pub struct Workflow<'a> {
     pub jobs: Vec<(String, &'a Mapping)>,
     /// Every image push, with [`crate::gate`]'s verdict on whether it is gated.
     pub pushes: Vec<Push>,
+    /// What a Trivy run must fail on to be a gate (the policy's severities).
+    pub threshold: Threshold,
     lines: Lines<'a>,
     layouts: Vec<OnceCell<Option<JobLayout>>>,
     index: HashMap<String, usize>,
@@ -49,7 +51,11 @@ struct Graph {
 }
 
 impl Graph {
-    fn new(jobs: &[(String, &Mapping)], index: &HashMap<String, usize>) -> Graph {
+    fn new(
+        jobs: &[(String, &Mapping)],
+        index: &HashMap<String, usize>,
+        threshold: &Threshold,
+    ) -> Graph {
         let needs: Vec<Vec<usize>> = jobs
             .iter()
             .map(|(_, j)| {
@@ -71,7 +77,9 @@ impl Graph {
             .zip(&trivy)
             .map(|((_, j), &t)| {
                 t && !gate::continues_on_error(j)
-                    && gate::steps(j).iter().any(|(_, s)| gate::is_gate(s))
+                    && gate::steps(j)
+                        .iter()
+                        .any(|(_, s)| gate::is_gate(s, threshold))
             })
             .collect();
         let order = post_order(&needs);
@@ -142,12 +150,12 @@ fn post_order(needs: &[Vec<usize>]) -> Vec<usize> {
 }
 
 impl<'a> Workflow<'a> {
-    pub fn new(source: &'a Source, doc: &'a Value) -> Self {
+    pub fn new(source: &'a Source, doc: &'a Value, threshold: Threshold) -> Self {
         let jobs = gate::jobs(doc);
         let pushes = if jobs.is_empty() {
             Vec::new()
         } else {
-            gate::pushes(doc)
+            gate::pushes(doc, &threshold)
         };
         let layouts = jobs.iter().map(|_| OnceCell::new()).collect();
         let mut index = HashMap::new();
@@ -159,6 +167,7 @@ impl<'a> Workflow<'a> {
             doc,
             jobs,
             pushes,
+            threshold,
             lines: Lines::new(&source.text),
             layouts,
             index,
@@ -182,7 +191,7 @@ impl<'a> Workflow<'a> {
 
     fn graph(&self) -> &Graph {
         self.graph
-            .get_or_init(|| Graph::new(&self.jobs, &self.index))
+            .get_or_init(|| Graph::new(&self.jobs, &self.index, &self.threshold))
     }
 
     /// Every job `id` needs, directly or through other jobs, nearest first.
@@ -381,7 +390,7 @@ mod tests {
         let (s, d) = wf_text(
             "jobs:\n  scan:\n    steps:\n      - run: trivy image --exit-code 1 x\n  mid:\n    needs: scan\n    steps:\n      - run: echo\n  push:\n    needs: [mid, nope]\n    steps:\n      - run: docker push x\n",
         );
-        let wf = Workflow::new(&s, &d);
+        let wf = Workflow::new(&s, &d, Threshold::default());
         assert_eq!(wf.scans_above("push"), ["scan"]);
         assert_eq!(wf.gates_above("push"), ["scan"]);
         assert_eq!(wf.needs_closure("push"), ["mid", "scan"]);
@@ -401,7 +410,7 @@ mod tests {
         let (s, d) = wf_text(
             "jobs:\n  a:\n    needs: b\n    steps:\n      - run: trivy image --exit-code 1 x\n  b:\n    needs: a\n    steps:\n      - run: docker push x\n",
         );
-        let wf = Workflow::new(&s, &d);
+        let wf = Workflow::new(&s, &d, Threshold::default());
         assert_eq!(wf.scans_above("b"), ["a"]);
         assert_eq!(wf.needs_closure("a"), ["b"]);
     }

@@ -273,7 +273,7 @@ mod tests {
 
     fn read_yaml(y: &str) -> Result<BuildPush, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
-        match super::super::ungated_jobs(&doc)
+        match super::super::ungated_jobs(&doc, &gate::Threshold::default())
             .into_iter()
             .next()
             .unwrap()?

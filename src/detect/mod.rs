@@ -116,10 +116,13 @@ pub type Verdict = Result<Site, Unsupported>;
 
 /// One verdict per job that pushes an image no gate protects, in file order.
 /// Jobs whose pushes are all gated (or that push nothing) do not appear.
-pub fn ungated_jobs(doc: &Value) -> Vec<Verdict> {
+pub fn ungated_jobs(doc: &Value, threshold: &gate::Threshold) -> Vec<Verdict> {
     let mut by_job: BTreeMap<usize, (String, Vec<gate::Push>)> = BTreeMap::new();
     let order: Vec<String> = gate::jobs(doc).into_iter().map(|(id, _)| id).collect();
-    for push in gate::pushes(doc).into_iter().filter(|p| !p.gated) {
+    for push in gate::pushes(doc, threshold)
+        .into_iter()
+        .filter(|p| !p.gated)
+    {
         let pos = order
             .iter()
             .position(|j| *j == push.job)

@@ -600,16 +600,17 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         Site::Buildx(b) => targets(&b.platforms),
         Site::Script(_) => vec![docker_archive_target()],
     };
+    let leg = plan::leg_suffix(plan.matrix);
+    let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
+    let reports = &policy.reports;
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
-        .chain(["dockerfile"])
+        .chain(misconfig.then_some("dockerfile"))
+        .filter(|_| reports.sarif)
         .map(|slug| Sarif {
             slug: slug.to_owned(),
-            category: format!(
-                "scangate/{workflow}/{job}/{slug}{}",
-                plan::leg_suffix(plan.matrix)
-            ),
+            category: format!("{}/{workflow}/{job}/{slug}{leg}", reports.category_prefix),
         })
         .collect();
     let context_dir = match &plan.site {
@@ -626,22 +627,66 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             build_job => ser(&plan.build_job),
             job => ser(&job),
             artifact => ser(&plan.artifact),
-            reports_artifact => format!("scangate-{job}-reports{}", plan::leg_suffix(plan.matrix)),
+            reports_artifact => format!("{}{leg}", reports.artifact_name.replace("{job}", job)),
             matrix => plan.matrix,
-            permissions => ser(&plan::scan_permissions()),
+            permissions => ser(&plan::scan_permissions(reports.sarif)),
             targets => ser(&targets),
             sarif => ser(&sarif),
             context => ser(&context_dir),
             severity => ser(&policy.severity),
+            image_flags => image_flags(policy),
+            ignorefile => ignorefile(policy),
+            ignore_unfixed => policy.ignore_unfixed,
+            misconfig => misconfig,
+            fail_on_misconfig => policy.fail_on_misconfig,
+            gated_findings => gated_findings(policy),
             trivy_version => ser(&policy.trivy_version),
+            trivy_cache => policy.trivy_cache,
             db_repositories => ser(&policy.db_repositories),
             java_db_repositories => ser(&policy.java_db_repositories),
-            retention_days => ser(&policy.report_retention_days),
+            retention_days => ser(&reports.retention_days),
             blank_steps => style.blank_between_steps,
         },
     )?;
     let text = reindent(&text, style.job_column, style, false);
     Ok(fill_slices(&text, &job_slices(lines, layout))?)
+}
+
+/// The `trivy image` flags that choose what is looked for: the scanners,
+/// the package types when they are not Trivy's default, the ignore file.
+fn image_flags(policy: &Policy) -> String {
+    let mut flags = format!("--scanners {}", policy.scanners.image());
+    if policy.scanners.vuln && policy.pkg_types != Policy::default().pkg_types {
+        flags.push_str(&format!(" --pkg-types {}", policy.pkg_types));
+    }
+    flags.push_str(&ignorefile(policy));
+    flags
+}
+
+fn ignorefile(policy: &Policy) -> String {
+    policy
+        .trivyignore
+        .as_ref()
+        .map_or_else(String::new, |f| format!(" --ignorefile {f}"))
+}
+
+/// What the gate fails on, in words, for the gate step's name.
+fn gated_findings(policy: &Policy) -> String {
+    let mut what = Vec::new();
+    if policy.scanners.vuln {
+        what.push("vulnerabilities");
+    }
+    if policy.scanners.secret {
+        what.push("secrets");
+    }
+    if policy.fail_on_misconfig {
+        what.push("Dockerfile misconfigurations");
+    }
+    match what.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// Each job key as a slice named `job:<key>`.

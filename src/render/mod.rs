@@ -47,15 +47,47 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
 /// A line that the caller replaces with a verbatim slice of the original.
 pub const SLICE_MARKER: &str = "#SCANGATE-SLICE:";
 
+/// Templates that replace built-in ones: file name → (where it came from,
+/// its text). Only names of built-in templates are accepted, so a typo in a
+/// file name is an error rather than a silently ignored override.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides(BTreeMap<String, (String, String)>);
+
+impl Overrides {
+    /// Adds the template `name`, read from `origin` (shown in errors).
+    pub fn insert(&mut self, name: &str, origin: String, text: String) -> Result<(), Error> {
+        if !TEMPLATES.iter().any(|(n, _)| *n == name) {
+            let known: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+            return Err(Error::Template {
+                name: origin,
+                line: 0,
+                message: format!(
+                    "not a scangate template name; the templates are: {}",
+                    known.join(", ")
+                ),
+            });
+        }
+        self.0.insert(name.to_owned(), (origin, text));
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Renders templates; holds the parsed templates and the pins they use.
 pub struct Renderer {
     env: Environment<'static>,
     pins: Pins,
+    /// Template name → the file it came from, for overridden templates.
+    origins: BTreeMap<String, String>,
 }
 
 impl Renderer {
-    /// The built-in templates with `pins` for `uses("owner/action")`.
-    pub fn new(pins: &Pins) -> Result<Self, Error> {
+    /// The built-in templates, replaced by `overrides` where it has one,
+    /// with `pins` for `uses("owner/action")`.
+    pub fn new(pins: &Pins, overrides: Overrides) -> Result<Self, Error> {
         let mut env = Environment::new();
         let syntax = SyntaxConfig::builder()
             .block_delimiters("{%", "%}")
@@ -88,13 +120,23 @@ impl Renderer {
         env.add_filter("flow", |items: Vec<String>| {
             format!("[{}]", items.join(", "))
         });
+        let mut origins = BTreeMap::new();
         for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .map_err(|e| template_error(name, &e))?;
+            match overrides.0.get(*name) {
+                Some((origin, text)) => {
+                    env.add_template_owned(*name, text.clone())
+                        .map_err(|e| template_error(origin, &e))?;
+                    origins.insert((*name).to_owned(), origin.clone());
+                }
+                None => env
+                    .add_template(name, source)
+                    .map_err(|e| template_error(name, &e))?,
+            }
         }
         Ok(Renderer {
             env,
             pins: pins.clone(),
+            origins,
         })
     }
 
@@ -108,11 +150,12 @@ impl Renderer {
 
     /// Renders template `name` in canonical style.
     pub fn render(&self, name: &str, ctx: &TplValue) -> Result<String, Error> {
+        let shown = self.origins.get(name).map_or(name, String::as_str);
         let tpl = self
             .env
             .get_template(name)
-            .map_err(|e| template_error(name, &e))?;
-        tpl.render(ctx).map_err(|e| template_error(name, &e))
+            .map_err(|e| template_error(shown, &e))?;
+        tpl.render(ctx).map_err(|e| template_error(shown, &e))
     }
 }
 
@@ -121,9 +164,11 @@ pub fn ser<T: serde::Serialize>(value: &T) -> TplValue {
     TplValue::from(minijinja::value::Serde(value))
 }
 
-fn template_error(name: &str, e: &minijinja::Error) -> Error {
+/// A template error named after `shown`: the built-in name or the file an
+/// override came from (minijinja's own name would hide which one failed).
+fn template_error(shown: &str, e: &minijinja::Error) -> Error {
     Error::Template {
-        name: e.name().unwrap_or(name).to_owned(),
+        name: shown.to_owned(),
         line: e.line().unwrap_or(0),
         message: e
             .detail()
@@ -367,7 +412,7 @@ mod tests {
         on_disk.sort();
         let embedded: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
         assert_eq!(on_disk, embedded);
-        assert!(Renderer::new(&Pins::embedded()).is_ok());
+        assert!(Renderer::new(&Pins::embedded(), Overrides::default()).is_ok());
     }
 
     #[test]

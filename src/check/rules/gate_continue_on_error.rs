@@ -26,7 +26,9 @@ impl Rule for GateContinueOnError {
             let Some(j) = wf.job(job) else { continue };
             // Job level: only a separate scan job; in the one-job layout the
             // push job's own flag does not decide whether its push runs.
-            let gates = gate::steps(j).iter().any(|(_, s)| gate::is_gate(s));
+            let gates = gate::steps(j)
+                .iter()
+                .any(|(_, s)| gate::is_gate(s, &wf.threshold));
             if before.is_none() && gate::continues_on_error(j) && gates {
                 out.push(self.finding(
                     wf.job_key_at(job, "continue-on-error"),

@@ -44,7 +44,7 @@ impl PushRebuilds {
         let from = if gate_jobs.is_empty() {
             gate::steps(j)
                 .into_iter()
-                .find(|(i, s)| *i < chain.push.step && gate::is_gate(s))
+                .find(|(i, s)| *i < chain.push.step && gate::is_gate(s, &cx.wf.threshold))
                 .map_or(0, |(i, _)| i + 1)
         } else {
             0
