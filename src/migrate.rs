@@ -38,6 +38,8 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MigratedJob {
     pub job: String,
+    /// `jobs` (build → scan → push jobs) or `steps` (one job).
+    pub layout: &'static str,
     pub build_job: String,
     pub scan_job: String,
     pub tags: String,
@@ -50,15 +52,24 @@ pub struct MigratedJob {
 
 impl MigratedJob {
     fn from_plan(plan: &Plan) -> Self {
+        let job = plan.site.job().to_owned();
+        // One job: nothing is added, nothing moves.
+        let single = plan.single_job.is_some();
+        let (build_job, scan_job) = if single {
+            (job.clone(), job.clone())
+        } else {
+            (plan.build_job.clone(), plan.scan_job.clone())
+        };
         MigratedJob {
-            job: plan.site.job().to_owned(),
-            build_job: plan.build_job.clone(),
-            scan_job: plan.scan_job.clone(),
+            layout: if single { "steps" } else { "jobs" },
+            build_job,
+            scan_job,
             tags: plan.site.destinations(),
             platforms: plan.site.platforms().to_vec(),
             push_if: plan.site.push_if().map(str::to_owned),
-            moved_steps: plan.post_steps.len(),
+            moved_steps: if single { 0 } else { plan.post_steps.len() },
             late_scans: plan.late_scans,
+            job,
         }
     }
 }

@@ -69,6 +69,9 @@ pub struct Plan {
     pub artifact: String,
     /// The job runs a matrix: the scan and push jobs run the same legs.
     pub matrix: bool,
+    /// The one-job layout: the permissions of the job, which now builds,
+    /// scans and pushes. `None` in the three-job layout.
+    pub single_job: Option<Permissions>,
     /// Steps that stay in the build job, before the build step.
     pub pre_steps: Range<usize>,
     /// Steps that followed the push; they move to the push job.
@@ -118,7 +121,7 @@ fn job_condition(job: &Mapping) -> Option<String> {
 }
 
 /// `a && b` over the conditions present, each parenthesised.
-fn all_of(conds: &[Option<String>]) -> Option<String> {
+pub fn all_of(conds: &[Option<String>]) -> Option<String> {
     let present: Vec<&String> = conds.iter().flatten().collect();
     match present.as_slice() {
         [] => None,
@@ -222,8 +225,11 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .iter()
         .filter_map(|s| s.get("run").and_then(Value::as_str))
         .any(|r| GIT.is_match(r));
+    // One job needs no copies: its own login and checkout ran before.
+    let single = policy.layout.single_job;
     let copied_steps: Vec<CopiedStep> = pre_steps
         .clone()
+        .filter(|_| !single)
         .filter(|&i| is_login(steps[i]) || (post_runs_code && is_checkout(steps[i])))
         .map(|i| copied(steps[i], i, post_runs_git))
         .collect();
@@ -271,7 +277,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
         if build_id.as_deref() == Some(step.as_str()) {
-            if output != "digest" {
+            if output != "digest" && !single {
                 return Err(Unsupported::new(
                     job_id,
                     Some(last),
@@ -335,6 +341,18 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     );
     let post_text = texts(&steps[post_steps.clone()]);
     let effective = job.get("permissions").or_else(|| doc.get("permissions"));
+    let build_permissions = build_permissions(
+        effective,
+        action.is_some_and(|a| a.cache_to_registry),
+        writes_repo(&pre_text),
+        uses_oidc(&build_side_steps),
+    );
+    let push_permissions = push_permissions(effective, ghcr, writes_repo(&post_text));
+    if single {
+        // Values travel within the job; nothing is carried.
+        carried_env.clear();
+        carried_outputs.clear();
+    }
     Ok(Plan {
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
@@ -342,6 +360,13 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         push_if: push_condition(job, site),
         artifact: format!("scangate-{job_id}-image{}", leg_suffix(matrix)),
         matrix,
+        single_job: single.then(|| {
+            union(&[
+                &build_permissions,
+                &scan_permissions(policy.reports.sarif),
+                &push_permissions,
+            ])
+        }),
         build_job,
         scan_job,
         insert_setup_buildx: needs_builder(site, &steps[..=last]),
@@ -354,14 +379,12 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         carried_outputs: carried_outputs.into_iter().collect(),
         outputs_via_build,
         outputs_in_push,
-        push_step_id: build_id.unwrap_or_else(|| "scangate-push".to_owned()),
-        build_permissions: build_permissions(
-            effective,
-            action.is_some_and(|a| a.cache_to_registry),
-            writes_repo(&pre_text),
-            uses_oidc(&build_side_steps),
-        ),
-        push_permissions: push_permissions(effective, ghcr, writes_repo(&post_text)),
+        // In one job the build step keeps its id (and its outputs).
+        push_step_id: build_id
+            .filter(|_| !single)
+            .unwrap_or_else(|| "scangate-push".to_owned()),
+        build_permissions,
+        push_permissions,
         environment_on_build: job.get("environment").is_some() && reads_secrets(&pre_text),
         pre_steps,
         post_steps,
@@ -665,6 +688,23 @@ fn push_permissions(effective: Option<&Value>, ghcr: bool, writes: bool) -> Perm
         p.insert("packages".into(), "write".into());
     }
     p
+}
+
+/// Each scope at the highest level any of `sets` grants it.
+pub fn union(sets: &[&Permissions]) -> Permissions {
+    let rank = |level: &str| match level {
+        "write" => 2,
+        "read" => 1,
+        _ => 0,
+    };
+    let mut out = Permissions::new();
+    for (scope, level) in sets.iter().flat_map(|s| s.iter()) {
+        let keep = out.get(scope).is_some_and(|l| rank(l) >= rank(level));
+        if !keep {
+            out.insert(scope.clone(), level.clone());
+        }
+    }
+    out
 }
 
 /// Permissions of every scan job: read the code; with SARIF uploads, write

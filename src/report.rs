@@ -114,6 +114,12 @@ pub fn job_summary(job: &MigratedJob) -> String {
         .push_if
         .as_deref()
         .map_or(String::new(), |c| format!(", pushes only if {c}"));
+    if job.layout == "steps" {
+        return format!(
+            "job `{}`: build → Trivy gate → push, in one job (gate before the push{platforms}{condition}){late}",
+            job.job
+        );
+    }
     format!(
         "job `{}` → `{}` → `{}` → `{}` (Trivy gate before the push{platforms}{moved}{condition}){late}",
         job.job, job.build_job, job.scan_job, job.job

@@ -60,9 +60,13 @@ pub fn rewrite(
     Ok(new)
 }
 
-/// The three jobs that replace one job.
-fn ours(plan: &Plan) -> [&str; 3] {
-    [
+/// The jobs that replace one job: build, scan and push, or the job itself
+/// in the one-job layout.
+fn ours(plan: &Plan) -> Vec<&str> {
+    if plan.single_job.is_some() {
+        return vec![plan.site.job()];
+    }
+    vec![
         plan.site.job(),
         plan.build_job.as_str(),
         plan.scan_job.as_str(),
@@ -71,12 +75,23 @@ fn ours(plan: &Plan) -> [&str; 3] {
 
 fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     let old_job = job(old, plan.site.job())?;
-    let build = job(new, &plan.build_job)?;
-    let push = job(new, plan.site.job())?;
-    job(new, &plan.scan_job)?;
+    let single = plan.single_job.is_some();
+    let (build, push) = if single {
+        let one = job(new, plan.site.job())?;
+        (one, one)
+    } else {
+        job(new, &plan.scan_job)?;
+        (job(new, &plan.build_job)?, job(new, plan.site.job())?)
+    };
+    // One job changes only its permissions and steps.
+    let changes: &[&str] = if single {
+        &["permissions", "steps"]
+    } else {
+        BUILD_JOB_CHANGES
+    };
     for (key, value) in old_job {
         let key = gate::scalar(key).unwrap_or_default();
-        if !BUILD_JOB_CHANGES.contains(&key.as_str()) && build.get(&key) != Some(value) {
+        if !changes.contains(&key.as_str()) && build.get(&key) != Some(value) {
             return Err(format!("the build job's `{key}` differs from the original"));
         }
     }
@@ -107,6 +122,9 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     }
     let push_steps = steps(push);
     let moved = &old_steps[plan.post_steps.clone()];
+    if single && build_steps.iter().any(|s| uploads(s, &plan.artifact)) {
+        return Err("the one-job layout uploads the image".into());
+    }
     if !push_steps.ends_with(moved) {
         return Err("the steps after the push did not move to the push job unchanged".into());
     }
@@ -162,7 +180,7 @@ fn untouched_parts(old: &Value, new: &Value, plans: &[Plan]) -> Result<(), Strin
             ));
         }
     }
-    let ours: Vec<&str> = plans.iter().flat_map(ours).collect();
+    let ours: Vec<&str> = plans.iter().flat_map(|p| ours(p)).collect();
     if !other_jobs(old, &ours).eq(other_jobs(new, &ours)) {
         return Err("a job that was not migrated changed".into());
     }
@@ -255,6 +273,18 @@ fn without_pin(step: &Value) -> Value {
         }
     }
     step
+}
+
+/// Whether `step` uploads the artifact named `artifact`.
+fn uploads(step: &Value, artifact: &str) -> bool {
+    step.as_mapping()
+        .and_then(gate::action_name)
+        .is_some_and(|a| a == "actions/upload-artifact")
+        && step
+            .get("with")
+            .and_then(|w| w.get("name"))
+            .and_then(Value::as_str)
+            == Some(artifact)
 }
 
 fn is_build_step(step: &Value) -> bool {

@@ -320,8 +320,9 @@ fn numbered(text: &str) -> String {
 }
 
 /// The whole check for one fixture workflow: migrate a scratch copy of its
-/// repository, then compare validator findings before and after.
-fn check_fixture(repo: &str, workflow: &str) {
+/// repository with `args` (layout, config), then compare validator findings
+/// before and after.
+fn check_fixture(repo: &str, workflow: &str, args: &[&str]) {
     // Fail early, before any work, when the validators are missing.
     for name in ["actionlint", "shellcheck", "zizmor", "check-jsonschema"] {
         tool(name);
@@ -347,6 +348,7 @@ fn check_fixture(repo: &str, workflow: &str) {
         .expect("the scangate binary is built")
         .env("NO_COLOR", "1")
         .args(["migrate", "--write"])
+        .args(args)
         .arg(&root)
         .assert()
         .code(0);
@@ -376,6 +378,7 @@ fn check_fixture(repo: &str, workflow: &str) {
         .unwrap()
         .env("NO_COLOR", "1")
         .args(["migrate", "--check"])
+        .args(args)
         .arg(&file)
         .output()
         .unwrap();
@@ -401,9 +404,30 @@ macro_rules! fixture_tests {
         $(
             #[test]
             fn $name() {
-                check_fixture($repo, $workflow);
+                check_fixture($repo, $workflow, &[]);
             }
         )*
+
+        /// The one-job layout passes the same validators and invariants.
+        mod steps_layout {
+            $(
+                #[test]
+                fn $name() {
+                    super::check_fixture($repo, $workflow, &["--layout", "steps"]);
+                }
+            )*
+        }
+
+        /// Every policy knob away from its default.
+        mod every_knob {
+            $(
+                #[test]
+                fn $name() {
+                    let config = super::manifest_dir().join("tests/data/config/every-knob.toml");
+                    super::check_fixture($repo, $workflow, &["--config", config.to_str().unwrap()]);
+                }
+            )*
+        }
 
         /// The list above must name every fixture on disk, so that a new
         /// fixture cannot be left out of the validator run by accident.

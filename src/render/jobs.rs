@@ -61,12 +61,20 @@ pub struct JobInput<'a> {
     pub workflow: &'a str,
 }
 
-/// The rewrite of the job region: build job, scan job, push job.
+/// The rewrite of the job region: build job, scan job, push job; or, in
+/// the one-job layout, the job itself with the scan and push steps after
+/// its build.
 pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderError> {
     let JobInput { layout, style, .. } = input;
+    if input.plan.single_job.is_some() {
+        return Ok(Rewrite {
+            lines: layout.entry.lines.clone(),
+            text: build_job(r, input)?,
+        });
+    }
     let sep = if style.blank_between_jobs { "\n" } else { "" };
     let mut text = build_job(r, input)?;
-    for job in [scan_job(r, input)?, push_job(r, input)?] {
+    for job in [scan_job(r, input, false)?, push_job(r, input, false)?] {
         text.push_str(sep);
         text.push_str(&job);
     }
@@ -86,7 +94,9 @@ fn blank(style: &Style) -> &'static str {
 
 /// The original job with its key renamed, its build step exporting instead
 /// of pushing, the record and upload steps after it, and the steps that
-/// followed the push removed (they move to the push job).
+/// followed the push removed (they move to the push job). In the one-job
+/// layout: the job keeps its key, name and outputs, and the scan and push
+/// steps come between the build and the steps that followed the push.
 fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
     let JobInput {
         lines,
@@ -95,13 +105,18 @@ fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> 
         style,
         ..
     } = input;
+    let single = plan.single_job.is_some();
     let entry = &layout.entry;
     let mut out = lines.slice(entry.lines.start..entry.head).to_owned();
-    out.push_str(&rename_key(
-        lines.line(entry.head),
-        entry.indent,
-        &plan.build_job,
-    ));
+    if single {
+        out.push_str(lines.line(entry.head));
+    } else {
+        out.push_str(&rename_key(
+            lines.line(entry.head),
+            entry.indent,
+            &plan.build_job,
+        ));
+    }
     let key_col = layout
         .keys
         .first()
@@ -109,6 +124,9 @@ fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> 
     for key in &layout.keys {
         let leading = lines.slice(key.lines.start..key.head);
         match key.key.as_deref().unwrap_or_default() {
+            "name" | "environment" | "concurrency" | "outputs" if single => {
+                out.push_str(lines.slice(key.lines.clone()))
+            }
             "name" => {
                 let name = plan.name.clone().unwrap_or_default();
                 out.push_str(leading);
@@ -132,9 +150,9 @@ fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> 
             }
             "steps" => {
                 if layout.key("permissions").is_none() {
-                    out.push_str(&permissions(r, &plan.build_permissions, key_col, style)?);
+                    out.push_str(&permissions(r, job_permissions(plan), key_col, style)?);
                 }
-                if layout.key("outputs").is_none() {
+                if layout.key("outputs").is_none() && !single {
                     out.push_str(&build_outputs(r, input, key_col)?);
                 }
                 out.push_str(lines.slice(key.lines.start..key.head + 1));
@@ -160,6 +178,11 @@ fn rename_key(line: &str, indent: usize, new: &str) -> String {
     format!("{}{}{}", &line[..indent], new, &rest[key_len..])
 }
 
+/// What the (build, or only) job's `permissions:` must grant.
+fn job_permissions(plan: &Plan) -> &plan::Permissions {
+    plan.single_job.as_ref().unwrap_or(&plan.build_permissions)
+}
+
 fn permissions(
     r: &Renderer,
     p: &plan::Permissions,
@@ -176,7 +199,7 @@ fn edit_permissions(r: &Renderer, input: &JobInput<'_>, key: &Entry) -> Result<S
     let JobInput {
         lines, plan, style, ..
     } = input;
-    let wanted = &plan.build_permissions;
+    let wanted = job_permissions(plan);
     let children = locate::entries(lines, key.children(), Collection::Mapping, None);
     let (true, Ok(children)) = (locate::inline_value(lines, key).is_empty(), children) else {
         return permissions(r, wanted, key.indent, style);
@@ -271,9 +294,15 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
         out.push_str(&reindent(&text, dash, style, false));
         Ok(())
     };
+    let single = plan.single_job.is_some();
+    let upload = !single;
     for (i, item) in layout.steps.iter().enumerate() {
-        if plan.post_steps.contains(&i) {
+        if plan.post_steps.contains(&i) && !single {
             continue;
+        }
+        if single && i == plan.post_steps.start {
+            out.push_str(blank(style));
+            out.push_str(&gate_steps(r, input, dash)?);
         }
         match &plan.site {
             Site::Action(a) if a.step == i => {
@@ -292,6 +321,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     job => job,
                     archive => ser(&archive(plan)),
                     artifact => ser(&plan.artifact),
+                    upload => upload,
                     blank_steps => style.blank_between_steps,
                 };
                 insert(&mut out, "build-record.yml", ctx)?;
@@ -312,6 +342,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     carried_outputs => ser(&plan.carried_outputs),
                     job => job,
                     artifact => ser(&plan.artifact),
+                    upload => upload,
                     blank_steps => style.blank_between_steps,
                 };
                 insert(&mut out, "build-record.yml", ctx)?;
@@ -330,6 +361,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                         carried_env => ser(&plan.carried_env),
                         carried_outputs => ser(&plan.carried_outputs),
                         artifact => ser(&plan.artifact),
+                        upload => upload,
                         blank_steps => style.blank_between_steps,
                     };
                     insert(&mut out, "script-save.yml", ctx)?;
@@ -338,7 +370,25 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
             _ => out.push_str(lines.slice(item.lines.clone())),
         }
     }
+    if single && plan.post_steps.is_empty() {
+        out.push_str(blank(style));
+        out.push_str(&gate_steps(r, input, dash)?);
+    }
     Ok(out)
+}
+
+/// The one-job layout's steps after the build: the scan job's steps and the
+/// push step, rendered by the job templates in their steps-only form and
+/// moved to the steps' column.
+fn gate_steps(r: &Renderer, input: &JobInput<'_>, dash: usize) -> Result<String, RenderError> {
+    let scan = scan_job(r, input, true)?;
+    let push = push_job(r, input, true)?;
+    let text = format!("{scan}{}{push}", blank(input.style));
+    // The templates write steps at their canonical place in a job (column
+    // 4); as a fragment they start at column 0.
+    let lines = Lines::new(&text);
+    let text = locate::dedent(&lines, 0..lines.len(), 4);
+    Ok(reindent(&text, dash, input.style, false))
 }
 
 /// A pushing script step's lines from its head, with `edit` applied to the
@@ -584,7 +634,8 @@ struct Sarif {
     category: String,
 }
 
-fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
+/// The scan job, or with `single` its steps alone in canonical style.
+fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, RenderError> {
     let JobInput {
         lines,
         layout,
@@ -617,9 +668,14 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         Site::Action(a) => dockerfile_dir(a),
         Site::Script(_) | Site::Buildx(_) => ".".into(),
     };
+    let step_if = single_step_if(plan);
+    let checkout = !single || !plan.pre_steps.clone().any(|i| checks_out(input, i));
     let text = r.render(
         "scan-job.yml",
         &context! {
+            single => single,
+            checkout => checkout,
+            step_if => ser(&step_if),
             script => script,
             scan_job => ser(&plan.scan_job),
             scan_if => ser(&plan.scan_if),
@@ -648,8 +704,30 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             blank_steps => style.blank_between_steps,
         },
     )?;
+    if single {
+        return Ok(text);
+    }
     let text = reindent(&text, style.job_column, style, false);
     Ok(fill_slices(&text, &job_slices(lines, layout))?)
+}
+
+/// In one job, the condition of the steps after the build: a script job
+/// may have recorded no push, and then there is nothing to scan.
+fn single_step_if(plan: &Plan) -> Option<String> {
+    (plan.single_job.is_some() && matches!(plan.site, Site::Script(_)))
+        .then(|| "steps.scangate-record.outputs.pushed == 'true'".to_owned())
+}
+
+/// Whether original step `index` is an `actions/checkout`.
+fn checks_out(input: &JobInput<'_>, index: usize) -> bool {
+    let Ok(keys) = input.layout.step_keys(input.lines, index) else {
+        return false;
+    };
+    locate::find(&keys, "uses").is_some_and(|u| {
+        locate::inline_value(input.lines, u)
+            .to_ascii_lowercase()
+            .starts_with("actions/checkout@")
+    })
 }
 
 /// The `trivy image` flags that choose what is looked for: the scanners,
@@ -703,7 +781,8 @@ fn job_slices(lines: &Lines<'_>, layout: &JobLayout) -> BTreeMap<String, Slice> 
         .collect()
 }
 
-fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
+/// The push job, or with `single` its push step alone in canonical style.
+fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, RenderError> {
     let JobInput {
         lines,
         layout,
@@ -726,9 +805,14 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             .or_default()
             .push(output.as_str());
     }
+    // One job: the job's own `if:` already holds; the push condition of
+    // the build step (and a script's "something was recorded") remain.
+    let step_if = plan::all_of(&[single_step_if(plan), plan.site.push_if().map(str::to_owned)]);
     let text = r.render(
         "push-job.yml",
         &context! {
+            single => single,
+            step_if => ser(&step_if.filter(|_| single)),
             job => plan.site.job(),
             script => matches!(plan.site, Site::Script(_)),
             has_name => layout.key("name").is_some(),
@@ -750,6 +834,9 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             blank_steps => style.blank_between_steps,
         },
     )?;
+    if single {
+        return Ok(text);
+    }
     let text = reindent(&text, style.job_column, style, false);
     let mut slices = job_slices(lines, layout);
     slices.extend(output_slices(input)?);
