@@ -589,11 +589,13 @@ fn pins(args: &PinsArgs) -> anyhow::Result<u8> {
         .iter()
         .filter_map(|r| r.after.as_ref().ok().cloned())
         .collect();
-    let text = pin_update::write_pins(&old, &new_pins)
-        .with_context(|| format!("editing {}", path.display()))?;
-    // Read back before writing: the file must still be a valid config.
-    scangate::config::Config::parse(&path, &text)?;
-    files::write_atomic(&path, text.as_bytes())?;
+    if !new_pins.is_empty() {
+        let text = pin_update::write_pins(&old, &new_pins)
+            .with_context(|| format!("editing {}", path.display()))?;
+        // Read back before writing: the file must still be a valid config.
+        scangate::config::Config::parse(&path, &text)?;
+        files::write_atomic(&path, text.as_bytes())?;
+    }
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -616,7 +618,11 @@ fn pins(args: &PinsArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    eprintln!("wrote the pins to {}", path.display());
+    if new_pins.is_empty() {
+        eprintln!("no pin resolved; {} was not written", path.display());
+    } else {
+        eprintln!("wrote the pins to {}", path.display());
+    }
     Ok(if resolved.iter().any(|r| r.after.is_err()) {
         exit::DIFF
     } else {
