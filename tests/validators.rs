@@ -391,6 +391,25 @@ fn check_fixture(repo: &str, workflow: &str, args: &[&str]) {
         ));
     }
 
+    // And `check` finds the gate in order right after `migrate`.
+    let drift = assert_cmd::Command::cargo_bin("scangate")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "--format", "text"])
+        .args(args.iter().filter(|a| **a != "--layout" && **a != "steps"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    if drift.status.code() != Some(0) {
+        problems.push(format!(
+            "`scangate check` on the migrated file exited {:?}:\n{}{}",
+            drift.status.code(),
+            String::from_utf8_lossy(&drift.stdout),
+            String::from_utf8_lossy(&drift.stderr)
+        ));
+    }
+
     assert!(
         problems.is_empty(),
         "{repo}/{workflow}: the migrated workflow is worse than the original:\n  - {}\n\nmigrated file:\n{}",

@@ -15,7 +15,7 @@
 //!   needs (the hand-over of the image: recording its digest, uploading the
 //!   artifact);
 //! * in the one-job layout (build, scan, push in one job), the job's steps
-//!   up to the push.
+//!   after its last build step, up to the push.
 //!
 //! Left out, because `scangate migrate` leaves them as the user wrote them
 //! and `check` must pass right after `migrate`: the steps a build job runs
@@ -74,12 +74,24 @@ impl Rule for UnpinnedAction {
                 .map(gate::needs)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|j| wf.is_gate_job(j))
+                // A job that gates and pushes itself (one-job layout) is
+                // another push job to those that need it.
+                .filter(|j| wf.is_gate_job(j) && !wf.pushes.iter().any(|p| p.job == *j))
                 .collect();
             if direct.is_empty() && !chain.gated_in_job(wf) {
                 continue;
             }
-            ranges.insert((job.to_owned(), 0, chain.push.step));
+            // One job: its steps before and for the build are the user's,
+            // as in a build job.
+            let from = if direct.is_empty() {
+                wf.job(job)
+                    .and_then(chain::last_build_step)
+                    .filter(|&last| last < chain.push.step)
+                    .map_or(0, |last| last + 1)
+            } else {
+                0
+            };
+            ranges.insert((job.to_owned(), from, chain.push.step));
             for scan in direct {
                 for build in wf.needs_closure(&scan) {
                     if wf.runs_trivy(&build) {
