@@ -37,6 +37,46 @@ enum Command {
     Check(CheckArgs),
     /// Set scangate up in a repository.
     Init(InitArgs),
+    /// Open the migration as one pull request per repository, through the
+    /// GitHub API (no clone). A dry run (diffs and a table) unless --apply.
+    /// Exit 0: done; 1: a repository failed or its branch is someone
+    /// else's; 2: a global error (token); 3: a workflow needs manual migration.
+    Pr(PrArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PrArgs {
+    /// A repository to migrate (repeatable). The token comes from GH_TOKEN,
+    /// GITHUB_TOKEN or `gh auth token`.
+    #[arg(long = "repo", value_name = "OWNER/NAME", required = true)]
+    repos: Vec<RepoName>,
+    /// Commit, push the branch and open (or update) the pull requests.
+    #[arg(long)]
+    apply: bool,
+    /// Open the pull requests as drafts.
+    #[arg(long)]
+    draft: bool,
+    /// A label for new pull requests (repeatable).
+    #[arg(long = "label", value_name = "NAME")]
+    labels: Vec<String>,
+    /// A reviewer to request on new pull requests (repeatable).
+    #[arg(long = "reviewer", value_name = "LOGIN")]
+    reviewers: Vec<String>,
+    /// The branch to commit to.
+    #[arg(long, default_value = scangate::pr::DEFAULT_BRANCH)]
+    branch: String,
+    /// Close scangate's open pull request where nothing is left to migrate.
+    #[arg(long)]
+    close_stale: bool,
+    /// The GitHub API [default: https://api.github.com] (GitHub Enterprise
+    /// Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Repositories read at the same time (writes are always one at a time).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,6 +187,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate(&args),
         Command::Check(args) => check(&args),
         Command::Init(args) => init(&args),
+        Command::Pr(args) => pr(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -475,4 +516,68 @@ fn init(args: &InitArgs) -> anyhow::Result<u8> {
         path.display()
     );
     Ok(0)
+}
+
+fn pr(args: &PrArgs) -> anyhow::Result<u8> {
+    use scangate::pr::{self, PrTarget, Progress, output};
+    let migrator = Migrator::new(Pins::embedded(), Policy::default())?;
+    let api_url = args.api_url.as_deref().unwrap_or(remote::GITHUB_API);
+    let token = remote::find_token(api_url, |k| std::env::var(k).ok());
+    if token.is_none() && !args.apply {
+        eprintln!(
+            "note: no GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth token`); public repositories only, at 60 requests an hour"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    let _entered = runtime.enter();
+    let client = Client::new(api_url, token.map(|(t, _)| t), Retry::default())?;
+    let targets: Vec<PrTarget> = args
+        .repos
+        .iter()
+        .map(|r| PrTarget {
+            labels: args.labels.clone(),
+            reviewers: args.reviewers.clone(),
+            ..PrTarget::new(r.clone())
+        })
+        .collect();
+    let options = pr::Options {
+        apply: args.apply,
+        draft: args.draft,
+        close_stale: args.close_stale,
+        branch: args.branch.clone(),
+        concurrency: usize::from(args.concurrency),
+    };
+    let bar = std::io::stderr().is_terminal().then(output::Bar::new);
+    let progress: &dyn Progress = bar.as_ref().map_or(&pr::Silent, |b| b);
+    let result = runtime.block_on(pr::run(&client, &migrator, &targets, &options, progress));
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let run = match result {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("error: {}", client.redact(&e.to_string()));
+            return Ok(exit::ERROR);
+        }
+    };
+    let rendered = match args.format {
+        Format::Json => serde_json::to_string_pretty(&output::json(&run))? + "\n",
+        Format::Text => output::diffs(&run) + &output::table(&run),
+    };
+    let mut notes = output::problems(&run);
+    for note in &run.notes {
+        notes.push_str(&format!("note: {note}\n"));
+    }
+    // As for `check`: nothing printed can carry the token.
+    std::io::stdout()
+        .lock()
+        .write_all(client.redact(&rendered).as_bytes())
+        .context("writing the report")?;
+    std::io::stderr()
+        .lock()
+        .write_all(client.redact(&notes).as_bytes())?;
+    Ok(run.exit_code())
 }
