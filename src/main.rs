@@ -159,6 +159,13 @@ struct MigrateArgs {
     /// Colour the diff.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// With --write in a git checkout: commit the changed workflows on a new
+    /// branch and switch to it (no push; the files must be clean first).
+    #[arg(long, requires = "write")]
+    commit: bool,
+    /// The branch --commit creates.
+    #[arg(long, requires = "commit", default_value = scangate::pr::DEFAULT_BRANCH)]
+    branch: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,6 +212,9 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    if args.commit {
+        return migrate_commit(&migrator, args);
+    }
     let mut reports = Vec::new();
     for arg in &args.paths {
         match files::workflows(arg) {
@@ -233,6 +243,36 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
             writeln!(out)?;
         }
         Format::Text => print_text(&mut out, &reports, args)?,
+    }
+    Ok(code)
+}
+
+/// `migrate --write --commit`: the same reports, then the commit.
+fn migrate_commit(migrator: &Migrator, args: &MigrateArgs) -> anyhow::Result<u8> {
+    let (reports, commit) =
+        scangate::pr::local::migrate_and_commit(migrator, &args.paths, &args.branch)?;
+    let code = exit_code(&reports, false);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let run = RunReport {
+                schema: report::SCHEMA,
+                files: reports,
+            };
+            serde_json::to_writer_pretty(&mut out, &run).context("writing the JSON report")?;
+            writeln!(out)?;
+        }
+        Format::Text => print_text(&mut out, &reports, args)?,
+    }
+    match commit {
+        Some(c) => eprintln!(
+            "committed {} on the new branch `{}` ({}); push it with `git push -u origin {}`",
+            c.files.join(", "),
+            c.branch,
+            &c.commit[..12.min(c.commit.len())],
+            c.branch
+        ),
+        None => eprintln!("nothing to commit; no branch created"),
     }
     Ok(code)
 }

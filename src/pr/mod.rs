@@ -23,6 +23,7 @@
 pub mod body;
 pub mod decision;
 pub mod github;
+pub mod local;
 
 pub mod output;
 
