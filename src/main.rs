@@ -212,25 +212,13 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    if args.commit {
-        return migrate_commit(&migrator, args);
-    }
-    let mut reports = Vec::new();
-    for arg in &args.paths {
-        match files::workflows(arg) {
-            Ok(paths) => reports.extend(
-                paths
-                    .iter()
-                    .map(|p| migrate_file(&migrator, p, args, color)),
-            ),
-            Err(e) => reports.push(FileReport {
-                path: arg.display().to_string(),
-                status: FileStatus::Error {
-                    message: e.to_string(),
-                },
-            }),
-        }
-    }
+    let (reports, committed) = if args.commit {
+        let (reports, commit) =
+            scangate::pr::local::migrate_and_commit(&migrator, &args.paths, &args.branch)?;
+        (reports, Some(commit))
+    } else {
+        (migrate_paths(&migrator, args, color), None)
+    };
     let code = exit_code(&reports, args.check);
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -244,37 +232,42 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
         }
         Format::Text => print_text(&mut out, &reports, args)?,
     }
+    if let Some(commit) = committed {
+        print_commit(commit.as_ref());
+    }
     Ok(code)
 }
 
-/// `migrate --write --commit`: the same reports, then the commit.
-fn migrate_commit(migrator: &Migrator, args: &MigrateArgs) -> anyhow::Result<u8> {
-    let (reports, commit) =
-        scangate::pr::local::migrate_and_commit(migrator, &args.paths, &args.branch)?;
-    let code = exit_code(&reports, false);
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            let run = RunReport {
-                schema: report::SCHEMA,
-                files: reports,
-            };
-            serde_json::to_writer_pretty(&mut out, &run).context("writing the JSON report")?;
-            writeln!(out)?;
+fn migrate_paths(migrator: &Migrator, args: &MigrateArgs, color: bool) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    for arg in &args.paths {
+        match files::workflows(arg) {
+            Ok(paths) => {
+                reports.extend(paths.iter().map(|p| migrate_file(migrator, p, args, color)))
+            }
+            Err(e) => reports.push(FileReport {
+                path: arg.display().to_string(),
+                status: FileStatus::Error {
+                    message: e.to_string(),
+                },
+            }),
         }
-        Format::Text => print_text(&mut out, &reports, args)?,
     }
+    reports
+}
+
+/// `migrate --write --commit`: the commit made, for a person.
+fn print_commit(commit: Option<&scangate::pr::local::LocalCommit>) {
     match commit {
         Some(c) => eprintln!(
             "committed {} on the new branch `{}` ({}); push it with `git push -u origin {}`",
             c.files.join(", "),
             c.branch,
-            &c.commit[..12.min(c.commit.len())],
+            scangate::pr::decision::short(&c.commit),
             c.branch
         ),
         None => eprintln!("nothing to commit; no branch created"),
     }
-    Ok(code)
 }
 
 fn migrate_file(migrator: &Migrator, path: &Path, args: &MigrateArgs, color: bool) -> FileReport {

@@ -78,6 +78,11 @@ impl Migrator {
         })
     }
 
+    /// The policy the generated gates enforce (what a PR body describes).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Migrates `source`. Errors are for input that is not YAML and for
     /// scangate's own failures (template or verification).
     pub fn migrate(&self, source: &Source) -> Result<Outcome, Error> {

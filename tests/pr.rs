@@ -692,6 +692,52 @@ async fn only_the_named_workflows_and_many_repositories() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_are_bounded_by_the_concurrency() {
+    let (_server, fake) = Fake::start().await;
+    let names = ["acme/a", "acme/b", "acme/c", "acme/d"];
+    for n in names {
+        add(&fake, n, &service("app-service"));
+        fake.world()
+            .slow
+            .push((format!("/repos/{n}"), Duration::from_millis(300)));
+    }
+    // When each repository's first request arrived, relative to the first.
+    let arrivals = |fake: &Fake| -> Vec<Duration> {
+        let w = fake.world();
+        let first = |n: &str| {
+            w.seen
+                .iter()
+                .find(|s| s.path == format!("/repos/{n}"))
+                .unwrap()
+                .at
+        };
+        let t0 = first(names[0]);
+        names.iter().map(|n| first(n) - t0).collect()
+    };
+    for (concurrency, late) in [(2, 2), (4, 0)] {
+        clear_log(&fake);
+        let options = Options {
+            concurrency,
+            ..Options::default()
+        };
+        let run = run_with(&fake, retry(), &targets(&names), &options)
+            .await
+            .unwrap();
+        assert!(run.records.iter().all(|r| r.action == Action::Created));
+        let waited = arrivals(&fake)
+            .iter()
+            .filter(|d| **d >= Duration::from_millis(290))
+            .count();
+        assert_eq!(
+            waited,
+            late,
+            "concurrency {concurrency}: {:?}",
+            arrivals(&fake)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The command line
 // ---------------------------------------------------------------------------

@@ -19,7 +19,6 @@ use super::body::{self, Change, ChangedFile, Manual};
 use crate::error::Error;
 use crate::files;
 use crate::migrate::{Migrator, Outcome};
-use crate::policy::Policy;
 use crate::report::{self, FileReport, FileStatus};
 
 /// What was committed.
@@ -151,12 +150,11 @@ pub fn migrate_and_commit(
     let name = root
         .file_name()
         .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned());
-    let policy = Policy::default();
     let message = body::commit_message(&Change {
         repo: &name,
         files: &changed,
         manual: &manual,
-        policy: &policy,
+        policy: migrator.policy(),
     });
     let commit = commit(&repo, &pending, branch, &message)?;
     Ok((reports, Some(commit)))

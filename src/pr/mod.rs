@@ -32,7 +32,6 @@ use serde::Serialize;
 
 use crate::check::remote::{Client, RemoteError, RepoName};
 use crate::migrate::{Migrator, Outcome};
-use crate::policy::Policy;
 use crate::report::{self, FileReport, FileStatus};
 use crate::source::Source;
 use body::{Change, ChangedFile, Manual};
@@ -305,13 +304,12 @@ async fn inspect(
         Some(h) => branch_state(&repo, &base.sha, h, &changed).await?,
     };
     let name = target.repo.to_string();
-    let policy = Policy::default();
     let files_changed: Vec<ChangedFile> = changed.iter().map(|(c, _)| c.clone()).collect();
     let change = Change {
         repo: &name,
         files: &files_changed,
         manual: &manual,
-        policy: &policy,
+        policy: migrator.policy(),
     };
     let body = body::pull_body(&change);
     let state = State {

@@ -101,6 +101,8 @@ pub struct World {
     pub scopes: Option<String>,
     /// The token the fake accepts.
     pub token: String,
+    /// Real answers to paths ending so come after this delay.
+    pub slow: Vec<(String, Duration)>,
     counter: u64,
 }
 
@@ -698,7 +700,17 @@ impl Respond for Fake {
                 }
                 t
             }
-            (None, Some(real)) => real,
+            (None, Some(real)) => {
+                let w = self.world();
+                match w
+                    .slow
+                    .iter()
+                    .find(|(suffix, _)| seen.path.ends_with(suffix.as_str()))
+                {
+                    Some((_, delay)) => real.set_delay(*delay),
+                    None => real,
+                }
+            }
             (None, None) => unreachable!(),
         };
         if let Some(s) = scopes {
