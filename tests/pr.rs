@@ -599,6 +599,61 @@ async fn a_token_without_the_workflow_scope_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_token_github_refuses_for_workflows_fails_with_the_fix() {
+    let (_server, fake) = Fake::start().await;
+    add(&fake, REPO, &service("model-service"));
+    fake.world().scopes = None;
+    fake.fault(Fault {
+        body: json!({"message": "refusing to allow a Personal Access Token to create or update workflow `.github/workflows/release.yml` without `workflows` permission", "documentation_url": "https://docs.github.com/rest/git/refs#create-a-reference", "status": "422"}),
+        ..Fault::status("POST", "/git/refs", 422)
+    });
+    let run = run(&fake, &apply()).await;
+    let r = &run.records[0];
+    assert_eq!(r.action, Action::Failed);
+    assert!(
+        r.error.as_ref().unwrap().contains("Workflows: write"),
+        "{r:?}"
+    );
+    let w = fake.world();
+    assert_eq!(w.count("POST", "/git/refs"), 1);
+    assert_eq!(w.count("POST", "/pulls"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_echoing_the_token_cannot_put_it_in_the_output() {
+    let (_server, fake) = Fake::start().await;
+    add(&fake, REPO, &service("model-service"));
+    let echo = json!({"message": "Validation Failed", "errors": [{"message": format!("bad head for Bearer {TOKEN}")}]});
+    fake.fault(Fault {
+        body: echo.clone(),
+        ..Fault::status("POST", "/pulls", 422)
+    });
+    let first = run(&fake, &apply()).await;
+    let r = &first.records[0];
+    assert_eq!(r.action, Action::Failed);
+    assert!(
+        r.error
+            .as_ref()
+            .unwrap()
+            .contains("bad head for Bearer ***"),
+        "{r:?}"
+    );
+    fake.fault(Fault {
+        body: echo,
+        times: 2,
+        ..Fault::status("POST", "/pulls", 502)
+    });
+    let second = run(&fake, &apply()).await;
+    assert!(
+        second.records[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("Bearer ***")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn workflows_needing_a_person_are_named_in_the_pull_request() {
     let (_server, fake) = Fake::start().await;
     let podman = "name: podman\non: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: podman push ghcr.io/acme/x:1\n";

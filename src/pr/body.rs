@@ -79,7 +79,7 @@ pub fn pull_body(change: &Change<'_>) -> String {
     out.push_str(&verify(change.repo));
     out.push_str(&manual(change.manual));
     out.push_str(&format!(
-        "\n---\nMade by `scangate pr` {}. Re-running it updates this branch while it holds only scangate's commits (`{TRAILER}`); if you push to the branch, scangate leaves it alone.\n",
+        "---\nMade by `scangate pr` {}. Re-running it updates this branch while it holds only scangate's commits (`{TRAILER}`); if you push to the branch, scangate leaves it alone.\n",
         env!("CARGO_PKG_VERSION")
     ));
     out
@@ -133,8 +133,13 @@ fn reports(files: &[ChangedFile]) -> String {
         .map(|j| format!("`scangate-{}-reports`", j.job))
         .collect();
     names.dedup();
+    let artifacts = if names.len() == 1 {
+        "artifact"
+    } else {
+        "artifacts"
+    };
     format!(
-        "## Where the reports appear\n\n- On every run, pass or fail: the workflow run's artifact {} (Trivy JSON and SARIF).\n- In the **Security → Code scanning** tab, one category per image and platform (where code scanning is enabled; the upload never blocks the release).\n- The failing scan job's log names each finding that stopped the push.\n\n",
+        "## Where the reports appear\n\n- On every run, pass or fail: the workflow run's {artifacts} {} (Trivy JSON and SARIF).\n- In the **Security → Code scanning** tab, one category per image and platform (where code scanning is enabled; the upload never blocks the release).\n- The failing scan job's log names each finding that stopped the push.\n\n",
         names.join(", ")
     )
 }
@@ -155,6 +160,7 @@ fn manual(manual: &[Manual]) -> String {
     for m in manual {
         let _ = writeln!(out, "- `{}` line {}: {}", m.path, m.line, m.reason);
     }
+    out.push('\n');
     out
 }
 
@@ -200,7 +206,8 @@ mod tests {
         assert!(body.contains("**CRITICAL,HIGH**"));
         assert!(body.contains("`scangate-release-reports`"));
         assert!(body.contains("scangate check --repo acme/app"));
-        assert!(body.contains("`.github/workflows/other.yml` line 12: a podman push"));
+        assert!(body.contains("`.github/workflows/other.yml` line 12: a podman push\n\n---\n"));
+        assert!(!body.contains("\n\n\n"), "{body}");
         let message = commit_message(&change);
         assert!(is_ours(&message));
         assert!(message.starts_with(TITLE));

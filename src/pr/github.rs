@@ -103,6 +103,15 @@ fn parse<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// GitHub's refusal of a commit that touches `.github/workflows` ("refusing
+/// to allow a Personal Access Token to create or update workflow … without
+/// `workflow` scope", or "… a GitHub App … without `workflows`
+/// permission"), whatever the status code it comes with.
+fn refuses_workflows(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("refusing to allow") && m.contains("workflow")
+}
+
 impl Repo<'_> {
     fn route(&self, rest: &str) -> String {
         format!("{}{rest}", repo_route(self.name))
@@ -113,7 +122,7 @@ impl Repo<'_> {
         let message = reply.message();
         let hint = match reply.status {
             401 => " — the token is invalid or expired",
-            403 | 404 if message.to_ascii_lowercase().contains("workflow") => {
+            _ if refuses_workflows(&message) => {
                 " — the token may not change workflow files: a classic token needs the `workflow` scope, a fine-grained or app token `Workflows: write`"
             }
             403 | 404 => {
@@ -159,13 +168,14 @@ impl Repo<'_> {
             Ok(reply) => reply,
             Err(e) => return Ok(Created::Unknown(e.0)),
         };
+        let message = self.client.redact(&reply.message());
         match reply.status {
             200..=299 => parse(self.client, what, &reply).map(Created::Done),
-            422 => Ok(Created::Exists(reply.message())),
+            _ if refuses_workflows(&message) => Err(self.write_error(what, &reply)),
+            422 => Ok(Created::Exists(message)),
             500.. => Ok(Created::Unknown(format!(
-                "HTTP {}: {}",
-                reply.status,
-                reply.message()
+                "HTTP {}: {message}",
+                reply.status
             ))),
             _ => Err(self.write_error(what, &reply)),
         }
