@@ -238,6 +238,9 @@ async fn a_second_run_changes_nothing() {
     let (_server, fake) = Fake::start().await;
     add(&fake, REPO, &service("model-service"));
     run(&fake, &apply()).await;
+    // main moves on without touching the workflows: no reason to move ours.
+    fake.world()
+        .commit(REPO, "main", &[("README.md", "# moved\n")], "Docs");
     clear_log(&fake);
     let again = run(&fake, &apply()).await;
     assert_eq!(again.records[0].action, Action::Unchanged);

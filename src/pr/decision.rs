@@ -58,8 +58,8 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Branch {
     Missing,
-    /// Only scangate's commits; `current` when it already holds exactly
-    /// this migration on the default branch's head.
+    /// Only scangate's commits; `current` when they already hold exactly
+    /// this migration's files (the default branch may have moved on).
     Ours {
         current: bool,
     },

@@ -44,7 +44,6 @@ pub struct Pull {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Comparison {
     pub ahead_by: usize,
-    pub behind_by: usize,
     pub commits: Vec<ComparedCommit>,
     #[serde(default)]
     pub files: Vec<ComparedFile>,

@@ -409,7 +409,9 @@ fn migrate_all(
 }
 
 /// Whether the branch at `head` holds only scangate's commits, and whether
-/// it already holds exactly `changed` on top of `base`.
+/// it already holds exactly `changed` (the same files, byte for byte). A
+/// default branch that moved on elsewhere does not make it stale: moving
+/// it anyway would dismiss reviews for nothing.
 async fn branch_state(
     repo: &Repo<'_>,
     base: &str,
@@ -445,7 +447,7 @@ async fn branch_state(
     let mut want_sorted = want;
     want_sorted.sort();
     Ok(Branch::Ours {
-        current: cmp.behind_by == 0 && cmp.ahead_by > 0 && have == want_sorted,
+        current: cmp.ahead_by > 0 && have == want_sorted,
     })
 }
 
