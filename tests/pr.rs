@@ -327,6 +327,50 @@ async fn a_branch_with_someone_elses_commit_is_never_touched() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_branch_of_that_name_without_our_commits_is_not_moved() {
+    let (_server, fake) = Fake::start().await;
+    add(&fake, REPO, &service("model-service"));
+    let old = main_head(&fake, REPO);
+    fake.world()
+        .repos
+        .get_mut(REPO)
+        .unwrap()
+        .refs
+        .insert(BRANCH.into(), old.clone());
+    fake.world()
+        .commit(REPO, "main", &[("README.md", "# later\n")], "Later");
+    let run = run(&fake, &apply()).await;
+    assert_eq!(
+        run.records[0].status,
+        Status::Blocked,
+        "{:?}",
+        run.records[0]
+    );
+    assert!(writes(&fake).is_empty());
+    assert_eq!(branch_head(&fake, REPO).unwrap(), old);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_branch_is_never_the_target() {
+    let (_server, fake) = Fake::start().await;
+    add(&fake, REPO, &service("model-service"));
+    let t = vec![PrTarget {
+        branch: Some("main".into()),
+        ..PrTarget::new(REPO.parse().unwrap())
+    }];
+    let run = run_with(&fake, retry(), &t, &apply()).await.unwrap();
+    assert_eq!(run.records[0].action, Action::Failed);
+    assert!(
+        run.records[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("is the default branch")
+    );
+    assert!(writes(&fake).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_existing_pull_request_gets_the_current_body_not_a_twin() {
     let (_server, fake) = Fake::start().await;
     add(&fake, REPO, &service("model-service"));

@@ -119,7 +119,7 @@ pub fn decide(state: &State, branch_name: &str) -> Decision {
     if let Branch::Foreign { commit } = &state.branch {
         return skip(
             format!(
-                "branch `{branch_name}` has commit {} not made by scangate; left untouched (merge or delete it, or use --branch)",
+                "branch `{branch_name}` holds commit {}, not made by scangate; left untouched (merge or delete it, or use --branch)",
                 short(commit)
             ),
             true,

@@ -288,6 +288,12 @@ async fn inspect(
     };
     let branch = branch_of(target, options).to_owned();
     let default_branch = client.repository(&target.repo).await?.default_branch;
+    if branch == default_branch {
+        return Err(RemoteError(format!(
+            "`{branch}` is the default branch of {}; scangate commits to a branch of its own (--branch)",
+            target.repo
+        )));
+    }
     let base_sha = repo.branch_head(&default_branch).await?.ok_or_else(|| {
         RemoteError(format!(
             "{}: the default branch `{default_branch}` has no commits",
@@ -428,8 +434,10 @@ async fn branch_state(
             commit: c.sha.clone(),
         });
     }
-    if cmp.ahead_by > cmp.commits.len() {
-        // GitHub lists at most 250 commits: the rest cannot be vouched for.
+    if cmp.ahead_by == 0 || cmp.ahead_by > cmp.commits.len() {
+        // No commit of ours on it (someone's branch that happens to have
+        // this name), or more than the 250 commits GitHub lists: nothing
+        // vouches that moving it loses nobody's work.
         return Ok(Branch::Foreign {
             commit: head.to_owned(),
         });
@@ -447,7 +455,7 @@ async fn branch_state(
     let mut want_sorted = want;
     want_sorted.sort();
     Ok(Branch::Ours {
-        current: cmp.ahead_by > 0 && have == want_sorted,
+        current: have == want_sorted,
     })
 }
 
