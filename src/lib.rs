@@ -7,7 +7,8 @@
 //! are) → [`render`] (their text, in the file's style) → [`splice`] (into the
 //! original) → [`verify`] (prove it) → [`report`] (diffs, JSON). [`migrate`]
 //! runs one file through it in memory; [`files`] is the only module that
-//! touches the disk. [`check`] proves afterwards that the gate still holds.
+//! touches the disk. [`check`] proves afterwards that the gate still holds;
+//! [`pr`] opens the migration as pull requests across repositories.
 
 pub mod check;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod migrate;
 pub mod pins;
 pub mod plan;
 pub mod policy;
+pub mod pr;
 pub mod render;
 pub mod report;
 pub mod source;

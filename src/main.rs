@@ -44,6 +44,11 @@ enum Command {
     /// Show the actions scangate writes and the commits they are pinned to;
     /// --update resolves each action's latest release through the GitHub API.
     Pins(PinsArgs),
+    /// Open the migration as one pull request per repository, through the
+    /// GitHub API (no clone). A dry run (diffs and a table) unless --apply.
+    /// Exit 0: done; 1: a repository failed or its branch is someone
+    /// else's; 2: a global error (token); 3: a workflow needs manual migration.
+    Pr(PrArgs),
 }
 
 /// Where the policy, pins and templates come from.
@@ -66,6 +71,44 @@ impl ConfigArgs {
             .map_or_else(|| PathBuf::from("."), Clone::clone);
         Settings::load(self.config.as_deref(), self.templates.as_deref(), &root)
     }
+}
+
+#[derive(Debug, clap::Args)]
+struct PrArgs {
+    /// A repository to migrate (repeatable) [default: the config's
+    /// [[repos]]]. The token comes from GH_TOKEN, GITHUB_TOKEN or
+    /// `gh auth token`.
+    #[arg(long = "repo", value_name = "OWNER/NAME")]
+    repos: Vec<RepoName>,
+    /// Commit, push the branch and open (or update) the pull requests.
+    #[arg(long)]
+    apply: bool,
+    /// Open the pull requests as drafts.
+    #[arg(long)]
+    draft: bool,
+    /// A label for new pull requests (repeatable).
+    #[arg(long = "label", value_name = "NAME")]
+    labels: Vec<String>,
+    /// A reviewer to request on new pull requests (repeatable).
+    #[arg(long = "reviewer", value_name = "LOGIN")]
+    reviewers: Vec<String>,
+    /// The branch to commit to.
+    #[arg(long, default_value = scangate::pr::DEFAULT_BRANCH)]
+    branch: String,
+    /// Close scangate's open pull request where nothing is left to migrate.
+    #[arg(long)]
+    close_stale: bool,
+    /// The GitHub API [default: https://api.github.com] (GitHub Enterprise
+    /// Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Repositories read at the same time (writes are always one at a time).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,6 +199,13 @@ struct MigrateArgs {
     layout: Option<LayoutArg>,
     #[command(flatten)]
     config: ConfigArgs,
+    /// With --write in a git checkout: commit the changed workflows on a new
+    /// branch and switch to it (no push; the files must be clean first).
+    #[arg(long, requires = "write")]
+    commit: bool,
+    /// The branch --commit creates.
+    #[arg(long, requires = "commit", default_value = scangate::pr::DEFAULT_BRANCH)]
+    branch: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,6 +258,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Init(args) => init(&args),
         Command::Pins(args) => pins(&args),
+        Command::Pr(args) => pr(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -229,22 +280,13 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut reports = Vec::new();
-    for arg in &args.paths {
-        match files::workflows(arg) {
-            Ok(paths) => reports.extend(
-                paths
-                    .iter()
-                    .map(|p| migrate_file(&migrator, p, args, color)),
-            ),
-            Err(e) => reports.push(FileReport {
-                path: arg.display().to_string(),
-                status: FileStatus::Error {
-                    message: e.to_string(),
-                },
-            }),
-        }
-    }
+    let (reports, committed) = if args.commit {
+        let (reports, commit) =
+            scangate::pr::local::migrate_and_commit(&migrator, &args.paths, &args.branch)?;
+        (reports, Some(commit))
+    } else {
+        (migrate_paths(&migrator, args, color), None)
+    };
     let code = exit_code(&reports, args.check);
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -258,7 +300,80 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
         }
         Format::Text => print_text(&mut out, &reports, args)?,
     }
+    if let Some(commit) = committed {
+        print_commit(commit.as_ref());
+    }
     Ok(code)
+}
+
+fn migrate_paths(migrator: &Migrator, args: &MigrateArgs, color: bool) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    for arg in &args.paths {
+        match files::workflows(arg) {
+            Ok(paths) => {
+                reports.extend(paths.iter().map(|p| migrate_file(migrator, p, args, color)))
+            }
+            Err(e) => reports.push(FileReport {
+                path: arg.display().to_string(),
+                status: FileStatus::Error {
+                    message: e.to_string(),
+                },
+            }),
+        }
+    }
+    reports
+}
+
+/// The repositories of `--repo`, else of the config's `[[repos]]` (with
+/// their workflows, branch, labels and reviewers; flags add to them).
+fn pr_targets(args: &PrArgs, settings: &Settings) -> anyhow::Result<Vec<scangate::pr::PrTarget>> {
+    use scangate::pr::PrTarget;
+    let with_flags = |mut t: PrTarget| {
+        t.labels.extend(args.labels.iter().cloned());
+        t.reviewers.extend(args.reviewers.iter().cloned());
+        t
+    };
+    if !args.repos.is_empty() {
+        return Ok(args
+            .repos
+            .iter()
+            .map(|r| with_flags(PrTarget::new(r.clone())))
+            .collect());
+    }
+    if settings.config.repos.is_empty() {
+        anyhow::bail!(
+            "no repositories: pass --repo OWNER/NAME, or list them as [[repos]] in scangate.toml (--config PATH)"
+        );
+    }
+    settings
+        .config
+        .repos
+        .iter()
+        .map(|r| {
+            let repo: RepoName = r.name.0.parse().map_err(anyhow::Error::msg)?;
+            Ok(with_flags(PrTarget {
+                workflows: (!r.workflows.is_empty()).then(|| r.workflows.clone()),
+                branch: r.branch.clone(),
+                labels: r.labels.clone(),
+                reviewers: r.reviewers.clone(),
+                ..PrTarget::new(repo)
+            }))
+        })
+        .collect()
+}
+
+/// `migrate --write --commit`: the commit made, for a person.
+fn print_commit(commit: Option<&scangate::pr::local::LocalCommit>) {
+    match commit {
+        Some(c) => eprintln!(
+            "committed {} on the new branch `{}` ({}); push it with `git push -u origin {}`",
+            c.files.join(", "),
+            c.branch,
+            scangate::pr::decision::short(&c.commit),
+            c.branch
+        ),
+        None => eprintln!("nothing to commit; no branch created"),
+    }
 }
 
 fn migrate_file(migrator: &Migrator, path: &Path, args: &MigrateArgs, color: bool) -> FileReport {
@@ -650,4 +765,61 @@ fn create(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
             .with_context(|| format!("creating {}", path.display()))?;
     }
     Ok(())
+}
+
+fn pr(args: &PrArgs) -> anyhow::Result<u8> {
+    use scangate::pr::{self, Progress, output};
+    let settings = args.config.load(&[])?;
+    let migrator = settings.migrator()?;
+    let targets = pr_targets(args, &settings)?;
+    let api_url = args.api_url.as_deref().unwrap_or(remote::GITHUB_API);
+    let token = remote::find_token(api_url, |k| std::env::var(k).ok());
+    if token.is_none() && !args.apply {
+        eprintln!(
+            "note: no GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth token`); public repositories only, at 60 requests an hour"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    let _entered = runtime.enter();
+    let client = Client::new(api_url, token.map(|(t, _)| t), Retry::default())?;
+    let options = pr::Options {
+        apply: args.apply,
+        draft: args.draft,
+        close_stale: args.close_stale,
+        branch: args.branch.clone(),
+        concurrency: usize::from(args.concurrency),
+    };
+    let bar = std::io::stderr().is_terminal().then(output::Bar::new);
+    let progress: &dyn Progress = bar.as_ref().map_or(&pr::Silent, |b| b);
+    let result = runtime.block_on(pr::run(&client, &migrator, &targets, &options, progress));
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let run = match result {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("error: {}", client.redact(&e.to_string()));
+            return Ok(exit::ERROR);
+        }
+    };
+    let rendered = match args.format {
+        Format::Json => serde_json::to_string_pretty(&output::json(&run))? + "\n",
+        Format::Text => output::diffs(&run) + &output::table(&run),
+    };
+    let mut notes = output::problems(&run);
+    for note in &run.notes {
+        notes.push_str(&format!("note: {note}\n"));
+    }
+    // As for `check`: nothing printed can carry the token.
+    std::io::stdout()
+        .lock()
+        .write_all(client.redact(&rendered).as_bytes())
+        .context("writing the report")?;
+    std::io::stderr()
+        .lock()
+        .write_all(client.redact(&notes).as_bytes())?;
+    Ok(run.exit_code())
 }

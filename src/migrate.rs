@@ -51,6 +51,19 @@ pub struct MigratedJob {
 }
 
 impl MigratedJob {
+    /// The jobs in order, for people: `` `a-build` → `a-scan` → `a` ``,
+    /// or `` `a` (build → scan → push) `` in the one-job layout.
+    pub fn chain(&self) -> String {
+        if self.layout == "steps" {
+            format!("`{}` (build → scan → push)", self.job)
+        } else {
+            format!(
+                "`{}` → `{}` → `{}` → `{}`",
+                self.job, self.build_job, self.scan_job, self.job
+            )
+        }
+    }
+
     fn from_plan(plan: &Plan) -> Self {
         let job = plan.site.job().to_owned();
         // One job: nothing is added, nothing moves.
@@ -96,6 +109,11 @@ impl Migrator {
             policy,
             pins,
         })
+    }
+
+    /// The policy the generated gates enforce (what a PR body describes).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Migrates `source`. Errors are for input that is not YAML and for

@@ -158,6 +158,11 @@ pub struct Retry {
     /// The wait for a rate limit that says nothing about how long (GitHub
     /// asks for at least a minute on secondary limits).
     pub unspecified_wait: Duration,
+    /// How long to wait for an answer before counting the request as lost.
+    pub timeout: Duration,
+    /// The pause between two writes (GitHub asks integrations to space
+    /// mutating requests by at least a second).
+    pub write_pause: Duration,
 }
 
 impl Default for Retry {
@@ -167,6 +172,8 @@ impl Default for Retry {
             backoff: Duration::from_secs(1),
             max_wait: Duration::from_secs(90),
             unspecified_wait: Duration::from_secs(60),
+            timeout: Duration::from_secs(60),
+            write_pause: Duration::from_secs(1),
         }
     }
 }
@@ -185,9 +192,15 @@ pub struct RemoteRepo {
     pub files: Vec<(String, Result<Source, String>)>,
 }
 
-#[derive(Deserialize)]
-struct RepoInfo {
-    default_branch: String,
+/// What scangate reads of a repository.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepoInfo {
+    pub default_branch: String,
+}
+
+/// `/repos/{owner}/{name}`, encoded.
+pub fn repo_route(repo: &RepoName) -> String {
+    format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name))
 }
 
 #[derive(Deserialize)]
@@ -225,11 +238,64 @@ enum Answer {
     NotFound,
 }
 
-/// A GitHub API client for reading workflows.
+/// The HTTP methods scangate sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        })
+    }
+}
+
+/// Whether a request may be sent again after a server error or a lost
+/// answer. A rate-limited request is always sent again: GitHub refused it
+/// before doing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Sending it twice has the effect of sending it once (reads; PATCHes
+    /// that set a value; POSTs of content-addressed git objects).
+    Safe,
+    /// It creates something (a ref, a pull request): after a 5xx or a lost
+    /// answer the caller reads the state again instead.
+    Never,
+}
+
+/// A final answer from the API (any status below 500 for writes; a 5xx
+/// when the request may not be repeated), with the body as text.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// `X-OAuth-Scopes`: present for classic personal access tokens and
+    /// OAuth tokens, absent for fine-grained and GitHub App tokens.
+    pub scopes: Option<String>,
+}
+
+impl Reply {
+    /// GitHub's `message` in an error body, or the start of the body.
+    pub fn message(&self) -> String {
+        message_of(&self.body)
+    }
+}
+
+/// A GitHub API client, for reading workflows and (for `scangate pr`)
+/// writing branches and pull requests.
 pub struct Client {
     gh: Octocrab,
     retry: Retry,
     secret: Option<String>,
+    /// When the last write was sent: writes are spaced by
+    /// [`Retry::write_pause`], as GitHub asks of integrations.
+    last_write: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl fmt::Debug for Client {
@@ -241,7 +307,7 @@ impl fmt::Debug for Client {
 }
 
 /// Percent-encodes one path segment or query value.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -253,7 +319,8 @@ fn encode(s: &str) -> String {
     out
 }
 
-fn encode_path(path: &str) -> String {
+/// Percent-encodes each segment of a `/`-separated path.
+pub fn encode_path(path: &str) -> String {
     path.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
@@ -262,11 +329,54 @@ fn message_of(body: &str) -> String {
     #[derive(Deserialize)]
     struct Message {
         message: String,
+        #[serde(default)]
+        errors: Vec<serde_json::Value>,
     }
     match serde_json::from_str::<Message>(body) {
-        Ok(m) => m.message,
+        // A 422 says "Validation Failed" and puts the reason in `errors`,
+        // as objects with a `message` or as plain strings.
+        Ok(m) => std::iter::once(m.message)
+            .chain(
+                m.errors
+                    .iter()
+                    .filter_map(|d| d.get("message").unwrap_or(d).as_str().map(str::to_owned)),
+            )
+            .collect::<Vec<_>>()
+            .join(": "),
         Err(_) => body.chars().take(200).collect::<String>().trim().to_owned(),
     }
+}
+
+/// How long GitHub asks to wait, if the answer is a rate limit: 429, or
+/// 403 with `Retry-After`, `x-ratelimit-remaining: 0` or a "rate limit"
+/// message (the secondary limits).
+fn rate_limit_wait(
+    code: u16,
+    header: impl Fn(&str) -> Option<String>,
+    message: &str,
+    unspecified: Duration,
+) -> Option<Duration> {
+    let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+    let remaining = header("x-ratelimit-remaining");
+    let reset = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<u64>().ok());
+    let limited = code == 429
+        || (code == 403
+            && (retry_after.is_some()
+                || remaining.as_deref() == Some("0")
+                || message.to_ascii_lowercase().contains("rate limit")));
+    if !limited {
+        return None;
+    }
+    Some(match (retry_after, reset) {
+        (Some(s), _) => Duration::from_secs(s),
+        (None, Some(reset)) if remaining.as_deref() == Some("0") => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            Duration::from_secs(reset.saturating_sub(now).max(1))
+        }
+        _ => unspecified,
+    })
 }
 
 impl Client {
@@ -280,14 +390,25 @@ impl Client {
             .base_uri(api_url)
             .map_err(|e| RemoteError(format!("invalid --api-url `{api_url}`: {e}")))?
             .set_connect_timeout(Some(Duration::from_secs(20)))
-            .set_read_timeout(Some(Duration::from_secs(60)));
+            .set_read_timeout(Some(retry.timeout))
+            .set_write_timeout(Some(retry.timeout));
         if let Some(Token(t)) = token {
             builder = builder.personal_token(t);
         }
         let gh = builder
             .build()
             .map_err(|e| RemoteError(format!("cannot set up the GitHub client: {e}")))?;
-        Ok(Client { gh, retry, secret })
+        Ok(Client {
+            gh,
+            retry,
+            secret,
+            last_write: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Whether requests carry a token.
+    pub fn has_token(&self) -> bool {
+        self.secret.is_some()
     }
 
     /// `text` without the token in it.
@@ -298,20 +419,57 @@ impl Client {
         }
     }
 
-    /// GETs `route` (relative to the API URL), retrying as [`Retry`] says.
-    async fn get(&self, route: &str) -> Result<Answer, RemoteError> {
+    /// Waits until [`Retry::write_pause`] has passed since the last write.
+    async fn pace_write(&self) {
+        let wait = {
+            let mut last = self
+                .last_write
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            let next = last.map_or(now, |t| (t + self.retry.write_pause).max(now));
+            *last = Some(next);
+            next - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sends one request to `route` (relative to the API URL) and returns
+    /// its final answer. Rate limits are waited out as GitHub asks (up to
+    /// [`Retry::max_wait`]); server errors and lost answers are tried again
+    /// with back-off only when `repeat` is [`Repeat::Safe`] — otherwise a
+    /// 5xx comes back as the reply and a lost answer as an error, and the
+    /// caller reads the state to learn whether the request took effect.
+    pub async fn send(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<&serde_json::Value>,
+        repeat: Repeat,
+    ) -> Result<Reply, RemoteError> {
         let mut backoff = self.retry.backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= self.retry.attempts.max(1);
-            let response = match self.gh._get(route).await {
+            if method != Method::Get {
+                self.pace_write().await;
+            }
+            let sent = match method {
+                Method::Get => self.gh._get(route).await,
+                Method::Post => self.gh._post(route, body).await,
+                Method::Patch => self.gh._patch(route, body).await,
+            };
+            let response = match sent {
                 Ok(r) => r,
                 Err(e) => {
-                    if last {
-                        return Err(
-                            self.error(format!("GET {route}: {e} (after {attempt} attempts)"))
-                        );
+                    if last || repeat == Repeat::Never {
+                        return Err(self.error(format!(
+                            "{method} {route}: {e} (after {attempt} attempt{})",
+                            if attempt == 1 { "" } else { "s" }
+                        )));
                     }
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
@@ -319,79 +477,73 @@ impl Client {
                 }
             };
             let status = response.status();
+            let headers = response.headers().clone();
             let header = |name: &str| {
-                response
-                    .headers()
+                headers
                     .get(name)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
             };
-            let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
-            let remaining = header("x-ratelimit-remaining");
-            let reset = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<u64>().ok());
-            let body = self
-                .gh
-                .body_to_string(response)
-                .await
-                .map_err(|e| self.error(format!("GET {route}: reading the answer: {e}")))?;
-            if status.is_success() {
-                return Ok(Answer::Ok(body));
-            }
-            let message = message_of(&body);
+            let body =
+                self.gh.body_to_string(response).await.map_err(|e| {
+                    self.error(format!("{method} {route}: reading the answer: {e}"))
+                })?;
             let code = status.as_u16();
-            let rate_limited = code == 429
-                || (code == 403
-                    && (retry_after.is_some()
-                        || remaining.as_deref() == Some("0")
-                        || message.to_ascii_lowercase().contains("rate limit")));
-            if rate_limited {
-                let wait = match (retry_after, reset) {
-                    (Some(s), _) => Duration::from_secs(s),
-                    (None, Some(reset)) if remaining.as_deref() == Some("0") => {
-                        let now = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| d.as_secs());
-                        Duration::from_secs(reset.saturating_sub(now).max(1))
-                    }
-                    _ => self.retry.unspecified_wait,
-                };
+            let reply = Reply {
+                status: code,
+                scopes: header("x-oauth-scopes"),
+                body,
+            };
+            if status.is_success() {
+                return Ok(reply);
+            }
+            let message = reply.message();
+            if let Some(wait) = rate_limit_wait(code, header, &message, self.retry.unspecified_wait)
+            {
                 if wait > self.retry.max_wait {
                     return Err(self.error(format!(
-                        "GET {route}: rate limited (HTTP {code}: {message}); GitHub asks to wait {} s, longer than scangate waits ({} s): try again later",
+                        "{method} {route}: rate limited (HTTP {code}: {message}); GitHub asks to wait {} s, longer than scangate waits ({} s): try again later",
                         wait.as_secs(),
                         self.retry.max_wait.as_secs()
                     )));
                 }
                 if last {
                     return Err(self.error(format!(
-                        "GET {route}: still rate limited after {attempt} attempts (HTTP {code}: {message})"
+                        "{method} {route}: still rate limited after {attempt} attempts (HTTP {code}: {message})"
                     )));
                 }
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            if status.is_server_error() && !last {
+            if status.is_server_error() && !last && repeat == Repeat::Safe {
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
                 continue;
             }
-            return match code {
-                404 => Ok(Answer::NotFound),
-                401 => Err(self.error(format!(
-                    "authentication failed (HTTP 401: {message}): the token from GH_TOKEN, GITHUB_TOKEN or `gh auth token` is invalid or expired"
-                ))),
-                403 => Err(self.error(format!(
-                    "access denied (HTTP 403: {message}): the token needs read access to the repository's contents"
-                ))),
-                _ => Err(self.error(format!(
-                    "GET {route}: HTTP {code}: {message}{}",
-                    if status.is_server_error() {
-                        format!(" (after {attempt} attempts)")
-                    } else {
-                        String::new()
-                    }
-                ))),
-            };
+            if status.is_server_error() && repeat == Repeat::Safe {
+                return Err(self.error(format!(
+                    "{method} {route}: HTTP {code}: {message} (after {attempt} attempts)"
+                )));
+            }
+            return Ok(reply);
+        }
+    }
+
+    /// GETs `route`, retrying as [`Retry`] says; 404 is an answer, other
+    /// failures are errors that say what to do.
+    async fn get(&self, route: &str) -> Result<Answer, RemoteError> {
+        let reply = self.send(Method::Get, route, None, Repeat::Safe).await?;
+        let message = reply.message();
+        match reply.status {
+            200..=299 => Ok(Answer::Ok(reply.body)),
+            404 => Ok(Answer::NotFound),
+            401 => Err(self.error(format!(
+                "authentication failed (HTTP 401: {message}): the token from GH_TOKEN, GITHUB_TOKEN or `gh auth token` is invalid or expired"
+            ))),
+            403 => Err(self.error(format!(
+                "access denied (HTTP 403: {message}): the token needs read access to the repository's contents"
+            ))),
+            code => Err(self.error(format!("GET {route}: HTTP {code}: {message}"))),
         }
     }
 
@@ -399,7 +551,7 @@ impl Client {
         RemoteError(self.redact(&text))
     }
 
-    /// GETs `route` as JSON; `None` when GitHub answers 404.
+    /// GETs `route` as JSON; `None` when it is not found.
     pub async fn json<T: DeserializeOwned>(&self, route: &str) -> Result<Option<T>, RemoteError> {
         match self.get(route).await? {
             Answer::NotFound => Ok(None),
@@ -413,22 +565,37 @@ impl Client {
     /// `.github/workflows` has none; one that does not exist (or that the
     /// token cannot see — GitHub answers 404 to both) is an error.
     pub async fn workflows(&self, repo: &RepoName) -> Result<RemoteRepo, RemoteError> {
-        let base = format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name));
-        let info: RepoInfo = self.json(&base).await?.ok_or_else(|| {
+        let default_branch = self.repository(repo).await?.default_branch;
+        let files = self.workflows_at(repo, &default_branch).await?;
+        Ok(RemoteRepo {
+            default_branch,
+            files,
+        })
+    }
+
+    /// `GET /repos/{owner}/{name}`; not found is an error that says so.
+    pub async fn repository(&self, repo: &RepoName) -> Result<RepoInfo, RemoteError> {
+        self.json(&repo_route(repo)).await?.ok_or_else(|| {
             RemoteError(format!(
                 "repository {repo} not found (or the token cannot see it)"
             ))
-        })?;
-        let branch = info.default_branch;
-        let at = format!("ref={}", encode(&branch));
+        })
+    }
+
+    /// The workflow files of `repo` at `git_ref` (a branch or a commit
+    /// SHA), sorted by path; none when `.github/workflows` does not exist.
+    pub async fn workflows_at(
+        &self,
+        repo: &RepoName,
+        git_ref: &str,
+    ) -> Result<Vec<(String, Result<Source, String>)>, RemoteError> {
+        let base = repo_route(repo);
+        let at = format!("ref={}", encode(git_ref));
         let listing: Option<serde_json::Value> = self
             .json(&format!("{base}/contents/{WORKFLOWS_DIR}?{at}"))
             .await?;
         let Some(listing) = listing else {
-            return Ok(RemoteRepo {
-                default_branch: branch,
-                files: Vec::new(),
-            });
+            return Ok(Vec::new());
         };
         let entries: Vec<Entry> = serde_json::from_value(listing)
             .map_err(|_| RemoteError(format!("{repo}: {WORKFLOWS_DIR} is not a folder")))?;
@@ -443,10 +610,7 @@ impl Client {
             let file = self.file(&base, &at, &entry).await;
             files.push((entry.path, file));
         }
-        Ok(RemoteRepo {
-            default_branch: branch,
-            files,
-        })
+        Ok(files)
     }
 
     /// One file's bytes as a [`Source`]; large files (the contents API
