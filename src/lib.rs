@@ -22,6 +22,7 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod report;
+pub mod signing;
 pub mod source;
 pub mod splice;
 pub mod style;

@@ -15,6 +15,7 @@ use scangate::check::remote::{self, Client, RepoName, Retry};
 use scangate::check::{Checker, Options};
 use scangate::error::Error;
 use scangate::report::{self, FileReport, FileStatus, RunReport};
+use scangate::signing::Signing;
 use scangate::{Migrator, Outcome, files, pins::Pins, policy::Policy};
 
 /// Put a Trivy gate between building and pushing container images in GitHub
@@ -119,6 +120,10 @@ struct MigrateArgs {
     /// Colour the diff.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Sign and attest the pushed images (cosign keyless, vulnerability
+    /// attestation, GitHub artifact attestations); `[signing]` defaults.
+    #[arg(long)]
+    sign: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,7 +163,11 @@ fn main() -> ExitCode {
 }
 
 fn migrate(args: &MigrateArgs) -> anyhow::Result<u8> {
-    let migrator = Migrator::new(Pins::embedded(), Policy::default())?;
+    let policy = Policy {
+        signing: args.sign.then(Signing::default),
+        ..Policy::default()
+    };
+    let migrator = Migrator::new(Pins::embedded(), policy)?;
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,

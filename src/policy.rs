@@ -13,6 +13,8 @@ pub struct Policy {
     pub java_db_repositories: String,
     /// How long the published reports are kept.
     pub report_retention_days: u32,
+    /// Sign and attest the pushed image (`[signing]`); `None`: no signing.
+    pub signing: Option<crate::signing::Signing>,
 }
 
 impl Default for Policy {
@@ -25,6 +27,7 @@ impl Default for Policy {
                 "mirror.gcr.io/aquasec/trivy-java-db:1,ghcr.io/aquasecurity/trivy-java-db:1,public.ecr.aws/aquasecurity/trivy-java-db:1"
                     .into(),
             report_retention_days: 30,
+            signing: None,
         }
     }
 }

@@ -320,8 +320,26 @@ fn numbered(text: &str) -> String {
 }
 
 /// The whole check for one fixture workflow: migrate a scratch copy of its
-/// repository, then compare validator findings before and after.
-fn check_fixture(repo: &str, workflow: &str) {
+/// repository (with `migrate_args` added to `scangate migrate --write`, e.g.
+/// `--sign`), then compare validator findings before and after.
+fn check_fixture(repo: &str, workflow: &str, migrate_args: &[&str]) {
+    check_migrated(repo, workflow, &|root: &Path, _: &Path| {
+        assert_cmd::Command::cargo_bin("scangate")
+            .expect("the scangate binary is built")
+            .env("NO_COLOR", "1")
+            .args(["migrate", "--write"])
+            .args(migrate_args)
+            .arg(root)
+            .assert()
+            .code(0);
+    });
+}
+
+/// Migrates `file` (in the scratch repository `root`) in place.
+type Migrate<'a> = &'a dyn Fn(&Path, &Path);
+
+/// The check itself, with the migration done by `migrate`.
+fn check_migrated(repo: &str, workflow: &str, migrate: Migrate<'_>) {
     // Fail early, before any work, when the validators are missing.
     for name in ["actionlint", "shellcheck", "zizmor", "check-jsonschema"] {
         tool(name);
@@ -343,13 +361,7 @@ fn check_fixture(repo: &str, workflow: &str) {
         })
         .collect();
 
-    assert_cmd::Command::cargo_bin("scangate")
-        .expect("the scangate binary is built")
-        .env("NO_COLOR", "1")
-        .args(["migrate", "--write"])
-        .arg(&root)
-        .assert()
-        .code(0);
+    migrate(&root, &file);
 
     let migrated = fs::read_to_string(&file).unwrap();
     assert!(
@@ -397,27 +409,31 @@ fn check_fixture(repo: &str, workflow: &str) {
 }
 
 macro_rules! fixture_tests {
-    ($($name:ident => ($repo:literal, $workflow:literal),)*) => {
-        $(
-            #[test]
-            fn $name() {
-                check_fixture($repo, $workflow);
-            }
-        )*
+    ($module:ident, $args:expr, { $($name:ident => ($repo:literal, $workflow:literal),)* }) => {
+        mod $module {
+            use super::*;
 
-        /// The list above must name every fixture on disk, so that a new
-        /// fixture cannot be left out of the validator run by accident.
-        #[test]
-        fn every_fixture_is_validated() {
-            let mut listed: Vec<(String, String)> =
-                vec![$(($repo.to_string(), $workflow.to_string())),*];
-            listed.sort();
-            assert_eq!(fixture_workflows(), listed);
+            $(
+                #[test]
+                fn $name() {
+                    check_fixture($repo, $workflow, $args);
+                }
+            )*
+
+            /// The list above must name every fixture on disk, so that a new
+            /// fixture cannot be left out of the validator run by accident.
+            #[test]
+            fn every_fixture_is_validated() {
+                let mut listed: Vec<(String, String)> =
+                    vec![$(($repo.to_string(), $workflow.to_string())),*];
+                listed.sort();
+                assert_eq!(fixture_workflows(), listed);
+            }
         }
     };
 }
 
-fixture_tests! {
+fixture_tests!(plain, &[], {
     model_service_release => ("model-service", "release.yml"),
     model_service_prerelease => ("model-service", "prerelease.yml"),
     app_frontend_release => ("app-frontend", "release.yml"),
@@ -428,6 +444,48 @@ fixture_tests! {
     shapes_several_steps => ("shapes", "several-steps.yml"),
     shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
+});
+
+// The same workflows with signing on (`migrate --sign`): the push jobs gain
+// cosign, the vulnerability attestation and actions/attest steps.
+fixture_tests!(signed, &["--sign"], {
+    model_service_release => ("model-service", "release.yml"),
+    model_service_prerelease => ("model-service", "prerelease.yml"),
+    app_frontend_release => ("app-frontend", "release.yml"),
+    app_frontend_prerelease => ("app-frontend", "prerelease.yml"),
+    app_service_release => ("app-service", "release.yml"),
+    app_service_prerelease => ("app-service", "prerelease.yml"),
+    shapes_script_push => ("shapes", "script-push.yml"),
+    shapes_several_steps => ("shapes", "several-steps.yml"),
+    shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
+    shapes_buildx_script => ("shapes", "buildx-script.yml"),
+});
+
+/// Signing settings `--sign` cannot choose (they come from `[signing]` in
+/// `scangate.toml`): the SBOM attestation and the bundle format, through the
+/// library, on an action shape (two platforms) and a script shape.
+#[test]
+fn signed_with_sbom_and_bundle_format() {
+    use scangate::signing::{SignatureFormat, Signing};
+    let policy = scangate::policy::Policy {
+        signing: Some(Signing {
+            sbom: true,
+            format: SignatureFormat::Bundle,
+        }),
+        ..scangate::policy::Policy::default()
+    };
+    let migrator = scangate::Migrator::new(scangate::pins::Pins::embedded(), policy).unwrap();
+    let migrate = |_: &Path, file: &Path| {
+        let source = scangate::files::read(file).unwrap();
+        let scangate::Outcome::Migrated { text, .. } = migrator.migrate(&source).unwrap() else {
+            panic!("{} was not migrated", file.display());
+        };
+        assert!(text.contains("sbom-path:") && text.contains("--format cyclonedx"));
+        assert!(!text.contains("--new-bundle-format=false"));
+        scangate::files::write_atomic(file, &source.restore(&text)).unwrap();
+    };
+    check_migrated("model-service", "release.yml", &migrate);
+    check_migrated("shapes", "script-push.yml", &migrate);
 }
 
 /// The inputs themselves are clean for actionlint and the schema, so that any

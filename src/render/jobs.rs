@@ -578,6 +578,24 @@ fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
     }
 }
 
+/// What the scan job scans of the site's image, one report each.
+fn site_targets(plan: &Plan) -> Vec<Target> {
+    match &plan.site {
+        Site::Action(a) => targets(&a.platforms),
+        Site::Buildx(b) => targets(&b.platforms),
+        Site::Script(_) => vec![docker_archive_target()],
+    }
+}
+
+/// The artifact the scan job publishes its reports in (one per matrix leg).
+fn reports_artifact(plan: &Plan) -> String {
+    format!(
+        "scangate-{}-reports{}",
+        plan.site.job(),
+        plan::leg_suffix(plan.matrix)
+    )
+}
+
 #[derive(Debug, serde::Serialize)]
 struct Sarif {
     slug: String,
@@ -595,11 +613,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
     } = input;
     let job = plan.site.job();
     let script = matches!(plan.site, Site::Script(_));
-    let targets = match &plan.site {
-        Site::Action(a) => targets(&a.platforms),
-        Site::Buildx(b) => targets(&b.platforms),
-        Site::Script(_) => vec![docker_archive_target()],
-    };
+    let targets = site_targets(plan);
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
@@ -626,7 +640,8 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             build_job => ser(&plan.build_job),
             job => ser(&job),
             artifact => ser(&plan.artifact),
-            reports_artifact => format!("scangate-{job}-reports{}", plan::leg_suffix(plan.matrix)),
+            reports_artifact => reports_artifact(plan),
+            signing => ser(&policy.signing),
             matrix => plan.matrix,
             permissions => ser(&plan::scan_permissions()),
             targets => ser(&targets),
@@ -664,8 +679,10 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         layout,
         plan,
         style,
+        policy,
         ..
     } = input;
+    let signing = policy.signing.as_ref();
     let mut needs = plan.needs.clone();
     needs.push(plan.build_job.clone());
     needs.push(plan.scan_job.clone());
@@ -692,7 +709,11 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             matrix => plan.matrix,
             by_digest => matches!(&plan.site, Site::Action(a) if a.by_digest.is_some()),
             job_slices => ser(&job_keys),
-            permissions => ser(&plan.push_permissions),
+            permissions => ser(&signing.map_or_else(|| plan.push_permissions.clone(), |s| s.push_permissions(&plan.push_permissions))),
+            signing => ser(&signing),
+            cosign_flags => signing.map_or("", |s| s.cosign_flags()),
+            targets => ser(&site_targets(plan)),
+            reports_artifact => reports_artifact(plan),
             build_job => ser(&plan.build_job),
             kept_outputs => ser(&plan.outputs_via_build),
             moved_outputs => ser(&plan.outputs_in_push),

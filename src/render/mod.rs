@@ -42,6 +42,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "script-prepare.yml",
     "script-save.yml",
     "setup-buildx.yml",
+    "sign-steps.yml",
 ];
 
 /// A line that the caller replaces with a verbatim slice of the original.
