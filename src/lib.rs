@@ -9,6 +9,7 @@
 //! runs one file through it in memory; [`files`] is the only module that
 //! touches the disk. [`check`] proves afterwards that the gate still holds.
 
+pub mod admission;
 pub mod check;
 pub mod detect;
 pub mod error;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use scangate::admission::{Inventory, Verifier};
 use scangate::check::drift_workflow::{self, ActionRef, DriftWorkflow};
 use scangate::check::finding::{FileCheck, RepoCheck, Report};
 use scangate::check::output::{self, Format as CheckFormat};
@@ -15,7 +16,7 @@ use scangate::check::remote::{self, Client, RepoName, Retry};
 use scangate::check::{Checker, Options};
 use scangate::error::Error;
 use scangate::report::{self, FileReport, FileStatus, RunReport};
-use scangate::signing::Signing;
+use scangate::signing::{Identity, SignatureFormat, Signing};
 use scangate::{Migrator, Outcome, files, pins::Pins, policy::Policy};
 
 /// Put a Trivy gate between building and pushing container images in GitHub
@@ -38,6 +39,51 @@ enum Command {
     Check(CheckArgs),
     /// Set scangate up in a repository.
     Init(InitArgs),
+    /// Print the cluster admission policies that admit only images these
+    /// workflows pushed through the gate and signed: one per image, keyless
+    /// identity of the workflow on a tag, Trivy vulnerability attestation
+    /// without fixable CRITICAL findings. Exit 3 if some pushed image name
+    /// is only known at run time (no policy covers it).
+    Policy(AdmissionArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AdmissionArgs {
+    /// The admission controller the policies are for.
+    #[arg(value_enum)]
+    verifier: VerifierArg,
+    /// Workflow files or repository roots (their .github/workflows/*.yml);
+    /// the default is the current folder.
+    paths: Vec<PathBuf>,
+    /// Read OWNER/NAME's workflows at its default branch through the GitHub
+    /// API instead of local files (repeatable).
+    #[arg(long = "repo", value_name = "OWNER/NAME", conflicts_with = "paths")]
+    repos: Vec<RepoName>,
+    /// The GitHub API [default: https://api.github.com].
+    #[arg(long, value_name = "URL", requires = "repos")]
+    api_url: Option<String>,
+    /// The GitHub repository the local PATHs belong to (it names the signing
+    /// identity) [default: from the checkout's `origin` remote].
+    #[arg(long, value_name = "OWNER/NAME", conflicts_with = "repos")]
+    github_repo: Option<RepoName>,
+    /// How the workflows store signatures (`[signing] format`).
+    #[arg(long, value_enum, default_value_t = SignatureFormatArg::Legacy)]
+    signature_format: SignatureFormatArg,
+    /// Write one file per policy (DIR/NAME.yaml) instead of printing them.
+    #[arg(long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VerifierArg {
+    Kyverno,
+    PolicyController,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SignatureFormatArg {
+    Bundle,
+    Legacy,
 }
 
 #[derive(Debug, clap::Args)]
@@ -152,6 +198,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate(&args),
         Command::Check(args) => check(&args),
         Command::Init(args) => init(&args),
+        Command::Policy(args) => admission(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -407,20 +454,7 @@ fn new_checker(options: &Options) -> Checker {
 /// Reads each repository's workflows through the API, one repository at a
 /// time (GitHub asks clients not to make concurrent requests), and checks them.
 fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, Client)> {
-    let api_url = args.api_url.as_deref().unwrap_or(remote::GITHUB_API);
-    let token = remote::find_token(api_url, |k| std::env::var(k).ok());
-    if token.is_none() {
-        eprintln!(
-            "note: no GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth token`); public repositories only, at 60 requests an hour"
-        );
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the HTTP runtime")?;
-    // octocrab starts its connection service on the current runtime.
-    let _entered = runtime.enter();
-    let client = Client::new(api_url, token.map(|(t, _)| t), Retry::default())?;
+    let (runtime, client) = remote_client(args.api_url.as_deref())?;
     let mut report = Report::default();
     for repo in &args.repos {
         let name = repo.to_string();
@@ -452,6 +486,158 @@ fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, 
         }
     }
     Ok((report, client))
+}
+
+/// A GitHub API client with the token found in the environment, and the
+/// runtime to drive it.
+fn remote_client(api_url: Option<&str>) -> anyhow::Result<(tokio::runtime::Runtime, Client)> {
+    let api_url = api_url.unwrap_or(remote::GITHUB_API);
+    let token = remote::find_token(api_url, |k| std::env::var(k).ok());
+    if token.is_none() {
+        eprintln!(
+            "note: no GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth token`); public repositories only, at 60 requests an hour"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    // octocrab starts its connection service on the current runtime.
+    let client = {
+        let _entered = runtime.enter();
+        Client::new(api_url, token.map(|(t, _)| t), Retry::default())?
+    };
+    Ok((runtime, client))
+}
+
+fn admission(args: &AdmissionArgs) -> anyhow::Result<u8> {
+    let signing = Signing {
+        format: match args.signature_format {
+            SignatureFormatArg::Bundle => SignatureFormat::Bundle,
+            SignatureFormatArg::Legacy => SignatureFormat::Legacy,
+        },
+        ..Signing::default()
+    };
+    let verifier = match args.verifier {
+        VerifierArg::Kyverno => Verifier::Kyverno,
+        VerifierArg::PolicyController => Verifier::PolicyController,
+    };
+    let mut inventory = Inventory::default();
+    let mut client = None;
+    if args.repos.is_empty() {
+        let default = [PathBuf::from(".")];
+        let paths = if args.paths.is_empty() {
+            &default[..]
+        } else {
+            &args.paths
+        };
+        for arg in paths {
+            let repo = match &args.github_repo {
+                Some(repo) => repo.clone(),
+                None => origin_repo(arg)?,
+            };
+            for file in files::workflows(arg)? {
+                let source = files::read(&file)?;
+                let identity = Identity {
+                    repo: repo.to_string(),
+                    workflow: file_name(&file.display().to_string()),
+                };
+                inventory.add(&identity, &file.display().to_string(), &source)?;
+            }
+        }
+    } else {
+        let (runtime, remote) = remote_client(args.api_url.as_deref())?;
+        for repo in &args.repos {
+            let found = runtime
+                .block_on(remote.workflows(repo))
+                .map_err(|e| anyhow::anyhow!("{repo}: {e}"))?;
+            for (path, source) in found.files {
+                let source = source.map_err(|e| anyhow::anyhow!("{repo}: {path}: {e}"))?;
+                let identity = Identity {
+                    repo: repo.to_string(),
+                    workflow: file_name(&path),
+                };
+                inventory.add(&identity, &format!("{repo}: {path}"), &source)?;
+            }
+        }
+        client = Some(remote);
+    }
+    // Nothing printed can carry the token, even if a workflow quoted it.
+    let redact = |text: String| {
+        client
+            .as_ref()
+            .map_or_else(|| text.clone(), |c| c.redact(&text))
+    };
+    let mut notes = String::new();
+    for u in &inventory.unresolved {
+        notes.push_str(&format!(
+            "{}: job `{}` pushes `{}`: {}; no policy covers it (name the image literally, or write its policy by hand)\n",
+            u.path, u.job, u.reference, u.reason
+        ));
+    }
+    if inventory.images().next().is_none() {
+        eprint!("{}", redact(notes));
+        anyhow::bail!("no pushed image found in these workflows");
+    }
+    let renderer = scangate::render::Renderer::new(&Pins::embedded())?;
+    let manifests = inventory.manifests(&renderer, verifier, &signing)?;
+    if let Some(dir) = &args.output {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for m in &manifests {
+            let path = dir.join(format!("{}.yaml", m.name));
+            files::write_new_or_atomic(&path, redact(m.text.clone()).as_bytes())?;
+            notes.push_str(&format!("wrote {}\n", path.display()));
+        }
+    } else {
+        let text: Vec<String> = manifests.iter().map(|m| m.text.clone()).collect();
+        print!("{}", redact(text.join("---\n")));
+    }
+    for (image, identities) in inventory.images() {
+        if let Some(id) = identities.iter().next() {
+            notes.push_str(&format!("verify {image} by hand:\n"));
+            notes.push_str(&id.verify_commands(&format!("{image}:TAG"), &signing));
+        }
+    }
+    eprint!("{}", redact(notes));
+    Ok(if inventory.unresolved.is_empty() {
+        0
+    } else {
+        exit::REFUSED
+    })
+}
+
+/// The GitHub repository of the checkout `path` is in, from its `origin`.
+fn origin_repo(path: &Path) -> anyhow::Result<RepoName> {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["remote", "get-url", "origin"])
+        .output();
+    let url = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => String::new(),
+    };
+    scangate::admission::github_repo_from_remote(&url).with_context(|| {
+        format!(
+            "{}: cannot tell its GitHub repository (no github.com `origin` remote); pass --github-repo OWNER/NAME",
+            path.display()
+        )
+    })
+}
+
+/// The last component of a `/`-separated path.
+fn file_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_owned()
 }
 
 fn init(args: &InitArgs) -> anyhow::Result<u8> {

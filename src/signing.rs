@@ -79,7 +79,7 @@ impl Signing {
 
 /// The keyless identity of one workflow: what its signatures' certificates
 /// name, on runs for a tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Identity {
     /// `OWNER/NAME` of the repository the workflow runs in.
     pub repo: String,
