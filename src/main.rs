@@ -522,51 +522,17 @@ fn admission(args: &AdmissionArgs) -> anyhow::Result<u8> {
         VerifierArg::Kyverno => Verifier::Kyverno,
         VerifierArg::PolicyController => Verifier::PolicyController,
     };
-    let mut inventory = Inventory::default();
-    let mut client = None;
-    if args.repos.is_empty() {
-        let default = [PathBuf::from(".")];
-        let paths = if args.paths.is_empty() {
-            &default[..]
-        } else {
-            &args.paths
-        };
-        for arg in paths {
-            let repo = match &args.github_repo {
-                Some(repo) => repo.clone(),
-                None => origin_repo(arg)?,
-            };
-            for file in files::workflows(arg)? {
-                let source = files::read(&file)?;
-                let identity = Identity {
-                    repo: repo.to_string(),
-                    workflow: file_name(&file.display().to_string()),
-                };
-                inventory.add(&identity, &file.display().to_string(), &source)?;
-            }
-        }
+    let (inventory, client) = if args.repos.is_empty() {
+        (local_inventory(args)?, None)
     } else {
-        let (runtime, remote) = remote_client(args.api_url.as_deref())?;
-        for repo in &args.repos {
-            let found = runtime
-                .block_on(remote.workflows(repo))
-                .map_err(|e| anyhow::anyhow!("{repo}: {e}"))?;
-            for (path, source) in found.files {
-                let source = source.map_err(|e| anyhow::anyhow!("{repo}: {path}: {e}"))?;
-                let identity = Identity {
-                    repo: repo.to_string(),
-                    workflow: file_name(&path),
-                };
-                inventory.add(&identity, &format!("{repo}: {path}"), &source)?;
-            }
-        }
-        client = Some(remote);
-    }
+        let (inventory, client) = remote_inventory(args)?;
+        (inventory, Some(client))
+    };
     // Nothing printed can carry the token, even if a workflow quoted it.
-    let redact = |text: String| {
+    let redact = |text: &str| {
         client
             .as_ref()
-            .map_or_else(|| text.clone(), |c| c.redact(&text))
+            .map_or_else(|| text.to_owned(), |c| c.redact(text))
     };
     let mut notes = String::new();
     for u in &inventory.unresolved {
@@ -576,7 +542,7 @@ fn admission(args: &AdmissionArgs) -> anyhow::Result<u8> {
         ));
     }
     if inventory.images().next().is_none() {
-        eprint!("{}", redact(notes));
+        eprint!("{}", redact(&notes));
         anyhow::bail!("no pushed image found in these workflows");
     }
     let renderer = scangate::render::Renderer::new(&Pins::embedded())?;
@@ -585,12 +551,12 @@ fn admission(args: &AdmissionArgs) -> anyhow::Result<u8> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for m in &manifests {
             let path = dir.join(format!("{}.yaml", m.name));
-            files::write_new_or_atomic(&path, redact(m.text.clone()).as_bytes())?;
+            files::write_new_or_atomic(&path, redact(&m.text).as_bytes())?;
             notes.push_str(&format!("wrote {}\n", path.display()));
         }
     } else {
-        let text: Vec<String> = manifests.iter().map(|m| m.text.clone()).collect();
-        print!("{}", redact(text.join("---\n")));
+        let text: Vec<&str> = manifests.iter().map(|m| m.text.as_str()).collect();
+        print!("{}", redact(&text.join("---\n")));
     }
     for (image, identities) in inventory.images() {
         if let Some(id) = identities.iter().next() {
@@ -598,12 +564,59 @@ fn admission(args: &AdmissionArgs) -> anyhow::Result<u8> {
             notes.push_str(&id.verify_commands(&format!("{image}:TAG"), &signing));
         }
     }
-    eprint!("{}", redact(notes));
+    eprint!("{}", redact(&notes));
     Ok(if inventory.unresolved.is_empty() {
         0
     } else {
         exit::REFUSED
     })
+}
+
+/// The images of the local PATHs' workflows, signed as their repository.
+fn local_inventory(args: &AdmissionArgs) -> anyhow::Result<Inventory> {
+    let mut inventory = Inventory::default();
+    let default = [PathBuf::from(".")];
+    let paths = if args.paths.is_empty() {
+        &default[..]
+    } else {
+        &args.paths
+    };
+    for arg in paths {
+        let repo = match &args.github_repo {
+            Some(repo) => repo.clone(),
+            None => origin_repo(arg)?,
+        };
+        for file in files::workflows(arg)? {
+            let shown = file.display().to_string();
+            let identity = Identity {
+                repo: repo.to_string(),
+                workflow: file_name(&shown),
+            };
+            inventory.add(&identity, &shown, &files::read(&file)?)?;
+        }
+    }
+    Ok(inventory)
+}
+
+/// The images of each `--repo`'s workflows at its default branch, read
+/// through the API one repository at a time.
+fn remote_inventory(args: &AdmissionArgs) -> anyhow::Result<(Inventory, Client)> {
+    let mut inventory = Inventory::default();
+    let (runtime, client) = remote_client(args.api_url.as_deref())?;
+    for repo in &args.repos {
+        let found = runtime
+            .block_on(client.workflows(repo))
+            .map_err(|e| anyhow::anyhow!("{repo}: {e}"))?;
+        for (path, source) in found.files {
+            let source = source.map_err(|e| anyhow::anyhow!("{repo}: {path}: {e}"))?;
+            let identity = Identity {
+                repo: repo.to_string(),
+                workflow: file_name(&path),
+            };
+            inventory.add(&identity, &format!("{repo}: {path}"), &source)?;
+        }
+    }
+    Ok((inventory, client))
 }
 
 /// The GitHub repository of the checkout `path` is in, from its `origin`.
