@@ -608,22 +608,41 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
     }
 }
 
-#[test]
-fn an_image_known_only_at_run_time_is_reported_with_exit_3() {
+/// `scangate policy kyverno` on a scratch repository (acme/app) holding
+/// one workflow, `name` with `text`.
+fn policy_on_workflow(name: &str, text: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join(".github/workflows");
     std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(
-        wf.join("release.yml"),
-        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: |\n            ghcr.io/acme/app:1\n            ${{ vars.REGISTRY }}/app:1\n",
-    )
-    .unwrap();
-    let o = policy(&[
+    std::fs::write(wf.join(name), text).unwrap();
+    policy(&[
         "kyverno",
         dir.path().to_str().unwrap(),
         "--github-repo",
         "acme/app",
-    ]);
+    ])
+}
+
+/// `scangate policy kyverno DIR` (no repository named), DIR a copy of the
+/// app-service fixture prepared by `prepare`.
+fn policy_on_copy(prepare: impl Fn(&Path)) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("fixtures/app-service"), dir.path());
+    prepare(dir.path());
+    Command::cargo_bin("scangate")
+        .unwrap()
+        .args(["policy", "kyverno"])
+        .arg(dir.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_image_known_only_at_run_time_is_reported_with_exit_3() {
+    let o = policy_on_workflow(
+        "release.yml",
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: |\n            ghcr.io/acme/app:1\n            ${{ vars.REGISTRY }}/app:1\n",
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stdout(&o).contains("ghcr.io/acme/app:*"));
     let err = stderr(&o);
@@ -636,14 +655,7 @@ fn an_image_known_only_at_run_time_is_reported_with_exit_3() {
 
 #[test]
 fn without_a_github_remote_the_repository_must_be_named() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("fixtures/app-service"), dir.path());
-    let o = Command::cargo_bin("scangate")
-        .unwrap()
-        .args(["policy", "kyverno"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = policy_on_copy(|_| {});
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("--github-repo OWNER/NAME"),
@@ -655,51 +667,35 @@ fn without_a_github_remote_the_repository_must_be_named() {
 
 #[test]
 fn the_origin_remote_names_the_repository() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("fixtures/app-service"), dir.path());
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir.path())
-            .args(args)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    git(&[
-        "remote",
-        "add",
-        "origin",
-        "git@github.com:acme/app-service.git",
-    ]);
-    let o = Command::cargo_bin("scangate")
-        .unwrap()
-        .args(["policy", "kyverno"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = policy_on_copy(|dir| {
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&[
+            "remote",
+            "add",
+            "origin",
+            "git@github.com:acme/app-service.git",
+        ]);
+    });
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), manifests("kyverno", "app-service", &[]));
 }
 
 #[test]
 fn no_pushed_image_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(
-        wf.join("ci.yml"),
+    let o = policy_on_workflow(
+        "ci.yml",
         "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
-    )
-    .unwrap();
-    let o = policy(&[
-        "kyverno",
-        dir.path().to_str().unwrap(),
-        "--github-repo",
-        "acme/x",
-    ]);
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("no pushed image found"),

@@ -409,7 +409,13 @@ fn check_migrated(repo: &str, workflow: &str, migrate: Migrate<'_>) {
 }
 
 macro_rules! fixture_tests {
-    ($module:ident, $args:expr, { $($name:ident => ($repo:literal, $workflow:literal),)* }) => {
+    ($($name:ident => ($repo:literal, $workflow:literal),)*) => {
+        fixture_tests!(@module plain, &[], $($name => ($repo, $workflow),)*);
+        // The same workflows with signing on (`migrate --sign`): the push
+        // jobs gain cosign, the vulnerability attestation and actions/attest.
+        fixture_tests!(@module signed, &["--sign"], $($name => ($repo, $workflow),)*);
+    };
+    (@module $module:ident, $args:expr, $($name:ident => ($repo:literal, $workflow:literal),)*) => {
         mod $module {
             use super::*;
 
@@ -433,7 +439,7 @@ macro_rules! fixture_tests {
     };
 }
 
-fixture_tests!(plain, &[], {
+fixture_tests! {
     model_service_release => ("model-service", "release.yml"),
     model_service_prerelease => ("model-service", "prerelease.yml"),
     app_frontend_release => ("app-frontend", "release.yml"),
@@ -444,22 +450,7 @@ fixture_tests!(plain, &[], {
     shapes_several_steps => ("shapes", "several-steps.yml"),
     shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
-});
-
-// The same workflows with signing on (`migrate --sign`): the push jobs gain
-// cosign, the vulnerability attestation and actions/attest steps.
-fixture_tests!(signed, &["--sign"], {
-    model_service_release => ("model-service", "release.yml"),
-    model_service_prerelease => ("model-service", "prerelease.yml"),
-    app_frontend_release => ("app-frontend", "release.yml"),
-    app_frontend_prerelease => ("app-frontend", "prerelease.yml"),
-    app_service_release => ("app-service", "release.yml"),
-    app_service_prerelease => ("app-service", "prerelease.yml"),
-    shapes_script_push => ("shapes", "script-push.yml"),
-    shapes_several_steps => ("shapes", "several-steps.yml"),
-    shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
-    shapes_buildx_script => ("shapes", "buildx-script.yml"),
-});
+}
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in
 /// `scangate.toml`): the SBOM attestation and the bundle format, through the
