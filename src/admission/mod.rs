@@ -36,6 +36,29 @@ impl Verifier {
             Verifier::PolicyController => "cluster-image-policy.yml",
         }
     }
+
+    /// `image` as the verifier matches it: a Docker Hub name (no registry
+    /// host in front) gets the host the verifier normalises to —
+    /// `docker.io` for Kyverno, `index.docker.io` for policy-controller
+    /// (its globs never match a short name) — and `library/` when it has
+    /// no namespace.
+    fn qualified(self, image: &str) -> String {
+        let first = image.split('/').next().unwrap_or(image);
+        let has_host = image.contains('/')
+            && (first.contains('.') || first.contains(':') || first == "localhost");
+        if has_host {
+            return image.to_owned();
+        }
+        let host = match self {
+            Verifier::Kyverno => "docker.io",
+            Verifier::PolicyController => "index.docker.io",
+        };
+        if image.contains('/') {
+            format!("{host}/{image}")
+        } else {
+            format!("{host}/library/{image}")
+        }
+    }
 }
 
 /// One generated policy: its `metadata.name` and YAML text.
@@ -104,7 +127,8 @@ impl Inventory {
         self.images
             .iter()
             .map(|(image, identities)| {
-                let name = policy_name(image);
+                let image = verifier.qualified(image);
+                let name = policy_name(&image);
                 let identities: Vec<IdentityView> =
                     identities.iter().map(IdentityView::from).collect();
                 let text = r.render(
@@ -194,6 +218,17 @@ mod tests {
         );
         let long = policy_name(&format!("ghcr.io/acme/{}", "x".repeat(80)));
         assert!(long.len() <= 63 && !long.ends_with('-'));
+    }
+
+    #[test]
+    fn docker_hub_names_get_the_host_each_verifier_matches() {
+        let k = Verifier::Kyverno;
+        let p = Verifier::PolicyController;
+        assert_eq!(k.qualified("ghcr.io/acme/app"), "ghcr.io/acme/app");
+        assert_eq!(p.qualified("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(k.qualified("acme/app"), "docker.io/acme/app");
+        assert_eq!(p.qualified("acme/app"), "index.docker.io/acme/app");
+        assert_eq!(p.qualified("app"), "index.docker.io/library/app");
     }
 
     #[test]
