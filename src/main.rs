@@ -546,7 +546,8 @@ fn admission(args: &AdmissionArgs) -> anyhow::Result<u8> {
         anyhow::bail!("no pushed image found in these workflows");
     }
     let renderer = scangate::render::Renderer::new(&Pins::embedded())?;
-    let manifests = inventory.manifests(&renderer, verifier, &signing)?;
+    // The generated gate passes unfixed vulnerabilities (`--ignore-unfixed`).
+    let manifests = inventory.manifests(&renderer, verifier, &signing, true)?;
     if let Some(dir) = &args.output {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for m in &manifests {

@@ -118,11 +118,15 @@ impl Inventory {
     }
 
     /// One policy per image, for `verifier`, matching `signing`'s format.
+    /// `fixable_only`: the cluster ignores CRITICAL vulnerabilities without
+    /// a fix, as a gate with `--ignore-unfixed` does (it must judge as the
+    /// gate did, or it refuses images that passed).
     pub fn manifests(
         &self,
         r: &Renderer,
         verifier: Verifier,
         signing: &Signing,
+        fixable_only: bool,
     ) -> Result<Vec<Manifest>, Error> {
         self.images
             .iter()
@@ -140,6 +144,7 @@ impl Inventory {
                         issuer => ISSUER,
                         vuln_predicate => VULN_PREDICATE,
                         bundle => signing.format == SignatureFormat::Bundle,
+                        fixable_only => fixable_only,
                     },
                 )?;
                 Ok(Manifest { name, text })
@@ -218,6 +223,39 @@ mod tests {
         );
         let long = policy_name(&format!("ghcr.io/acme/{}", "x".repeat(80)));
         assert!(long.len() <= 63 && !long.ends_with('-'));
+    }
+
+    #[test]
+    fn the_vulnerability_condition_judges_as_the_gate_did() {
+        let source = Source::from_bytes(
+            std::path::Path::new("release.yml"),
+            b"on: push\njobs:\n  a:\n    steps:\n      - run: docker push ghcr.io/acme/app:1\n",
+        )
+        .unwrap();
+        let id = Identity {
+            repo: "acme/app".into(),
+            workflow: "release.yml".into(),
+        };
+        let mut inventory = Inventory::default();
+        inventory.add(&id, "release.yml", &source).unwrap();
+        let r = Renderer::new(&crate::pins::Pins::embedded()).unwrap();
+        let signing = Signing::default();
+        for verifier in [Verifier::Kyverno, Verifier::PolicyController] {
+            let text = |fixable_only| {
+                let m = inventory
+                    .manifests(&r, verifier, &signing, fixable_only)
+                    .unwrap();
+                assert_eq!(m.len(), 1);
+                m[0].text.clone()
+            };
+            let (fixable, all) = (text(true), text(false));
+            assert!(
+                fixable.contains("'fixed'") || fixable.contains("\"fixed\""),
+                "{fixable}"
+            );
+            assert!(!all.contains("fixed"), "{all}");
+            assert!(all.contains("CRITICAL"));
+        }
     }
 
     #[test]
