@@ -703,3 +703,141 @@ fn no_pushed_image_is_an_error() {
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------
+// The vulnerability conditions, evaluated
+// ---------------------------------------------------------------------------
+
+/// Runs `script` with the pinned venv's Python (jmespath, regopy), `input`
+/// on stdin as JSON; returns stdout parsed as JSON.
+fn python(script: &str, input: &Value) -> Value {
+    use std::io::Write;
+    let py = root().join(".tools/venv/bin/python");
+    assert!(py.is_file(), "run scripts/install-tools.sh");
+    let mut child = std::process::Command::new(py)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The cosign-vuln predicate of a Trivy report with these vulnerabilities
+/// (severity, status) in two results.
+fn predicate(vulns: &[(&str, &str)]) -> Value {
+    let vulns: Vec<Value> = vulns
+        .iter()
+        .map(|(s, st)| serde_json::json!({"VulnerabilityID": "CVE-1", "Severity": s, "Status": st}))
+        .collect();
+    serde_json::json!({
+        "invocation": {"uri": "", "event_id": "", "builder.id": ""},
+        "scanner": {
+            "uri": "pkg:github/aquasecurity/trivy@v0.70.0",
+            "version": "0.70.0",
+            "result": {"SchemaVersion": 2, "Results": [
+                {"Target": "alpine", "Class": "os-pkgs"},
+                {"Target": "app", "Class": "lang-pkgs", "Vulnerabilities": vulns}
+            ]}
+        },
+        "metadata": {"scanStartedOn": "2026-11-27T12:00:00Z", "scanFinishedOn": "2026-11-27T12:01:00Z"}
+    })
+}
+
+/// What the gate (`--severity CRITICAL,HIGH --ignore-unfixed`) and the
+/// cluster (CRITICAL with a fix) decide, per report.
+const CASES: [(&[(&str, &str)], bool); 5] = [
+    (&[], true),
+    (&[("HIGH", "fixed"), ("MEDIUM", "affected")], true),
+    (
+        &[("CRITICAL", "affected"), ("CRITICAL", "will_not_fix")],
+        true,
+    ),
+    (&[("CRITICAL", "fixed")], false),
+    (&[("LOW", "fixed"), ("CRITICAL", "fixed")], false),
+];
+
+#[test]
+fn the_kyverno_condition_admits_exactly_reports_without_fixable_critical() {
+    let text = manifests("kyverno", "app-service", &[]);
+    let policy: ClusterPolicy = yaml_serde::from_str(documents(&text)[0]).unwrap();
+    let attestation = &policy.spec.rules[0].verify_images[0].attestations[0];
+    let conditions: Vec<&Condition> = attestation
+        .conditions
+        .iter()
+        .flat_map(|c| c.all.iter().flatten())
+        .collect();
+    assert_eq!(conditions.len(), 1);
+    let c = conditions[0];
+    assert_eq!((c.operator, &c.value), (Operator::Equals, &Value::from(0)));
+    let key = c.key.as_str().unwrap();
+    let expr = key
+        .strip_prefix("{{")
+        .unwrap()
+        .strip_suffix("}}")
+        .unwrap()
+        .trim();
+    let mut reports = vec![serde_json::json!({"scanner": {"result": {}}})];
+    let mut expected = vec![true];
+    for (vulns, admit) in CASES {
+        reports.push(predicate(vulns));
+        expected.push(admit);
+    }
+    let found = python(
+        "import json, sys, jmespath\ne, docs = json.load(sys.stdin)\nprint(json.dumps([jmespath.search(e, d) for d in docs]))",
+        &serde_json::json!([expr, reports]),
+    );
+    let admitted: Vec<bool> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64() == Some(0.0))
+        .collect();
+    assert_eq!(admitted, expected, "{found}");
+}
+
+#[test]
+fn the_rego_policy_admits_exactly_reports_without_fixable_critical() {
+    let text = manifests("policy-controller", "app-service", &[]);
+    let cip: Value = yaml_serde::from_str(documents(&text)[0]).unwrap();
+    let attestation = &cip["spec"]["authorities"][0]["attestations"][0];
+    assert_eq!(attestation["predicateType"], "vuln");
+    assert_eq!(attestation["policy"]["type"], "rego");
+    let rego = attestation["policy"]["data"].as_str().unwrap();
+    let statements: Vec<Value> = CASES
+        .iter()
+        .map(|(vulns, _)| {
+            serde_json::json!({
+                "_type": "https://in-toto.io/Statement/v0.1",
+                "predicateType": "https://cosign.sigstore.dev/attestation/vuln/v1",
+                "predicate": predicate(vulns),
+            })
+        })
+        .collect();
+    let found = python(
+        concat!(
+            "import json, sys\nfrom regopy import Interpreter\n",
+            "policy, inputs = json.load(sys.stdin)\nout = []\n",
+            "for i in inputs:\n    r = Interpreter()\n    r.add_module('policy.rego', policy)\n",
+            "    r.set_input_term(json.dumps(i))\n",
+            "    out.append(json.loads(str(r.query('x = data.sigstore.isCompliant')))['bindings']['x'])\n",
+            "print(json.dumps(out))",
+        ),
+        &serde_json::json!([rego, statements]),
+    );
+    let expected: Vec<Value> = CASES.iter().map(|(_, admit)| Value::from(*admit)).collect();
+    assert_eq!(found.as_array().unwrap(), &expected);
+}
