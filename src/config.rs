@@ -43,6 +43,8 @@ pub struct Config {
     /// that were force-pushed to malicious code).
     pub compromised_tags: BTreeMap<ActionName, Vec<String>>,
     pub repos: Vec<Repo>,
+    /// Sign and attest pushed images; absent: no signing.
+    pub signing: Option<crate::signing::Signing>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -568,6 +570,7 @@ impl Config {
                 build_suffix: self.layout.build_suffix.0.clone(),
                 scan_suffix: self.layout.scan_suffix.0.clone(),
             },
+            signing: self.signing.clone(),
         }
     }
 

@@ -116,15 +116,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
                 .into(),
         });
     }
+    let tmp = synced_temp(path, bytes).map_err(err)?;
+    fs::set_permissions(tmp.path(), meta.permissions()).map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// `bytes` in a temporary file beside `path`, flushed to disk, ready to be
+/// renamed over it (a rename within one folder is atomic).
+fn synced_temp(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    fs::set_permissions(tmp.path(), meta.permissions()).map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
+/// Writes `bytes` to `path`: an existing file is replaced as
+/// [`write_atomic`] does; a new one is created the same way (a temporary
+/// file renamed into place), never over a file that appeared meanwhile.
+pub fn write_new_or_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    if fs::symlink_metadata(path).is_ok() {
+        return write_atomic(path, bytes);
+    }
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    synced_temp(path, bytes)
+        .map_err(err)?
+        .persist_noclobber(path)
+        .map_err(|e| err(e.error))?;
     Ok(())
 }
 

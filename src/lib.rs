@@ -10,6 +10,7 @@
 //! touches the disk. [`check`] proves afterwards that the gate still holds;
 //! [`pr`] opens the migration as pull requests across repositories.
 
+pub mod admission;
 pub mod check;
 pub mod config;
 pub mod detect;
@@ -25,6 +26,7 @@ pub mod policy;
 pub mod pr;
 pub mod render;
 pub mod report;
+pub mod signing;
 pub mod source;
 pub mod splice;
 pub mod style;

@@ -25,6 +25,8 @@ pub struct Policy {
     pub trivy_cache: bool,
     pub reports: Reports,
     pub layout: Layout,
+    /// Sign and attest the pushed image (`[signing]`); `None`: no signing.
+    pub signing: Option<crate::signing::Signing>,
 }
 
 /// What Trivy looks for.
@@ -125,6 +127,7 @@ impl Default for Policy {
             trivy_cache: false,
             reports: Reports::default(),
             layout: Layout::default(),
+            signing: None,
         }
     }
 }

@@ -603,3 +603,54 @@ async fn without_a_token_public_repositories_still_work() {
             .all(|r| !r.headers.contains_key("authorization"))
     );
 }
+
+/// `scangate policy --repo` reads the workflows through the same client:
+/// the identity is the repository read, the images those its workflows
+/// push, and the token stays out of the output.
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_reads_workflows_through_the_api() {
+    let server = MockServer::start().await;
+    let release = fixture("app-service", "release.yml");
+    let prerelease = migrated("app-service", "prerelease.yml");
+    serve_repo(
+        &server,
+        "",
+        "acme/app-service",
+        &[
+            ("prerelease.yml", prerelease.as_bytes()),
+            ("release.yml", release.as_bytes()),
+        ],
+    )
+    .await;
+    let api = server.uri();
+    let o = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("scangate")
+            .unwrap()
+            .args([
+                "policy",
+                "kyverno",
+                "--repo",
+                "acme/app-service",
+                "--api-url",
+                &api,
+            ])
+            .env("GH_TOKEN", TOKEN)
+            .env_remove("GITHUB_TOKEN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_no_token(&o);
+    let out = stdout(&o);
+    assert!(out.contains("- ghcr.io/acme/app-service:*"), "{out}");
+    for file in ["prerelease.yml", "release.yml"] {
+        assert!(
+            out.contains(&format!(
+                "subject: https://github.com/acme/app-service/.github/workflows/{file}@refs/tags/*"
+            )),
+            "{out}"
+        );
+    }
+}

@@ -14,13 +14,20 @@ use assert_cmd::Command;
 /// returns stdout. Also checks what holds for every fixture: exit 0, the
 /// fixture is not modified, the output is a diff of that very file.
 fn dry_run_diff(service: &str, file: &str) -> String {
+    dry_run_diff_with(service, file, &[])
+}
+
+/// [`dry_run_diff`] with `extra` arguments to `scangate migrate`.
+fn dry_run_diff_with(service: &str, file: &str, extra: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rel = format!("fixtures/{service}/.github/workflows/{file}");
     let before = std::fs::read(root.join(&rel)).expect("fixture exists");
     let out = Command::cargo_bin("scangate")
         .expect("binary is built")
         .current_dir(root)
-        .args(["migrate", "--color", "never", &rel])
+        .args(["migrate", "--color", "never"])
+        .args(extra)
+        .arg(&rel)
         .output()
         .expect("scangate runs");
     let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
@@ -108,4 +115,45 @@ fixture_snapshot!(
     "shapes",
     "buildx-script.yml",
     "shapes-buildx-script"
+);
+
+/// The same with signing on (`--sign`): the scan job also writes the
+/// cosign-vuln predicate, and the push job signs and attests after the push,
+/// before the steps that followed it.
+macro_rules! signed_snapshot {
+    ($test:ident, $service:literal, $file:literal, $name:literal) => {
+        #[test]
+        fn $test() {
+            let diff = dry_run_diff_with($service, $file, &["--sign"]);
+            let push = diff.find("Push the scanned image").expect("a push step");
+            let sign = diff.find("cosign sign --yes").expect("a cosign sign");
+            assert!(push < sign, "signing must follow the push");
+            insta::assert_snapshot!($name, diff);
+        }
+    };
+}
+
+signed_snapshot!(
+    signed_model_service_release,
+    "model-service",
+    "release.yml",
+    "signed-model-service-release"
+);
+signed_snapshot!(
+    signed_app_service_release,
+    "app-service",
+    "release.yml",
+    "signed-app-service-release"
+);
+signed_snapshot!(
+    signed_shapes_script_push,
+    "shapes",
+    "script-push.yml",
+    "signed-shapes-script-push"
+);
+signed_snapshot!(
+    signed_shapes_matrix_by_digest,
+    "shapes",
+    "matrix-by-digest.yml",
+    "signed-shapes-matrix-by-digest"
 );

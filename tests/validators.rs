@@ -320,9 +320,27 @@ fn numbered(text: &str) -> String {
 }
 
 /// The whole check for one fixture workflow: migrate a scratch copy of its
-/// repository with `args` (layout, config), then compare validator findings
-/// before and after.
-fn check_fixture(repo: &str, workflow: &str, args: &[&str]) {
+/// repository (with `migrate_args` added to `scangate migrate --write`, e.g.
+/// `--sign`), then compare validator findings before and after.
+fn check_fixture(repo: &str, workflow: &str, migrate_args: &[&str]) {
+    check_migrated(repo, workflow, migrate_args, &|root: &Path, _: &Path| {
+        assert_cmd::Command::cargo_bin("scangate")
+            .expect("the scangate binary is built")
+            .env("NO_COLOR", "1")
+            .args(["migrate", "--write"])
+            .args(migrate_args)
+            .arg(root)
+            .assert()
+            .code(0);
+    });
+}
+
+/// Migrates `file` (in the scratch repository `root`) in place.
+type Migrate<'a> = &'a dyn Fn(&Path, &Path);
+
+/// The check itself, with the migration done by `migrate`; `args` (a
+/// layout, a config) are also given to the idempotence and drift checks.
+fn check_migrated(repo: &str, workflow: &str, args: &[&str], migrate: Migrate<'_>) {
     // Fail early, before any work, when the validators are missing.
     for name in ["actionlint", "shellcheck", "zizmor", "check-jsonschema"] {
         tool(name);
@@ -344,14 +362,7 @@ fn check_fixture(repo: &str, workflow: &str, args: &[&str]) {
         })
         .collect();
 
-    assert_cmd::Command::cargo_bin("scangate")
-        .expect("the scangate binary is built")
-        .env("NO_COLOR", "1")
-        .args(["migrate", "--write"])
-        .args(args)
-        .arg(&root)
-        .assert()
-        .code(0);
+    migrate(&root, &file);
 
     let migrated = fs::read_to_string(&file).unwrap();
     assert!(
@@ -397,7 +408,8 @@ fn check_fixture(repo: &str, workflow: &str, args: &[&str]) {
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
         .args(["check", "--format", "text"])
-        .args(args.iter().filter(|a| **a != "--layout" && **a != "steps"))
+        // `check` takes the config, not migrate's own flags.
+        .args(args.windows(2).filter(|w| w[0] == "--config").flatten())
         .arg(&file)
         .output()
         .unwrap();
@@ -420,42 +432,36 @@ fn check_fixture(repo: &str, workflow: &str, args: &[&str]) {
 
 macro_rules! fixture_tests {
     ($($name:ident => ($repo:literal, $workflow:literal),)*) => {
-        $(
+        fixture_tests!(@module plain, &[], $($name => ($repo, $workflow),)*);
+        // The same workflows with signing on (`migrate --sign`): the push
+        // jobs gain cosign, the vulnerability attestation and actions/attest.
+        fixture_tests!(@module signed, &["--sign"], $($name => ($repo, $workflow),)*);
+        // The one-job layout passes the same validators and invariants.
+        fixture_tests!(@module steps_layout, &["--layout", "steps"], $($name => ($repo, $workflow),)*);
+        fixture_tests!(@module signed_steps_layout, &["--sign", "--layout", "steps"], $($name => ($repo, $workflow),)*);
+        // Every policy knob away from its default.
+        fixture_tests!(@module every_knob, &["--config", "tests/data/config/every-knob.toml"], $($name => ($repo, $workflow),)*);
+    };
+    (@module $module:ident, $args:expr, $($name:ident => ($repo:literal, $workflow:literal),)*) => {
+        mod $module {
+            use super::*;
+
+            $(
+                #[test]
+                fn $name() {
+                    check_fixture($repo, $workflow, $args);
+                }
+            )*
+
+            /// The list above must name every fixture on disk, so that a new
+            /// fixture cannot be left out of the validator run by accident.
             #[test]
-            fn $name() {
-                check_fixture($repo, $workflow, &[]);
+            fn every_fixture_is_validated() {
+                let mut listed: Vec<(String, String)> =
+                    vec![$(($repo.to_string(), $workflow.to_string())),*];
+                listed.sort();
+                assert_eq!(fixture_workflows(), listed);
             }
-        )*
-
-        /// The one-job layout passes the same validators and invariants.
-        mod steps_layout {
-            $(
-                #[test]
-                fn $name() {
-                    super::check_fixture($repo, $workflow, &["--layout", "steps"]);
-                }
-            )*
-        }
-
-        /// Every policy knob away from its default.
-        mod every_knob {
-            $(
-                #[test]
-                fn $name() {
-                    let config = super::manifest_dir().join("tests/data/config/every-knob.toml");
-                    super::check_fixture($repo, $workflow, &["--config", config.to_str().unwrap()]);
-                }
-            )*
-        }
-
-        /// The list above must name every fixture on disk, so that a new
-        /// fixture cannot be left out of the validator run by accident.
-        #[test]
-        fn every_fixture_is_validated() {
-            let mut listed: Vec<(String, String)> =
-                vec![$(($repo.to_string(), $workflow.to_string())),*];
-            listed.sort();
-            assert_eq!(fixture_workflows(), listed);
         }
     };
 }
@@ -471,6 +477,33 @@ fixture_tests! {
     shapes_several_steps => ("shapes", "several-steps.yml"),
     shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
+}
+
+/// Signing settings `--sign` cannot choose (they come from `[signing]` in
+/// `scangate.toml`): the SBOM attestation and the bundle format, through the
+/// library, on an action shape (two platforms) and a script shape.
+#[test]
+fn signed_with_sbom_and_bundle_format() {
+    use scangate::signing::{SignatureFormat, Signing};
+    let policy = scangate::policy::Policy {
+        signing: Some(Signing {
+            sbom: true,
+            format: SignatureFormat::Bundle,
+        }),
+        ..scangate::policy::Policy::default()
+    };
+    let migrator = scangate::Migrator::new(scangate::pins::Pins::embedded(), policy).unwrap();
+    let migrate = |_: &Path, file: &Path| {
+        let source = scangate::files::read(file).unwrap();
+        let scangate::Outcome::Migrated { text, .. } = migrator.migrate(&source).unwrap() else {
+            panic!("{} was not migrated", file.display());
+        };
+        assert!(text.contains("sbom-path:") && text.contains("--format cyclonedx"));
+        assert!(!text.contains("--new-bundle-format=false"));
+        scangate::files::write_atomic(file, &source.restore(&text)).unwrap();
+    };
+    check_migrated("model-service", "release.yml", &[], &migrate);
+    check_migrated("shapes", "script-push.yml", &[], &migrate);
 }
 
 /// The inputs themselves are clean for actionlint and the schema, so that any

@@ -150,7 +150,7 @@ fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> 
             }
             "steps" => {
                 if layout.key("permissions").is_none() {
-                    out.push_str(&permissions(r, job_permissions(plan), key_col, style)?);
+                    out.push_str(&permissions(r, &job_permissions(input), key_col, style)?);
                 }
                 if layout.key("outputs").is_none() && !single {
                     out.push_str(&build_outputs(r, input, key_col)?);
@@ -179,8 +179,13 @@ fn rename_key(line: &str, indent: usize, new: &str) -> String {
 }
 
 /// What the (build, or only) job's `permissions:` must grant.
-fn job_permissions(plan: &Plan) -> &plan::Permissions {
-    plan.single_job.as_ref().unwrap_or(&plan.build_permissions)
+fn job_permissions(input: &JobInput<'_>) -> plan::Permissions {
+    let plan = input.plan;
+    match (&plan.single_job, &input.policy.signing) {
+        (Some(one), Some(signing)) => signing.push_permissions(one),
+        (Some(one), None) => one.clone(),
+        (None, _) => plan.build_permissions.clone(),
+    }
 }
 
 fn permissions(
@@ -196,10 +201,8 @@ fn permissions(
 /// The job's own `permissions:` block changed only where the build job needs
 /// less (or more) than the original: untouched scopes keep their comments.
 fn edit_permissions(r: &Renderer, input: &JobInput<'_>, key: &Entry) -> Result<String, Error> {
-    let JobInput {
-        lines, plan, style, ..
-    } = input;
-    let wanted = job_permissions(plan);
+    let JobInput { lines, style, .. } = input;
+    let wanted = &job_permissions(input);
     let children = locate::entries(lines, key.children(), Collection::Mapping, None);
     let (true, Ok(children)) = (locate::inline_value(lines, key).is_empty(), children) else {
         return permissions(r, wanted, key.indent, style);
@@ -628,6 +631,28 @@ fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
     }
 }
 
+/// What the scan job scans of the site's image, one report each.
+fn site_targets(plan: &Plan) -> Vec<Target> {
+    match &plan.site {
+        Site::Action(a) => targets(&a.platforms),
+        Site::Buildx(b) => targets(&b.platforms),
+        Site::Script(_) => vec![docker_archive_target()],
+    }
+}
+
+/// The artifact the scan job publishes its reports in (one per matrix leg).
+/// The reports artifact of the job (one per matrix leg), as the config names it.
+fn reports_artifact(plan: &Plan, policy: &Policy) -> String {
+    format!(
+        "{}{}",
+        policy
+            .reports
+            .artifact_name
+            .replace("{job}", plan.site.job()),
+        plan::leg_suffix(plan.matrix)
+    )
+}
+
 #[derive(Debug, serde::Serialize)]
 struct Sarif {
     slug: String,
@@ -646,11 +671,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     } = input;
     let job = plan.site.job();
     let script = matches!(plan.site, Site::Script(_));
-    let targets = match &plan.site {
-        Site::Action(a) => targets(&a.platforms),
-        Site::Buildx(b) => targets(&b.platforms),
-        Site::Script(_) => vec![docker_archive_target()],
-    };
+    let targets = site_targets(plan);
     let leg = plan::leg_suffix(plan.matrix);
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
     let reports = &policy.reports;
@@ -683,7 +704,8 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             build_job => ser(&plan.build_job),
             job => ser(&job),
             artifact => ser(&plan.artifact),
-            reports_artifact => format!("{}{leg}", reports.artifact_name.replace("{job}", job)),
+            reports_artifact => reports_artifact(plan, policy),
+            signing => ser(&policy.signing),
             matrix => plan.matrix,
             permissions => ser(&plan::scan_permissions(reports.sarif)),
             targets => ser(&targets),
@@ -788,8 +810,10 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         layout,
         plan,
         style,
+        policy,
         ..
     } = input;
+    let signing = policy.signing.as_ref();
     let mut needs = plan.needs.clone();
     needs.push(plan.build_job.clone());
     needs.push(plan.scan_job.clone());
@@ -821,7 +845,11 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             matrix => plan.matrix,
             by_digest => matches!(&plan.site, Site::Action(a) if a.by_digest.is_some()),
             job_slices => ser(&job_keys),
-            permissions => ser(&plan.push_permissions),
+            permissions => ser(&signing.map_or_else(|| plan.push_permissions.clone(), |s| s.push_permissions(&plan.push_permissions))),
+            signing => ser(&signing),
+            cosign_flags => signing.map_or("", |s| s.cosign_flags()),
+            targets => ser(&site_targets(plan)),
+            reports_artifact => reports_artifact(plan, input.policy),
             build_job => ser(&plan.build_job),
             kept_outputs => ser(&plan.outputs_via_build),
             moved_outputs => ser(&plan.outputs_in_push),

@@ -35,6 +35,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "buildx-prepare.yml",
     "carry-env.yml",
     "carry-run.yml",
+    "cluster-image-policy.yml",
+    "kyverno-policy.yml",
     "login.yml",
     "permissions.yml",
     "push-job.yml",
@@ -42,6 +44,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "script-prepare.yml",
     "script-save.yml",
     "setup-buildx.yml",
+    "sign-steps.yml",
 ];
 
 /// A line that the caller replaces with a verbatim slice of the original.

@@ -24,8 +24,10 @@ mod migration_pending;
 mod push_condition;
 mod push_rebuilds;
 mod reports_published;
+mod signed_before_gate;
 mod ungated_push;
 mod unpinned_action;
+mod unsigned_push;
 
 pub use unpinned_action::is_pinned;
 
@@ -51,6 +53,8 @@ pub static ALL: &[&dyn Rule] = &[
     &reports_published::ReportsNotPublished,
     &push_rebuilds::PushRebuilds,
     &unpinned_action::UnpinnedAction,
+    &signed_before_gate::SignedBeforeGate,
+    &unsigned_push::UnsignedPush,
     &migration_pending::MigrationPending,
 ];
 

@@ -1,0 +1,461 @@
+//! Which images a workflow pushes, by name (no tag): the images a cluster
+//! policy must cover. Reads the same shapes detection does, before and after
+//! migration: `docker/build-push-action` `tags:` (and a push-by-digest
+//! `name=`), `docker push` / `scangate-record-push` and
+//! `docker buildx build --push` / `scangate-buildx build --scan-export` in
+//! `run:` scripts.
+//!
+//! Names are resolved where the workflow text fixes them: `${{ env.X }}`
+//! from workflow and job `env:`, `${{ github.repository }}` and
+//! `${{ github.repository_owner }}` from the repository, and
+//! `${{ steps.ID.outputs.tags }}` of `docker/metadata-action` from its
+//! `images:` input. The tag is dropped, so a tag computed at run time does
+//! not matter. Anything else computed at run time is reported, not guessed.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_serde::{Mapping, Value};
+
+use crate::detect::buildx_script::{EXPORT_FLAG, STAND_IN};
+use crate::detect::run_script::{DOCKER_PUSH, RECORD_COMMAND};
+use crate::gate::{self, action_name, input, scalar};
+
+/// The `env:` key of scangate's record step that holds the build's tags.
+const RECORDED_TAGS: &str = "SCANGATE_TAGS";
+/// The loop of scangate's push step (templates/push-job.yml) over the
+/// references the build job recorded; those are read where recorded.
+const PUSH_LOOP: &str = "done < \"$dir/tags.txt\"";
+
+static EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: constant patterns, exercised by the tests below.
+    Regex::new(r"\$\{\{\s*([^}]*?)\s*\}\}").expect("static regex")
+});
+static METADATA_TAGS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\$\{\{\s*steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.tags\s*\}\}$")
+        .expect("static regex")
+});
+static PUSH_ARG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(?:{}|\b{RECORD_COMMAND})\s+(?:-\S+\s+)*("[^"]+"|'[^']+'|\S+)"#,
+        DOCKER_PUSH.as_str()
+    ))
+    .expect("static regex")
+});
+static TAG_FLAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|\s)(?:-t|--tag)[ =]("[^"]+"|'[^']+'|\S+)"#).expect("static regex")
+});
+static SHELL_VAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+        .expect("static regex")
+});
+static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)\s*(?:#.*)?$"#)
+        .expect("static regex")
+});
+static OUTPUT_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\bname=((?:\$\{\{[^}]*\}\}|[^,"\s])+)"#).expect("static regex"));
+
+/// What a reference may use besides the workflow's own `env:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// `OWNER/NAME`, the value of `github.repository`.
+    pub full_name: String,
+}
+
+/// One image reference a job pushes, as written, and its name if static.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub job: String,
+    /// The reference as the workflow writes it.
+    pub reference: String,
+    /// The image name without tag or digest, or why it is not known before
+    /// the workflow runs.
+    pub image: Result<String, String>,
+}
+
+/// Every image reference the jobs of `doc` push, in file order.
+pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
+    let workflow_env = doc.get("env").and_then(Value::as_mapping);
+    let mut out = Vec::new();
+    for (job_id, job) in gate::jobs(doc) {
+        let env = Env {
+            workflow: workflow_env,
+            job: job.get("env").and_then(Value::as_mapping),
+            repo,
+        };
+        let steps = gate::steps(job);
+        for (_, step) in &steps {
+            let vars = shell_vars(step);
+            for reference in references(step) {
+                let image = resolve(&reference, &env, &vars, &steps, 0);
+                out.push(Found {
+                    job: job_id.clone(),
+                    reference,
+                    image,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The references one step pushes (or, migrated, exports for the push job).
+fn references(step: &Mapping) -> Vec<String> {
+    if action_name(step).as_deref() == Some("docker/build-push-action") {
+        return build_push_references(step);
+    }
+    // Migrated: the build step exports, and the step after it records the
+    // references the push job pushes, from the build step's tags (or name).
+    if let Some(tags) = step
+        .get("env")
+        .and_then(|e| e.get(RECORDED_TAGS))
+        .and_then(scalar)
+    {
+        return split_list(&tags);
+    }
+    let Some(run) = step.get("run").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    if run.contains(PUSH_LOOP) {
+        return Vec::new();
+    }
+    let joined = run.replace("\\\n", " ");
+    let mut refs = Vec::new();
+    for line in joined.lines().map(str::trim) {
+        if line.starts_with('#') {
+            continue;
+        }
+        refs.extend(PUSH_ARG.captures_iter(line).map(|c| unquote(&c[1])));
+        let buildx = line.contains("buildx build") || line.contains(STAND_IN);
+        let pushes = line
+            .split_whitespace()
+            .any(|w| w == "--push" || w == EXPORT_FLAG);
+        if buildx && pushes {
+            refs.extend(TAG_FLAG.captures_iter(line).map(|c| unquote(&c[1])));
+        }
+    }
+    refs
+}
+
+fn build_push_references(step: &Mapping) -> Vec<String> {
+    if gate::push_kind(step).is_none() {
+        return Vec::new();
+    }
+    let outputs = input(step, "outputs").unwrap_or_default();
+    if outputs.contains("push-by-digest=true") {
+        return OUTPUT_NAME
+            .captures_iter(&outputs)
+            .map(|c| c[1].to_owned())
+            .collect();
+    }
+    split_list(&input(step, "tags").unwrap_or_default())
+}
+
+/// A newline- or comma-separated list, as the docker actions read it.
+fn split_list(s: &str) -> Vec<String> {
+    s.split(['\n', ','])
+        .map(|t| unquote(t.trim()))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn unquote(s: &str) -> String {
+    s.trim_matches(|c| c == '"' || c == '\'').to_owned()
+}
+
+/// Shell variables a step's script sees with a fixed value: its `env:` and
+/// its own first assignment of each name (`IMG="ghcr.io/…"`), unless that
+/// assignment reads the variable itself (`IMG=${IMG@L}`).
+fn shell_vars(step: &Mapping) -> BTreeMap<String, String> {
+    let mut vars: BTreeMap<String, String> = step
+        .get("env")
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((scalar(k)?, scalar(v)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
+    for c in run.lines().filter_map(|l| ASSIGNMENT.captures(l)) {
+        let value = unquote(&c[2]);
+        let reads_itself = SHELL_VAR
+            .captures_iter(&value)
+            .any(|v| v.get(1).or(v.get(2)).map(|m| m.as_str()) == Some(&c[1]));
+        if !reads_itself {
+            vars.entry(c[1].to_owned()).or_insert(value);
+        }
+    }
+    vars
+}
+
+/// Where `${{ env.X }}` and `${{ github.* }}` come from.
+struct Env<'a> {
+    workflow: Option<&'a Mapping>,
+    job: Option<&'a Mapping>,
+    repo: &'a Repository,
+}
+
+impl Env<'_> {
+    fn value(&self, expr: &str) -> Option<String> {
+        // Image names are lower case; GitHub keeps the owner's case.
+        match expr {
+            "github.repository" => Some(self.repo.full_name.to_ascii_lowercase()),
+            "github.repository_owner" => self
+                .repo
+                .full_name
+                .split('/')
+                .next()
+                .map(str::to_ascii_lowercase),
+            _ => self.env(expr.strip_prefix("env.")?),
+        }
+    }
+
+    /// A job or workflow `env:` value.
+    fn env(&self, name: &str) -> Option<String> {
+        [self.job, self.workflow]
+            .into_iter()
+            .flatten()
+            .find_map(|m| m.get(name).and_then(scalar))
+    }
+}
+
+/// `reference` as an image name without tag, or why it cannot be known.
+/// `depth` bounds the substitution of values that contain expressions.
+fn resolve(
+    reference: &str,
+    env: &Env<'_>,
+    vars: &BTreeMap<String, String>,
+    steps: &[(usize, &Mapping)],
+    depth: usize,
+) -> Result<String, String> {
+    if let Some(c) = METADATA_TAGS.captures(reference.trim()) {
+        return metadata_images(&c[1], env, vars, steps, depth);
+    }
+    let mut text = reference.to_owned();
+    for _ in 0..4 {
+        let shell = SHELL_VAR.replace_all(&text, |c: &regex::Captures<'_>| {
+            let name = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
+            vars.get(name)
+                .cloned()
+                .or_else(|| env.env(name))
+                .unwrap_or_else(|| c[0].to_owned())
+        });
+        let next = EXPRESSION.replace_all(&shell, |c: &regex::Captures<'_>| {
+            env.value(&c[1]).unwrap_or_else(|| c[0].to_owned())
+        });
+        if next == text {
+            break;
+        }
+        text = next.into_owned();
+    }
+    let name = without_tag(&text);
+    if let Some(expr) = EXPRESSION.captures(name) {
+        return Err(format!(
+            "the image name depends on `{}`, known only when the workflow runs",
+            &expr[0]
+        ));
+    }
+    if name.contains('$') {
+        return Err(
+            "the image name comes from a shell variable, known only when the script runs".into(),
+        );
+    }
+    if name.is_empty() {
+        return Err("the reference names no image".into());
+    }
+    Ok(name.to_owned())
+}
+
+/// The `images:` of the `docker/metadata-action` step `id` (its `tags`
+/// output is those images with the computed tags).
+fn metadata_images(
+    id: &str,
+    env: &Env<'_>,
+    vars: &BTreeMap<String, String>,
+    steps: &[(usize, &Mapping)],
+    depth: usize,
+) -> Result<String, String> {
+    let step = steps
+        .iter()
+        .find(|(_, s)| s.get("id").and_then(scalar).as_deref() == Some(id))
+        .map(|(_, s)| *s);
+    let images = step
+        .filter(|s| action_name(s).as_deref() == Some("docker/metadata-action"))
+        .and_then(|s| input(s, "images"))
+        .ok_or_else(|| {
+            format!(
+                "the tags come from step `{id}`, which is not docker/metadata-action with `images:`"
+            )
+        })?;
+    let names: Vec<String> = images
+        .lines()
+        .map(|l| {
+            let l = l.trim();
+            OUTPUT_NAME
+                .captures(l)
+                .map_or_else(|| l.to_owned(), |c| c[1].to_owned())
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    match names.as_slice() {
+        [one] if depth == 0 => resolve(one, env, vars, steps, depth + 1),
+        [] => Err(format!("step `{id}` lists no images")),
+        _ => Err(format!(
+            "step `{id}` lists several images; scangate resolves one per reference"
+        )),
+    }
+}
+
+/// `name[:tag][@digest]` → `name` (a registry port stays: only the last
+/// path segment can hold a tag).
+fn without_tag(reference: &str) -> &str {
+    let name = reference.split('@').next().unwrap_or(reference);
+    let last = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last..].find(':') {
+        Some(i) => &name[..last + i],
+        None => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(y: &str) -> Vec<(String, Result<String, String>)> {
+        let doc: Value = yaml_serde::from_str(y).unwrap();
+        let repo = Repository {
+            full_name: "Acme/Model-Service".into(),
+        };
+        pushed(&doc, &repo)
+            .into_iter()
+            .map(|f| (f.reference, f.image))
+            .collect()
+    }
+
+    #[test]
+    fn strips_tags_but_keeps_registry_ports() {
+        assert_eq!(without_tag("ghcr.io/a/b:1.2"), "ghcr.io/a/b");
+        assert_eq!(without_tag("localhost:5000/b"), "localhost:5000/b");
+        assert_eq!(
+            without_tag("localhost:5000/b:v1@sha256:ab"),
+            "localhost:5000/b"
+        );
+        assert_eq!(without_tag("ghcr.io/a/b:${{ env.version }}"), "ghcr.io/a/b");
+    }
+
+    #[test]
+    fn resolves_env_github_and_metadata_action() {
+        let f = found(
+            r#"
+env:
+  IMAGE: ghcr.io/${{ github.repository_owner }}/app
+jobs:
+  a:
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: ${{ env.IMAGE }}:${{ env.version }},ghcr.io/${{ github.repository }}:latest
+  b:
+    steps:
+      - id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: ghcr.io/${{ github.repository }}
+      - uses: docker/build-push-action@v6
+        with:
+          push: ${{ github.event_name != 'pull_request' }}
+          tags: ${{ steps.meta.outputs.tags }}
+      - uses: docker/build-push-action@v6
+        with: {push: false, tags: "ghcr.io/not/pushed:1"}
+"#,
+        );
+        let images: Vec<_> = f.iter().map(|(_, i)| i.clone().unwrap()).collect();
+        assert_eq!(
+            images,
+            [
+                "ghcr.io/acme/app",
+                "ghcr.io/acme/model-service",
+                "ghcr.io/acme/model-service"
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_scripts_before_and_after_migration() {
+        let f = found(
+            r#"
+jobs:
+  a:
+    steps:
+      - run: |
+          docker push ghcr.io/acme/one:${GITHUB_SHA}
+          scangate-record-push "ghcr.io/acme/two:v1"
+          # docker push ghcr.io/acme/commented
+          docker buildx build --platform linux/amd64 \
+            -t ghcr.io/acme/three:v1 --push .
+          scangate-buildx build --tag=ghcr.io/acme/four:v1 --scan-export .
+          docker build -t ghcr.io/acme/local-only:v1 .
+          docker push "$IMAGE"
+"#,
+        );
+        let images: Vec<_> = f.iter().map(|(_, i)| i.clone()).collect();
+        assert_eq!(
+            images[..4],
+            [
+                Ok("ghcr.io/acme/one".into()),
+                Ok("ghcr.io/acme/two".into()),
+                Ok("ghcr.io/acme/three".into()),
+                Ok("ghcr.io/acme/four".into()),
+            ]
+        );
+        assert_eq!(images.len(), 5);
+        assert!(images[4].as_ref().unwrap_err().contains("shell variable"));
+    }
+
+    #[test]
+    fn reads_push_by_digest_names_and_script_variables() {
+        let f = found(
+            r#"
+env:
+  IMAGE: ghcr.io/acme/api
+jobs:
+  a:
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          outputs: type=image,name=${{ env.IMAGE }},push-by-digest=true,push=true
+      - env:
+          REPO: ghcr.io/acme
+        run: |
+          IMG="ghcr.io/${{ github.repository }}"
+          IMG=${IMG@L}
+          docker push --all-tags "$IMG"
+          docker push "${REPO}/tool:$version"
+"#,
+        );
+        let images: Vec<_> = f.iter().map(|(_, i)| i.clone().unwrap()).collect();
+        assert_eq!(
+            images,
+            [
+                "ghcr.io/acme/api",
+                "ghcr.io/acme/model-service",
+                "ghcr.io/acme/tool"
+            ]
+        );
+    }
+
+    #[test]
+    fn says_why_a_name_is_unknown() {
+        let f = found(
+            "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with: {push: true, tags: \"${{ vars.REGISTRY }}/app:1\"}\n",
+        );
+        assert!(
+            f[0].1.as_ref().unwrap_err().contains("vars.REGISTRY"),
+            "{f:?}"
+        );
+    }
+}
