@@ -71,8 +71,11 @@ pub fn pull_body(change: &Change<'_>) -> String {
     );
     out.push_str(&images(change.files));
     out.push_str(&policy(change.policy));
-    out.push_str(&reports(change.files));
+    out.push_str(&reports(change.files, change.policy));
     out.push_str(&verify(change.repo));
+    if let Some(signing) = &change.policy.signing {
+        out.push_str(&signatures(change, signing));
+    }
     out.push_str(&manual(change.manual));
     out.push_str(&format!(
         "---\nMade by `scangate pr` {}. Re-running it updates this branch while it holds only scangate's commits (`{TRAILER}`); if you push to the branch, scangate leaves it alone.\n",
@@ -113,17 +116,45 @@ fn cell(text: &str) -> String {
 }
 
 fn policy(policy: &Policy) -> String {
+    let mut what = Vec::new();
+    if policy.scanners.vuln {
+        what.push(format!(
+            "**{}** vulnerabilities (packages: {}{})",
+            policy.severity,
+            policy.pkg_types,
+            if policy.ignore_unfixed {
+                "; fixed ones only: `--ignore-unfixed`"
+            } else {
+                "; fixed or not"
+            }
+        ));
+    }
+    if policy.scanners.secret {
+        what.push("secrets found in the image".to_owned());
+    }
+    if policy.fail_on_misconfig {
+        what.push(format!(
+            "**{}** Dockerfile misconfigurations",
+            policy.severity
+        ));
+    }
     format!(
-        "## Policy\n\nThe gate fails on **{}** vulnerabilities (OS packages and libraries, fixed ones only: `--ignore-unfixed`) and on secrets found in the image. Trivy {} is pinned, and every action added is pinned by commit SHA. Each job gets least-privilege `permissions:`.\n\n",
-        policy.severity, policy.trivy_version
+        "## Policy\n\nThe gate fails on {}. Trivy {} is pinned, and every action added is pinned by commit SHA. Each job gets least-privilege `permissions:`.\n\n",
+        what.join(", and on "),
+        policy.trivy_version
     )
 }
 
-fn reports(files: &[ChangedFile]) -> String {
+fn reports(files: &[ChangedFile], policy: &Policy) -> String {
     let mut names: Vec<String> = files
         .iter()
         .flat_map(|f| &f.jobs)
-        .map(|j| format!("`scangate-{}-reports`", j.job))
+        .map(|j| {
+            format!(
+                "`{}`",
+                policy.reports.artifact_name.replace("{job}", &j.job)
+            )
+        })
         .collect();
     names.dedup();
     let artifacts = if names.len() == 1 {
@@ -132,8 +163,14 @@ fn reports(files: &[ChangedFile]) -> String {
         "artifacts"
     };
     format!(
-        "## Where the reports appear\n\n- On every run, pass or fail: the workflow run's {artifacts} {} (Trivy JSON and SARIF).\n- In the **Security → Code scanning** tab, one category per image and platform (where code scanning is enabled; the upload never blocks the release).\n- The failing scan job's log names each finding that stopped the push.\n\n",
-        names.join(", ")
+        "## Where the reports appear\n\n- On every run, pass or fail: the workflow run's {artifacts} {} (Trivy JSON and SARIF), kept {} days.\n{}- The failing scan's log names each finding that stopped the push.\n\n",
+        names.join(", "),
+        policy.reports.retention_days,
+        if policy.reports.sarif {
+            "- In the **Security → Code scanning** tab, one category per image and platform (where code scanning is enabled; the upload never blocks the release).\n"
+        } else {
+            ""
+        }
     )
 }
 
@@ -141,6 +178,43 @@ fn verify(repo: &str) -> String {
     format!(
         "## How to verify\n\n1. Run the changed workflows (e.g. on a pre-release tag): the `-build`, `-scan` and push jobs appear in order, and the push job fails unless the registry holds the digest that was scanned.\n2. Locally, in a checkout of this branch:\n\n   ```sh\n   scangate check .          # exit 0: every push is gated\n   scangate migrate --check  # exit 0: nothing left to migrate\n   ```\n\n## Keep the gate in CI\n\n```sh\nscangate check --repo {repo}\n# or, as a scheduled workflow in this repository:\nscangate init --drift-workflow --action OWNER/scangate@<commit SHA>\n```\n\n"
     )
+}
+
+/// With signing on: how to check a pushed image's signature, vulnerability
+/// attestation and provenance by hand, per workflow that pushes, and how to
+/// make the cluster check them.
+fn signatures(change: &Change<'_>, signing: &crate::signing::Signing) -> String {
+    let mut out = String::from(
+        "## Signatures and attestations
+
+After the push, each image is signed (cosign, keyless) and attested: its Trivy vulnerability report, and its build provenance (GitHub artifact attestation). Check a released image by hand:
+
+",
+    );
+    for file in change.files {
+        let workflow = file.path.rsplit('/').next().unwrap_or(&file.path);
+        let identity = crate::signing::Identity {
+            repo: change.repo.to_owned(),
+            workflow: workflow.to_owned(),
+        };
+        let _ = write!(
+            out,
+            "Pushed by `{}`:
+
+```sh
+{}```
+
+",
+            file.path,
+            identity.verify_commands("IMAGE@sha256:DIGEST", signing)
+        );
+    }
+    let _ = write!(
+        out,
+        "Admit only such images in the cluster: `scangate policy kyverno --repo {0}` (or `policy-controller`) prints the policies.\n\n",
+        change.repo
+    );
+    out
 }
 
 fn manual(manual: &[Manual]) -> String {
@@ -202,6 +276,21 @@ mod tests {
         assert!(body.contains("scangate check --repo acme/app"));
         assert!(body.contains("`.github/workflows/other.yml` line 12: a podman push\n\n---\n"));
         assert!(!body.contains("\n\n\n"), "{body}");
+        assert!(!body.contains("cosign"), "{body}");
+        let signed = Policy {
+            signing: Some(crate::signing::Signing::default()),
+            ..Policy::default()
+        };
+        let body = pull_body(&Change {
+            policy: &signed,
+            ..change
+        });
+        assert!(
+            body.contains("cosign verify-attestation --type vuln")
+                && body.contains("gh attestation verify oci://IMAGE@sha256:DIGEST --repo acme/app")
+                && body.contains(r"release\.yml@refs/tags/"),
+            "{body}"
+        );
         let message = commit_message(&change);
         assert!(is_ours(&message));
         assert!(message.starts_with(TITLE));
