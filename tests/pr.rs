@@ -948,5 +948,26 @@ async fn cli_global_errors_exit_2_without_the_token() {
     );
     let o = cli(&fake, &["--repo", REPO, "--branch", "bad..name"]).await;
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
-    assert!(writes(&fake).is_empty());
+    // No token anywhere (an empty PATH hides any `gh` login on this machine).
+    clear_log(&fake);
+    let uri = fake.uri.clone();
+    let o = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("scangate")
+            .unwrap()
+            .args(["pr", "--api-url", &uri, "--repo", REPO, "--apply"])
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_TOKEN")
+            .env("PATH", "")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--apply needs a GitHub token"),
+        "{}",
+        show(&o)
+    );
+    assert!(fake.world().seen.is_empty());
 }
