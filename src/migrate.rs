@@ -54,7 +54,7 @@ impl MigratedJob {
             build_job: plan.build_job.clone(),
             scan_job: plan.scan_job.clone(),
             tags: plan.site.destinations(),
-            platforms: plan.site.platforms().to_vec(),
+            platforms: plan.site.platforms(),
             push_if: plan.site.push_if().map(str::to_owned),
             moved_steps: plan.post_steps.len(),
             late_scans: plan.late_scans,

@@ -786,6 +786,64 @@ jobs:
 }
 
 #[test]
+fn refuses_a_build_that_reads_the_image_an_earlier_step_pushes() {
+    // The app is built FROM the base the step before pushed: after the split
+    // the base is pushed only after the scan, so the app would get the old one.
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  images:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push the base
+        uses: docker/build-push-action@v7
+        with:
+          context: base
+          push: true
+          tags: ghcr.io/acme/base:${{ github.ref_name }}
+      - name: Build and push the app
+        uses: docker/build-push-action@v7
+        with:
+          context: app
+          build-contexts: base=docker-image://ghcr.io/acme/base:${{ github.ref_name }}
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let at = position(text, "- name: Build and push the app");
+    assert_refused(
+        "base.yml",
+        text,
+        &[at],
+        &["reads `ghcr.io/acme/base`, the image step 3 pushes"],
+    );
+    // Without the named context the two images are independent: migrated.
+    let independent = text.replace(
+        "          build-contexts: base=docker-image://ghcr.io/acme/base:${{ github.ref_name }}\n",
+        "",
+    );
+    assert_ne!(independent, text);
+    let (dir, path) = scratch("independent.yml", independent.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "independent.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let doc = parse(&fs::read_to_string(&path).unwrap());
+    assert_eq!(job_ids(&doc), ["images-build", "images-scan", "images"]);
+    let push_steps = doc["jobs"]["images"]["steps"].as_sequence().unwrap();
+    let downloads: Vec<&str> = push_steps
+        .iter()
+        .filter_map(|s| s["with"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        downloads,
+        ["scangate-images-image-1", "scangate-images-image-2"]
+    );
+}
+
+#[test]
 fn refuses_a_matrix_job_that_pushes_from_a_script() {
     let text = r#"name: Release
 on:

@@ -109,3 +109,9 @@ fixture_snapshot!(
     "buildx-script.yml",
     "shapes-buildx-script"
 );
+fixture_snapshot!(
+    shapes_two_images,
+    "shapes",
+    "two-images.yml",
+    "shapes-two-images"
+);

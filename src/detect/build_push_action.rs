@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::{Unsupported, Verdict};
+use super::Unsupported;
 use crate::gate::{self, input, scalar};
 
 static WHOLE_EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
@@ -56,7 +56,11 @@ const CONFLICTING_INPUTS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
+pub(super) fn read(
+    job_id: &str,
+    job: &Mapping,
+    step_index: usize,
+) -> Result<BuildPush, Unsupported> {
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
@@ -149,7 +153,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         }
     }
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
-    Ok(super::Site::Action(BuildPush {
+    Ok(BuildPush {
         job: job_id.to_owned(),
         step: step_index,
         step_id: step.get("id").and_then(scalar),
@@ -162,7 +166,180 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
             .is_some_and(|c| c.replace(' ', "").contains("type=registry")),
         by_digest,
         matrix,
-    }))
+    })
+}
+
+/// The pushing build steps of one job, in order; never empty. Each is one
+/// image with its own artifact, scan targets and push; they share the job's
+/// push condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Builds(Vec<BuildPush>);
+
+/// Inputs of a later build that cannot make it read an earlier image:
+/// where the image goes, and caches (a stale cache only costs time).
+const NOT_READING: &[&str] = &[
+    "tags",
+    "labels",
+    "annotations",
+    "cache-from",
+    "cache-to",
+    "push",
+    "outputs",
+    "platforms",
+];
+
+static EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
+static STEP_REF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\b").expect("static regex")
+});
+
+impl Builds {
+    /// The builds of job `job_id`, or why they cannot be split apart: one
+    /// push job has one condition, and a build that reads an image an
+    /// earlier step pushes would, after the split, read the registry's
+    /// previous version (that image is pushed only after the scan).
+    pub(super) fn new(
+        job_id: &str,
+        job: &Mapping,
+        builds: Vec<BuildPush>,
+    ) -> Result<Self, Unsupported> {
+        let Some(first) = builds.first() else {
+            return Err(Unsupported::new(job_id, None, "no build step", ""));
+        };
+        if let Some(other) = builds.iter().find(|b| b.push_if != first.push_if) {
+            return Err(Unsupported::new(
+                job_id,
+                Some(other.step),
+                format!(
+                    "this build step pushes under another condition than step {} (`push:` differs); the push job has one condition",
+                    first.step + 1
+                ),
+                "give every build step of the job the same `push:`, or split the job",
+            ));
+        }
+        let steps = gate::steps(job);
+        for (n, later) in builds.iter().enumerate().skip(1) {
+            let Some((_, step)) = steps.iter().find(|(i, _)| *i == later.step) else {
+                continue;
+            };
+            for earlier in &builds[..n] {
+                if let Some(what) = reads_image(step, earlier, &steps) {
+                    return Err(Unsupported::new(
+                        job_id,
+                        Some(later.step),
+                        format!(
+                            "this build reads {what}, the image step {} pushes; after the split that image is pushed only after the scan, so this build would get the registry's previous version",
+                            earlier.step + 1
+                        ),
+                        "build the base image in a job of its own that this job `needs:` (scangate gates each), or gate the job by hand",
+                    ));
+                }
+            }
+        }
+        Ok(Builds(builds))
+    }
+
+    pub fn first(&self) -> &BuildPush {
+        // #[allow]: never empty, checked in `new`, the only constructor.
+        &self.0[0]
+    }
+
+    pub fn last(&self) -> &BuildPush {
+        &self.0[self.0.len() - 1]
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, BuildPush> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true; for clippy's `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The build of step `index`, if it is one of them.
+    pub fn at(&self, index: usize) -> Option<&BuildPush> {
+        self.0.iter().find(|b| b.step == index)
+    }
+}
+
+/// What of `earlier`'s image the build `step` reads, as shown in the
+/// workflow: its repository in an input (`build-args`, `build-contexts`…),
+/// or the outputs of the step that built it or named it. A Dockerfile's own
+/// `FROM` cannot be seen here.
+fn reads_image(step: &Mapping, earlier: &BuildPush, steps: &[(usize, &Mapping)]) -> Option<String> {
+    let with = step.get("with")?.as_mapping()?;
+    let read: Vec<String> = with
+        .iter()
+        .filter(|(k, _)| scalar(k).is_none_or(|k| !NOT_READING.contains(&k.as_str())))
+        .filter_map(|(_, v)| scalar(v))
+        .collect();
+    let mut ids: Vec<String> = STEP_REF
+        .captures_iter(&earlier.tags)
+        .map(|c| c[1].to_owned())
+        .collect();
+    ids.extend(earlier.step_id.clone());
+    if let Some(id) = ids.iter().find(|id| {
+        read.iter()
+            .any(|v| STEP_REF.captures_iter(v).any(|c| &c[1] == id.as_str()))
+    }) {
+        return Some(format!("the outputs of step `{id}`"));
+    }
+    let mut repos = repositories(&earlier.tags);
+    // Tags from docker/metadata-action: the repositories are its `images:`.
+    for id in &ids {
+        if let Some((_, meta)) = steps
+            .iter()
+            .find(|(_, s)| s.get("id").and_then(scalar).as_deref() == Some(id.as_str()))
+            && let Some(images) = input(meta, "images")
+        {
+            repos.extend(repositories(&images));
+        }
+    }
+    repos
+        .into_iter()
+        .find(|r| read.iter().any(|v| names(v, r)))
+        .map(|r| format!("`{r}`"))
+}
+
+/// The repositories of a tag list (newline- or comma-separated): each tag
+/// without its `:tag` or `@digest`.
+fn repositories(tags: &str) -> Vec<String> {
+    tags.split([',', '\n'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.starts_with("${{ steps."))
+        .map(|t| {
+            // Separators inside `${{ … }}` are not the tag's: look for them
+            // in a copy with the expressions blanked out.
+            let mut masked = t.to_owned();
+            for m in EXPRESSION.find_iter(t) {
+                masked.replace_range(m.range(), &"x".repeat(m.len()));
+            }
+            let end = masked.find('@').unwrap_or(t.len());
+            let slash = masked[..end].rfind('/').unwrap_or(0);
+            match masked[..end].rfind(':') {
+                Some(colon) if colon > slash => t[..colon].to_owned(),
+                _ => t[..end].to_owned(),
+            }
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// Whether `value` names repository `repo` (followed by a tag, a digest or
+/// the end of the name, so `acme/api` does not match `acme/api-worker`).
+fn names(value: &str, repo: &str) -> bool {
+    value.match_indices(repo).any(|(at, _)| {
+        value[at + repo.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, ':' | '@' | '"' | '\'' | ',' | ';') || c.is_whitespace())
+    })
 }
 
 /// Job-level shapes that the three-job split cannot keep correct.
@@ -278,7 +455,7 @@ mod tests {
             .next()
             .unwrap()?
         {
-            super::super::Site::Action(a) => Ok(a),
+            super::super::Site::Action(a) => Ok(a.first().clone()),
             other => panic!("not an action site: {other:?}"),
         }
     }
@@ -310,6 +487,81 @@ mod tests {
         assert!(refused("          load: true\n").contains("loads"));
         assert!(refused("          platforms: ${{ matrix.p }}\n").contains("expression"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
+    }
+
+    /// Two build-and-push steps; `second_with` is added to the second's
+    /// `with:` (a `push:` there replaces its `push: true`).
+    fn two_builds(first_tags: &str, second_with: &str) -> Result<super::super::Site, Unsupported> {
+        let push = if second_with.trim_start().starts_with("push:") {
+            ""
+        } else {
+            "          push: true\n"
+        };
+        let y = format!(
+            "jobs:\n  b:\n    steps:\n      - id: meta\n        uses: docker/metadata-action@v6\n        with:\n          images: ghcr.io/o/meta-base\n      - id: base\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: {first_tags}\n      - id: app\n        uses: docker/build-push-action@v6\n        with:\n{push}          tags: ghcr.io/o/app:1\n{second_with}"
+        );
+        let doc: Value = yaml_serde::from_str(&y).unwrap();
+        super::super::ungated_jobs(&doc).remove(0)
+    }
+
+    #[test]
+    fn several_independent_builds_are_one_site() {
+        let site = two_builds(
+            "ghcr.io/o/api:1",
+            "          build-args: BASE=ghcr.io/o/api-base:1\n          cache-from: type=registry,ref=ghcr.io/o/api:cache\n",
+        )
+        .unwrap();
+        let super::super::Site::Action(builds) = site else {
+            panic!("not an action site: {site:?}");
+        };
+        let steps: Vec<usize> = builds.iter().map(|b| b.step).collect();
+        assert_eq!(steps, [1, 2]);
+    }
+
+    #[test]
+    fn a_build_that_reads_an_earlier_image_is_refused() {
+        let reason = |tags: &str, with: &str| two_builds(tags, with).unwrap_err().reason;
+        // Its repository in a build argument or a named context.
+        let r = reason(
+            "ghcr.io/o/base:1",
+            "          build-args: BASE=ghcr.io/o/base:1\n",
+        );
+        assert!(
+            r.contains("`ghcr.io/o/base`") && r.contains("step 2"),
+            "{r}"
+        );
+        let r = reason(
+            "${{ env.REG }}/base:${{ github.sha }}",
+            "          build-contexts: base=docker-image://${{ env.REG }}/base:${{ github.sha }}\n",
+        );
+        assert!(r.contains("/base`"), "{r}");
+        // The outputs of the step that built it, or of its metadata step.
+        let r = reason(
+            "ghcr.io/o/base:1",
+            "          build-args: BASE=ghcr.io/o/base@${{ steps.base.outputs.digest }}\n",
+        );
+        assert!(r.contains("step `base`"), "{r}");
+        let r = reason(
+            "${{ steps.meta.outputs.tags }}",
+            "          build-args: BASE=ghcr.io/o/meta-base:latest\n",
+        );
+        assert!(r.contains("`ghcr.io/o/meta-base`"), "{r}");
+        // A different push condition cannot share the push job.
+        let r = reason(
+            "ghcr.io/o/base:1",
+            "          push: ${{ github.ref == 'refs/heads/main' }}\n",
+        );
+        assert!(r.contains("condition"), "{r}");
+    }
+
+    #[test]
+    fn repositories_drop_tags_and_digests_only() {
+        assert_eq!(
+            repositories("ghcr.io/o/a:1, localhost:5000/b@sha256:00\n${{ env.R }}/c:${{ env.T }}"),
+            ["ghcr.io/o/a", "localhost:5000/b", "${{ env.R }}/c"]
+        );
+        assert!(names("FROM=ghcr.io/o/a:2", "ghcr.io/o/a"));
+        assert!(!names("ghcr.io/o/a-worker:2", "ghcr.io/o/a"));
     }
 
     #[test]

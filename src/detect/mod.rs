@@ -15,15 +15,15 @@ use yaml_serde::Value;
 
 use crate::gate::{self, PushKind};
 
-pub use build_push_action::BuildPush;
+pub use build_push_action::{BuildPush, Builds};
 pub use buildx_script::BuildxPush;
 pub use run_script::ScriptPush;
 
 /// A job scangate understands completely and will rewrite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Site {
-    /// One `docker/build-push-action` step that pushes.
-    Action(BuildPush),
+    /// `docker/build-push-action` steps that push: one image each.
+    Action(Builds),
     /// `docker push` commands in `run:` scripts.
     Script(ScriptPush),
     /// `docker buildx build … --push` in a `run:` script.
@@ -33,7 +33,7 @@ pub enum Site {
 impl Site {
     pub fn job(&self) -> &str {
         match self {
-            Site::Action(a) => &a.job,
+            Site::Action(a) => &a.first().job,
             Site::Script(s) => &s.job,
             Site::Buildx(b) => &b.job,
         }
@@ -43,7 +43,7 @@ impl Site {
     /// in the build job untouched.
     pub fn first_step(&self) -> usize {
         match self {
-            Site::Action(a) => a.step,
+            Site::Action(a) => a.first().step,
             Site::Script(s) => s.steps.first().copied().unwrap_or_default(),
             Site::Buildx(b) => b.step,
         }
@@ -52,25 +52,30 @@ impl Site {
     /// The last step that pushes: everything after it moves to the push job.
     pub fn last_step(&self) -> usize {
         match self {
-            Site::Action(a) => a.step,
+            Site::Action(a) => a.last().step,
             Site::Script(s) => s.steps.last().copied().unwrap_or_default(),
             Site::Buildx(b) => b.step,
         }
     }
 
-    /// Target platforms of a multi-platform build; empty for one platform.
-    pub fn platforms(&self) -> &[String] {
-        match self {
-            Site::Action(a) => &a.platforms,
-            Site::Buildx(b) => &b.platforms,
-            Site::Script(_) => &[],
-        }
+    /// Target platforms of multi-platform builds, each once; empty for
+    /// builds of the runner's own platform.
+    pub fn platforms(&self) -> Vec<String> {
+        let mut out: Vec<String> = match self {
+            Site::Action(a) => a.iter().flat_map(|b| b.platforms.clone()).collect(),
+            Site::Buildx(b) => b.platforms.clone(),
+            Site::Script(_) => Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
+        out
     }
 
     /// The push condition, from `push: ${{ … }}`.
     pub fn push_if(&self) -> Option<&str> {
         match self {
-            Site::Action(a) => a.push_if.as_deref(),
+            // Every build step has the same one (detection checks it).
+            Site::Action(a) => a.first().push_if.as_deref(),
             Site::Script(_) | Site::Buildx(_) => None,
         }
     }
@@ -78,7 +83,11 @@ impl Site {
     /// Where the images go, as written (tags or push commands).
     pub fn destinations(&self) -> String {
         match self {
-            Site::Action(a) => a.tags.clone(),
+            Site::Action(a) => a
+                .iter()
+                .map(|b| b.tags.trim_end())
+                .collect::<Vec<_>>()
+                .join("\n"),
             Site::Script(s) => s.commands.join("\n"),
             Site::Buildx(b) => b.command.clone(),
         }
@@ -201,15 +210,11 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
     }) {
         return Err(unsupported_kind(job_id, other));
     }
-    if let [_, second, ..] = pushes {
-        return Err(Unsupported::new(
-            job_id,
-            Some(second.step),
-            "this job builds and pushes more than one image",
-            "split it into one job per image; each is then migrated on its own",
-        ));
-    }
-    build_push_action::read(job_id, job, pushes[0].step)
+    let builds = pushes
+        .iter()
+        .map(|p| build_push_action::read(job_id, job, p.step))
+        .collect::<Result<Vec<_>, _>>()?;
+    Builds::new(job_id, job, builds).map(Site::Action)
 }
 
 /// GitHub's rule for job ids; the new jobs' ids are built from it, so an id

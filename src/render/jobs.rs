@@ -11,7 +11,7 @@ use crate::detect::{Site, buildx_script, run_script};
 use crate::error::Error;
 use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
-use crate::plan::{self, CopiedStep, Plan};
+use crate::plan::{self, CopiedStep, Image, Plan};
 use crate::policy::Policy;
 use crate::style::Style;
 
@@ -76,8 +76,18 @@ pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderErro
     })
 }
 
-fn archive(plan: &Plan) -> String {
-    format!("scangate-{}-image.tar", plan.site.job())
+/// The image built by step `index`, if a build step of the plan builds one there.
+fn image_at(plan: &Plan, index: usize) -> Option<&Image> {
+    plan.images.iter().find(|im| im.step == Some(index))
+}
+
+/// The image of a script or buildx site (they push one).
+fn only_image(plan: &Plan) -> Result<&Image, Error> {
+    plan.images.first().ok_or_else(|| Error::Template {
+        name: "<plan>".into(),
+        line: 0,
+        message: "the plan has no image".into(),
+    })
 }
 
 fn blank(style: &Style) -> &'static str {
@@ -220,6 +230,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
         "build-outputs.yml",
         &context! {
             script => matches!(plan.site, Site::Script(_)),
+            images => ser(&plan.images),
             kept => ser(&plan.outputs_via_build),
             carried_env => ser(&plan.carried_env),
             carried_outputs => ser(&plan.carried_outputs),
@@ -276,22 +287,30 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
             continue;
         }
         match &plan.site {
-            Site::Action(a) if a.step == i => {
+            Site::Action(builds) if builds.at(i).is_some() => {
+                let (Some(build), Some(image)) = (builds.at(i), image_at(plan, i)) else {
+                    continue;
+                };
                 out.push_str(lines.slice(item.lines.start..item.head));
-                if plan.insert_setup_buildx {
+                if plan.insert_setup_buildx && builds.first().step == i {
                     insert(&mut out, "setup-buildx.yml", context! {})?;
                     out.push_str(blank(style));
                 }
-                out.push_str(&export_instead_of_push(r, input, i)?);
+                out.push_str(&export_instead_of_push(r, input, i, image)?);
                 out.push_str(blank(style));
+                // The last record step carries the values later steps read:
+                // every step that sets them has run by then.
+                let (carried_env, carried_outputs) = if builds.last().step == i {
+                    (plan.carried_env.clone(), plan.carried_outputs.clone())
+                } else {
+                    Default::default()
+                };
                 let ctx = context! {
                     recorded => false,
-                    carried_env => ser(&plan.carried_env),
-                    carried_outputs => ser(&plan.carried_outputs),
-                    tags => ser(&a.tags),
-                    job => job,
-                    archive => ser(&archive(plan)),
-                    artifact => ser(&plan.artifact),
+                    carried_env => ser(&carried_env),
+                    carried_outputs => ser(&carried_outputs),
+                    tags => ser(&build.tags),
+                    image => ser(image),
                     blank_steps => style.blank_between_steps,
                 };
                 insert(&mut out, "build-record.yml", ctx)?;
@@ -310,8 +329,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     recorded => true,
                     carried_env => ser(&plan.carried_env),
                     carried_outputs => ser(&plan.carried_outputs),
-                    job => job,
-                    artifact => ser(&plan.artifact),
+                    image => ser(only_image(plan)?),
                     blank_steps => style.blank_between_steps,
                 };
                 insert(&mut out, "build-record.yml", ctx)?;
@@ -329,7 +347,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                         job => job,
                         carried_env => ser(&plan.carried_env),
                         carried_outputs => ser(&plan.carried_outputs),
-                        artifact => ser(&plan.artifact),
+                        artifact => ser(&only_image(plan)?.artifact),
                         blank_steps => style.blank_between_steps,
                     };
                     insert(&mut out, "script-save.yml", ctx)?;
@@ -381,11 +399,11 @@ fn export_instead_of_push(
     r: &Renderer,
     input: &JobInput<'_>,
     index: usize,
+    image: &Image,
 ) -> Result<String, RenderError> {
     let JobInput {
         lines,
         layout,
-        plan,
         style,
         ..
     } = input;
@@ -406,12 +424,12 @@ fn export_instead_of_push(
     let push = locate::find(&inputs, "push");
     let outputs = locate::find(&inputs, "outputs");
     let target = outputs
-        .filter(|_| by_digest(plan))
+        .filter(|_| image.by_digest)
         .or(push)
         .ok_or_else(|| not_block(with.head))?;
     let export = r.render(
         "build-export.yml",
-        &context! { archive => ser(&archive(plan)) },
+        &context! { archive => ser(&image.archive) },
     )?;
     let export = reindent(&export, target.indent, style, true);
     let mut edits: Vec<(Range<usize>, String)> = vec![(target.body(), export)];
@@ -424,10 +442,6 @@ fn export_instead_of_push(
         edits.push((p.lines.clone(), String::new()));
     }
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
-}
-
-fn by_digest(plan: &Plan) -> bool {
-    matches!(&plan.site, Site::Action(a) if a.by_digest.is_some())
 }
 
 /// Lines `range` with each `(lines, text)` edit applied; an empty range
@@ -522,15 +536,30 @@ fn copied_slice(
 }
 
 /// One scanned unit: the whole image, or one platform of it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Target {
-    /// Directory (under the job's scangate folder) holding its OCI layout.
+    /// Directory (under the image's scangate folder) holding its OCI layout.
     dir: String,
     /// File-name-safe label: `image`, `linux-amd64`, `linux-arm64-v8`.
     slug: String,
     os: String,
     arch: String,
     variant: String,
+}
+
+impl Target {
+    /// The same target seen from the job's folder, when the job has
+    /// several images (each in its own folder, told apart by `key`).
+    fn of_image(&self, key: &str) -> Target {
+        if key.is_empty() {
+            return self.clone();
+        }
+        Target {
+            dir: format!("{key}/{}", self.dir),
+            slug: format!("{key}-{}", self.slug),
+            ..self.clone()
+        }
+    }
 }
 
 fn targets(platforms: &[String]) -> Vec<Target> {
@@ -564,6 +593,16 @@ fn docker_archive_target() -> Target {
     }
 }
 
+/// An image as the scan job downloads and checks it.
+#[derive(Debug, serde::Serialize)]
+struct Scanned<'a> {
+    key: &'a str,
+    dir: &'a str,
+    artifact: &'a str,
+    /// Its targets, seen from its own folder.
+    targets: Vec<Target>,
+}
+
 /// The folder scanned for Dockerfile misconfigurations: the Dockerfile's own
 /// folder when it is named, else the build context.
 fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
@@ -575,6 +614,17 @@ fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
             .unwrap_or_else(|| ".".into()),
         (None, Some(ctx)) => ctx.clone(),
         (None, None) => ".".into(),
+    }
+}
+
+/// The folder all of `dirs` share: the one folder, or the repository's
+/// root when they differ (Trivy then finds every Dockerfile under it).
+fn common_dir(mut dirs: impl Iterator<Item = String>) -> String {
+    let first = dirs.next().unwrap_or_else(|| ".".into());
+    if dirs.all(|d| d == first) {
+        first
+    } else {
+        ".".into()
     }
 }
 
@@ -595,11 +645,26 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
     } = input;
     let job = plan.site.job();
     let script = matches!(plan.site, Site::Script(_));
-    let targets = match &plan.site {
-        Site::Action(a) => targets(&a.platforms),
-        Site::Buildx(b) => targets(&b.platforms),
-        Site::Script(_) => vec![docker_archive_target()],
-    };
+    let images: Vec<Scanned<'_>> = plan
+        .images
+        .iter()
+        .map(|im| Scanned {
+            key: &im.key,
+            dir: &im.dir,
+            artifact: &im.artifact,
+            targets: if script {
+                vec![docker_archive_target()]
+            } else {
+                targets(&im.platforms)
+            },
+        })
+        .collect();
+    // Every target of every image, seen from the job's folder: scanned,
+    // reported (one SARIF category each) and gated.
+    let targets: Vec<Target> = images
+        .iter()
+        .flat_map(|im| im.targets.iter().map(|t| t.of_image(im.key)))
+        .collect();
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
@@ -613,7 +678,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         })
         .collect();
     let context_dir = match &plan.site {
-        Site::Action(a) => dockerfile_dir(a),
+        Site::Action(builds) => common_dir(builds.iter().map(dockerfile_dir)),
         Site::Script(_) | Site::Buildx(_) => ".".into(),
     };
     let text = r.render(
@@ -625,7 +690,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
             build_job => ser(&plan.build_job),
             job => ser(&job),
-            artifact => ser(&plan.artifact),
+            images => ser(&images),
             reports_artifact => format!("scangate-{job}-reports{}", plan::leg_suffix(plan.matrix)),
             matrix => plan.matrix,
             permissions => ser(&plan::scan_permissions()),
@@ -690,7 +755,6 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             needs => ser(&needs),
             push_if => ser(&plan.push_if),
             matrix => plan.matrix,
-            by_digest => matches!(&plan.site, Site::Action(a) if a.by_digest.is_some()),
             job_slices => ser(&job_keys),
             permissions => ser(&plan.push_permissions),
             build_job => ser(&plan.build_job),
@@ -700,8 +764,9 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
             carried_outputs => ser(&carried),
             copied_steps => ser(&plan.copied_steps.iter().map(|c| c.index).collect::<Vec<_>>()),
             post_steps => ser(&plan.post_steps.clone().collect::<Vec<_>>()),
-            artifact => ser(&plan.artifact),
-            push_step_id => ser(&plan.push_step_id),
+            images => ser(&plan.images),
+            // The last image's artifact carries the values later steps read.
+            carried_dir => ser(&plan.images.last().map(|im| im.dir.as_str())),
             blank_steps => style.blank_between_steps,
         },
     )?;
