@@ -131,7 +131,9 @@ fn all_of(conds: &[Option<String>]) -> Option<String> {
 
 fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String> {
     let own = job_condition(job).filter(|c| !c.contains("needs."));
-    let pushed = matches!(site, Site::Script(_))
+    // A matrix job's outputs come from whichever leg finished last, so they
+    // cannot say whether this leg pushed; there every leg must push.
+    let pushed = (matches!(site, Site::Script(_)) && !site.matrix())
         .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
     all_of(&[own, pushed])
 }
@@ -276,7 +278,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins) -> Result<Plan, Unsupported> 
         Site::Action(a) => Some(a),
         Site::Script(_) | Site::Buildx(_) => None,
     };
-    let matrix = action.is_some_and(|a| a.first().matrix);
+    let matrix = site.matrix();
     let jobs = gate::jobs(doc);
     let job = jobs
         .iter()

@@ -844,7 +844,7 @@ jobs:
 }
 
 #[test]
-fn refuses_a_matrix_job_that_pushes_from_a_script() {
+fn refuses_a_matrix_job_whose_script_may_skip_the_push() {
     let text = r#"name: Release
 on:
   push:
@@ -863,11 +863,40 @@ jobs:
           SERVICE: ${{ matrix.service }}
         run: |
           docker build -t "ghcr.io/acme/$SERVICE:latest" "./$SERVICE"
-          docker push "ghcr.io/acme/$SERVICE:latest"
+          if [ "$GITHUB_REF_NAME" = main ]; then
+            docker push "ghcr.io/acme/$SERVICE:latest"
+          fi
 "#;
-    let job = position(text, "images:");
     let step = position(text, "- name: Build and push");
-    assert_refused("matrix.yml", text, &[job, step], &["matrix"]);
+    assert_refused(
+        "matrix.yml",
+        text,
+        &[step],
+        &["matrix job, this push may be skipped"],
+    );
+
+    // Every leg pushing: each leg gets its own artifact and SARIF category.
+    let every_leg = text
+        .replace("          if [ \"$GITHUB_REF_NAME\" = main ]; then\n", "")
+        .replace("            docker push", "          docker push")
+        .replace("          fi\n", "");
+    let (dir, path) = scratch("every-leg.yml", every_leg.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "every-leg.yml"]);
+    assert_eq!(code(&out), 0, "{}\n{every_leg}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    assert!(migrated.contains("name: scangate-images-image-${{ strategy.job-index }}"));
+    assert!(
+        migrated.contains("category: scangate/every-leg/images/image-${{ strategy.job-index }}")
+    );
+    let doc = parse(&migrated);
+    for job in ["images-scan", "images"] {
+        assert_eq!(
+            doc["jobs"][job]["strategy"], doc["jobs"]["images-build"]["strategy"],
+            "{job} runs the build's legs"
+        );
+    }
+    // The build job's outputs come from one leg: they cannot guard the scan.
+    assert!(!migrated.contains("outputs.scangate-pushed =="), "{migrated}");
 }
 
 #[test]

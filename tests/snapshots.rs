@@ -115,3 +115,9 @@ fixture_snapshot!(
     "two-images.yml",
     "shapes-two-images"
 );
+fixture_snapshot!(
+    shapes_matrix_script,
+    "shapes",
+    "matrix-script.yml",
+    "shapes-matrix-script"
+);

@@ -429,6 +429,7 @@ fixture_tests! {
     shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
     shapes_two_images => ("shapes", "two-images.yml"),
+    shapes_matrix_script => ("shapes", "matrix-script.yml"),
 }
 
 /// The inputs themselves are clean for actionlint and the schema, so that any

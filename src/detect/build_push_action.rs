@@ -65,7 +65,7 @@ pub(super) fn read(
         Unsupported::new(job_id, step, reason, hint)
     };
     let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
-    check_job(job, matrix).map_err(|(r, h)| refuse(None, r, h))?;
+    check_job(job).map_err(|(r, h)| refuse(None, r, h))?;
     let steps = gate::steps(job);
     let Some((_, step)) = steps.iter().find(|(i, _)| *i == step_index) else {
         return Err(refuse(Some(step_index), "step not found", ""));
@@ -342,20 +342,11 @@ fn names(value: &str, repo: &str) -> bool {
     })
 }
 
-/// Job-level shapes that the three-job split cannot keep correct.
-/// `allow_matrix`: the shape can give every leg its own artifact, scan and
-/// push (the strategy is copied to the scan and push jobs).
-pub(super) fn check_job(
-    job: &Mapping,
-    allow_matrix: bool,
-) -> Result<(), (&'static str, &'static str)> {
+/// Job-level shapes that the three-job split cannot keep correct. A matrix
+/// is kept: the strategy is copied to the scan and push jobs, and every leg
+/// gets its own artifact, scan and push.
+pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
     let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
-    if matrix && !allow_matrix {
-        return Err((
-            "the job runs a matrix; pushes from scripts in matrix jobs are not migrated yet",
-            "push with docker/build-push-action, or gate the job by hand",
-        ));
-    }
     if job.get("continue-on-error").is_some_and(|v| !is_false(v)) {
         return Err((
             "the job has `continue-on-error`; a gate that may fail silently is no gate",

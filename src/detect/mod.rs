@@ -71,6 +71,15 @@ impl Site {
         out
     }
 
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    pub fn matrix(&self) -> bool {
+        match self {
+            Site::Action(a) => a.first().matrix,
+            Site::Script(s) => s.matrix,
+            Site::Buildx(b) => b.matrix,
+        }
+    }
+
     /// The push condition, from `push: ${{ … }}`.
     pub fn push_if(&self) -> Option<&str> {
         match self {

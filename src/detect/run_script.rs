@@ -37,6 +37,8 @@ pub struct ScriptPush {
     pub commands: Vec<String>,
     /// Some pushing step has its own `if:`: the push may not happen.
     pub conditional: bool,
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    pub matrix: bool,
 }
 
 /// The script with every `docker push` replaced by the recording command,
@@ -58,7 +60,8 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     let refuse = |step: Option<usize>, reason: String, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
-    check_job(job, false).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
+    check_job(job).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
     for push in pushes {
         let PushKind::Script(cmd) = &push.kind else {
             return Err(refuse(
@@ -107,6 +110,23 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
             )
         })?;
     }
+    if matrix {
+        let guarded = steps.iter().find(|&&i| {
+            all.iter().find(|(n, _)| *n == i).is_some_and(|(_, s)| {
+                s.get("if").is_some()
+                    || s.get("run")
+                        .and_then(Value::as_str)
+                        .is_some_and(guarded_push)
+            })
+        });
+        if let Some(&i) = guarded {
+            return Err(refuse(
+                Some(i),
+                "in a matrix job, this push may be skipped (an `if:`, or a shell `if`/`case`/`&&`/`||` around it); a matrix job's outputs cannot say which legs pushed".into(),
+                "make every leg push (move the condition to the job's `if:`), or gate the job by hand",
+            ));
+        }
+    }
     let has_post = all.iter().any(|(n, _)| *n > last);
     if conditional && has_post {
         return Err(refuse(
@@ -127,6 +147,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
         steps,
         commands,
         conditional,
+        matrix,
     }))
 }
 
@@ -146,6 +167,33 @@ fn check_script(run: &str) -> Result<Vec<String>, String> {
         out.push(line.trim().to_owned());
     }
     Ok(out)
+}
+
+/// Whether a `docker push` of `run` runs only under a shell condition: inside
+/// an `if` or `case` block, or after `&&` / `||` on its line. (Loops are
+/// fine: they run their pushes whatever happens.)
+fn guarded_push(run: &str) -> bool {
+    let mut depth = 0usize;
+    for line in gate::shell_body(run).lines() {
+        let words: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
+            .collect();
+        if let Some(m) = DOCKER_PUSH.find(line) {
+            let before = &line[..m.start()];
+            if depth > 0 || before.contains("&&") || before.contains("||") {
+                return true;
+            }
+        }
+        for w in words {
+            match w {
+                "if" | "case" => depth += 1,
+                "fi" | "esac" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// Commands after the last push of the last pushing step would now run
@@ -215,6 +263,18 @@ mod tests {
             record_instead_of_push(s),
             "docker build -t x .\n# docker push x\nscangate-record-push --all-tags x\nscangate-record-push y && echo ok\n"
         );
+    }
+
+    #[test]
+    fn pushes_under_a_shell_condition_are_guarded() {
+        assert!(guarded_push(
+            "if [ \"$E\" = push ]; then\n  docker push x\nfi\n"
+        ));
+        assert!(guarded_push("test -n \"$T\" && docker push x\n"));
+        assert!(guarded_push("case $R in\n  main) docker push x ;;\nesac\n"));
+        assert!(!guarded_push(
+            "if [ -f x ]; then echo y; fi\nfor t in a b; do\n  docker push \"x:$t\"\ndone\n"
+        ));
     }
 
     #[test]

@@ -348,6 +348,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                         carried_env => ser(&plan.carried_env),
                         carried_outputs => ser(&plan.carried_outputs),
                         artifact => ser(&only_image(plan)?.artifact),
+                        matrix => plan.matrix,
                         blank_steps => style.blank_between_steps,
                     };
                     insert(&mut out, "script-save.yml", ctx)?;
