@@ -121,3 +121,4 @@ fixture_snapshot!(
     "matrix-script.yml",
     "shapes-matrix-script"
 );
+fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");

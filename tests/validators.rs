@@ -430,6 +430,7 @@ fixture_tests! {
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
     shapes_two_images => ("shapes", "two-images.yml"),
     shapes_matrix_script => ("shapes", "matrix-script.yml"),
+    shapes_podman => ("shapes", "podman.yml"),
 }
 
 /// The inputs themselves are clean for actionlint and the schema, so that any

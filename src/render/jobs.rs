@@ -7,6 +7,7 @@ use std::ops::Range;
 use minijinja::context;
 
 use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
+use crate::detect::run_script::Tool;
 use crate::detect::{Site, buildx_script, run_script};
 use crate::error::Error;
 use crate::layout::{JobLayout, Unlocatable};
@@ -79,6 +80,14 @@ pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderErro
 /// The image built by step `index`, if a build step of the plan builds one there.
 fn image_at(plan: &Plan, index: usize) -> Option<&Image> {
     plan.images.iter().find(|im| im.step == Some(index))
+}
+
+/// The tool that loads and pushes the scripts' image (docker otherwise).
+fn script_tool(plan: &Plan) -> Tool {
+    match &plan.site {
+        Site::Script(sp) => sp.tool,
+        Site::Action(_) | Site::Buildx(_) => Tool::Docker,
+    }
 }
 
 /// The image of a script or buildx site (they push one).
@@ -337,7 +346,8 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
             Site::Script(sp) if sp.steps.contains(&i) => {
                 out.push_str(lines.slice(item.lines.start..item.head));
                 if sp.steps.first() == Some(&i) {
-                    insert(&mut out, "script-prepare.yml", context! { job => job })?;
+                    let ctx = context! { job => job, tool => ser(&sp.tool) };
+                    insert(&mut out, "script-prepare.yml", ctx)?;
                     out.push_str(blank(style));
                 }
                 out.push_str(&edit_run(input, i, run_script::record_instead_of_push)?);
@@ -349,6 +359,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                         carried_outputs => ser(&plan.carried_outputs),
                         artifact => ser(&only_image(plan)?.artifact),
                         matrix => plan.matrix,
+                        tool => ser(&sp.tool),
                         blank_steps => style.blank_between_steps,
                     };
                     insert(&mut out, "script-save.yml", ctx)?;
@@ -752,6 +763,7 @@ fn push_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> {
         &context! {
             job => plan.site.job(),
             script => matches!(plan.site, Site::Script(_)),
+            tool => ser(&script_tool(plan)),
             has_name => layout.key("name").is_some(),
             needs => ser(&needs),
             push_if => ser(&plan.push_if),
