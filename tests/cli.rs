@@ -896,7 +896,10 @@ jobs:
         );
     }
     // The build job's outputs come from one leg: they cannot guard the scan.
-    assert!(!migrated.contains("outputs.scangate-pushed =="), "{migrated}");
+    assert!(
+        !migrated.contains("outputs.scangate-pushed =="),
+        "{migrated}"
+    );
 }
 
 #[test]
