@@ -844,6 +844,42 @@ jobs:
 }
 
 #[test]
+fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
+    let head = "on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v5\n";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "bake.yml",
+            "      - uses: docker/bake-action@v6\n        with:\n          push: true\n          set: '*.platform=linux/amd64'\n",
+            "docker/bake-action pushes every target of a bake file in one step",
+            "- uses: docker/bake-action",
+        ),
+        (
+            "publish.yml",
+            "      - uses: elgohr/Publish-Docker-Github-Action@v5\n        with:\n          name: acme/app\n",
+            "`elgohr/publish-docker-github-action` builds and pushes in one step",
+            "- uses: elgohr",
+        ),
+        (
+            "crane.yml",
+            "      - run: docker save -o app.tar app\n      - run: crane push app.tar ghcr.io/acme/app:1\n",
+            "pushed with `crane push`; scangate rewrites only",
+            "- run: crane",
+        ),
+        (
+            "mixed.yml",
+            "      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n      - run: docker push ghcr.io/acme/tool:1\n",
+            "both with docker/build-push-action (step 2) and from a `run:` script",
+            "- run: docker push",
+        ),
+    ];
+    for (name, steps, reason, step) in cases {
+        let text = format!("{head}{steps}");
+        let at = position(&text, step);
+        assert_refused(name, &text, &[at], &[reason]);
+    }
+}
+
+#[test]
 fn refuses_a_matrix_job_whose_script_may_skip_the_push() {
     let text = r#"name: Release
 on:

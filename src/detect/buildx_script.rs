@@ -93,9 +93,9 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     let [push] = pushes else {
         return Err(refuse(
             pushes[1].step,
-            "this job pushes more than once, and one of the pushes is `docker buildx build --push`"
+            "this job pushes more than once, and one of the pushes is `docker buildx build --push`; scangate rewrites a buildx push only when it is the job's only push"
                 .into(),
-            "split it into one job per image",
+            "split it into one job per push (scangate migrates each)",
         ));
     };
     let steps = gate::steps(job);

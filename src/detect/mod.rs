@@ -217,7 +217,7 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
             PushKind::BuildPushAction | PushKind::BuildPushOutputs
         )
     }) {
-        return Err(unsupported_kind(job_id, other));
+        return Err(unsupported_kind(job_id, other, pushes));
     }
     let builds = pushes
         .iter()
@@ -246,17 +246,28 @@ fn duplicate_step_id(job: &yaml_serde::Mapping) -> Option<usize> {
     })
 }
 
-fn unsupported_kind(job: &str, push: &gate::Push) -> Unsupported {
+/// Why `push`, one of the job's `pushes`, cannot be migrated: the job mixes
+/// kinds of push, or `push` is of a kind scangate does not split.
+fn unsupported_kind(job: &str, push: &gate::Push, pushes: &[gate::Push]) -> Unsupported {
+    let action_step = pushes
+        .iter()
+        .find(|p| {
+            matches!(
+                p.kind,
+                PushKind::BuildPushAction | PushKind::BuildPushOutputs
+            )
+        })
+        .map_or(0, |p| p.step + 1);
     let (reason, hint) = match &push.kind {
         PushKind::Script(cmd) => (
             format!(
-                "the image is pushed from a `run:` script (`{cmd}`), which scangate does not rewrite yet"
+                "this job pushes both with docker/build-push-action (step {action_step}) and from a `run:` script (`{cmd}`); scangate splits a job whose pushes are all of one kind"
             ),
-            "push with docker/build-push-action, or add a Trivy gate before this step by hand",
+            "move the script's push to a job of its own (scangate migrates each), or push with docker/build-push-action",
         ),
         PushKind::BakeAction => (
-            "docker/bake-action pushes; bake files are not rewritten".to_owned(),
-            "build each target with docker/build-push-action, or gate the job by hand",
+            "docker/bake-action pushes every target of a bake file in one step; scangate cannot export and scan the targets one by one".to_owned(),
+            "build each target with docker/build-push-action (scangate then gates each image), or gate the job by hand",
         ),
         PushKind::BuildPushOutputs => (
             "docker/build-push-action pushes through `outputs:` (push-by-digest or type=registry)"

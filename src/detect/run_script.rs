@@ -103,9 +103,9 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
             return Err(refuse(
                 Some(push.step),
                 format!(
-                    "the image is pushed with `{cmd}`, which scangate does not rewrite yet (only `docker push`, `podman push` and `buildah push`)"
+                    "the image is pushed with `{cmd}`; scangate rewrites only `docker push`, `podman push`, `buildah push` and `docker buildx build --push`"
                 ),
-                "push with one of those or docker/build-push-action, or gate the job by hand",
+                "push with one of those or with docker/build-push-action, or gate the job by hand",
             ));
         }
     }
