@@ -195,7 +195,7 @@ fn images(site: &Site, matrix: bool) -> Vec<Image> {
         platforms,
     };
     let builds = match site {
-        Site::Action(builds) if builds.len() > 1 => builds,
+        Site::Action(builds) if builds.several() => builds,
         Site::Action(builds) => {
             let b = builds.first();
             return vec![one(

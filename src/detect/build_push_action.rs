@@ -253,13 +253,9 @@ impl Builds {
         self.0.iter()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Never true; for clippy's `len_without_is_empty`.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    /// More than one image: each then needs names of its own.
+    pub fn several(&self) -> bool {
+        self.0.len() > 1
     }
 
     /// The build of step `index`, if it is one of them.

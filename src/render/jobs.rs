@@ -92,11 +92,16 @@ fn script_tool(plan: &Plan) -> Tool {
 
 /// The image of a script or buildx site (they push one).
 fn only_image(plan: &Plan) -> Result<&Image, Error> {
-    plan.images.first().ok_or_else(|| Error::Template {
+    plan.images.first().ok_or_else(|| no_image(0))
+}
+
+/// The plan has no image for a step that builds one: a scangate bug.
+fn no_image(step: usize) -> Error {
+    Error::Template {
         name: "<plan>".into(),
         line: 0,
-        message: "the plan has no image".into(),
-    })
+        message: format!("the plan has no image for step {step}"),
+    }
 }
 
 fn blank(style: &Style) -> &'static str {
@@ -297,9 +302,8 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
         }
         match &plan.site {
             Site::Action(builds) if builds.at(i).is_some() => {
-                let (Some(build), Some(image)) = (builds.at(i), image_at(plan, i)) else {
-                    continue;
-                };
+                let build = builds.at(i).ok_or_else(|| no_image(i))?;
+                let image = image_at(plan, i).ok_or_else(|| no_image(i))?;
                 out.push_str(lines.slice(item.lines.start..item.head));
                 if plan.insert_setup_buildx && builds.first().step == i {
                     insert(&mut out, "setup-buildx.yml", context! {})?;
