@@ -218,18 +218,26 @@ impl Builds {
                 "give every build step of the job the same `push:`, or split the job",
             ));
         }
+        // Every step from the second build on stays in the build job, before
+        // any image is pushed: none may read an image an earlier build pushes.
         let steps = gate::steps(job);
-        for (n, later) in builds.iter().enumerate().skip(1) {
-            let Some((_, step)) = steps.iter().find(|(i, _)| *i == later.step) else {
-                continue;
-            };
-            for earlier in &builds[..n] {
-                if let Some(what) = reads_image(step, earlier, &steps) {
+        let last = builds.last().map_or(0, |b| b.step);
+        // (docker/metadata-action only computes names: a variant of the
+        // same repository, `app:1` and `app:1-slim`, reads nothing.)
+        let names_only =
+            |s: &Mapping| gate::action_name(s).is_some_and(|a| a == "docker/metadata-action");
+        for (i, step) in steps
+            .iter()
+            .filter(|(i, s)| *i > first.step && *i <= last && !names_only(s))
+        {
+            let read = read_values(step, builds.iter().any(|b| b.step == *i));
+            for earlier in builds.iter().filter(|b| b.step < *i) {
+                if let Some(what) = reads_image(&read, earlier, &steps) {
                     return Err(Unsupported::new(
                         job_id,
-                        Some(later.step),
+                        Some(*i),
                         format!(
-                            "this build reads {what}, the image step {} pushes; after the split that image is pushed only after the scan, so this build would get the registry's previous version",
+                            "this step reads {what}, the image step {} pushes; after the split that image is pushed only after the scan, so this step would get the registry's previous version",
                             earlier.step + 1
                         ),
                         "build the base image in a job of its own that this job `needs:` (scangate gates each), or gate the job by hand",
@@ -264,17 +272,36 @@ impl Builds {
     }
 }
 
-/// What of `earlier`'s image the build `step` reads, as shown in the
-/// workflow: its repository in an input (`build-args`, `build-contexts`…),
-/// or the outputs of the step that built it or named it. A Dockerfile's own
-/// `FROM` cannot be seen here.
-fn reads_image(step: &Mapping, earlier: &BuildPush, steps: &[(usize, &Mapping)]) -> Option<String> {
-    let with = step.get("with")?.as_mapping()?;
-    let read: Vec<String> = with
-        .iter()
-        .filter(|(k, _)| scalar(k).is_none_or(|k| !NOT_READING.contains(&k.as_str())))
-        .filter_map(|(_, v)| scalar(v))
+/// The values of `step` that could name an image it reads: its `run:`,
+/// `env:` and `with:` values; for a build, not where its own image goes.
+fn read_values(step: &Mapping, build: bool) -> Vec<String> {
+    let values = |key: &str| -> Vec<(String, String)> {
+        step.get(key)
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((scalar(k)?, scalar(v)?)))
+            .collect()
+    };
+    let mut out: Vec<String> = values("with")
+        .into_iter()
+        .filter(|(k, _)| !build || !NOT_READING.contains(&k.as_str()))
+        .chain(values("env"))
+        .map(|(_, v)| v)
         .collect();
+    out.extend(step.get("run").and_then(scalar));
+    out
+}
+
+/// What of `earlier`'s image the values `read` (of a later step) name, as
+/// shown in the workflow: its repository (`build-args`, `build-contexts`,
+/// `docker run …`), or the outputs of the step that built it or named it.
+/// A Dockerfile's own `FROM` cannot be seen here.
+fn reads_image(
+    read: &[String],
+    earlier: &BuildPush,
+    steps: &[(usize, &Mapping)],
+) -> Option<String> {
     let mut ids: Vec<String> = STEP_REF
         .captures_iter(&earlier.tags)
         .map(|c| c[1].to_owned())
