@@ -1,7 +1,8 @@
-//! `docker push` in `run:` scripts: the shape of teams that build with
-//! `docker build` and push by hand. The build job keeps the scripts; each
-//! push command is replaced by one that records the (shell-expanded)
-//! reference, and the push job pushes exactly what was recorded.
+//! `docker push` (or `podman push` / `buildah push`) in `run:` scripts: the
+//! shape of teams that build with `docker build` and push by hand. The
+//! build job keeps the scripts; each push command is replaced by one that
+//! records the (shell-expanded) reference, and the push job pushes exactly
+//! what was recorded.
 
 use std::sync::LazyLock;
 
@@ -207,14 +208,19 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
 fn check_script(run: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for line in run.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        if !DOCKER_PUSH.is_match(line) {
+        let Some(tool) = DOCKER_PUSH.captures(line).and_then(|c| c.get(1)) else {
             continue;
-        }
+        };
+        let tool = tool.as_str();
         if line.trim_end().ends_with('\\') {
-            return Err("a `docker push` command continues on the next line".into());
+            return Err(format!(
+                "a `{tool} push` command continues on the next line"
+            ));
         }
         if line.contains("$(") || line.contains('`') {
-            return Err("a `docker push` command runs inside a command substitution".into());
+            return Err(format!(
+                "a `{tool} push` command runs inside a command substitution"
+            ));
         }
         out.push(line.trim().to_owned());
     }
