@@ -844,6 +844,49 @@ jobs:
 }
 
 #[test]
+fn a_test_build_before_the_pushing_build_stays_as_it_is() {
+    // Verification used to compare the pushing build with the first
+    // docker/build-push-action step of the job, here the test build.
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build for the tests
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          load: true
+          tags: app:test
+      - run: docker run --rm app:test make test
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let (dir, path) = scratch("test-build.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "test-build.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let doc = parse(&fs::read_to_string(&path).unwrap());
+    let original = parse(text);
+    let build = &doc["jobs"]["release-build"]["steps"];
+    assert_eq!(build[2], original["jobs"]["release"]["steps"][2]);
+    assert_eq!(
+        build[4]["with"]["outputs"]
+            .as_str()
+            .map(|o| o.starts_with("type=oci,")),
+        Some(true)
+    );
+}
+
+#[test]
 fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
     let head = "on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v5\n";
     let cases: &[(&str, &str, &str, &str)] = &[
