@@ -208,7 +208,10 @@ fn images(site: &Site, matrix: bool) -> Vec<Image> {
         Site::Buildx(b) => return vec![one(None, None, false, b.platforms.clone())],
         Site::Script(_) => return vec![one(None, None, false, Vec::new())],
     };
-    let by_id = builds.iter().all(|b| b.step_id.is_some());
+    // `reports` is the scan job's own folder beside the images'.
+    let by_id = builds
+        .iter()
+        .all(|b| b.step_id.as_ref().is_some_and(|id| id != "reports"));
     builds
         .iter()
         .enumerate()
@@ -877,6 +880,42 @@ jobs:
             all_of(&[Some("a || b".into()), Some("c".into())]).as_deref(),
             Some("(a || b) && (c)")
         );
+    }
+
+    #[test]
+    fn several_images_are_named_by_step_id_or_position() {
+        let two = |first_id: &str| {
+            WF.replace("      - id: build\n", &format!("      - id: {first_id}\n"))
+                .replace(
+                    "      - run: git tag",
+                    "      - id: worker\n        uses: docker/build-push-action@v6\n        with: {push: true, tags: ghcr.io/o/w:1}\n      - run: git tag",
+                )
+        };
+        let p = plan_of(&two("api")).unwrap();
+        let names: Vec<(&str, &str, &str)> = p
+            .images
+            .iter()
+            .map(|im| {
+                (
+                    im.key.as_str(),
+                    im.artifact.as_str(),
+                    im.push_step_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("api", "scangate-release-api", "api"),
+                ("worker", "scangate-release-worker", "worker")
+            ]
+        );
+        assert_eq!(p.images[1].dir, "release/worker");
+        // An id that is the scan job's reports folder: by position.
+        let p = plan_of(&two("reports")).unwrap();
+        assert_eq!(p.images[0].key, "image-1");
+        assert_eq!(p.images[0].push_step_id, "reports");
+        assert_eq!(p.images[1].record_id, "scangate-record-image-2");
     }
 
     #[test]
