@@ -1,6 +1,7 @@
 //! `docker/build-push-action` with `push: true` (or `push: ${{ expr }}`):
 //! the shape scangate splits into build → scan → push.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -188,6 +189,10 @@ const NOT_READING: &[&str] = &[
     "platforms",
 ];
 
+/// More images than this in one job are refused: each is an artifact, a
+/// download in the scan and the push job, and a push step of its own.
+pub(super) const MAX_IMAGES: usize = 32;
+
 static EXPRESSION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
 static STEP_REF: LazyLock<Regex> = LazyLock::new(|| {
@@ -221,6 +226,7 @@ impl Builds {
         // Every step from the second build on stays in the build job, before
         // any image is pushed: none may read an image an earlier build pushes.
         let steps = gate::steps(job);
+        let traces: Vec<Traces> = builds.iter().map(|b| Traces::of(b, &steps)).collect();
         let last = builds.last().map_or(0, |b| b.step);
         // (docker/metadata-action only computes names: a variant of the
         // same repository, `app:1` and `app:1-slim`, reads nothing.)
@@ -231,8 +237,13 @@ impl Builds {
             .filter(|(i, s)| *i > first.step && *i <= last && !names_only(s))
         {
             let read = read_values(step, builds.iter().any(|b| b.step == *i));
-            for earlier in builds.iter().filter(|b| b.step < *i) {
-                if let Some(what) = reads_image(&read, earlier, &steps) {
+            let referenced: HashSet<&str> = read
+                .iter()
+                .flat_map(|v| STEP_REF.captures_iter(v))
+                .filter_map(|c| c.get(1).map(|m| m.as_str()))
+                .collect();
+            for earlier in traces.iter().filter(|t| t.step < *i) {
+                if let Some(what) = earlier.read_by(&read, &referenced) {
                     return Err(Unsupported::new(
                         job_id,
                         Some(*i),
@@ -293,41 +304,51 @@ fn read_values(step: &Mapping, build: bool) -> Vec<String> {
     out
 }
 
-/// What of `earlier`'s image the values `read` (of a later step) name, as
-/// shown in the workflow: its repository (`build-args`, `build-contexts`,
-/// `docker run …`), or the outputs of the step that built it or named it.
-/// A Dockerfile's own `FROM` cannot be seen here.
-fn reads_image(
-    read: &[String],
-    earlier: &BuildPush,
-    steps: &[(usize, &Mapping)],
-) -> Option<String> {
-    let mut ids: Vec<String> = STEP_REF
-        .captures_iter(&earlier.tags)
-        .map(|c| c[1].to_owned())
-        .collect();
-    ids.extend(earlier.step_id.clone());
-    if let Some(id) = ids.iter().find(|id| {
-        read.iter()
-            .any(|v| STEP_REF.captures_iter(v).any(|c| &c[1] == id.as_str()))
-    }) {
-        return Some(format!("the outputs of step `{id}`"));
-    }
-    let mut repos = repositories(&earlier.tags);
-    // Tags from docker/metadata-action: the repositories are its `images:`.
-    for id in &ids {
-        if let Some((_, meta)) = steps
-            .iter()
-            .find(|(_, s)| s.get("id").and_then(scalar).as_deref() == Some(id.as_str()))
-            && let Some(images) = input(meta, "images")
-        {
-            repos.extend(repositories(&images));
+/// How a later step can be seen to read one build's image: through the
+/// outputs of the steps that built or named it, or by its repositories.
+struct Traces {
+    step: usize,
+    ids: Vec<String>,
+    repos: Vec<String>,
+}
+
+impl Traces {
+    fn of(build: &BuildPush, steps: &[(usize, &Mapping)]) -> Self {
+        let mut ids: Vec<String> = STEP_REF
+            .captures_iter(&build.tags)
+            .map(|c| c[1].to_owned())
+            .collect();
+        ids.extend(build.step_id.clone());
+        let mut repos = repositories(&build.tags);
+        // Tags from docker/metadata-action: the repositories are its `images:`.
+        for (_, meta) in steps.iter().filter(|(_, s)| {
+            s.get("id")
+                .and_then(scalar)
+                .is_some_and(|id| ids.contains(&id))
+        }) {
+            if let Some(images) = input(meta, "images") {
+                repos.extend(repositories(&images));
+            }
+        }
+        Traces {
+            step: build.step,
+            ids,
+            repos,
         }
     }
-    repos
-        .into_iter()
-        .find(|r| read.iter().any(|v| names(v, r)))
-        .map(|r| format!("`{r}`"))
+
+    /// What of the image the values `read` of a later step name (and the
+    /// step ids whose outputs they read, `referenced`), as shown in the
+    /// workflow. A Dockerfile's own `FROM` cannot be seen here.
+    fn read_by(&self, read: &[String], referenced: &HashSet<&str>) -> Option<String> {
+        if let Some(id) = self.ids.iter().find(|id| referenced.contains(id.as_str())) {
+            return Some(format!("the outputs of step `{id}`"));
+        }
+        self.repos
+            .iter()
+            .find(|r| read.iter().any(|v| names(v, r)))
+            .map(|r| format!("`{r}`"))
+    }
 }
 
 /// The repositories of a tag list (newline- or comma-separated): each tag

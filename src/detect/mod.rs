@@ -219,6 +219,19 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
     }) {
         return Err(unsupported_kind(job_id, other, pushes));
     }
+    // Checked before reading each build: reading is linear in the job.
+    if let Some(extra) = pushes.get(build_push_action::MAX_IMAGES) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(extra.step),
+            format!(
+                "this job builds and pushes {} images; scangate splits at most {} per job (each is an artifact of its own)",
+                pushes.len(),
+                build_push_action::MAX_IMAGES
+            ),
+            "split the job into several jobs",
+        ));
+    }
     let builds = pushes
         .iter()
         .map(|p| build_push_action::read(job_id, job, p.step))
