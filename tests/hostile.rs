@@ -514,17 +514,17 @@ fn a_workflow_with_many_pushing_jobs() {
     survives("200 pushing jobs", "release.yml", text.as_bytes());
 }
 
-/// Thousands of build-and-push steps in one job: refused (each image would
+/// Hundreds of build-and-push steps in one job: refused (each image would
 /// be an artifact of its own), without reading each build.
 #[test]
-fn a_job_with_thousands_of_build_steps() {
+fn a_job_with_hundreds_of_build_steps() {
     let mut text = String::from("on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n");
-    for i in 0..3000 {
+    for i in 0..300 {
         text.push_str(&format!(
             "      - id: b{i}\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: ghcr.io/o/r{i}:latest\n"
         ));
     }
-    let (code, _) = survives("3000 build steps", "release.yml", text.as_bytes());
+    let (code, _) = survives("300 build steps", "release.yml", text.as_bytes());
     assert_eq!(code, 3);
 }
 
