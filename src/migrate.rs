@@ -78,7 +78,7 @@ impl MigratedJob {
             build_job,
             scan_job,
             tags: plan.site.destinations(),
-            platforms: plan.site.platforms().to_vec(),
+            platforms: plan.site.platforms(),
             push_if: plan.site.push_if().map(str::to_owned),
             moved_steps: if single { 0 } else { plan.post_steps.len() },
             late_scans: plan.late_scans,

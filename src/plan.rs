@@ -64,9 +64,9 @@ pub struct Plan {
     pub build_job: String,
     /// `J-scan`: Trivy reports, SARIF, and the gate.
     pub scan_job: String,
-    /// Name of the artifact that carries the image between the jobs (one
-    /// per matrix leg).
-    pub artifact: String,
+    /// The images the job pushes, in build order: one per build step, or
+    /// the one a job's scripts push.
+    pub images: Vec<Image>,
     /// The job runs a matrix: the scan and push jobs run the same legs.
     pub matrix: bool,
     /// The one-job layout: the permissions of the job, which now builds,
@@ -93,8 +93,6 @@ pub struct Plan {
     /// Trivy steps that ran after the push (no gate: the image was already
     /// out). They move with the other later steps; reports say so.
     pub late_scans: usize,
-    /// The id the push step takes, so `steps.<id>.outputs.digest` keeps working.
-    pub push_step_id: String,
     pub build_permissions: Permissions,
     pub push_permissions: Permissions,
     /// The build job keeps `environment:` because steps before the build read
@@ -137,7 +135,9 @@ pub fn all_of(conds: &[Option<String>]) -> Option<String> {
 
 fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String> {
     let own = job_condition(job).filter(|c| !c.contains("needs."));
-    let pushed = matches!(site, Site::Script(_))
+    // A matrix job's outputs come from whichever leg finished last, so they
+    // cannot say whether this leg pushed; there every leg must push.
+    let pushed = (matches!(site, Site::Script(_)) && !site.matrix())
         .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
     all_of(&[own, pushed])
 }
@@ -154,6 +154,92 @@ pub fn leg_suffix(matrix: bool) -> &'static str {
     } else {
         ""
     }
+}
+
+/// One image of the job, and the names that carry it from job to job.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Image {
+    /// The step that builds it (build-push-action sites).
+    pub step: Option<usize>,
+    /// Its name among the job's images (the build step's id, or `image-N`);
+    /// empty when the job pushes one image.
+    pub key: String,
+    /// Its folder under `$RUNNER_TEMP/scangate`, the same in every job.
+    pub dir: String,
+    /// The artifact that carries it (one per image and matrix leg).
+    pub artifact: String,
+    /// The archive its build step exports, under `$RUNNER_TEMP`.
+    pub archive: String,
+    /// The id of the build job's step that records its digest and tags.
+    pub record_id: String,
+    /// The id of the push job's step that pushes it: the build step's own,
+    /// so `steps.<id>.outputs.digest` keeps working.
+    pub push_step_id: String,
+    /// Pushed untagged, by digest (`outputs: …push-by-digest=true`).
+    pub by_digest: bool,
+    /// Target platforms; empty for the runner's own.
+    pub platforms: Vec<String>,
+}
+
+/// The images of `site`. One image keeps the names scangate always gave
+/// it; several are told apart by their build steps' ids when every step
+/// has one (ids are unique in a job), else by their position.
+fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
+    let job = site.job();
+    let leg = leg_suffix(matrix);
+    // In one job the build steps keep their ids (and outputs): the push
+    // steps take their own.
+    let own_id = |id: &Option<String>| id.clone().filter(|_| !single);
+    let one = |step, push_step_id: Option<String>, by_digest, platforms| Image {
+        step,
+        key: String::new(),
+        dir: job.to_owned(),
+        artifact: format!("scangate-{job}-image{leg}"),
+        archive: format!("scangate-{job}-image.tar"),
+        record_id: "scangate-record".into(),
+        push_step_id: push_step_id.unwrap_or_else(|| "scangate-push".into()),
+        by_digest,
+        platforms,
+    };
+    let builds = match site {
+        Site::Action(builds) if builds.several() => builds,
+        Site::Action(builds) => {
+            let b = builds.first();
+            return vec![one(
+                Some(b.step),
+                own_id(&b.step_id),
+                b.by_digest.is_some(),
+                b.platforms.clone(),
+            )];
+        }
+        Site::Buildx(b) => return vec![one(None, None, false, b.platforms.clone())],
+        Site::Script(_) => return vec![one(None, None, false, Vec::new())],
+    };
+    // `reports` is the scan job's own folder beside the images'.
+    let by_id = builds
+        .iter()
+        .all(|b| b.step_id.as_ref().is_some_and(|id| id != "reports"));
+    builds
+        .iter()
+        .enumerate()
+        .map(|(n, b)| {
+            let key = match &b.step_id {
+                Some(id) if by_id => id.clone(),
+                _ => format!("image-{}", n + 1),
+            };
+            Image {
+                step: Some(b.step),
+                dir: format!("{job}/{key}"),
+                artifact: format!("scangate-{job}-{key}{leg}"),
+                archive: format!("scangate-{job}-{key}.tar"),
+                record_id: format!("scangate-record-{key}"),
+                push_step_id: own_id(&b.step_id).unwrap_or_else(|| format!("scangate-push-{key}")),
+                by_digest: b.by_digest.is_some(),
+                platforms: b.platforms.clone(),
+                key,
+            }
+        })
+        .collect()
 }
 
 /// A pre-build step that the push job needs too.
@@ -199,7 +285,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         Site::Action(a) => Some(a),
         Site::Script(_) | Site::Buildx(_) => None,
     };
-    let matrix = action.is_some_and(|a| a.matrix);
+    let matrix = site.matrix();
     let jobs = gate::jobs(doc);
     let job = jobs
         .iter()
@@ -210,9 +296,9 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let pre_steps = 0..first;
     let post_steps = last + 1..steps.len();
     // Steps that run in the build job: all up to the last push, but the
-    // build-push-action step itself, whose outputs the push step replaces.
+    // build-push-action steps, whose outputs the push steps replace.
     let build_side: Vec<usize> = (0..=last)
-        .filter(|&i| action.is_none_or(|a| a.step != i))
+        .filter(|&i| action.is_none_or(|a| a.at(i).is_none()))
         .collect();
     let ids = taken_ids(&jobs);
     let build_job = free_id(&format!("{job_id}{}", policy.layout.build_suffix), &ids);
@@ -267,7 +353,10 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .iter()
         .filter_map(|c| steps[c.index].get("id").and_then(scalar))
         .collect();
-    let build_id = action.and_then(|a| a.step_id.clone());
+    let build_ids: BTreeSet<String> = action
+        .into_iter()
+        .flat_map(|a| a.iter().filter_map(|b| b.step_id.clone()))
+        .collect();
     let post_ids: BTreeSet<String> = steps[post_steps.clone()]
         .iter()
         .filter_map(|s| s.get("id").and_then(scalar))
@@ -276,7 +365,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let mut carried_outputs = BTreeSet::new();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
-        if build_id.as_deref() == Some(step.as_str()) {
+        if build_ids.contains(&step) {
             if output != "digest" && !single {
                 return Err(Unsupported::new(
                     job_id,
@@ -330,7 +419,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     }
 
     let (outputs_via_build, outputs_in_push) =
-        split_outputs(job, job_id, build_id.as_deref(), &steps, &post_steps)?;
+        split_outputs(job, job_id, &build_ids, &steps, &post_steps)?;
     let ghcr = site.destinations().contains("ghcr.io");
     let pre_text = texts(
         &build_side_steps
@@ -343,7 +432,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let effective = job.get("permissions").or_else(|| doc.get("permissions"));
     let build_permissions = build_permissions(
         effective,
-        action.is_some_and(|a| a.cache_to_registry),
+        action.is_some_and(|a| a.iter().any(|b| b.cache_to_registry)),
         writes_repo(&pre_text),
         uses_oidc(&build_side_steps),
     );
@@ -358,7 +447,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job),
         push_if: push_condition(job, site),
-        artifact: format!("scangate-{job_id}-image{}", leg_suffix(matrix)),
+        images: images(site, matrix, single),
         matrix,
         single_job: single.then(|| {
             union(&[
@@ -379,10 +468,6 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         carried_outputs: carried_outputs.into_iter().collect(),
         outputs_via_build,
         outputs_in_push,
-        // In one job the build step keeps its id (and its outputs).
-        push_step_id: build_id
-            .filter(|_| !single)
-            .unwrap_or_else(|| "scangate-push".to_owned()),
         build_permissions,
         push_permissions,
         environment_on_build: job.get("environment").is_some() && reads_secrets(&pre_text),
@@ -544,7 +629,7 @@ fn known_env(doc: &Value, job: &Mapping, moved: &[&Mapping]) -> BTreeSet<String>
 fn split_outputs(
     job: &Mapping,
     job_id: &str,
-    build_id: Option<&str>,
+    build_ids: &BTreeSet<String>,
     steps: &[&Mapping],
     post: &Range<usize>,
 ) -> Result<(Vec<String>, Vec<String>), Unsupported> {
@@ -575,7 +660,7 @@ fn split_outputs(
         };
         let mut late = false;
         for cap in STEP_OUTPUT.captures_iter(&value) {
-            if build_id == Some(&cap[1]) {
+            if build_ids.contains(&cap[1]) {
                 if &cap[2] != "digest" {
                     return Err(Unsupported::new(
                         job_id,
@@ -769,7 +854,9 @@ jobs:
         assert_eq!(p.carried_outputs, [("v".to_owned(), "version".to_owned())]);
         assert_eq!(p.outputs_via_build, ["version"]);
         assert_eq!(p.outputs_in_push, ["digest"]);
-        assert_eq!(p.push_step_id, "build");
+        assert_eq!(p.images.len(), 1);
+        assert_eq!(p.images[0].push_step_id, "build");
+        assert_eq!(p.images[0].artifact, "scangate-release-image");
         assert!(p.insert_setup_buildx);
         assert_eq!(
             p.push_permissions.get("contents").map(String::as_str),
@@ -833,6 +920,42 @@ jobs:
             all_of(&[Some("a || b".into()), Some("c".into())]).as_deref(),
             Some("(a || b) && (c)")
         );
+    }
+
+    #[test]
+    fn several_images_are_named_by_step_id_or_position() {
+        let two = |first_id: &str| {
+            WF.replace("      - id: build\n", &format!("      - id: {first_id}\n"))
+                .replace(
+                    "      - run: git tag",
+                    "      - id: worker\n        uses: docker/build-push-action@v6\n        with: {push: true, tags: ghcr.io/o/w:1}\n      - run: git tag",
+                )
+        };
+        let p = plan_of(&two("api")).unwrap();
+        let names: Vec<(&str, &str, &str)> = p
+            .images
+            .iter()
+            .map(|im| {
+                (
+                    im.key.as_str(),
+                    im.artifact.as_str(),
+                    im.push_step_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("api", "scangate-release-api", "api"),
+                ("worker", "scangate-release-worker", "worker")
+            ]
+        );
+        assert_eq!(p.images[1].dir, "release/worker");
+        // An id that is the scan job's reports folder: by position.
+        let p = plan_of(&two("reports")).unwrap();
+        assert_eq!(p.images[0].key, "image-1");
+        assert_eq!(p.images[0].push_step_id, "reports");
+        assert_eq!(p.images[1].record_id, "scangate-record-image-2");
     }
 
     #[test]

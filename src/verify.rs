@@ -4,7 +4,7 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::detect::{self, Site, buildx_script, run_script};
+use crate::detect::{self, Builds, Site, buildx_script, run_script};
 use crate::gate;
 use crate::plan::Plan;
 use crate::splice::Spliced;
@@ -101,10 +101,7 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
         return Err("the steps before the build changed".into());
     }
     match &plan.site {
-        Site::Action(a) => export_step(
-            old_steps.get(a.step),
-            build_steps.iter().find(|s| is_build_step(s)),
-        )?,
+        Site::Action(builds) => exporting_steps(&old_steps, &build_steps, plan, builds)?,
         Site::Script(sp) => recording_steps(
             &old_steps,
             &build_steps,
@@ -122,7 +119,11 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     }
     let push_steps = steps(push);
     let moved = &old_steps[plan.post_steps.clone()];
-    if single && build_steps.iter().any(|s| uploads(s, &plan.artifact)) {
+    if single
+        && build_steps
+            .iter()
+            .any(|s| plan.images.iter().any(|im| uploads(s, &im.artifact)))
+    {
         return Err("the one-job layout uploads the image".into());
     }
     if !push_steps.ends_with(moved) {
@@ -287,10 +288,33 @@ fn uploads(step: &Value, artifact: &str) -> bool {
             == Some(artifact)
 }
 
-fn is_build_step(step: &Value) -> bool {
-    step.as_mapping()
-        .and_then(gate::action_name)
-        .is_some_and(|a| a == "docker/build-push-action")
+/// The build job holds the original steps from the first build to the
+/// last, each build exporting instead of pushing, and nothing else but what
+/// was inserted: a builder before the first build, a record and an upload
+/// step after each.
+fn exporting_steps(
+    old: &[Value],
+    new: &[Value],
+    plan: &Plan,
+    builds: &Builds,
+) -> Result<(), String> {
+    let mut offset = usize::from(plan.insert_setup_buildx);
+    for (i, original) in old
+        .iter()
+        .enumerate()
+        .take(plan.post_steps.start)
+        .skip(plan.pre_steps.end)
+    {
+        let now = new.get(i + offset);
+        if builds.at(i).is_some() {
+            export_step(Some(original), now).map_err(|e| format!("step {i}: {e}"))?;
+            // The record step, and the upload in the three-job layout.
+            offset += if plan.single_job.is_some() { 1 } else { 2 };
+        } else if now != Some(original) {
+            return Err(format!("step {i} between the builds changed"));
+        }
+    }
+    Ok(())
 }
 
 /// The build step must be the original with `push`/`provenance` replaced by

@@ -786,7 +786,144 @@ jobs:
 }
 
 #[test]
-fn refuses_a_matrix_job_that_pushes_from_a_script() {
+fn refuses_a_build_that_reads_the_image_an_earlier_step_pushes() {
+    // The app is built FROM the base the step before pushed: after the split
+    // the base is pushed only after the scan, so the app would get the old one.
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+
+jobs:
+  images:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build and push the base
+        uses: docker/build-push-action@v7
+        with:
+          context: base
+          push: true
+          tags: ghcr.io/acme/base:${{ github.ref_name }}
+      - name: Build and push the app
+        uses: docker/build-push-action@v7
+        with:
+          context: app
+          build-contexts: base=docker-image://ghcr.io/acme/base:${{ github.ref_name }}
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let at = position(text, "- name: Build and push the app");
+    assert_refused(
+        "base.yml",
+        text,
+        &[at],
+        &["reads `ghcr.io/acme/base`, the image step 3 pushes"],
+    );
+    // Without the named context the two images are independent: migrated.
+    let independent = text.replace(
+        "          build-contexts: base=docker-image://ghcr.io/acme/base:${{ github.ref_name }}\n",
+        "",
+    );
+    assert_ne!(independent, text);
+    let (dir, path) = scratch("independent.yml", independent.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "independent.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let doc = parse(&fs::read_to_string(&path).unwrap());
+    assert_eq!(job_ids(&doc), ["images-build", "images-scan", "images"]);
+    let push_steps = doc["jobs"]["images"]["steps"].as_sequence().unwrap();
+    let downloads: Vec<&str> = push_steps
+        .iter()
+        .filter_map(|s| s["with"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        downloads,
+        ["scangate-images-image-1", "scangate-images-image-2"]
+    );
+}
+
+#[test]
+fn a_test_build_before_the_pushing_build_stays_as_it_is() {
+    // Verification used to compare the pushing build with the first
+    // docker/build-push-action step of the job, here the test build.
+    let text = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: docker/setup-buildx-action@v4
+      - name: Build for the tests
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          load: true
+          tags: app:test
+      - run: docker run --rm app:test make test
+      - name: Build and push
+        uses: docker/build-push-action@v7
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+    let (dir, path) = scratch("test-build.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "test-build.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let doc = parse(&fs::read_to_string(&path).unwrap());
+    let original = parse(text);
+    let build = &doc["jobs"]["release-build"]["steps"];
+    assert_eq!(build[2], original["jobs"]["release"]["steps"][2]);
+    assert_eq!(
+        build[4]["with"]["outputs"]
+            .as_str()
+            .map(|o| o.starts_with("type=oci,")),
+        Some(true)
+    );
+}
+
+#[test]
+fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
+    let head = "on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v5\n";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "bake.yml",
+            "      - uses: docker/bake-action@v6\n        with:\n          push: true\n          set: '*.platform=linux/amd64'\n",
+            "docker/bake-action pushes every target of a bake file in one step",
+            "- uses: docker/bake-action",
+        ),
+        (
+            "publish.yml",
+            "      - uses: elgohr/Publish-Docker-Github-Action@v5\n        with:\n          name: acme/app\n",
+            "`elgohr/publish-docker-github-action` builds and pushes in one step",
+            "- uses: elgohr",
+        ),
+        (
+            "crane.yml",
+            "      - run: docker save -o app.tar app\n      - run: crane push app.tar ghcr.io/acme/app:1\n",
+            "pushed with `crane push`; scangate rewrites only",
+            "- run: crane",
+        ),
+        (
+            "mixed.yml",
+            "      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n      - run: docker push ghcr.io/acme/tool:1\n",
+            "both with docker/build-push-action (step 2) and from a `run:` script",
+            "- run: docker push",
+        ),
+    ];
+    for (name, steps, reason, step) in cases {
+        let text = format!("{head}{steps}");
+        let at = position(&text, step);
+        assert_refused(name, &text, &[at], &[reason]);
+    }
+}
+
+#[test]
+fn refuses_a_matrix_job_whose_script_may_skip_the_push() {
     let text = r#"name: Release
 on:
   push:
@@ -805,11 +942,43 @@ jobs:
           SERVICE: ${{ matrix.service }}
         run: |
           docker build -t "ghcr.io/acme/$SERVICE:latest" "./$SERVICE"
-          docker push "ghcr.io/acme/$SERVICE:latest"
+          if [ "$GITHUB_REF_NAME" = main ]; then
+            docker push "ghcr.io/acme/$SERVICE:latest"
+          fi
 "#;
-    let job = position(text, "images:");
     let step = position(text, "- name: Build and push");
-    assert_refused("matrix.yml", text, &[job, step], &["matrix"]);
+    assert_refused(
+        "matrix.yml",
+        text,
+        &[step],
+        &["matrix job, this push may be skipped"],
+    );
+
+    // Every leg pushing: each leg gets its own artifact and SARIF category.
+    let every_leg = text
+        .replace("          if [ \"$GITHUB_REF_NAME\" = main ]; then\n", "")
+        .replace("            docker push", "          docker push")
+        .replace("          fi\n", "");
+    let (dir, path) = scratch("every-leg.yml", every_leg.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "every-leg.yml"]);
+    assert_eq!(code(&out), 0, "{}\n{every_leg}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    assert!(migrated.contains("name: scangate-images-image-${{ strategy.job-index }}"));
+    assert!(
+        migrated.contains("category: scangate/every-leg/images/image-${{ strategy.job-index }}")
+    );
+    let doc = parse(&migrated);
+    for job in ["images-scan", "images"] {
+        assert_eq!(
+            doc["jobs"][job]["strategy"], doc["jobs"]["images-build"]["strategy"],
+            "{job} runs the build's legs"
+        );
+    }
+    // The build job's outputs come from one leg: they cannot guard the scan.
+    assert!(
+        !migrated.contains("outputs.scangate-pushed =="),
+        "{migrated}"
+    );
 }
 
 #[test]

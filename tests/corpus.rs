@@ -138,6 +138,9 @@ const POST_STEPS: &[&str] = &[
 
 const BUILD_STEP: &str = "- name: Build and push\n  uses: docker/build-push-action@v7\n  with:\n    context: .\n    push: true\n    tags: ghcr.io/acme/app:${{ github.ref_name }}";
 
+/// A second image, built and pushed after the first in the same job.
+const SECOND_BUILD: &str = "- name: Build and push the worker\n  uses: docker/build-push-action@v7\n  with:\n    context: worker\n    push: true\n    tags: ghcr.io/acme/worker:${{ github.ref_name }}";
+
 const COMMENTS: &[&str] = &[
     "# pinned by tag for now",
     "# TODO: cache layers",
@@ -173,6 +176,8 @@ struct Shape {
     other: Other,
     blank_between_jobs: bool,
     comment_before_other: bool,
+    /// The job builds and pushes a second image.
+    second_build: bool,
 }
 
 /// A generated workflow and the byte range of the migrated job in it.
@@ -242,6 +247,9 @@ fn generate(shape: &Shape) -> Generated {
     let mut steps: Vec<&str> = vec!["- uses: actions/checkout@v5"];
     steps.extend(shape.pre.iter().map(|&n| PRE_STEPS[n]));
     steps.push(BUILD_STEP);
+    if shape.second_build {
+        steps.push(SECOND_BUILD);
+    }
     steps.extend(shape.post.iter().map(|&n| POST_STEPS[n]));
 
     let mut job = format!("{i}release:\n{i}{i}runs-on: ubuntu-latest\n{i}{i}steps:\n");
@@ -300,6 +308,7 @@ fn shape() -> impl Strategy<Value = Shape> {
         prop_oneof![Just(Other::None), Just(Other::Before), Just(Other::After)],
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -311,6 +320,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 other,
                 blank_between_jobs,
                 comment_before_other,
+                second_build,
             )| {
                 Shape {
                     width,
@@ -321,6 +331,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                     other,
                     blank_between_jobs,
                     comment_before_other,
+                    second_build,
                 }
             },
         )
@@ -342,6 +353,7 @@ fn the_generator_writes_valid_workflows() {
         other: Other::After,
         blank_between_jobs: true,
         comment_before_other: true,
+        second_build: false,
     };
     let g = generate(&shape);
     let doc: Value = yaml_serde::from_str(&g.text).unwrap();
@@ -393,6 +405,18 @@ proptest! {
             prop_assert_eq!(&doc["jobs"][other], &parsed["jobs"][other]);
         }
         prop_assert_eq!(&doc["on"], &parsed["on"]);
+
+        // One artifact per image, each downloaded by the scan and the push job.
+        let images = 1 + usize::from(shape.second_build);
+        for job in ["release-scan", "release"] {
+            let downloads = doc["jobs"][job]["steps"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/download-artifact")))
+                .count();
+            prop_assert_eq!(downloads, images, "{} downloads:\n{}", job, text);
+        }
 
         let again = outcome(&migrator, path, &text);
         prop_assert_eq!(again, Outcome::Unchanged, "not a fixed point:\n{}", text);

@@ -514,6 +514,20 @@ fn a_workflow_with_many_pushing_jobs() {
     survives("200 pushing jobs", "release.yml", text.as_bytes());
 }
 
+/// Hundreds of build-and-push steps in one job: refused (each image would
+/// be an artifact of its own), without reading each build.
+#[test]
+fn a_job_with_hundreds_of_build_steps() {
+    let mut text = String::from("on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "      - id: b{i}\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: ghcr.io/o/r{i}:latest\n"
+        ));
+    }
+    let (code, _) = survives("300 build steps", "release.yml", text.as_bytes());
+    assert_eq!(code, 3);
+}
+
 #[test]
 fn two_pushing_jobs() {
     let text = many_jobs(2, 1);

@@ -703,9 +703,10 @@ async fn a_server_echoing_the_token_cannot_put_it_in_the_output() {
 #[tokio::test(flavor = "multi_thread")]
 async fn workflows_needing_a_person_are_named_in_the_pull_request() {
     let (_server, fake) = Fake::start().await;
-    let podman = "name: podman\non: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: podman push ghcr.io/acme/x:1\n";
+    // `crane` pushes are not split: a refusal, left for a person.
+    let crane = "name: crane\non: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: crane push image.tar ghcr.io/acme/x:1\n";
     let mut files = service("model-service");
-    files.push((wf("podman.yml"), podman.to_owned()));
+    files.push((wf("crane.yml"), crane.to_owned()));
     add(&fake, REPO, &files);
     let run = run(&fake, &apply()).await;
     let r = &run.records[0];
@@ -717,13 +718,13 @@ async fn workflows_needing_a_person_are_named_in_the_pull_request() {
     assert_eq!(run.exit_code(), 3);
     let body = &pulls(&fake, REPO)[0].body;
     assert!(
-        body.contains("`.github/workflows/podman.yml` line"),
+        body.contains("`.github/workflows/crane.yml` line"),
         "{body}"
     );
     let head = branch_head(&fake, REPO).unwrap();
     assert_eq!(
-        fake.world().repos[REPO].tree_of(&head)[&wf("podman.yml")],
-        podman
+        fake.world().repos[REPO].tree_of(&head)[&wf("crane.yml")],
+        crane
     );
 }
 

@@ -116,6 +116,19 @@ fixture_snapshot!(
     "buildx-script.yml",
     "shapes-buildx-script"
 );
+fixture_snapshot!(
+    shapes_two_images,
+    "shapes",
+    "two-images.yml",
+    "shapes-two-images"
+);
+fixture_snapshot!(
+    shapes_matrix_script,
+    "shapes",
+    "matrix-script.yml",
+    "shapes-matrix-script"
+);
+fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 
 /// The same with signing on (`--sign`): the scan job also writes the
 /// cosign-vuln predicate, and the push job signs and attests after the push,

@@ -477,6 +477,9 @@ fixture_tests! {
     shapes_several_steps => ("shapes", "several-steps.yml"),
     shapes_matrix_by_digest => ("shapes", "matrix-by-digest.yml"),
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
+    shapes_two_images => ("shapes", "two-images.yml"),
+    shapes_matrix_script => ("shapes", "matrix-script.yml"),
+    shapes_podman => ("shapes", "podman.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -38,7 +38,7 @@ static METADATA_TAGS: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PUSH_ARG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?:{}|\b{RECORD_COMMAND})\s+(?:-\S+\s+)*("[^"]+"|'[^']+'|\S+)"#,
+        r#"(?:{}|\b{RECORD_COMMAND})\s+(?:-\S+\s+)*(?P<image>"[^"]+"|'[^']+'|\S+)(?:[ \t]+(?P<dest>"[^"]+"|'[^']+'|[^\s;&|>]+))?"#,
         DOCKER_PUSH.as_str()
     ))
     .expect("static regex")
@@ -127,7 +127,17 @@ fn references(step: &Mapping) -> Vec<String> {
         if line.starts_with('#') {
             continue;
         }
-        refs.extend(PUSH_ARG.captures_iter(line).map(|c| unquote(&c[1])));
+        // `podman push SRC DEST` (and its stand-in) pushes DEST.
+        refs.extend(PUSH_ARG.captures_iter(line).map(|c| {
+            let pushed = c
+                .name("dest")
+                .map(|d| unquote(d.as_str()))
+                .filter(|d| d.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '$'));
+            let pushed = pushed.unwrap_or_else(|| unquote(&c["image"]));
+            pushed
+                .strip_prefix("docker://")
+                .map_or(pushed.clone(), str::to_owned)
+        }));
         let buildx = line.contains("buildx build") || line.contains(STAND_IN);
         let pushes = line
             .split_whitespace()

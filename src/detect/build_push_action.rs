@@ -1,12 +1,13 @@
 //! `docker/build-push-action` with `push: true` (or `push: ${{ expr }}`):
 //! the shape scangate splits into build → scan → push.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::{Unsupported, Verdict};
+use super::Unsupported;
 use crate::gate::{self, input, scalar};
 
 static WHOLE_EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
@@ -56,12 +57,16 @@ const CONFLICTING_INPUTS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
+pub(super) fn read(
+    job_id: &str,
+    job: &Mapping,
+    step_index: usize,
+) -> Result<BuildPush, Unsupported> {
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
     let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
-    check_job(job, matrix).map_err(|(r, h)| refuse(None, r, h))?;
+    check_job(job).map_err(|(r, h)| refuse(None, r, h))?;
     let steps = gate::steps(job);
     let Some((_, step)) = steps.iter().find(|(i, _)| *i == step_index) else {
         return Err(refuse(Some(step_index), "step not found", ""));
@@ -149,7 +154,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
         }
     }
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
-    Ok(super::Site::Action(BuildPush {
+    Ok(BuildPush {
         job: job_id.to_owned(),
         step: step_index,
         step_id: step.get("id").and_then(scalar),
@@ -162,23 +167,230 @@ pub(super) fn read(job_id: &str, job: &Mapping, step_index: usize) -> Verdict {
             .is_some_and(|c| c.replace(' ', "").contains("type=registry")),
         by_digest,
         matrix,
-    }))
+    })
 }
 
-/// Job-level shapes that the three-job split cannot keep correct.
-/// `allow_matrix`: the shape can give every leg its own artifact, scan and
-/// push (the strategy is copied to the scan and push jobs).
-pub(super) fn check_job(
-    job: &Mapping,
-    allow_matrix: bool,
-) -> Result<(), (&'static str, &'static str)> {
-    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
-    if matrix && !allow_matrix {
-        return Err((
-            "the job runs a matrix; pushes from scripts in matrix jobs are not migrated yet",
-            "push with docker/build-push-action, or gate the job by hand",
-        ));
+/// The pushing build steps of one job, in order; never empty. Each is one
+/// image with its own artifact, scan targets and push; they share the job's
+/// push condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Builds(Vec<BuildPush>);
+
+/// Inputs of a later build that cannot make it read an earlier image:
+/// where the image goes, and caches (a stale cache only costs time).
+const NOT_READING: &[&str] = &[
+    "tags",
+    "labels",
+    "annotations",
+    "cache-from",
+    "cache-to",
+    "push",
+    "outputs",
+    "platforms",
+];
+
+/// More images than this in one job are refused: each is an artifact, a
+/// download in the scan and the push job, and a push step of its own.
+pub(super) const MAX_IMAGES: usize = 32;
+
+static EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
+static STEP_REF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\b").expect("static regex")
+});
+
+impl Builds {
+    /// The builds of job `job_id`, or why they cannot be split apart: one
+    /// push job has one condition, and a build that reads an image an
+    /// earlier step pushes would, after the split, read the registry's
+    /// previous version (that image is pushed only after the scan).
+    pub(super) fn new(
+        job_id: &str,
+        job: &Mapping,
+        builds: Vec<BuildPush>,
+    ) -> Result<Self, Unsupported> {
+        let Some(first) = builds.first() else {
+            return Err(Unsupported::new(job_id, None, "no build step", ""));
+        };
+        if let Some(other) = builds.iter().find(|b| b.push_if != first.push_if) {
+            return Err(Unsupported::new(
+                job_id,
+                Some(other.step),
+                format!(
+                    "this build step pushes under another condition than step {} (`push:` differs); the push job has one condition",
+                    first.step + 1
+                ),
+                "give every build step of the job the same `push:`, or split the job",
+            ));
+        }
+        // Every step from the second build on stays in the build job, before
+        // any image is pushed: none may read an image an earlier build pushes.
+        let steps = gate::steps(job);
+        let traces: Vec<Traces> = builds.iter().map(|b| Traces::of(b, &steps)).collect();
+        let last = builds.last().map_or(0, |b| b.step);
+        // (docker/metadata-action only computes names: a variant of the
+        // same repository, `app:1` and `app:1-slim`, reads nothing.)
+        let names_only =
+            |s: &Mapping| gate::action_name(s).is_some_and(|a| a == "docker/metadata-action");
+        for (i, step) in steps
+            .iter()
+            .filter(|(i, s)| *i > first.step && *i <= last && !names_only(s))
+        {
+            let read = read_values(step, builds.iter().any(|b| b.step == *i));
+            let referenced: HashSet<&str> = read
+                .iter()
+                .flat_map(|v| STEP_REF.captures_iter(v))
+                .filter_map(|c| c.get(1).map(|m| m.as_str()))
+                .collect();
+            for earlier in traces.iter().filter(|t| t.step < *i) {
+                if let Some(what) = earlier.read_by(&read, &referenced) {
+                    return Err(Unsupported::new(
+                        job_id,
+                        Some(*i),
+                        format!(
+                            "this step reads {what}, the image step {} pushes; after the split that image is pushed only after the scan, so this step would get the registry's previous version",
+                            earlier.step + 1
+                        ),
+                        "build the base image in a job of its own that this job `needs:` (scangate gates each), or gate the job by hand",
+                    ));
+                }
+            }
+        }
+        Ok(Builds(builds))
     }
+
+    pub fn first(&self) -> &BuildPush {
+        // #[allow]: never empty, checked in `new`, the only constructor.
+        &self.0[0]
+    }
+
+    pub fn last(&self) -> &BuildPush {
+        &self.0[self.0.len() - 1]
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, BuildPush> {
+        self.0.iter()
+    }
+
+    /// More than one image: each then needs names of its own.
+    pub fn several(&self) -> bool {
+        self.0.len() > 1
+    }
+
+    /// The build of step `index`, if it is one of them.
+    pub fn at(&self, index: usize) -> Option<&BuildPush> {
+        self.0.iter().find(|b| b.step == index)
+    }
+}
+
+/// The values of `step` that could name an image it reads: its `run:`,
+/// `env:` and `with:` values; for a build, not where its own image goes.
+fn read_values(step: &Mapping, build: bool) -> Vec<String> {
+    let values = |key: &str| -> Vec<(String, String)> {
+        step.get(key)
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((scalar(k)?, scalar(v)?)))
+            .collect()
+    };
+    let mut out: Vec<String> = values("with")
+        .into_iter()
+        .filter(|(k, _)| !build || !NOT_READING.contains(&k.as_str()))
+        .chain(values("env"))
+        .map(|(_, v)| v)
+        .collect();
+    out.extend(step.get("run").and_then(scalar));
+    out
+}
+
+/// How a later step can be seen to read one build's image: through the
+/// outputs of the steps that built or named it, or by its repositories.
+struct Traces {
+    step: usize,
+    ids: Vec<String>,
+    repos: Vec<String>,
+}
+
+impl Traces {
+    fn of(build: &BuildPush, steps: &[(usize, &Mapping)]) -> Self {
+        let mut ids: Vec<String> = STEP_REF
+            .captures_iter(&build.tags)
+            .map(|c| c[1].to_owned())
+            .collect();
+        ids.extend(build.step_id.clone());
+        let mut repos = repositories(&build.tags);
+        // Tags from docker/metadata-action: the repositories are its `images:`.
+        for (_, meta) in steps.iter().filter(|(_, s)| {
+            s.get("id")
+                .and_then(scalar)
+                .is_some_and(|id| ids.contains(&id))
+        }) {
+            if let Some(images) = input(meta, "images") {
+                repos.extend(repositories(&images));
+            }
+        }
+        Traces {
+            step: build.step,
+            ids,
+            repos,
+        }
+    }
+
+    /// What of the image the values `read` of a later step name (and the
+    /// step ids whose outputs they read, `referenced`), as shown in the
+    /// workflow. A Dockerfile's own `FROM` cannot be seen here.
+    fn read_by(&self, read: &[String], referenced: &HashSet<&str>) -> Option<String> {
+        if let Some(id) = self.ids.iter().find(|id| referenced.contains(id.as_str())) {
+            return Some(format!("the outputs of step `{id}`"));
+        }
+        self.repos
+            .iter()
+            .find(|r| read.iter().any(|v| names(v, r)))
+            .map(|r| format!("`{r}`"))
+    }
+}
+
+/// The repositories of a tag list (newline- or comma-separated): each tag
+/// without its `:tag` or `@digest`.
+fn repositories(tags: &str) -> Vec<String> {
+    tags.split([',', '\n'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.starts_with("${{ steps."))
+        .map(|t| {
+            // Separators inside `${{ … }}` are not the tag's: look for them
+            // in a copy with the expressions blanked out.
+            let mut masked = t.to_owned();
+            for m in EXPRESSION.find_iter(t) {
+                masked.replace_range(m.range(), &"x".repeat(m.len()));
+            }
+            let end = masked.find('@').unwrap_or(t.len());
+            let slash = masked[..end].rfind('/').unwrap_or(0);
+            match masked[..end].rfind(':') {
+                Some(colon) if colon > slash => t[..colon].to_owned(),
+                _ => t[..end].to_owned(),
+            }
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// Whether `value` names repository `repo` (followed by a tag, a digest or
+/// the end of the name, so `acme/api` does not match `acme/api-worker`).
+fn names(value: &str, repo: &str) -> bool {
+    value.match_indices(repo).any(|(at, _)| {
+        value[at + repo.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, ':' | '@' | '"' | '\'' | ',' | ';') || c.is_whitespace())
+    })
+}
+
+/// Job-level shapes that the three-job split cannot keep correct. A matrix
+/// is kept: the strategy is copied to the scan and push jobs, and every leg
+/// gets its own artifact, scan and push.
+pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
     if job.get("continue-on-error").is_some_and(|v| !is_false(v)) {
         return Err((
             "the job has `continue-on-error`; a gate that may fail silently is no gate",
@@ -278,7 +490,7 @@ mod tests {
             .next()
             .unwrap()?
         {
-            super::super::Site::Action(a) => Ok(a),
+            super::super::Site::Action(a) => Ok(a.first().clone()),
             other => panic!("not an action site: {other:?}"),
         }
     }
@@ -310,6 +522,81 @@ mod tests {
         assert!(refused("          load: true\n").contains("loads"));
         assert!(refused("          platforms: ${{ matrix.p }}\n").contains("expression"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
+    }
+
+    /// Two build-and-push steps; `second_with` is added to the second's
+    /// `with:` (a `push:` there replaces its `push: true`).
+    fn two_builds(first_tags: &str, second_with: &str) -> Result<super::super::Site, Unsupported> {
+        let push = if second_with.trim_start().starts_with("push:") {
+            ""
+        } else {
+            "          push: true\n"
+        };
+        let y = format!(
+            "jobs:\n  b:\n    steps:\n      - id: meta\n        uses: docker/metadata-action@v6\n        with:\n          images: ghcr.io/o/meta-base\n      - id: base\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: {first_tags}\n      - id: app\n        uses: docker/build-push-action@v6\n        with:\n{push}          tags: ghcr.io/o/app:1\n{second_with}"
+        );
+        let doc: Value = yaml_serde::from_str(&y).unwrap();
+        super::super::ungated_jobs(&doc, &crate::gate::Threshold::default()).remove(0)
+    }
+
+    #[test]
+    fn several_independent_builds_are_one_site() {
+        let site = two_builds(
+            "ghcr.io/o/api:1",
+            "          build-args: BASE=ghcr.io/o/api-base:1\n          cache-from: type=registry,ref=ghcr.io/o/api:cache\n",
+        )
+        .unwrap();
+        let super::super::Site::Action(builds) = site else {
+            panic!("not an action site: {site:?}");
+        };
+        let steps: Vec<usize> = builds.iter().map(|b| b.step).collect();
+        assert_eq!(steps, [1, 2]);
+    }
+
+    #[test]
+    fn a_build_that_reads_an_earlier_image_is_refused() {
+        let reason = |tags: &str, with: &str| two_builds(tags, with).unwrap_err().reason;
+        // Its repository in a build argument or a named context.
+        let r = reason(
+            "ghcr.io/o/base:1",
+            "          build-args: BASE=ghcr.io/o/base:1\n",
+        );
+        assert!(
+            r.contains("`ghcr.io/o/base`") && r.contains("step 2"),
+            "{r}"
+        );
+        let r = reason(
+            "${{ env.REG }}/base:${{ github.sha }}",
+            "          build-contexts: base=docker-image://${{ env.REG }}/base:${{ github.sha }}\n",
+        );
+        assert!(r.contains("/base`"), "{r}");
+        // The outputs of the step that built it, or of its metadata step.
+        let r = reason(
+            "ghcr.io/o/base:1",
+            "          build-args: BASE=ghcr.io/o/base@${{ steps.base.outputs.digest }}\n",
+        );
+        assert!(r.contains("step `base`"), "{r}");
+        let r = reason(
+            "${{ steps.meta.outputs.tags }}",
+            "          build-args: BASE=ghcr.io/o/meta-base:latest\n",
+        );
+        assert!(r.contains("`ghcr.io/o/meta-base`"), "{r}");
+        // A different push condition cannot share the push job.
+        let r = reason(
+            "ghcr.io/o/base:1",
+            "          push: ${{ github.ref == 'refs/heads/main' }}\n",
+        );
+        assert!(r.contains("condition"), "{r}");
+    }
+
+    #[test]
+    fn repositories_drop_tags_and_digests_only() {
+        assert_eq!(
+            repositories("ghcr.io/o/a:1, localhost:5000/b@sha256:00\n${{ env.R }}/c:${{ env.T }}"),
+            ["ghcr.io/o/a", "localhost:5000/b", "${{ env.R }}/c"]
+        );
+        assert!(names("FROM=ghcr.io/o/a:2", "ghcr.io/o/a"));
+        assert!(!names("ghcr.io/o/a-worker:2", "ghcr.io/o/a"));
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct BuildxPush {
     pub platforms: Vec<String>,
     /// The command as written (continuations joined), for summaries.
     pub command: String,
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    pub matrix: bool,
 }
 
 /// The buildx command lines of `script`: the first non-comment line that
@@ -86,13 +88,14 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     let refuse = |step: usize, reason: String, hint: &str| {
         Unsupported::new(job_id, Some(step), reason, hint)
     };
-    check_job(job, false).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
     let [push] = pushes else {
         return Err(refuse(
             pushes[1].step,
-            "this job pushes more than once, and one of the pushes is `docker buildx build --push`"
+            "this job pushes more than once, and one of the pushes is `docker buildx build --push`; scangate rewrites a buildx push only when it is the job's only push"
                 .into(),
-            "split it into one job per image",
+            "split it into one job per push (scangate migrates each)",
         ));
     };
     let steps = gate::steps(job);
@@ -149,6 +152,9 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
         ));
     }
     let platforms = match PLATFORM.captures(&command) {
+        // A matrix leg builds what its variable says; the scan checks at
+        // run time that the leg's image has one platform.
+        Some(c) if c[1].contains('$') && matrix => Vec::new(),
         Some(c) if c[1].contains('$') => {
             return Err(refuse(
                 push.step,
@@ -175,6 +181,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
         step: push.step,
         platforms,
         command,
+        matrix,
     }))
 }
 

@@ -15,15 +15,15 @@ use yaml_serde::Value;
 
 use crate::gate::{self, PushKind};
 
-pub use build_push_action::BuildPush;
+pub use build_push_action::{BuildPush, Builds};
 pub use buildx_script::BuildxPush;
 pub use run_script::ScriptPush;
 
 /// A job scangate understands completely and will rewrite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Site {
-    /// One `docker/build-push-action` step that pushes.
-    Action(BuildPush),
+    /// `docker/build-push-action` steps that push: one image each.
+    Action(Builds),
     /// `docker push` commands in `run:` scripts.
     Script(ScriptPush),
     /// `docker buildx build … --push` in a `run:` script.
@@ -33,7 +33,7 @@ pub enum Site {
 impl Site {
     pub fn job(&self) -> &str {
         match self {
-            Site::Action(a) => &a.job,
+            Site::Action(a) => &a.first().job,
             Site::Script(s) => &s.job,
             Site::Buildx(b) => &b.job,
         }
@@ -43,7 +43,7 @@ impl Site {
     /// in the build job untouched.
     pub fn first_step(&self) -> usize {
         match self {
-            Site::Action(a) => a.step,
+            Site::Action(a) => a.first().step,
             Site::Script(s) => s.steps.first().copied().unwrap_or_default(),
             Site::Buildx(b) => b.step,
         }
@@ -52,25 +52,39 @@ impl Site {
     /// The last step that pushes: everything after it moves to the push job.
     pub fn last_step(&self) -> usize {
         match self {
-            Site::Action(a) => a.step,
+            Site::Action(a) => a.last().step,
             Site::Script(s) => s.steps.last().copied().unwrap_or_default(),
             Site::Buildx(b) => b.step,
         }
     }
 
-    /// Target platforms of a multi-platform build; empty for one platform.
-    pub fn platforms(&self) -> &[String] {
+    /// Target platforms of multi-platform builds, each once; empty for
+    /// builds of the runner's own platform.
+    pub fn platforms(&self) -> Vec<String> {
+        let mut out: Vec<String> = match self {
+            Site::Action(a) => a.iter().flat_map(|b| b.platforms.clone()).collect(),
+            Site::Buildx(b) => b.platforms.clone(),
+            Site::Script(_) => Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
+        out
+    }
+
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    pub fn matrix(&self) -> bool {
         match self {
-            Site::Action(a) => &a.platforms,
-            Site::Buildx(b) => &b.platforms,
-            Site::Script(_) => &[],
+            Site::Action(a) => a.first().matrix,
+            Site::Script(s) => s.matrix,
+            Site::Buildx(b) => b.matrix,
         }
     }
 
     /// The push condition, from `push: ${{ … }}`.
     pub fn push_if(&self) -> Option<&str> {
         match self {
-            Site::Action(a) => a.push_if.as_deref(),
+            // Every build step has the same one (detection checks it).
+            Site::Action(a) => a.first().push_if.as_deref(),
             Site::Script(_) | Site::Buildx(_) => None,
         }
     }
@@ -78,7 +92,11 @@ impl Site {
     /// Where the images go, as written (tags or push commands).
     pub fn destinations(&self) -> String {
         match self {
-            Site::Action(a) => a.tags.clone(),
+            Site::Action(a) => a
+                .iter()
+                .map(|b| b.tags.trim_end())
+                .collect::<Vec<_>>()
+                .join("\n"),
             Site::Script(s) => s.commands.join("\n"),
             Site::Buildx(b) => b.command.clone(),
         }
@@ -202,17 +220,26 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push]) -> Verdict {
             PushKind::BuildPushAction | PushKind::BuildPushOutputs
         )
     }) {
-        return Err(unsupported_kind(job_id, other));
+        return Err(unsupported_kind(job_id, other, pushes));
     }
-    if let [_, second, ..] = pushes {
+    // Checked before reading each build: reading is linear in the job.
+    if let Some(extra) = pushes.get(build_push_action::MAX_IMAGES) {
         return Err(Unsupported::new(
             job_id,
-            Some(second.step),
-            "this job builds and pushes more than one image",
-            "split it into one job per image; each is then migrated on its own",
+            Some(extra.step),
+            format!(
+                "this job builds and pushes {} images; scangate splits at most {} per job (each is an artifact of its own)",
+                pushes.len(),
+                build_push_action::MAX_IMAGES
+            ),
+            "split the job into several jobs",
         ));
     }
-    build_push_action::read(job_id, job, pushes[0].step)
+    let builds = pushes
+        .iter()
+        .map(|p| build_push_action::read(job_id, job, p.step))
+        .collect::<Result<Vec<_>, _>>()?;
+    Builds::new(job_id, job, builds).map(Site::Action)
 }
 
 /// GitHub's rule for job ids; the new jobs' ids are built from it, so an id
@@ -235,17 +262,28 @@ fn duplicate_step_id(job: &yaml_serde::Mapping) -> Option<usize> {
     })
 }
 
-fn unsupported_kind(job: &str, push: &gate::Push) -> Unsupported {
+/// Why `push`, one of the job's `pushes`, cannot be migrated: the job mixes
+/// kinds of push, or `push` is of a kind scangate does not split.
+fn unsupported_kind(job: &str, push: &gate::Push, pushes: &[gate::Push]) -> Unsupported {
+    let action_step = pushes
+        .iter()
+        .find(|p| {
+            matches!(
+                p.kind,
+                PushKind::BuildPushAction | PushKind::BuildPushOutputs
+            )
+        })
+        .map_or(0, |p| p.step + 1);
     let (reason, hint) = match &push.kind {
         PushKind::Script(cmd) => (
             format!(
-                "the image is pushed from a `run:` script (`{cmd}`), which scangate does not rewrite yet"
+                "this job pushes both with docker/build-push-action (step {action_step}) and from a `run:` script (`{cmd}`); scangate splits a job whose pushes are all of one kind"
             ),
-            "push with docker/build-push-action, or add a Trivy gate before this step by hand",
+            "move the script's push to a job of its own (scangate migrates each), or push with docker/build-push-action",
         ),
         PushKind::BakeAction => (
-            "docker/bake-action pushes; bake files are not rewritten".to_owned(),
-            "build each target with docker/build-push-action, or gate the job by hand",
+            "docker/bake-action pushes every target of a bake file in one step; scangate cannot export and scan the targets one by one".to_owned(),
+            "build each target with docker/build-push-action (scangate then gates each image), or gate the job by hand",
         ),
         PushKind::BuildPushOutputs => (
             "docker/build-push-action pushes through `outputs:` (push-by-digest or type=registry)"

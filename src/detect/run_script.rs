@@ -1,7 +1,8 @@
-//! `docker push` in `run:` scripts: the shape of teams that build with
-//! `docker build` and push by hand. The build job keeps the scripts; each
-//! push command is replaced by one that records the (shell-expanded)
-//! reference, and the push job pushes exactly what was recorded.
+//! `docker push` (or `podman push` / `buildah push`) in `run:` scripts: the
+//! shape of teams that build with `docker build` and push by hand. The
+//! build job keeps the scripts; each push command is replaced by one that
+//! records the (shell-expanded) reference, and the push job pushes exactly
+//! what was recorded.
 
 use std::sync::LazyLock;
 
@@ -11,25 +12,54 @@ use yaml_serde::{Mapping, Value};
 use super::{Unsupported, Verdict, build_push_action::check_job};
 use crate::gate::{self, PushKind, scalar};
 
-/// A `docker push` (or `docker image push`) command, as scangate rewrites it.
+/// A `docker push` (or `docker image push`), `podman push` or `buildah
+/// push` command, as scangate rewrites it.
 pub static DOCKER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: a constant pattern, exercised by the tests below.
-    Regex::new(r"\bdocker\s+(?:image\s+)?push\b").expect("static regex")
+    Regex::new(r"\b(docker|podman|buildah)\s+(?:image\s+)?push\b").expect("static regex")
 });
+/// `podman push` / `buildah push` options that change nothing the push job
+/// would have to repeat; any other (credentials, signing, formats) would be
+/// lost in the push job's own push.
+const PODMAN_PUSH_OPTIONS: &[&str] = &["-q", "--quiet", "--tls-verify", "--tls-verify=true"];
 /// What may follow the last push in its script without running before the
 /// scan in a way that matters: output, comments and closing keywords.
 static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\})").expect("static regex")
 });
 static LOGIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bdocker\s+login\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"\b(?:docker|podman|buildah)\s+login\b").expect("static regex"));
 
 /// The command that replaces `docker push` in the build job.
 pub const RECORD_COMMAND: &str = "scangate-record-push";
 
-/// A job whose `run:` scripts push with `docker push`.
+/// Where the scripts' images live, and so which tool records, saves, loads
+/// and pushes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tool {
+    /// The Docker daemon.
+    Docker,
+    /// Containers storage, which podman and buildah share.
+    Podman,
+}
+
+impl Tool {
+    fn of(command: &str) -> Tool {
+        if command.starts_with("docker") {
+            Tool::Docker
+        } else {
+            Tool::Podman
+        }
+    }
+}
+
+/// A job whose `run:` scripts push with `docker push`, `podman push` or
+/// `buildah push`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptPush {
+    /// The tool every push of the job uses.
+    pub tool: Tool,
     pub job: String,
     /// The steps whose scripts push, in order.
     pub steps: Vec<usize>,
@@ -37,6 +67,8 @@ pub struct ScriptPush {
     pub commands: Vec<String>,
     /// Some pushing step has its own `if:`: the push may not happen.
     pub conditional: bool,
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    pub matrix: bool,
 }
 
 /// The script with every `docker push` replaced by the recording command,
@@ -58,7 +90,8 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     let refuse = |step: Option<usize>, reason: String, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
-    check_job(job, false).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
+    check_job(job).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
     for push in pushes {
         let PushKind::Script(cmd) = &push.kind else {
             return Err(refuse(
@@ -71,9 +104,9 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
             return Err(refuse(
                 Some(push.step),
                 format!(
-                    "the image is pushed with `{cmd}`, which scangate does not rewrite yet (only `docker push`)"
+                    "the image is pushed with `{cmd}`; scangate rewrites only `docker push`, `podman push`, `buildah push` and `docker buildx build --push`"
                 ),
-                "push with `docker push` or docker/build-push-action, or gate the job by hand",
+                "push with one of those or with docker/build-push-action, or gate the job by hand",
             ));
         }
     }
@@ -88,13 +121,35 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
         };
         conditional |= step.get("if").is_some();
         let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-        commands.extend(check_script(run).map_err(|r| {
+        let found = check_script(run).map_err(|r| {
             refuse(
                 Some(i),
                 r,
                 "put the push on a line of its own, at the end of the step",
             )
-        })?);
+        })?;
+        for line in &found {
+            podman_args(line).map_err(|r| {
+                refuse(
+                    Some(i),
+                    r,
+                    "push to a registry without such options (log in with a step of its own instead of `--creds`/`--authfile`), or gate the job by hand",
+                )
+            })?;
+        }
+        commands.extend(found);
+    }
+    let tools: Vec<Tool> = commands
+        .iter()
+        .flat_map(|c| DOCKER_PUSH.captures_iter(c).map(|m| Tool::of(&m[1])))
+        .collect();
+    let tool = tools.first().copied().unwrap_or(Tool::Docker);
+    if tools.iter().any(|t| *t != tool) {
+        return Err(refuse(
+            steps.first().copied(),
+            "this job pushes both with docker and with podman/buildah; their images live in different stores".into(),
+            "push every image of the job with the same tool, or split the job",
+        ));
     }
     let last = steps.last().copied().unwrap_or_default();
     if let Some((_, step)) = all.iter().find(|(n, _)| *n == last) {
@@ -106,6 +161,23 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
                 "move those commands to a step of their own after the push",
             )
         })?;
+    }
+    if matrix {
+        let guarded = steps.iter().find(|&&i| {
+            all.iter().find(|(n, _)| *n == i).is_some_and(|(_, s)| {
+                s.get("if").is_some()
+                    || s.get("run")
+                        .and_then(Value::as_str)
+                        .is_some_and(guarded_push)
+            })
+        });
+        if let Some(&i) = guarded {
+            return Err(refuse(
+                Some(i),
+                "in a matrix job, this push may be skipped (an `if:`, or a shell `if`/`case`/`&&`/`||` around it); a matrix job's outputs cannot say which legs pushed".into(),
+                "make every leg push (move the condition to the job's `if:`), or gate the job by hand",
+            ));
+        }
     }
     let has_post = all.iter().any(|(n, _)| *n > last);
     if conditional && has_post {
@@ -123,10 +195,12 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
         )
     })?;
     Ok(super::Site::Script(ScriptPush {
+        tool,
         job: job_id.to_owned(),
         steps,
         commands,
         conditional,
+        matrix,
     }))
 }
 
@@ -134,18 +208,96 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
 fn check_script(run: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for line in run.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        if !DOCKER_PUSH.is_match(line) {
+        let Some(tool) = DOCKER_PUSH.captures(line).and_then(|c| c.get(1)) else {
             continue;
-        }
+        };
+        let tool = tool.as_str();
         if line.trim_end().ends_with('\\') {
-            return Err("a `docker push` command continues on the next line".into());
+            return Err(format!(
+                "a `{tool} push` command continues on the next line"
+            ));
         }
         if line.contains("$(") || line.contains('`') {
-            return Err("a `docker push` command runs inside a command substitution".into());
+            return Err(format!(
+                "a `{tool} push` command runs inside a command substitution"
+            ));
         }
         out.push(line.trim().to_owned());
     }
     Ok(out)
+}
+
+/// Whether a `docker push` of `run` runs only under a shell condition: inside
+/// an `if` or `case` block, or after `&&` / `||` on its line. (Loops are
+/// fine: they run their pushes whatever happens.)
+fn guarded_push(run: &str) -> bool {
+    let mut depth = 0usize;
+    for line in gate::shell_body(run).lines() {
+        let words: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
+            .collect();
+        if let Some(m) = DOCKER_PUSH.find(line) {
+            let before = &line[..m.start()];
+            if depth > 0 || before.contains("&&") || before.contains("||") {
+                return true;
+            }
+        }
+        for w in words {
+            match w {
+                "if" | "case" => depth += 1,
+                "fi" | "esac" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
+/// Transports of `podman push` destinations that are not a registry.
+const NON_REGISTRY: &[&str] = &[
+    "oci",
+    "oci-archive",
+    "docker-archive",
+    "dir",
+    "containers-storage",
+    "docker-daemon",
+];
+
+/// Refuses a `podman push` / `buildah push` with options the push job's own
+/// push would not repeat (credentials, signatures, formats), or to a
+/// destination that is not a registry.
+fn podman_args(line: &str) -> Result<(), String> {
+    for cap in DOCKER_PUSH.captures_iter(line) {
+        let (Some(all), Some(tool)) = (cap.get(0), cap.get(1)) else {
+            continue;
+        };
+        if tool.as_str() == "docker" {
+            continue;
+        }
+        let args = line[all.end()..]
+            .split([';', '&', '|'])
+            .next()
+            .unwrap_or_default();
+        for arg in args.split_whitespace() {
+            let bare = arg.trim_matches(['"', '\'']);
+            if arg.starts_with('-') && !PODMAN_PUSH_OPTIONS.contains(&arg) {
+                return Err(format!(
+                    "`{} push` is given `{arg}`, which the push job's own push would not repeat",
+                    tool.as_str()
+                ));
+            }
+            if let Some((transport, _)) = bare.split_once(':')
+                && NON_REGISTRY.contains(&transport)
+            {
+                return Err(format!(
+                    "`{} push` writes to `{transport}:`, not to a registry",
+                    tool.as_str()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Commands after the last push of the last pushing step would now run
@@ -215,6 +367,52 @@ mod tests {
             record_instead_of_push(s),
             "docker build -t x .\n# docker push x\nscangate-record-push --all-tags x\nscangate-record-push y && echo ok\n"
         );
+    }
+
+    fn verdict(script: &str) -> super::super::Verdict {
+        let y = format!(
+            "jobs:\n  p:\n    steps:\n      - run: podman login -u u -p p ghcr.io\n      - run: |\n{}",
+            script
+                .lines()
+                .map(|l| format!("          {l}\n"))
+                .collect::<String>()
+        );
+        let doc: Value = yaml_serde::from_str(&y).unwrap();
+        super::super::ungated_jobs(&doc, &crate::gate::Threshold::default()).remove(0)
+    }
+
+    #[test]
+    fn podman_and_buildah_pushes_are_one_tool() {
+        let site =
+            verdict("buildah bud -t x .\nbuildah push x docker://r/x:1\npodman push x r/x:2")
+                .unwrap();
+        let super::super::Site::Script(sp) = site else {
+            panic!("not a script site: {site:?}");
+        };
+        assert_eq!(sp.tool, Tool::Podman);
+        assert_eq!(sp.commands.len(), 2);
+    }
+
+    #[test]
+    fn podman_pushes_that_the_push_job_could_not_repeat_are_refused() {
+        let r = verdict("podman push --creds \"$U:$P\" x r/x:1").unwrap_err();
+        assert!(r.reason.contains("`--creds`"), "{}", r.reason);
+        let r = verdict("podman push x oci-archive:/tmp/x.tar").unwrap_err();
+        assert!(r.reason.contains("`oci-archive:`"), "{}", r.reason);
+        let r = verdict("podman push x r/x:1\ndocker push r/y:1").unwrap_err();
+        assert!(r.reason.contains("docker and with podman"), "{}", r.reason);
+    }
+
+    #[test]
+    fn pushes_under_a_shell_condition_are_guarded() {
+        assert!(guarded_push(
+            "if [ \"$E\" = push ]; then\n  docker push x\nfi\n"
+        ));
+        assert!(guarded_push("test -n \"$T\" && docker push x\n"));
+        assert!(guarded_push("case $R in\n  main) docker push x ;;\nesac\n"));
+        assert!(!guarded_push(
+            "if [ -f x ]; then echo y; fi\nfor t in a b; do\n  docker push \"x:$t\"\ndone\n"
+        ));
     }
 
     #[test]

@@ -7,11 +7,12 @@ use std::ops::Range;
 use minijinja::context;
 
 use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
+use crate::detect::run_script::Tool;
 use crate::detect::{Site, buildx_script, run_script};
 use crate::error::Error;
 use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
-use crate::plan::{self, CopiedStep, Plan};
+use crate::plan::{self, CopiedStep, Image, Plan};
 use crate::policy::Policy;
 use crate::style::Style;
 
@@ -84,8 +85,31 @@ pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderErro
     })
 }
 
-fn archive(plan: &Plan) -> String {
-    format!("scangate-{}-image.tar", plan.site.job())
+/// The image built by step `index`, if a build step of the plan builds one there.
+fn image_at(plan: &Plan, index: usize) -> Option<&Image> {
+    plan.images.iter().find(|im| im.step == Some(index))
+}
+
+/// The tool that loads and pushes the scripts' image (docker otherwise).
+fn script_tool(plan: &Plan) -> Tool {
+    match &plan.site {
+        Site::Script(sp) => sp.tool,
+        Site::Action(_) | Site::Buildx(_) => Tool::Docker,
+    }
+}
+
+/// The image of a script or buildx site (they push one).
+fn only_image(plan: &Plan) -> Result<&Image, Error> {
+    plan.images.first().ok_or_else(|| no_image(0))
+}
+
+/// The plan has no image for a step that builds one: a scangate bug.
+fn no_image(step: usize) -> Error {
+    Error::Template {
+        name: "<plan>".into(),
+        line: 0,
+        message: format!("the plan has no image for step {step}"),
+    }
 }
 
 fn blank(style: &Style) -> &'static str {
@@ -246,6 +270,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
         "build-outputs.yml",
         &context! {
             script => matches!(plan.site, Site::Script(_)),
+            images => ser(&plan.images),
             kept => ser(&plan.outputs_via_build),
             carried_env => ser(&plan.carried_env),
             carried_outputs => ser(&plan.carried_outputs),
@@ -308,22 +333,29 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
             out.push_str(&gate_steps(r, input, dash)?);
         }
         match &plan.site {
-            Site::Action(a) if a.step == i => {
+            Site::Action(builds) if builds.at(i).is_some() => {
+                let build = builds.at(i).ok_or_else(|| no_image(i))?;
+                let image = image_at(plan, i).ok_or_else(|| no_image(i))?;
                 out.push_str(lines.slice(item.lines.start..item.head));
-                if plan.insert_setup_buildx {
+                if plan.insert_setup_buildx && builds.first().step == i {
                     insert(&mut out, "setup-buildx.yml", context! {})?;
                     out.push_str(blank(style));
                 }
-                out.push_str(&export_instead_of_push(r, input, i)?);
+                out.push_str(&export_instead_of_push(r, input, i, image)?);
                 out.push_str(blank(style));
+                // The last record step carries the values later steps read:
+                // every step that sets them has run by then.
+                let (carried_env, carried_outputs) = if builds.last().step == i {
+                    (plan.carried_env.clone(), plan.carried_outputs.clone())
+                } else {
+                    Default::default()
+                };
                 let ctx = context! {
                     recorded => false,
-                    carried_env => ser(&plan.carried_env),
-                    carried_outputs => ser(&plan.carried_outputs),
-                    tags => ser(&a.tags),
-                    job => job,
-                    archive => ser(&archive(plan)),
-                    artifact => ser(&plan.artifact),
+                    carried_env => ser(&carried_env),
+                    carried_outputs => ser(&carried_outputs),
+                    tags => ser(&build.tags),
+                    image => ser(image),
                     upload => upload,
                     blank_steps => style.blank_between_steps,
                 };
@@ -343,8 +375,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     recorded => true,
                     carried_env => ser(&plan.carried_env),
                     carried_outputs => ser(&plan.carried_outputs),
-                    job => job,
-                    artifact => ser(&plan.artifact),
+                    image => ser(only_image(plan)?),
                     upload => upload,
                     blank_steps => style.blank_between_steps,
                 };
@@ -353,7 +384,8 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
             Site::Script(sp) if sp.steps.contains(&i) => {
                 out.push_str(lines.slice(item.lines.start..item.head));
                 if sp.steps.first() == Some(&i) {
-                    insert(&mut out, "script-prepare.yml", context! { job => job })?;
+                    let ctx = context! { job => job, tool => ser(&sp.tool) };
+                    insert(&mut out, "script-prepare.yml", ctx)?;
                     out.push_str(blank(style));
                 }
                 out.push_str(&edit_run(input, i, run_script::record_instead_of_push)?);
@@ -363,7 +395,9 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                         job => job,
                         carried_env => ser(&plan.carried_env),
                         carried_outputs => ser(&plan.carried_outputs),
-                        artifact => ser(&plan.artifact),
+                        artifact => ser(&only_image(plan)?.artifact),
+                        matrix => plan.matrix,
+                        tool => ser(&sp.tool),
                         upload => upload,
                         blank_steps => style.blank_between_steps,
                     };
@@ -434,11 +468,11 @@ fn export_instead_of_push(
     r: &Renderer,
     input: &JobInput<'_>,
     index: usize,
+    image: &Image,
 ) -> Result<String, RenderError> {
     let JobInput {
         lines,
         layout,
-        plan,
         style,
         ..
     } = input;
@@ -459,12 +493,12 @@ fn export_instead_of_push(
     let push = locate::find(&inputs, "push");
     let outputs = locate::find(&inputs, "outputs");
     let target = outputs
-        .filter(|_| by_digest(plan))
+        .filter(|_| image.by_digest)
         .or(push)
         .ok_or_else(|| not_block(with.head))?;
     let export = r.render(
         "build-export.yml",
-        &context! { archive => ser(&archive(plan)) },
+        &context! { archive => ser(&image.archive) },
     )?;
     let export = reindent(&export, target.indent, style, true);
     let mut edits: Vec<(Range<usize>, String)> = vec![(target.body(), export)];
@@ -477,10 +511,6 @@ fn export_instead_of_push(
         edits.push((p.lines.clone(), String::new()));
     }
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
-}
-
-fn by_digest(plan: &Plan) -> bool {
-    matches!(&plan.site, Site::Action(a) if a.by_digest.is_some())
 }
 
 /// Lines `range` with each `(lines, text)` edit applied; an empty range
@@ -575,15 +605,30 @@ fn copied_slice(
 }
 
 /// One scanned unit: the whole image, or one platform of it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Target {
-    /// Directory (under the job's scangate folder) holding its OCI layout.
+    /// Directory (under the image's scangate folder) holding its OCI layout.
     dir: String,
     /// File-name-safe label: `image`, `linux-amd64`, `linux-arm64-v8`.
     slug: String,
     os: String,
     arch: String,
     variant: String,
+}
+
+impl Target {
+    /// The same target seen from the job's folder, when the job has
+    /// several images (each in its own folder, told apart by `key`).
+    fn of_image(&self, key: &str) -> Target {
+        if key.is_empty() {
+            return self.clone();
+        }
+        Target {
+            dir: format!("{key}/{}", self.dir),
+            slug: format!("{key}-{}", self.slug),
+            ..self.clone()
+        }
+    }
 }
 
 fn targets(platforms: &[String]) -> Vec<Target> {
@@ -617,6 +662,52 @@ fn docker_archive_target() -> Target {
     }
 }
 
+/// An image as the scan job downloads and checks it.
+#[derive(Debug, serde::Serialize)]
+struct Scanned<'a> {
+    key: &'a str,
+    dir: &'a str,
+    artifact: &'a str,
+    /// Its targets, seen from its own folder.
+    targets: Vec<Target>,
+}
+
+/// The job's images with what is scanned of each.
+fn scanned(plan: &Plan) -> Vec<Scanned<'_>> {
+    let script = matches!(plan.site, Site::Script(_));
+    plan.images
+        .iter()
+        .map(|im| Scanned {
+            key: &im.key,
+            dir: &im.dir,
+            artifact: &im.artifact,
+            targets: if script {
+                vec![docker_archive_target()]
+            } else {
+                targets(&im.platforms)
+            },
+        })
+        .collect()
+}
+
+/// An image as the signing step signs it: its folder, and the report slugs
+/// of its targets (one vulnerability attestation each).
+#[derive(Debug, serde::Serialize)]
+struct Signed<'a> {
+    dir: &'a str,
+    slugs: Vec<String>,
+}
+
+fn signed(plan: &Plan) -> Vec<Signed<'_>> {
+    scanned(plan)
+        .into_iter()
+        .map(|im| Signed {
+            dir: im.dir,
+            slugs: im.targets.iter().map(|t| t.of_image(im.key).slug).collect(),
+        })
+        .collect()
+}
+
 /// The folder scanned for Dockerfile misconfigurations: the Dockerfile's own
 /// folder when it is named, else the build context.
 fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
@@ -631,16 +722,17 @@ fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
     }
 }
 
-/// What the scan job scans of the site's image, one report each.
-fn site_targets(plan: &Plan) -> Vec<Target> {
-    match &plan.site {
-        Site::Action(a) => targets(&a.platforms),
-        Site::Buildx(b) => targets(&b.platforms),
-        Site::Script(_) => vec![docker_archive_target()],
+/// The folder all of `dirs` share: the one folder, or the repository's
+/// root when they differ (Trivy then finds every Dockerfile under it).
+fn common_dir(mut dirs: impl Iterator<Item = String>) -> String {
+    let first = dirs.next().unwrap_or_else(|| ".".into());
+    if dirs.all(|d| d == first) {
+        first
+    } else {
+        ".".into()
     }
 }
 
-/// The artifact the scan job publishes its reports in (one per matrix leg).
 /// The reports artifact of the job (one per matrix leg), as the config names it.
 fn reports_artifact(plan: &Plan, policy: &Policy) -> String {
     format!(
@@ -671,7 +763,13 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     } = input;
     let job = plan.site.job();
     let script = matches!(plan.site, Site::Script(_));
-    let targets = site_targets(plan);
+    let images = scanned(plan);
+    // Every target of every image, seen from the job's folder: scanned,
+    // reported (one SARIF category each) and gated.
+    let targets: Vec<Target> = images
+        .iter()
+        .flat_map(|im| im.targets.iter().map(|t| t.of_image(im.key)))
+        .collect();
     let leg = plan::leg_suffix(plan.matrix);
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
     let reports = &policy.reports;
@@ -686,7 +784,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         })
         .collect();
     let context_dir = match &plan.site {
-        Site::Action(a) => dockerfile_dir(a),
+        Site::Action(builds) => common_dir(builds.iter().map(dockerfile_dir)),
         Site::Script(_) | Site::Buildx(_) => ".".into(),
     };
     let step_if = single_step_if(plan);
@@ -703,7 +801,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
             build_job => ser(&plan.build_job),
             job => ser(&job),
-            artifact => ser(&plan.artifact),
+            images => ser(&images),
             reports_artifact => reports_artifact(plan, policy),
             signing => ser(&policy.signing),
             matrix => plan.matrix,
@@ -839,16 +937,16 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             step_if => ser(&step_if.filter(|_| single)),
             job => plan.site.job(),
             script => matches!(plan.site, Site::Script(_)),
+            tool => ser(&script_tool(plan)),
             has_name => layout.key("name").is_some(),
             needs => ser(&needs),
             push_if => ser(&plan.push_if),
             matrix => plan.matrix,
-            by_digest => matches!(&plan.site, Site::Action(a) if a.by_digest.is_some()),
             job_slices => ser(&job_keys),
             permissions => ser(&signing.map_or_else(|| plan.push_permissions.clone(), |s| s.push_permissions(&plan.push_permissions))),
             signing => ser(&signing),
             cosign_flags => signing.map_or("", |s| s.cosign_flags()),
-            targets => ser(&site_targets(plan)),
+            signed_images => ser(&signed(plan)),
             reports_artifact => reports_artifact(plan, input.policy),
             build_job => ser(&plan.build_job),
             kept_outputs => ser(&plan.outputs_via_build),
@@ -857,8 +955,9 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             carried_outputs => ser(&carried),
             copied_steps => ser(&plan.copied_steps.iter().map(|c| c.index).collect::<Vec<_>>()),
             post_steps => ser(&plan.post_steps.clone().collect::<Vec<_>>()),
-            artifact => ser(&plan.artifact),
-            push_step_id => ser(&plan.push_step_id),
+            images => ser(&plan.images),
+            // The last image's artifact carries the values later steps read.
+            carried_dir => ser(&plan.images.last().map(|im| im.dir.as_str())),
             blank_steps => style.blank_between_steps,
         },
     )?;
