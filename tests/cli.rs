@@ -914,6 +914,12 @@ fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
             "both with docker/build-push-action (step 2) and from a `run:` script",
             "- run: docker push",
         ),
+        (
+            "two-script-images.yml",
+            "      - run: |\n          docker build -t ghcr.io/acme/api:1 api\n          docker push ghcr.io/acme/api:1\n      - run: docker build -t ghcr.io/acme/worker:1 worker && docker push \"ghcr.io/acme/worker:1\"\n",
+            "push different images (`api`, `worker`)",
+            "- run: |",
+        ),
     ];
     for (name, steps, reason, step) in cases {
         let text = format!("{head}{steps}");

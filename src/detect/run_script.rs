@@ -151,6 +151,18 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
             "push every image of the job with the same tool, or split the job",
         ));
     }
+    let names = pushed_names(&commands);
+    if names.len() > 1 {
+        let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+        return Err(refuse(
+            steps.first().copied(),
+            format!(
+                "the scripts of this job push different images ({}); the gate covers one image per script job",
+                names.join(", ")
+            ),
+            "push each image from a job of its own (or build them with docker/build-push-action steps, which scangate splits per image)",
+        ));
+    }
     let last = steps.last().copied().unwrap_or_default();
     if let Some((_, step)) = all.iter().find(|(n, _)| *n == last) {
         let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
@@ -267,6 +279,37 @@ const NON_REGISTRY: &[&str] = &[
 /// Refuses a `podman push` / `buildah push` with options the push job's own
 /// push would not repeat (credentials, signatures, formats), or to a
 /// destination that is not a registry.
+/// The image names (repository path without registry host and tag) the
+/// push commands of `lines` name literally. A name built from shell
+/// variables is left out: only the run can tell it. The same name on two
+/// registries is one image; two names are (nearly always) two images.
+fn pushed_names(lines: &[String]) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for line in lines {
+        for cap in DOCKER_PUSH.captures_iter(line) {
+            let Some(all) = cap.get(0) else { continue };
+            let args = line[all.end()..]
+                .split([';', '&', '|', '>'])
+                .next()
+                .unwrap_or_default();
+            // The last positional argument: the destination of
+            // `podman push SRC DEST`, the image of `docker push IMAGE`.
+            let Some(reference) = args.split_whitespace().rfind(|a| !a.starts_with('-')) else {
+                continue;
+            };
+            let reference = reference.trim_matches(['"', '\'']);
+            let reference = reference.strip_prefix("docker://").unwrap_or(reference);
+            let path = reference.split('@').next().unwrap_or_default();
+            let last = path.rsplit('/').next().unwrap_or_default();
+            let name = last.split(':').next().unwrap_or_default();
+            if !name.is_empty() && !name.contains('$') {
+                names.insert(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
 fn podman_args(line: &str) -> Result<(), String> {
     for cap in DOCKER_PUSH.captures_iter(line) {
         let (Some(all), Some(tool)) = (cap.get(0), cap.get(1)) else {
@@ -359,6 +402,33 @@ fn login_outside_script(all: &[(usize, &Mapping)], pushing: &[usize]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pushed_names_are_the_literal_image_names() {
+        let lines = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let names = |l: &[&str]| pushed_names(&lines(l)).into_iter().collect::<Vec<_>>();
+        assert_eq!(
+            names(&[
+                "docker push ghcr.io/acme/app:1",
+                "docker push docker.io/acme/app:latest"
+            ]),
+            ["app"]
+        );
+        assert_eq!(
+            names(&[
+                "docker push ghcr.io/acme/api:1 && echo ok",
+                "podman push --tls-verify=true local:1 \"docker://ghcr.io/acme/worker:${TAG}\""
+            ]),
+            ["api", "worker"]
+        );
+        assert!(
+            names(&[
+                "docker push \"$IMAGE:$TAG\"",
+                "docker push ${REPO}/x-${n}:1"
+            ])
+            .is_empty()
+        );
+    }
 
     #[test]
     fn replaces_pushes_but_not_comments() {
