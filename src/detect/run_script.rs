@@ -279,6 +279,12 @@ const NON_REGISTRY: &[&str] = &[
 /// Refuses a `podman push` / `buildah push` with options the push job's own
 /// push would not repeat (credentials, signatures, formats), or to a
 /// destination that is not a registry.
+/// A `${{ … }}` expression, which may hold spaces.
+static EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: a constant pattern, exercised by the tests below.
+    Regex::new(r"\$\{\{.*?\}\}").expect("static regex")
+});
+
 /// The image names (repository path without registry host and tag) the
 /// push commands of `lines` name literally. A name built from shell
 /// variables is left out: only the run can tell it. The same name on two
@@ -288,10 +294,9 @@ fn pushed_names(lines: &[String]) -> std::collections::BTreeSet<String> {
     for line in lines {
         for cap in DOCKER_PUSH.captures_iter(line) {
             let Some(all) = cap.get(0) else { continue };
-            let args = line[all.end()..]
-                .split([';', '&', '|', '>'])
-                .next()
-                .unwrap_or_default();
+            // An expression is one word, known only when the job runs.
+            let rest = EXPRESSION.replace_all(&line[all.end()..], "$$EXPR");
+            let args = rest.split([';', '&', '|', '>']).next().unwrap_or_default();
             // The last positional argument: the destination of
             // `podman push SRC DEST`, the image of `docker push IMAGE`.
             let Some(reference) = args.split_whitespace().rfind(|a| !a.starts_with('-')) else {
