@@ -171,9 +171,13 @@ struct CheckArgs {
     /// GH_TOKEN, GITHUB_TOKEN or `gh auth token`.
     #[arg(long = "repo", value_name = "OWNER/NAME", conflicts_with = "paths")]
     repos: Vec<RepoName>,
+    /// Check every repository of the config's [[repos]] through the API
+    /// (with any --repo).
+    #[arg(long, conflicts_with = "paths")]
+    config_repos: bool,
     /// The GitHub API [default: https://api.github.com] (GitHub Enterprise
     /// Server: https://HOST/api/v3).
-    #[arg(long, value_name = "URL", requires = "repos", conflicts_with = "paths")]
+    #[arg(long, value_name = "URL", conflicts_with = "paths")]
     api_url: Option<String>,
     /// Output format; `github` (annotations) when GITHUB_ACTIONS=true, else `text`.
     #[arg(long, value_enum)]
@@ -552,14 +556,30 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
         require_pins: !args.allow_unpinned,
     };
     let settings = args.config.load(&args.paths)?;
+    let mut repos = args.repos.clone();
+    if args.config_repos {
+        if settings.config.repos.is_empty() {
+            anyhow::bail!("--config-repos: the config lists no [[repos]]");
+        }
+        for r in &settings.config.repos {
+            let repo: RepoName = r.name.0.parse().map_err(anyhow::Error::msg)?;
+            if !repos.contains(&repo) {
+                repos.push(repo);
+            }
+        }
+    }
     let mut rendered = Vec::new();
     let mut notes = Vec::new();
-    let report = if args.repos.is_empty() {
+    let report = if repos.is_empty() {
         let report = check_local(&settings, &options, &args.paths);
         output::render(format, &report, &mut rendered, &mut notes)?;
         report
     } else {
-        let (report, client) = check_remote(&new_checker(&settings, &options), args)?;
+        let (report, client) = check_remote(
+            &new_checker(&settings, &options),
+            &repos,
+            args.api_url.as_deref(),
+        )?;
         output::render(format, &report, &mut rendered, &mut notes)?;
         // Belt and braces: nothing rendered can carry the token, even if a
         // server echoed it into a message or a workflow quoted it.
@@ -642,10 +662,14 @@ fn new_checker(settings: &Settings, options: &Options) -> Checker {
 
 /// Reads each repository's workflows through the API, one repository at a
 /// time (GitHub asks clients not to make concurrent requests), and checks them.
-fn check_remote(checker: &Checker, args: &CheckArgs) -> anyhow::Result<(Report, Client)> {
-    let (runtime, client) = remote_client(args.api_url.as_deref())?;
+fn check_remote(
+    checker: &Checker,
+    repos: &[RepoName],
+    api_url: Option<&str>,
+) -> anyhow::Result<(Report, Client)> {
+    let (runtime, client) = remote_client(api_url)?;
     let mut report = Report::default();
-    for repo in &args.repos {
+    for repo in repos {
         let name = repo.to_string();
         match runtime.block_on(client.workflows(repo)) {
             Ok(found) => {

@@ -654,3 +654,80 @@ async fn policy_reads_workflows_through_the_api() {
         );
     }
 }
+
+/// `--config-repos` checks the repositories the config lists, with the
+/// config's policy: a CRITICAL-only gate passes under a CRITICAL-only policy.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_config_names_the_repositories_and_the_policy() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scangate.toml");
+    std::fs::write(
+        &config,
+        "[policy]\nseverity = [\"CRITICAL\"]\n\n[[repos]]\nname = \"acme/model-service\"\n\n[[repos]]\nname = \"acme/app-service\"\n",
+    )
+    .unwrap();
+    let critical_only = {
+        let text = fixture("model-service", "release.yml");
+        let source = Source::from_bytes(Path::new("release.yml"), text.as_bytes()).unwrap();
+        let policy = Policy {
+            severity: "CRITICAL".into(),
+            ..Policy::default()
+        };
+        match Migrator::new(Pins::embedded(), policy)
+            .unwrap()
+            .migrate(&source)
+            .unwrap()
+        {
+            Outcome::Migrated { text, .. } => text,
+            other => panic!("{other:?}"),
+        }
+    };
+    serve_repo(
+        &server,
+        "",
+        "acme/model-service",
+        &[("release.yml", critical_only.as_bytes())],
+    )
+    .await;
+    serve_repo(
+        &server,
+        "",
+        "acme/app-service",
+        &[(
+            "release.yml",
+            migrated("app-service", "release.yml").as_bytes(),
+        )],
+    )
+    .await;
+    let args = [
+        "--config-repos",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let o = check(&server, "", &args).await;
+    assert_no_token(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let repos: Vec<&str> = report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["repo"].as_str().unwrap())
+        .collect();
+    assert_eq!(repos, ["acme/model-service", "acme/app-service"]);
+    // Under the default policy the CRITICAL-only gate is drift.
+    let server = MockServer::start().await;
+    serve_repo(
+        &server,
+        "",
+        "acme/model-service",
+        &[("release.yml", critical_only.as_bytes())],
+    )
+    .await;
+    std::fs::write(&config, "[[repos]]\nname = \"acme/model-service\"\n").unwrap();
+    let o = check(&server, "", &args).await;
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+}
