@@ -300,6 +300,18 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let build_side: Vec<usize> = (0..=last)
         .filter(|&i| action.is_none_or(|a| a.at(i).is_none()))
         .collect();
+    // Signed legs pushed by digest would not make a signed image: the index
+    // another job creates from them is what tags (and the cluster) resolve.
+    if policy.signing.is_some()
+        && let Some(b) = action.and_then(|a| a.iter().find(|b| b.by_digest.is_some()))
+    {
+        return Err(Unsupported::new(
+            job_id,
+            Some(b.step),
+            "with signing on, this build pushes by digest: the index a later job creates from the digests (`imagetools create`) is what tags resolve to, and scangate does not sign it",
+            "sign the index in that job after `imagetools create` (`cosign sign --yes IMAGE@DIGEST`), then migrate without --sign / [signing]",
+        ));
+    }
     let ids = taken_ids(&jobs);
     let build_job = free_id(&format!("{job_id}{}", policy.layout.build_suffix), &ids);
     let scan_job = free_id(&format!("{job_id}{}", policy.layout.scan_suffix), &ids);

@@ -82,7 +82,9 @@ fn migrated_fixtures() -> tempfile::TempDir {
             .args(["migrate", "--write", "--sign"])
             .arg(dir.path().join(service))
             .assert()
-            .code(0);
+            // shapes' push-by-digest legs are refused with signing on (and
+            // left as they were); everything else migrates.
+            .code(if service == "shapes" { 3 } else { 0 });
     }
     dir
 }

@@ -164,9 +164,25 @@ signed_snapshot!(
     "script-push.yml",
     "signed-shapes-script-push"
 );
-signed_snapshot!(
-    signed_shapes_matrix_by_digest,
-    "shapes",
-    "matrix-by-digest.yml",
-    "signed-shapes-matrix-by-digest"
-);
+/// Push-by-digest legs cannot make a signed image (the index the merge job
+/// creates is what tags resolve to): with signing on, a refusal.
+#[test]
+fn signed_push_by_digest_is_refused() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rel = "fixtures/shapes/.github/workflows/matrix-by-digest.yml";
+    let out = Command::cargo_bin("scangate")
+        .unwrap()
+        .current_dir(root)
+        .args(["migrate", "--sign", "--color", "never", rel])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{rel}:43:7: "))
+            && stderr.contains("pushes by digest")
+            && stderr.contains("imagetools create"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
