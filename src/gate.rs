@@ -132,7 +132,7 @@ impl Threshold {
     }
 
     /// Whether failing on `severities` (a Trivy list) fails on all of ours.
-    fn covered_by(&self, severities: &str) -> bool {
+    pub fn covered_by(&self, severities: &str) -> bool {
         self.0.is_subset(&severity_set(severities))
     }
 }

@@ -9,7 +9,6 @@
 //! step ("would it gate with `exit-code: 1`?"), so an explanation can never
 //! name a setting that `gate` does not care about.
 
-use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -151,10 +150,10 @@ pub struct GateDefects {
 /// gates, is not meant to (no exit code at all: a report step), or would not
 /// gate even repaired (then nothing here can say why).
 pub fn gate_defects(step: &Mapping, policy: &Policy) -> Option<GateDefects> {
-    if !gate::runs_trivy(step) || gate::is_gate(step, &policy.threshold()) {
+    let threshold = policy.threshold();
+    if !gate::runs_trivy(step) || gate::is_gate(step, &threshold) {
         return None;
     }
-    let want = severities(&policy.severity);
     let (defects, repaired) = match gate::action_name(step) {
         Some(_) => {
             let with = step.get("with").and_then(Value::as_mapping)?;
@@ -163,7 +162,7 @@ pub fn gate_defects(step: &Mapping, policy: &Policy) -> Option<GateDefects> {
             let severity_low = with
                 .get("severity")
                 .and_then(gate::scalar)
-                .is_some_and(|s| !want.is_subset(&severities(&s)));
+                .is_some_and(|s| !threshold.covered_by(&s));
             let mut with = with.clone();
             with.insert("exit-code".into(), Value::String("1".into()));
             if severity_low {
@@ -186,7 +185,7 @@ pub fn gate_defects(step: &Mapping, policy: &Policy) -> Option<GateDefects> {
             }
             let severity_low = SEVERITY_FLAG
                 .captures_iter(&body)
-                .any(|c| !want.is_subset(&severities(&c[2])));
+                .any(|c| !threshold.covered_by(&c[2]));
             let mut fixed_run = EXIT_ZERO.replace_all(run, "--exit-code${1}1").into_owned();
             if severity_low {
                 let replacement = format!("--severity${{1}}{}", policy.severity);
@@ -207,7 +206,7 @@ pub fn gate_defects(step: &Mapping, policy: &Policy) -> Option<GateDefects> {
     let mut repaired = repaired;
     repaired.remove("continue-on-error");
     let any = defects.exit_code_zero || defects.continue_on_error || defects.severity_below_policy;
-    (any && gate::is_gate(&repaired, &policy.threshold())).then_some(defects)
+    (any && gate::is_gate(&repaired, &threshold)).then_some(defects)
 }
 
 /// Trivy steps of job `id` meant to gate that do not, with their defects;
@@ -247,13 +246,6 @@ pub fn has_gate_attempt(wf: &Workflow<'_>, id: &str, before: Option<usize>) -> b
                         .is_some_and(|r| EXIT_FLAG.is_match(&gate::shell_body(r))),
                 }
         })
-}
-
-fn severities(list: &str) -> BTreeSet<String> {
-    list.split(',')
-        .map(|s| s.trim().to_ascii_uppercase())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
