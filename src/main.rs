@@ -921,14 +921,7 @@ fn pins(args: &PinsArgs) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    let api_url = args.api_url.as_deref().unwrap_or(remote::GITHUB_API);
-    let token = remote::find_token(api_url, |k| std::env::var(k).ok()).map(|(t, _)| t);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the HTTP runtime")?;
-    let _entered = runtime.enter();
-    let client = Client::new(api_url, token, Retry::default())?;
+    let (runtime, client) = remote_client(args.api_url.as_deref())?;
     let resolved = runtime.block_on(pin_update::latest(
         &client,
         &settings.pins,
