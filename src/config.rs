@@ -194,6 +194,13 @@ pub struct Repo {
     pub reviewers: Vec<String>,
 }
 
+impl Repo {
+    /// The repository as the GitHub client names it.
+    pub fn repo(&self) -> Result<crate::check::remote::RepoName, String> {
+        self.name.0.parse()
+    }
+}
+
 /// Declares a string newtype whose values are checked by `$check`, which
 /// returns why a value is not accepted.
 macro_rules! checked_string {

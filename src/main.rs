@@ -412,7 +412,7 @@ fn pr_targets(args: &PrArgs, settings: &Settings) -> anyhow::Result<Vec<scangate
         .repos
         .iter()
         .map(|r| {
-            let repo: RepoName = r.name.0.parse().map_err(anyhow::Error::msg)?;
+            let repo = r.repo().map_err(anyhow::Error::msg)?;
             Ok(with_flags(PrTarget {
                 workflows: (!r.workflows.is_empty()).then(|| r.workflows.clone()),
                 branch: r.branch.clone(),
@@ -562,7 +562,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
             anyhow::bail!("--config-repos: the config lists no [[repos]]");
         }
         for r in &settings.config.repos {
-            let repo: RepoName = r.name.0.parse().map_err(anyhow::Error::msg)?;
+            let repo = r.repo().map_err(anyhow::Error::msg)?;
             if !repos.contains(&repo) {
                 repos.push(repo);
             }
