@@ -68,6 +68,13 @@ pub struct Reports {
     pub category_prefix: String,
 }
 
+impl Reports {
+    /// The reports artifact of job `job` (before any matrix-leg suffix).
+    pub fn artifact_of(&self, job: &str) -> String {
+        self.artifact_name.replace("{job}", job)
+    }
+}
+
 impl Default for Reports {
     fn default() -> Self {
         Reports {

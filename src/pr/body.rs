@@ -149,12 +149,7 @@ fn reports(files: &[ChangedFile], policy: &Policy) -> String {
     let mut names: Vec<String> = files
         .iter()
         .flat_map(|f| &f.jobs)
-        .map(|j| {
-            format!(
-                "`{}`",
-                policy.reports.artifact_name.replace("{job}", &j.job)
-            )
-        })
+        .map(|j| format!("`{}`", policy.reports.artifact_of(&j.job)))
         .collect();
     names.dedup();
     let artifacts = if names.len() == 1 {

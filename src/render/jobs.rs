@@ -737,10 +737,7 @@ fn common_dir(mut dirs: impl Iterator<Item = String>) -> String {
 fn reports_artifact(plan: &Plan, policy: &Policy) -> String {
     format!(
         "{}{}",
-        policy
-            .reports
-            .artifact_name
-            .replace("{job}", plan.site.job()),
+        policy.reports.artifact_of(plan.site.job()),
         plan::leg_suffix(plan.matrix)
     )
 }
