@@ -540,3 +540,30 @@ fn jobs_outside_the_gate_chain_are_not_judged() {
     );
     assert_eq!(code(&o), 0, "{}", show(&o));
 }
+
+#[test]
+fn a_folder_of_workflows_is_checked_like_a_repository() {
+    let clean = migrated("model-service", "release.yml");
+    let dir = repo(&[
+        ("release.yml", &clean),
+        (
+            "prerelease.yml",
+            &fixture("model-service", "prerelease.yml"),
+        ),
+    ]);
+    // The workflows folder itself, as zizmor and actionlint take it.
+    let o = scangate(dir.path(), &["check", ".github/workflows"], &[]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(out(&o).contains("prerelease.yml"), "{}", show(&o));
+    // The same findings as for the repository root.
+    let root = scangate(dir.path(), &["check", "."], &[]);
+    assert_eq!(
+        out(&o).replace(".github/workflows/", ""),
+        out(&root).replace("./.github/workflows/", "")
+    );
+    // A folder with no workflow at all is a usage error that says what to pass.
+    let empty = tempfile::tempdir().unwrap();
+    let o = scangate(empty.path(), &["check", "."], &[]);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    assert!(err(&o).contains("no workflow files here"), "{}", show(&o));
+}
