@@ -85,8 +85,7 @@ impl Rule for UnpinnedAction {
             // as in a build job.
             let from = if direct.is_empty() {
                 wf.job(job)
-                    .and_then(chain::last_build_step)
-                    .filter(|&last| last < chain.push.step)
+                    .and_then(|j| chain::last_build_before(j, chain.push.step))
                     .map_or(0, |last| last + 1)
             } else {
                 0
