@@ -2,6 +2,8 @@
 //! out. The defaults are scangate's built-in behaviour; `scangate.toml`
 //! ([`crate::config`]) changes them.
 
+use std::collections::HashSet;
+
 /// Gate and scan settings that shape the generated jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -108,8 +110,8 @@ impl Default for Layout {
 
 impl Policy {
     /// What a Trivy run must fail on to count as this policy's gate.
-    pub fn threshold(&self) -> crate::gate::Threshold {
-        crate::gate::Threshold::new(&self.severity)
+    pub fn threshold(&self) -> Threshold {
+        Threshold::new(&self.severity)
     }
 }
 
@@ -137,4 +139,33 @@ impl Default for Policy {
             signing: None,
         }
     }
+}
+
+/// The severities a Trivy run must fail on to count as a gate: the policy's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Threshold(HashSet<String>);
+
+impl Threshold {
+    /// From a comma-separated list as Trivy takes it (`CRITICAL,HIGH`).
+    pub fn new(severities: &str) -> Self {
+        Threshold(severity_set(severities))
+    }
+
+    /// Whether failing on `severities` (a Trivy list) fails on all of ours.
+    pub fn covered_by(&self, severities: &str) -> bool {
+        self.0.is_subset(&severity_set(severities))
+    }
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold::new(&Policy::default().severity)
+    }
+}
+
+fn severity_set(list: &str) -> HashSet<String> {
+    list.split(',')
+        .map(|x| x.trim().to_ascii_uppercase())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
