@@ -39,8 +39,12 @@ impl Client {
         repo: &RepoName,
         tag: &str,
     ) -> Result<Option<GitObject>, RemoteError> {
-        let route = format!("{}/git/ref/tags/{}", repo_route(repo), encode(tag));
-        Ok(self.json::<Pointer>(&route).await?.map(|p| p.object))
+        self.pointer(&format!(
+            "{}/git/ref/tags/{}",
+            repo_route(repo),
+            encode(tag)
+        ))
+        .await
     }
 
     /// What the annotated tag object `sha` points at; `None` when missing.
@@ -49,7 +53,11 @@ impl Client {
         repo: &RepoName,
         sha: &str,
     ) -> Result<Option<GitObject>, RemoteError> {
-        let route = format!("{}/git/tags/{}", repo_route(repo), encode(sha));
-        Ok(self.json::<Pointer>(&route).await?.map(|p| p.object))
+        self.pointer(&format!("{}/git/tags/{}", repo_route(repo), encode(sha)))
+            .await
+    }
+
+    async fn pointer(&self, route: &str) -> Result<Option<GitObject>, RemoteError> {
+        Ok(self.json::<Pointer>(route).await?.map(|p| p.object))
     }
 }
