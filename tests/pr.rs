@@ -469,6 +469,49 @@ async fn server_errors_are_retried_where_that_is_safe_and_reconciled_where_not()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn creates_that_fail_are_reread_then_tried_again_until_the_bound() {
+    let (_server, fake) = Fake::start().await;
+    add(&fake, REPO, &service("model-service"));
+    // Two 502s on each create, nothing made: below `retry()`'s 3 attempts.
+    fake.fault(Fault {
+        times: 2,
+        ..Fault::status("POST", "/git/refs", 502)
+    });
+    fake.fault(Fault {
+        times: 2,
+        ..Fault::status("POST", "/pulls", 502)
+    });
+    let run = run(&fake, &apply()).await;
+    let r = &run.records[0];
+    assert_eq!(
+        (r.action, r.error.as_deref()),
+        (Action::Created, None),
+        "{r:?}"
+    );
+    assert_eq!(run.exit_code(), 0);
+    let w = fake.world();
+    assert_eq!(w.count("POST", "/git/refs"), 3);
+    assert_eq!(w.count("POST", "/pulls"), 3);
+    assert_eq!(w.repos[REPO].pulls.len(), 1);
+    // Each try after a failure follows a read that found nothing.
+    let creates: Vec<usize> = w
+        .seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.method == "POST" && s.path.ends_with("/pulls"))
+        .map(|(i, _)| i)
+        .collect();
+    for pair in creates.windows(2) {
+        assert!(
+            w.seen[pair[0]..pair[1]]
+                .iter()
+                .any(|s| s.method == "GET" && s.path.ends_with("/pulls")),
+            "a create was repeated without looking first"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_lost_answer_does_not_make_a_second_pull_request() {
     let (_server, fake) = Fake::start().await;
     add(&fake, REPO, &service("model-service"));
@@ -507,8 +550,9 @@ async fn a_lost_answer_does_not_make_a_second_pull_request() {
 async fn an_interrupted_run_is_finished_by_the_next() {
     let (_server, fake) = Fake::start().await;
     add(&fake, REPO, &service("model-service"));
+    // As many 503s as `retry()` has attempts: the run gives up.
     fake.fault(Fault {
-        times: 2,
+        times: 3,
         ..Fault::status("POST", "/pulls", 503)
     });
     let first = run(&fake, &apply()).await;
@@ -687,7 +731,7 @@ async fn a_server_echoing_the_token_cannot_put_it_in_the_output() {
     );
     fake.fault(Fault {
         body: echo,
-        times: 2,
+        times: 3,
         ..Fault::status("POST", "/pulls", 502)
     });
     let second = run(&fake, &apply()).await;

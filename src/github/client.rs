@@ -109,7 +109,7 @@ impl Reply {
 /// writing branches and pull requests.
 pub struct Client {
     gh: Octocrab,
-    retry: Retry,
+    pub(super) retry: Retry,
     secret: Option<String>,
     /// When the last write was sent: writes are spaced by
     /// [`Retry::write_pause`], as GitHub asks of integrations.

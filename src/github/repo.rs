@@ -85,6 +85,46 @@ pub enum Created<T> {
     Unknown(String),
 }
 
+impl Client {
+    /// Creates something that must exist once (a ref, a pull request).
+    /// `create` is sent; after a 5xx or a lost answer ([`Created::Unknown`])
+    /// `reread` looks at the state, and what it finds is the answer
+    /// (`Some`). Only when it proves nothing was made (`None`) is `create`
+    /// sent again, after the same back-off as reads, up to
+    /// [`Retry::attempts`](super::Retry) tries in all; then the last
+    /// `Unknown` comes back. Any other answer (made, 422 "already exists")
+    /// is returned as it is.
+    pub async fn create_checked<T, C, R>(
+        &self,
+        mut create: impl FnMut() -> C,
+        mut reread: impl FnMut() -> R,
+    ) -> Result<Created<T>, RemoteError>
+    where
+        C: Future<Output = Result<Created<T>, RemoteError>>,
+        R: Future<Output = Result<Option<Created<T>>, RemoteError>>,
+    {
+        let mut backoff = self.retry.backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let why = match create().await? {
+                Created::Unknown(why) => why,
+                answer => return Ok(answer),
+            };
+            if let Some(found) = reread().await? {
+                return Ok(found);
+            }
+            if attempt >= self.retry.attempts.max(1) {
+                return Ok(Created::Unknown(format!(
+                    "{why} (after {attempt} attempts)"
+                )));
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+    }
+}
+
 /// The repository routes, for one repository.
 pub struct Repo<'a> {
     pub client: &'a Client,

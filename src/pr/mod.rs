@@ -521,14 +521,37 @@ async fn commit(repo: &Repo<'_>, insp: &Inspection) -> Result<String, RemoteErro
         .await
 }
 
-/// Creates the branch at a new commit. If it appeared meanwhile (or an
-/// earlier answer was lost), it is read again: at our commit, done; holding
-/// only our commits, moved; anyone else's, left alone.
+/// Creates the branch at a new commit. After a 5xx or a lost answer the
+/// branch is read: at our commit, done; missing, asked for again with
+/// back-off. If it exists otherwise (made by someone meanwhile), it is read
+/// again: holding only our commits, moved; anyone else's, left alone.
 async fn create_branch(repo: &Repo<'_>, insp: &Inspection) -> Result<(), RemoteError> {
     let sha = commit(repo, insp).await?;
-    let why = match repo.create_branch(&insp.branch, &sha).await? {
+    let created = repo
+        .client
+        .create_checked(
+            || repo.create_branch(&insp.branch, &sha),
+            || async {
+                Ok(match repo.branch_head(&insp.branch).await? {
+                    Some(head) if head == sha => Some(Created::Done(())),
+                    Some(head) => Some(Created::Exists(format!(
+                        "the branch points at {}",
+                        decision::short(&head)
+                    ))),
+                    None => None,
+                })
+            },
+        )
+        .await?;
+    let why = match created {
         Created::Done(()) => return Ok(()),
-        Created::Exists(m) | Created::Unknown(m) => m,
+        Created::Unknown(m) => {
+            return Err(RemoteError(format!(
+                "creating branch `{}` failed ({m}); run again",
+                insp.branch
+            )));
+        }
+        Created::Exists(m) => m,
     };
     match repo.branch_head(&insp.branch).await? {
         Some(head) if head == sha => Ok(()),
@@ -550,43 +573,40 @@ async fn create_branch(repo: &Repo<'_>, insp: &Inspection) -> Result<(), RemoteE
     }
 }
 
-/// Opens the pull request; after "already exists", a 5xx or a lost answer,
-/// looks for it before (at most once more) asking again.
+/// Opens the pull request. After a 5xx or a lost answer it is looked for,
+/// and asked for again with back-off only while it is not there; after
+/// "already exists", it is read.
 async fn open_pull(
     repo: &Repo<'_>,
     insp: &Inspection,
     options: &Options,
 ) -> Result<Pull, RemoteError> {
-    let mut last = String::new();
-    for _ in 0..2 {
-        let created = repo
-            .create_pull(
-                body::TITLE,
-                &insp.branch,
-                &insp.default_branch,
-                &insp.body,
-                options.draft,
-            )
-            .await?;
-        match created {
-            Created::Done(pull) => return Ok(pull),
-            Created::Exists(m) => {
-                return repo.open_pull(&insp.branch).await?.ok_or_else(|| {
-                    RemoteError(format!("opening the pull request in {}: {m}", repo.name))
-                });
-            }
-            Created::Unknown(m) => {
-                if let Some(pull) = repo.open_pull(&insp.branch).await? {
-                    return Ok(pull);
-                }
-                last = m;
-            }
-        }
+    let created = repo
+        .client
+        .create_checked(
+            || {
+                repo.create_pull(
+                    body::TITLE,
+                    &insp.branch,
+                    &insp.default_branch,
+                    &insp.body,
+                    options.draft,
+                )
+            },
+            || async { Ok(repo.open_pull(&insp.branch).await?.map(Created::Done)) },
+        )
+        .await?;
+    match created {
+        Created::Done(pull) => Ok(pull),
+        Created::Exists(m) => repo
+            .open_pull(&insp.branch)
+            .await?
+            .ok_or_else(|| RemoteError(format!("opening the pull request in {}: {m}", repo.name))),
+        Created::Unknown(m) => Err(RemoteError(format!(
+            "opening the pull request in {}: {m}; run again (scangate finds the pull request if it was made)",
+            repo.name
+        ))),
     }
-    Err(RemoteError(format!(
-        "opening the pull request in {}: {last}; run again (scangate finds the pull request if it was made)",
-        repo.name
-    )))
 }
 
 /// Labels and reviewers for a new pull request. A refusal (an unknown
