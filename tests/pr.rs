@@ -320,6 +320,13 @@ async fn a_branch_with_someone_elses_commit_is_never_touched() {
         let r = &run.records[0];
         assert_eq!((r.action, r.status), (Action::Skipped, Status::Blocked));
         assert!(r.reason.as_ref().unwrap().contains(&theirs[..12]), "{r:?}");
+        // The table says why, beside the old pull request: which commit, whose.
+        let row = output::table(&run);
+        let row = row.lines().nth(1).unwrap();
+        assert!(
+            row.contains("#1 ") && row.contains(&format!("{} by Jane Doe", &theirs[..12])),
+            "{row}"
+        );
         assert!(writes(&fake).is_empty(), "{:?}", writes(&fake));
         assert_eq!(branch_head(&fake, REPO).unwrap(), theirs);
         assert_eq!(run.exit_code(), 1);
@@ -345,6 +352,11 @@ async fn a_branch_of_that_name_without_our_commits_is_not_moved() {
         Status::Blocked,
         "{:?}",
         run.records[0]
+    );
+    let reason = run.records[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&format!("{} by Jane Doe", &old[..12])),
+        "{reason}"
     );
     assert!(writes(&fake).is_empty());
     assert_eq!(branch_head(&fake, REPO).unwrap(), old);

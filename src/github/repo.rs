@@ -22,6 +22,8 @@ pub struct Commit {
     pub tree: Sha,
     #[serde(default)]
     pub parents: Vec<Sha>,
+    #[serde(default)]
+    pub author: Option<Person>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,11 +54,42 @@ pub struct Comparison {
 pub struct ComparedCommit {
     pub sha: String,
     pub commit: CommitText,
+    /// The GitHub account of the commit's author, when GitHub knows it.
+    #[serde(default)]
+    pub author: Option<Account>,
+}
+
+impl ComparedCommit {
+    /// Who wrote the commit, for a person: the git author's name, with the
+    /// GitHub login when GitHub links one.
+    pub fn author(&self) -> String {
+        let name = self.commit.author.as_ref().map(|a| a.name.as_str());
+        match (name, &self.author) {
+            (Some(n), Some(a)) => format!("{n} (@{})", a.login),
+            (Some(n), None) => n.to_owned(),
+            (None, Some(a)) => format!("@{}", a.login),
+            (None, None) => "an unknown author".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CommitText {
     pub message: String,
+    #[serde(default)]
+    pub author: Option<Person>,
+}
+
+/// A git author or committer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Person {
+    pub name: String,
+}
+
+/// A GitHub account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub login: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

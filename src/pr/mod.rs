@@ -431,14 +431,17 @@ async fn branch_state(
     {
         return Ok(Branch::Foreign {
             commit: c.sha.clone(),
+            author: c.author(),
         });
     }
     if cmp.ahead_by == 0 || cmp.ahead_by > cmp.commits.len() {
         // No commit of ours on it (someone's branch that happens to have
         // this name), or more than the 250 commits GitHub lists: nothing
         // vouches that moving it loses nobody's work.
+        let author = repo.commit(head).await?.author;
         return Ok(Branch::Foreign {
             commit: head.to_owned(),
+            author: author.map_or_else(|| "an unknown author".to_owned(), |a| a.name),
         });
     }
     let want: Vec<(String, String)> = changed
@@ -556,8 +559,8 @@ async fn create_branch(repo: &Repo<'_>, insp: &Inspection) -> Result<(), RemoteE
     match repo.branch_head(&insp.branch).await? {
         Some(head) if head == sha => Ok(()),
         Some(head) => match branch_state(repo, &insp.base.sha, &head, &insp.changed).await? {
-            Branch::Foreign { commit } => Err(RemoteError(format!(
-                "branch `{}` appeared during the run with commit {} not made by scangate; left untouched",
+            Branch::Foreign { commit, author } => Err(RemoteError(format!(
+                "branch `{}` appeared during the run with commit {} by {author}, not made by scangate; left untouched",
                 insp.branch,
                 decision::short(&commit)
             ))),
