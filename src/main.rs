@@ -6,7 +6,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Put a Trivy gate between building and pushing container images in GitHub
 /// Actions workflows.
@@ -43,6 +43,11 @@ enum Command {
     /// without fixable CRITICAL findings. Exit 3 if some pushed image name
     /// is only known at run time (no policy covers it).
     Policy(cli::policy::AdmissionArgs),
+    /// Print the completion script for a shell (bash, zsh, fish,
+    /// powershell, elvish).
+    Completions(cli::completions::CompletionsArgs),
+    /// Print the manual page (roff; `scangate man | man -l -`).
+    Man(cli::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +59,8 @@ fn main() -> ExitCode {
         Command::Pins(args) => cli::pins::run(&args),
         Command::Pr(args) => cli::pr::run(&args),
         Command::Policy(args) => cli::policy::run(&args),
+        Command::Completions(args) => cli::completions::run(&args, Cli::command()),
+        Command::Man(args) => cli::man::run(&args, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,7 +4,9 @@
 //! library does none of that.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod init;
+pub(crate) mod man;
 pub(crate) mod migrate;
 pub(crate) mod pins;
 pub(crate) mod policy;
