@@ -43,6 +43,11 @@ enum Command {
     /// without fixable CRITICAL findings. Exit 3 if some pushed image name
     /// is only known at run time (no policy covers it).
     Policy(cli::policy::AdmissionArgs),
+    /// Run the repository's Trivy gate on a local image or an image archive
+    /// with the installed `trivy`: the flags of the generated gate step, from
+    /// scangate.toml. Exit 0: passes; 1: the gate fails; 2: no trivy, or an
+    /// error.
+    Gate(cli::gate::GateArgs),
     /// Print the completion script for a shell (bash, zsh, fish,
     /// powershell, elvish).
     Completions(cli::completions::CompletionsArgs),
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         Command::Pins(args) => cli::pins::run(&args),
         Command::Pr(args) => cli::pr::run(&args),
         Command::Policy(args) => cli::policy::run(&args),
+        Command::Gate(args) => cli::gate::run(&args),
         Command::Completions(args) => cli::completions::run(&args, Cli::command()),
         Command::Man(args) => cli::man::run(&args, Cli::command()),
     };

@@ -5,6 +5,7 @@
 
 pub(crate) mod check;
 pub(crate) mod completions;
+pub(crate) mod gate;
 pub(crate) mod init;
 pub(crate) mod man;
 pub(crate) mod migrate;
