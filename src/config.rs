@@ -45,6 +45,20 @@ pub struct Config {
     pub repos: Vec<Repo>,
     /// Sign and attest pushed images; absent: no signing.
     pub signing: Option<crate::signing::Signing>,
+    pub admission: AdmissionSection,
+}
+
+/// `[admission]`: what `scangate policy` asks of an image besides the
+/// gate's own policy.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct AdmissionSection {
+    /// Refuse an image whose vulnerability attestation's scan finished
+    /// longer ago than this (`7d`, `36h`); absent: any age.
+    pub max_scan_age: Option<crate::admission::ScanAge>,
+    /// The branches `workflow_dispatch` runs are started from (filter
+    /// patterns); empty: the repository's default branch.
+    pub dispatch_branches: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
