@@ -131,7 +131,7 @@ impl ScanAge {
     /// As a Go duration (`168h`), which Kyverno and Rego's
     /// `time.parse_duration_ns` read (Go durations have no days).
     pub fn go_duration(&self) -> String {
-        if self.minutes % 60 == 0 {
+        if self.minutes.is_multiple_of(60) {
             format!("{}h", self.minutes / 60)
         } else {
             format!("{}m", self.minutes)
