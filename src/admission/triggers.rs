@@ -51,16 +51,19 @@ impl RunRef {
     /// The refs `pattern` (a GitHub filter pattern) matches, or why GitHub
     /// would not accept it.
     pub fn new(kind: RefKind, pattern: &str) -> Result<Self, String> {
-        let regex = format!("{}{}", regex::escape(kind.prefix()), filter_regex(pattern));
+        let wrong = || format!("`{pattern}` is not a filter pattern GitHub accepts");
+        let regex = format!(
+            "{}{}",
+            regex::escape(kind.prefix()),
+            filter_regex(pattern).ok_or_else(wrong)?
+        );
         match regex::Regex::new(&format!("^{regex}$")) {
             Ok(_) => Ok(RunRef {
                 kind,
                 pattern: pattern.to_owned(),
                 regex,
             }),
-            Err(_) => Err(format!(
-                "`{pattern}` is not a filter pattern GitHub accepts"
-            )),
+            Err(_) => Err(wrong()),
         }
     }
 
@@ -230,16 +233,22 @@ impl Runs {
 /// A GitHub filter pattern as a regular expression: `*` is anything but
 /// `/`, `**` anything, `?` and `+` repeat the character before them,
 /// `[...]` is a character class, `\` escapes; everything else is literal.
-fn filter_regex(pattern: &str) -> String {
+/// `None` for a `?` or `+` with no character before it (Go's RE2, which the
+/// verifiers run, refuses `*+`, though Rust's `regex` reads it).
+fn filter_regex(pattern: &str) -> Option<String> {
     let mut out = String::new();
     let mut chars = pattern.chars().peekable();
+    // Whether the last thing written is one character a `?`/`+` may repeat.
+    let mut repeatable = false;
     while let Some(c) = chars.next() {
+        let one = !matches!(c, '*' | '?' | '+');
         match c {
             '*' if chars.peek() == Some(&'*') => {
                 chars.next();
                 out.push_str(".*");
             }
             '*' => out.push_str("[^/]*"),
+            '?' | '+' if !repeatable => return None,
             '?' | '+' => out.push(c),
             '[' => {
                 out.push('[');
@@ -257,8 +266,9 @@ fn filter_regex(pattern: &str) -> String {
             }
             _ => out.push_str(&regex::escape(&c.to_string())),
         }
+        repeatable = one;
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -323,6 +333,9 @@ mod tests {
         let (r, notes) = refs("push:\n  tags: ['*+']\n");
         assert!(r.is_empty());
         assert!(notes[0].contains("left out"), "{notes:?}");
+        for bad in ["+v", "v??", "v[0-9"] {
+            assert!(RunRef::new(RefKind::Tag, bad).is_err(), "{bad}");
+        }
         assert!(
             runs(
                 None,
@@ -357,7 +370,8 @@ mod tests {
         assert!(matches("v*", Tag, "refs/tags/v1.2.3"));
         assert!(matches("v*", Tag, "refs/tags/v"));
         assert!(!matches("v*", Tag, "refs/tags/v1/x"), "* stops at /");
-        assert!(!matches("v*", Branch, "refs/heads/v1"));
+        assert!(!matches("v*", Tag, "refs/heads/v1"));
+        assert!(matches("v*", Branch, "refs/heads/v1"));
         assert!(matches("release/**", Branch, "refs/heads/release/1.2/x"));
         assert!(!matches("release/**", Branch, "refs/heads/releases"));
         assert!(matches("v[0-9]+.[0-9]+.[0-9]+", Tag, "refs/tags/v10.2.33"));
