@@ -689,6 +689,20 @@ mod tests {
     }
 
     #[test]
+    fn the_admission_table_is_read() {
+        let c = parse(
+            "[admission]\nmax-scan-age = \"7d\"\ndispatch-branches = [\"main\", \"hotfix/**\"]\n",
+        )
+        .unwrap();
+        let age = c.admission.max_scan_age.map(|a| a.go_duration());
+        assert_eq!(age.as_deref(), Some("168h"));
+        assert_eq!(c.admission.dispatch_branches, ["main", "hotfix/**"]);
+        assert_eq!(parse("").unwrap().admission.max_scan_age, None);
+        let e = parse("[admission]\nmax-age = \"7d\"\n").unwrap_err();
+        assert!(e.to_string().contains("max-scan-age"), "{e}");
+    }
+
+    #[test]
     fn every_knob_reaches_the_policy() {
         let c = parse(
             "[policy]\nseverity = [\"CRITICAL\"]\nignore-unfixed = false\nscanners = [\"vuln\"]\nvuln-type = [\"os\"]\ntrivyignore = \".github/trivyignore\"\nfail-on-misconfig = true\n[trivy]\nversion = \"v0.69.1\"\ndb-repositories = [\"ghcr.io/x/db:2\"]\ncache = true\n[reports]\nartifact-name = \"r-{job}\"\nretention-days = 7\nsarif = false\ncategory-prefix = \"sec\"\n[layout]\nmode = \"steps\"\n",
