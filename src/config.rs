@@ -45,6 +45,20 @@ pub struct Config {
     pub repos: Vec<Repo>,
     /// Sign and attest pushed images; absent: no signing.
     pub signing: Option<crate::signing::Signing>,
+    pub admission: AdmissionSection,
+}
+
+/// `[admission]`: what `scangate policy` asks of an image besides the
+/// gate's own policy.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct AdmissionSection {
+    /// Refuse an image whose vulnerability attestation's scan finished
+    /// longer ago than this (`7d`, `36h`); absent: any age.
+    pub max_scan_age: Option<crate::admission::ScanAge>,
+    /// The branches `workflow_dispatch` runs are started from (filter
+    /// patterns); empty: the repository's default branch.
+    pub dispatch_branches: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -667,6 +681,20 @@ mod tests {
         let written = parse(DEFAULT_TEXT).unwrap();
         assert_eq!(written.policy(), Policy::default());
         assert!(written.pins.is_empty() && written.repos.is_empty());
+    }
+
+    #[test]
+    fn the_admission_table_is_read() {
+        let c = parse(
+            "[admission]\nmax-scan-age = \"7d\"\ndispatch-branches = [\"main\", \"hotfix/**\"]\n",
+        )
+        .unwrap();
+        let age = c.admission.max_scan_age.map(|a| a.go_duration());
+        assert_eq!(age.as_deref(), Some("168h"));
+        assert_eq!(c.admission.dispatch_branches, ["main", "hotfix/**"]);
+        assert_eq!(parse("").unwrap().admission.max_scan_age, None);
+        let e = parse("[admission]\nmax-age = \"7d\"\n").unwrap_err();
+        assert!(e.to_string().contains("max-scan-age"), "{e}");
     }
 
     #[test]

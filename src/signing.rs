@@ -79,7 +79,8 @@ impl Signing {
 }
 
 /// The keyless identity of one workflow: what its signatures' certificates
-/// name, on runs for a tag.
+/// name, `https://github.com/OWNER/REPO/.github/workflows/FILE@REF`, REF
+/// being the git ref of the run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Identity {
     /// `OWNER/NAME` of the repository the workflow runs in.
@@ -88,32 +89,39 @@ pub struct Identity {
     pub workflow: String,
 }
 
+/// Any tag: what a release run's ref matches.
+const ANY_TAG: &str = "refs/tags/.+";
+
 impl Identity {
-    /// The certificate subject with a `*` for the tag, as Kyverno matches it.
-    pub fn subject_glob(&self) -> String {
-        format!(
-            "https://github.com/{}/.github/workflows/{}@refs/tags/*",
-            self.repo, self.workflow
-        )
+    /// The subject on runs for a tag, as an anchored regular expression
+    /// (policy-controller and `cosign verify --certificate-identity-regexp`).
+    pub fn subject_regexp(&self) -> String {
+        self.subject_regexp_at(ANY_TAG)
     }
 
-    /// The same subject as an anchored regular expression (policy-controller
-    /// and `cosign verify --certificate-identity-regexp`).
-    pub fn subject_regexp(&self) -> String {
+    /// The subject on runs whose ref matches `refs`, an unanchored regular
+    /// expression (`refs/heads/main`, `refs/tags/v[^/]*`).
+    pub fn subject_regexp_at(&self, refs: &str) -> String {
         format!(
-            "^https://github\\.com/{}/\\.github/workflows/{}@refs/tags/.+$",
+            "^https://github\\.com/{}/\\.github/workflows/{}@{refs}$",
             regex::escape(&self.repo),
             regex::escape(&self.workflow)
         )
     }
 
-    /// Commands that verify an image by hand as the cluster will: the cosign
-    /// signature and vulnerability attestation, and the GitHub provenance.
+    /// Commands that verify an image by hand as the cluster will, for a run
+    /// on a tag: the cosign signature and vulnerability attestation, and
+    /// the GitHub provenance.
     pub fn verify_commands(&self, image: &str, signing: &Signing) -> String {
+        self.verify_commands_at(ANY_TAG, image, signing)
+    }
+
+    /// [`Self::verify_commands`] for runs whose ref matches `refs`.
+    pub fn verify_commands_at(&self, refs: &str, image: &str, signing: &Signing) -> String {
         let cosign = |what: &str, extra: &str| {
             format!(
                 "cosign {what}{extra} --certificate-identity-regexp '{}' --certificate-oidc-issuer {ISSUER}{} {image}",
-                self.subject_regexp(),
+                self.subject_regexp_at(refs),
                 match signing.format {
                     SignatureFormat::Bundle => "",
                     SignatureFormat::Legacy => " --new-bundle-format=false",
@@ -183,15 +191,11 @@ mod tests {
     }
 
     #[test]
-    fn the_identity_is_the_workflow_on_a_tag() {
+    fn the_identity_is_the_workflow_at_a_ref() {
         let id = Identity {
             repo: "acme/model-service".into(),
             workflow: "release.yml".into(),
         };
-        assert_eq!(
-            id.subject_glob(),
-            "https://github.com/acme/model-service/.github/workflows/release.yml@refs/tags/*"
-        );
         let re = regex::Regex::new(&id.subject_regexp()).unwrap();
         assert!(re.is_match(
             "https://github.com/acme/model-service/.github/workflows/release.yml@refs/tags/v1.2.3"
@@ -201,6 +205,13 @@ mod tests {
         ));
         assert!(!re.is_match(
             "https://github.com/acme/model-service/.github/workflows/releaseXyml@refs/tags/v1"
+        ));
+        let main = regex::Regex::new(&id.subject_regexp_at("refs/heads/main")).unwrap();
+        assert!(main.is_match(
+            "https://github.com/acme/model-service/.github/workflows/release.yml@refs/heads/main"
+        ));
+        assert!(!main.is_match(
+            "https://github.com/acme/model-service/.github/workflows/release.yml@refs/heads/main2"
         ));
     }
 }

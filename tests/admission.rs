@@ -3,8 +3,13 @@
 //! the fixture repositories, before and after migration.
 //!
 //! * snapshots of the manifests (reviewed by hand: one policy per image,
-//!   keyless identity of each workflow that pushes it on a tag, the vuln
-//!   attestation condition);
+//!   keyless identity of each workflow that pushes it at the refs its
+//!   triggers run for, the vuln attestation conditions);
+//! * the identities per `--admit` mode, checked with the certificate
+//!   subjects Fulcio gives each trigger's runs;
+//! * the conditions (Kyverno's JMESPath, policy-controller's Rego)
+//!   evaluated on cosign-vuln predicates built from Trivy's own reports,
+//!   fresh and stale, under two severity policies;
 //! * every Kyverno manifest parses into typed structs with
 //!   `deny_unknown_fields`, written here from Kyverno's documented
 //!   `ClusterPolicy` / `verifyImages` fields (api/kyverno/v1
@@ -364,7 +369,8 @@ enum Operator {
 
 /// What Kyverno's own validation (`Validate` in the types file) and this
 /// feature require of one attestor set: entries, a count no larger than
-/// them, keyless entries with an issuer, a tag-ref subject and Rekor.
+/// them, keyless entries with an issuer, an anchored subject regexp of the
+/// repository's workflows at a tag (the default `--admit releases`), Rekor.
 fn check_attestors(sets: &[AttestorSet], repo: &str) {
     assert!(!sets.is_empty());
     for set in sets {
@@ -377,10 +383,16 @@ fn check_attestors(sets: &[AttestorSet], repo: &str) {
                 k.issuer.as_deref(),
                 Some("https://token.actions.githubusercontent.com")
             );
-            let subject = k.subject.as_deref().unwrap();
+            assert_eq!(k.subject, None);
+            let subject = k.subject_reg_exp.as_deref().unwrap();
+            let prefix = format!(
+                "^https://github\\.com/{}/\\.github/workflows/",
+                regex::escape(repo)
+            );
             assert!(
-                subject.starts_with(&format!("https://github.com/{repo}/.github/workflows/"))
-                    && subject.ends_with("@refs/tags/*"),
+                subject.starts_with(&prefix)
+                    && subject.contains("@refs/tags/")
+                    && subject.ends_with('$'),
                 "{subject}"
             );
             assert!(!k.rekor.as_ref().unwrap().url.is_empty());
@@ -614,6 +626,12 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "{}",
             stderr(&o)
         );
+        // Pushed only from `main`: under `--admit releases`, no policy.
+        assert!(
+            stderr(&o).contains("ghcr.io/acme/service: no workflow that pushes it signs on a run --admit releases accepts"),
+            "{}",
+            stderr(&o)
+        );
         assert!(stdout(&o).is_empty());
     }
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -626,7 +644,6 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
         [
             "scangate-ghcr-io-acme-api.yaml",
             "scangate-ghcr-io-acme-app.yaml",
-            "scangate-ghcr-io-acme-service.yaml",
             "scangate-ghcr-io-acme-shapes.yaml",
             "scangate-ghcr-io-acme-tool.yaml",
             "scangate-ghcr-io-acme-toolbox.yaml",
@@ -737,7 +754,353 @@ fn no_pushed_image_is_an_error() {
 }
 
 // ---------------------------------------------------------------------------
-// The vulnerability conditions, evaluated
+// Identities: which runs' signatures each mode admits
+// ---------------------------------------------------------------------------
+
+/// `(workflow file, ref pattern)` of every keyless identity in the Kyverno
+/// policies of `service` under `--admit admit`, read back from the
+/// anchored subject regexps (`\.` and `\-` unescaped).
+fn kyverno_identities(service: &str, admit: &str) -> Vec<(String, String)> {
+    let text = manifests("kyverno", service, &["--admit", admit]);
+    let shape = regex::Regex::new(r"/\\\.github/workflows/(.+)@(refs/.+)\$$").unwrap();
+    let mut found: Vec<(String, String)> = read_kyverno_any(&text)
+        .iter()
+        .flat_map(|p| &p.spec.rules)
+        .flat_map(|r| &r.verify_images)
+        .flat_map(|v| &v.attestors)
+        .flat_map(|set| &set.entries)
+        .map(|e| {
+            let re = e.keyless.as_ref().unwrap().subject_reg_exp.clone().unwrap();
+            let c = shape.captures(&re).unwrap_or_else(|| panic!("{re}"));
+            let plain = |s: &str| s.replace("\\.", ".").replace("\\-", "-");
+            (plain(&c[1]), plain(&c[2]))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The Kyverno policies of `text`, typed, without the per-mode checks.
+fn read_kyverno_any(text: &str) -> Vec<ClusterPolicy> {
+    documents(text)
+        .into_iter()
+        .map(|d| yaml_serde::from_str(d).unwrap_or_else(|e| panic!("{e}\n{d}")))
+        .collect()
+}
+
+#[test]
+fn releases_lists_only_tag_identities_and_all_adds_the_branches() {
+    let id = |w: &str, r: &str| (w.to_owned(), r.to_owned());
+    let expected = [
+        (
+            "model-service",
+            vec![id("release.yml", "refs/tags/v[^/]*")],
+            vec![
+                id("prerelease.yml", "refs/heads/main"),
+                id("release.yml", "refs/tags/v[^/]*"),
+            ],
+        ),
+        (
+            "app-frontend",
+            vec![
+                id("prerelease.yml", "refs/tags/v[^/]*-rc[^/]*"),
+                id("release.yml", "refs/tags/v[^/]*"),
+            ],
+            vec![
+                id("prerelease.yml", "refs/tags/v[^/]*-rc[^/]*"),
+                id("release.yml", "refs/tags/v[^/]*"),
+            ],
+        ),
+        (
+            "app-service",
+            vec![id("release.yml", "refs/tags/v[^/]*")],
+            vec![
+                id("prerelease.yml", "refs/heads/develop"),
+                id("prerelease.yml", "refs/heads/release/.*"),
+                id("release.yml", "refs/tags/v[^/]*"),
+            ],
+        ),
+    ];
+    for (service, releases, all) in expected {
+        assert_eq!(
+            kyverno_identities(service, "releases"),
+            releases,
+            "{service}"
+        );
+        assert_eq!(kyverno_identities(service, "all"), all, "{service}");
+    }
+}
+
+#[test]
+fn a_workflow_never_admitted_in_the_mode_is_said() {
+    let o = policy(&[
+        "kyverno",
+        "fixtures/app-service",
+        "--github-repo",
+        "acme/app-service",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("prerelease.yml: runs only at refs/heads/develop, refs/heads/release/**; under --admit releases the cluster refuses the images it pushes"),
+        "{err}"
+    );
+    let all = policy(&[
+        "kyverno",
+        "fixtures/app-service",
+        "--github-repo",
+        "acme/app-service",
+        "--admit",
+        "all",
+    ]);
+    assert!(!stderr(&all).contains("runs only at"), "{}", stderr(&all));
+}
+
+/// Whether Kyverno glob `pattern` (`*` anything, `?` one character)
+/// matches `text`, as Kyverno's `wildcard.Match` does.
+fn glob(pattern: &str, text: &str) -> bool {
+    let re = regex::escape(pattern)
+        .replace("\\*", ".*")
+        .replace("\\?", ".");
+    regex::Regex::new(&format!("^{re}$"))
+        .unwrap()
+        .is_match(text)
+}
+
+/// Whether a keyless identity list accepts a certificate: issuer equal,
+/// subject matching one subject regexp (RE2 in the verifiers; the `regex`
+/// crate reads these expressions the same way).
+fn accepts(identities: &[(String, String)], issuer: &str, subject: &str) -> bool {
+    identities
+        .iter()
+        .any(|(i, re)| i == issuer && regex::Regex::new(re).unwrap().is_match(subject))
+}
+
+fn keyless(sets: &[AttestorSet]) -> Vec<(String, String)> {
+    sets.iter()
+        .flat_map(|s| &s.entries)
+        .filter_map(|e| e.keyless.as_ref())
+        .map(|k| {
+            (
+                k.issuer.clone().unwrap(),
+                k.subject_reg_exp.clone().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Whether Kyverno admits `image` signed (and its scan attested) by a
+/// certificate for `subject`: the policy whose `imageReferences` match
+/// must accept the signature and the vulnerability attestation.
+fn kyverno_admits(text: &str, image: &str, subject: &str) -> bool {
+    let issuer = "https://token.actions.githubusercontent.com";
+    let mut matched = false;
+    for p in read_kyverno_any(text) {
+        for v in p.spec.rules.iter().flat_map(|r| &r.verify_images) {
+            if !v.image_references.iter().any(|r| glob(r, image)) {
+                continue;
+            }
+            matched = true;
+            let signed = accepts(&keyless(&v.attestors), issuer, subject);
+            let attested = v
+                .attestations
+                .iter()
+                .all(|a| accepts(&keyless(&a.attestors), issuer, subject));
+            if !(signed && attested) {
+                return false;
+            }
+        }
+    }
+    matched
+}
+
+/// Whether policy-controller admits `image` signed by `subject`: one
+/// authority of the matching ClusterImagePolicy accepts it.
+fn policy_controller_admits(text: &str, image: &str, subject: &str) -> bool {
+    let issuer = "https://token.actions.githubusercontent.com";
+    documents(text).into_iter().any(|d| {
+        let cip: Value = yaml_serde::from_str(d).unwrap();
+        let covers = cip["spec"]["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| glob(i["glob"].as_str().unwrap(), image));
+        covers
+            && cip["spec"]["authorities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| {
+                    let ids: Vec<(String, String)> = a["keyless"]["identities"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| {
+                            (
+                                i["issuer"].as_str().unwrap().to_owned(),
+                                i["subjectRegExp"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect();
+                    accepts(&ids, issuer, subject)
+                })
+    })
+}
+
+/// Each image the service workflows push, signed on one run of each of
+/// their triggers, with the subject Fulcio writes into the certificate
+/// (`https://github.com/OWNER/REPO/.github/workflows/FILE@REF`, REF the
+/// run's `GITHUB_REF`), and whether `--admit releases` / `all` admit it.
+/// The last rows are runs that must never pass.
+const RUNS: [(&str, &str, &str, bool, bool); 12] = [
+    (
+        "model-service",
+        "release.yml",
+        "refs/tags/v1.4.0",
+        true,
+        true,
+    ),
+    // push to main, and workflow_dispatch from the default branch
+    (
+        "model-service",
+        "prerelease.yml",
+        "refs/heads/main",
+        false,
+        true,
+    ),
+    (
+        "app-frontend",
+        "release.yml",
+        "refs/tags/v2.0.0",
+        true,
+        true,
+    ),
+    (
+        "app-frontend",
+        "prerelease.yml",
+        "refs/tags/v2.1.0-rc1",
+        true,
+        true,
+    ),
+    ("app-service", "release.yml", "refs/tags/v3.1.0", true, true),
+    (
+        "app-service",
+        "prerelease.yml",
+        "refs/heads/develop",
+        false,
+        true,
+    ),
+    (
+        "app-service",
+        "prerelease.yml",
+        "refs/heads/release/3.2",
+        false,
+        true,
+    ),
+    // never: a branch the triggers do not name, a pull request's ref, a
+    // release workflow run from a branch, a tag under a branch workflow
+    (
+        "app-service",
+        "prerelease.yml",
+        "refs/heads/feature/x",
+        false,
+        false,
+    ),
+    (
+        "app-frontend",
+        "prerelease.yml",
+        "refs/pull/7/merge",
+        false,
+        false,
+    ),
+    (
+        "model-service",
+        "release.yml",
+        "refs/heads/main",
+        false,
+        false,
+    ),
+    (
+        "app-service",
+        "prerelease.yml",
+        "refs/tags/v3.1.0",
+        false,
+        false,
+    ),
+    (
+        "app-service",
+        "release.yml",
+        "refs/tags/v3/evil",
+        false,
+        false,
+    ),
+];
+
+#[test]
+fn each_pushed_image_is_admitted_exactly_in_the_modes_that_should_admit_it() {
+    for verifier in ["kyverno", "policy-controller"] {
+        for (mode, column) in [("releases", 0), ("all", 1)] {
+            for (service, workflow, git_ref, releases, all) in RUNS {
+                let text = manifests(verifier, service, &["--admit", mode]);
+                let image = format!("ghcr.io/acme/{service}:1.0.0");
+                let subject = format!(
+                    "https://github.com/acme/{service}/.github/workflows/{workflow}@{git_ref}"
+                );
+                let admits = |subject: &str| {
+                    if verifier == "kyverno" {
+                        kyverno_admits(&text, &image, subject)
+                    } else {
+                        policy_controller_admits(&text, &image, subject)
+                    }
+                };
+                let expected = [releases, all][column];
+                assert_eq!(
+                    admits(&subject),
+                    expected,
+                    "{verifier} --admit {mode}: {subject}"
+                );
+                // Another repository's workflow of the same name never passes.
+                assert!(!admits(&subject.replace("/acme/", "/evil/")));
+            }
+        }
+    }
+}
+
+#[test]
+fn dispatch_branches_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scangate.toml");
+    std::fs::write(
+        &config,
+        "[admission]\ndispatch-branches = [\"hotfix/**\"]\n",
+    )
+    .unwrap();
+    let text = manifests(
+        "kyverno",
+        "model-service",
+        &["--admit", "all", "--config", config.to_str().unwrap()],
+    );
+    let image = "ghcr.io/acme/model-service:1";
+    let subject = |r: &str| {
+        format!("https://github.com/acme/model-service/.github/workflows/prerelease.yml@{r}")
+    };
+    assert!(kyverno_admits(
+        &text,
+        image,
+        &subject("refs/heads/hotfix/1.2")
+    ));
+    // Still: prerelease.yml's push to main.
+    assert!(kyverno_admits(&text, image, &subject("refs/heads/main")));
+    assert!(!kyverno_admits(
+        &text,
+        image,
+        &subject("refs/heads/develop")
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// The vulnerability conditions, evaluated on cosign-vuln predicates
 // ---------------------------------------------------------------------------
 
 /// Runs `script` with the pinned venv's Python (jmespath, regopy), `input`
@@ -768,108 +1131,287 @@ fn python(script: &str, input: &Value) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The cosign-vuln predicate of a Trivy report with these vulnerabilities
-/// (severity, status) in two results.
-fn predicate(vulns: &[(&str, &str)]) -> Value {
-    let vulns: Vec<Value> = vulns
-        .iter()
-        .map(|(s, st)| serde_json::json!({"VulnerabilityID": "CVE-1", "Severity": s, "Status": st}))
-        .collect();
+/// A Trivy JSON report from `../shared/trivy-samples/` (Trivy's own
+/// integration-test goldens).
+fn trivy_sample(name: &str) -> Value {
+    let path = root().join(format!("../shared/trivy-samples/{name}.json.golden"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (the shared samples folder)", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `alpine-310` (four MEDIUM vulnerabilities with a fix) with its first
+/// vulnerability raised to HIGH: with its fix, or as Trivy reports one
+/// without a fix (`Status: affected`, no `FixedVersion`, as
+/// debian-buster's bash CVE).
+fn alpine_with_high(fixed: bool) -> Value {
+    let mut report = trivy_sample("alpine-310");
+    let v = &mut report["Results"][0]["Vulnerabilities"][0];
+    v["Severity"] = "HIGH".into();
+    if !fixed {
+        v["Status"] = "affected".into();
+        v.as_object_mut().unwrap().remove("FixedVersion");
+    }
+    report
+}
+
+/// RFC 3339 in UTC with nanoseconds and `Z`, as Go marshals a UTC
+/// `time.Time` (what Trivy writes on a GitHub runner).
+fn rfc3339(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let secs = d.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        d.subsec_nanos()
+    )
+}
+
+#[test]
+fn rfc3339_is_the_civil_date() {
+    use std::time::{Duration, UNIX_EPOCH};
+    assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
+    let t = UNIX_EPOCH + Duration::new(1_795_780_860, 5);
+    assert_eq!(rfc3339(t), "2026-11-27T12:01:00.000000005Z");
+    let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+    assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000000000Z");
+}
+
+/// What `trivy convert --format cosign-vuln` writes for `report` whose scan
+/// finished `age` ago: Trivy's CosignVulnPredicate (`invocation`,
+/// `scanner{uri, version, db, result}` with the whole JSON report as
+/// `result`, `metadata{scanStartedOn, scanFinishedOn}`), the shape of
+/// cosign's vuln attestation spec, as Trivy's docs show it.
+fn cosign_vuln(report: &Value, age: std::time::Duration) -> Value {
+    let finished = std::time::SystemTime::now() - age;
+    let started = finished - std::time::Duration::from_secs(40);
     serde_json::json!({
-        "invocation": {"uri": "", "event_id": "", "builder.id": ""},
+        "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
         "scanner": {
             "uri": "pkg:github/aquasecurity/trivy@v0.70.0",
-            "version": "0.70.0",
-            "result": {"SchemaVersion": 2, "Results": [
-                {"Target": "alpine", "Class": "os-pkgs"},
-                {"Target": "app", "Class": "lang-pkgs", "Vulnerabilities": vulns}
-            ]}
+            "version": "v0.70.0",
+            "db": {"uri": "", "version": ""},
+            "result": report,
         },
-        "metadata": {"scanStartedOn": "2026-11-27T12:00:00Z", "scanFinishedOn": "2026-11-27T12:01:00Z"}
+        "metadata": {"scanStartedOn": rfc3339(started), "scanFinishedOn": rfc3339(finished)},
     })
 }
 
-/// What the gate (`--severity CRITICAL,HIGH --ignore-unfixed`) and the
-/// cluster (CRITICAL with a fix) decide, per report.
-const CASES: [(&[(&str, &str)], bool); 5] = [
-    (&[], true),
-    (&[("HIGH", "fixed"), ("MEDIUM", "affected")], true),
-    (
-        &[("CRITICAL", "affected"), ("CRITICAL", "will_not_fix")],
-        true,
-    ),
-    (&[("CRITICAL", "fixed")], false),
-    (&[("LOW", "fixed"), ("CRITICAL", "fixed")], false),
-];
+/// Kyverno's evaluation of `verifyImages[].attestations[].conditions`
+/// (all of `all`) on each predicate: JMESPath (the reference Python
+/// implementation) with Kyverno's `time_since` (pkg/engine/jmespath: layout
+/// '' is RFC 3339, an empty second time is now, the result is Go's
+/// `Duration.String()`), then the operator: `Equals` on numbers,
+/// `LessThanOrEquals` on Go durations when both sides are durations.
+const KYVERNO: &str = r#"
+import json, re, sys, datetime, jmespath
+from jmespath import functions
 
-#[test]
-fn the_kyverno_condition_admits_exactly_reports_without_fixable_critical() {
-    let text = manifests("kyverno", "app-service", &[]);
-    let policy: ClusterPolicy = yaml_serde::from_str(documents(&text)[0]).unwrap();
-    let attestation = &policy.spec.rules[0].verify_images[0].attestations[0];
-    let conditions: Vec<&Condition> = attestation
+def parse_time(s):
+    s = re.sub(r'(\.\d{6})\d+', r'\1', s)
+    return datetime.datetime.fromisoformat(s.replace('Z', '+00:00'))
+
+def go_duration(seconds):
+    sign = '-' if seconds < 0 else ''
+    seconds = abs(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{sign}{int(h)}h{int(m)}m{s:.9f}s"
+
+def parse_duration(s):
+    if not isinstance(s, str):
+        return None
+    m = re.fullmatch(r'(-?)((?:[0-9.]+(?:ns|us|ms|s|m|h))+)', s)
+    if not m:
+        return None
+    units = {'ns': 1e-9, 'us': 1e-6, 'ms': 1e-3, 's': 1, 'm': 60, 'h': 3600}
+    total = sum(float(n) * units[u] for n, u in re.findall(r'([0-9.]+)(ns|us|ms|s|m|h)', m.group(2)))
+    return -total if m.group(1) else total
+
+class Kyverno(functions.Functions):
+    @functions.signature({'types': ['string']}, {'types': ['string']}, {'types': ['string']})
+    def _func_time_since(self, layout, t1, t2):
+        assert layout == ''
+        end = parse_time(t2) if t2 else datetime.datetime.now(datetime.timezone.utc)
+        return go_duration((end - parse_time(t1)).total_seconds())
+
+def holds(c, doc):
+    key = c['key'].strip()
+    assert key.startswith('{{') and key.endswith('}}'), key
+    got = jmespath.search(key[2:-2].strip(), doc, options=jmespath.Options(custom_functions=Kyverno()))
+    op, want = c['operator'], c['value']
+    if op == 'Equals':
+        return got == want
+    if op == 'LessThanOrEquals':
+        a, b = parse_duration(got), parse_duration(want)
+        if a is not None and b is not None:
+            return a <= b
+        return float(got) <= float(want)
+    raise Exception('operator ' + op)
+
+conditions, docs = json.load(sys.stdin)
+print(json.dumps([all(holds(c, d) for c in conditions) for d in docs]))
+"#;
+
+/// policy-controller's evaluation: the Rego policy (rego-cpp) on the
+/// in-toto statement; `data.sigstore.isCompliant`.
+const REGO: &str = r#"
+import json, sys
+from regopy import Interpreter
+policy, inputs = json.load(sys.stdin)
+out = []
+for i in inputs:
+    r = Interpreter()
+    r.add_module('policy.rego', policy)
+    r.set_input_term(json.dumps(i))
+    out.append(json.loads(str(r.query('x = data.sigstore.isCompliant')))['bindings']['x'])
+print(json.dumps(out))
+"#;
+
+/// Whether Kyverno's and policy-controller's policies for app-service,
+/// written with `extra` arguments, admit each predicate: `[kyverno, rego]`.
+fn verdicts(extra: &[&str], predicates: &[Value]) -> Vec<[bool; 2]> {
+    let text = manifests("kyverno", "app-service", extra);
+    let p: ClusterPolicy = yaml_serde::from_str(documents(&text)[0]).unwrap();
+    let attestation = &p.spec.rules[0].verify_images[0].attestations[0];
+    let conditions: Vec<Value> = attestation
         .conditions
         .iter()
         .flat_map(|c| c.all.iter().flatten())
+        .map(|c| serde_json::json!({"key": c.key, "operator": format!("{:?}", c.operator), "value": c.value}))
         .collect();
-    assert_eq!(conditions.len(), 1);
-    let c = conditions[0];
-    assert_eq!((c.operator, &c.value), (Operator::Equals, &Value::from(0)));
-    let key = c.key.as_str().unwrap();
-    let expr = key
-        .strip_prefix("{{")
-        .unwrap()
-        .strip_suffix("}}")
-        .unwrap()
-        .trim();
-    let mut reports = vec![serde_json::json!({"scanner": {"result": {}}})];
-    let mut expected = vec![true];
-    for (vulns, admit) in CASES {
-        reports.push(predicate(vulns));
-        expected.push(admit);
-    }
-    let found = python(
-        "import json, sys, jmespath\ne, docs = json.load(sys.stdin)\nprint(json.dumps([jmespath.search(e, d) for d in docs]))",
-        &serde_json::json!([expr, reports]),
-    );
-    let admitted: Vec<bool> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64() == Some(0.0))
-        .collect();
-    assert_eq!(admitted, expected, "{found}");
-}
+    let kyverno = python(KYVERNO, &serde_json::json!([conditions, predicates]));
 
-#[test]
-fn the_rego_policy_admits_exactly_reports_without_fixable_critical() {
-    let text = manifests("policy-controller", "app-service", &[]);
+    let text = manifests("policy-controller", "app-service", extra);
     let cip: Value = yaml_serde::from_str(documents(&text)[0]).unwrap();
-    let attestation = &cip["spec"]["authorities"][0]["attestations"][0];
-    assert_eq!(attestation["predicateType"], "vuln");
-    assert_eq!(attestation["policy"]["type"], "rego");
-    let rego = attestation["policy"]["data"].as_str().unwrap();
-    let statements: Vec<Value> = CASES
+    let rego = cip["spec"]["authorities"][0]["attestations"][0]["policy"]["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let statements: Vec<Value> = predicates
         .iter()
-        .map(|(vulns, _)| {
+        .map(|p| {
             serde_json::json!({
                 "_type": "https://in-toto.io/Statement/v0.1",
                 "predicateType": "https://cosign.sigstore.dev/attestation/vuln/v1",
-                "predicate": predicate(vulns),
+                "subject": [{"name": "ghcr.io/acme/app-service", "digest": {"sha256": "0".repeat(64)}}],
+                "predicate": p,
             })
         })
         .collect();
-    let found = python(
-        concat!(
-            "import json, sys\nfrom regopy import Interpreter\n",
-            "policy, inputs = json.load(sys.stdin)\nout = []\n",
-            "for i in inputs:\n    r = Interpreter()\n    r.add_module('policy.rego', policy)\n",
-            "    r.set_input_term(json.dumps(i))\n",
-            "    out.append(json.loads(str(r.query('x = data.sigstore.isCompliant')))['bindings']['x'])\n",
-            "print(json.dumps(out))",
-        ),
-        &serde_json::json!([rego, statements]),
+    let rego = python(REGO, &serde_json::json!([rego, statements]));
+    let as_bools = |v: &Value| -> Vec<bool> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_bool().unwrap())
+            .collect()
+    };
+    as_bools(&kyverno)
+        .into_iter()
+        .zip(as_bools(&rego))
+        .map(|(k, r)| [k, r])
+        .collect()
+}
+
+/// `scangate.toml` with `text` in a scratch folder, as `--config PATH` args.
+fn config(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("scangate.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_cluster_judges_severities_as_the_gate_policy_does() {
+    let hour = std::time::Duration::from_secs(3600);
+    let mut clean = trivy_sample("alpine-310");
+    clean["Results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("Vulnerabilities");
+    let predicates = [
+        clean,
+        trivy_sample("alpine-310"),
+        alpine_with_high(true),
+        alpine_with_high(false),
+        trivy_sample("debian-buster"),
+    ]
+    .map(|r| cosign_vuln(&r, hour));
+    // Admitted (both verifiers) under `CRITICAL,HIGH` / under `CRITICAL`.
+    let expected = [
+        (true, true),   // no vulnerability
+        (true, true),   // MEDIUM only
+        (false, true),  // a HIGH with a fix
+        (true, true),   // a HIGH without a fix: ignore-unfixed
+        (false, false), // a CRITICAL with a fix
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let critical = config(&dir, "[policy]\nseverity = [\"CRITICAL\"]\n");
+    let default = verdicts(&[], &predicates);
+    let only_critical = verdicts(&["--config", &critical], &predicates);
+    for (i, (high, crit)) in expected.into_iter().enumerate() {
+        assert_eq!(default[i], [high; 2], "CRITICAL,HIGH, predicate {i}");
+        assert_eq!(only_critical[i], [crit; 2], "CRITICAL, predicate {i}");
+    }
+    // Without ignore-unfixed, the unfixed HIGH refuses too.
+    let all = config(&dir, "[policy]\nignore-unfixed = false\n");
+    assert_eq!(
+        verdicts(&["--config", &all], &predicates[3..4]),
+        [[false; 2]]
     );
-    let expected: Vec<Value> = CASES.iter().map(|(_, admit)| Value::from(*admit)).collect();
-    assert_eq!(found.as_array().unwrap(), &expected);
+}
+
+#[test]
+fn a_stale_scan_is_refused_when_max_scan_age_is_set() {
+    let hour = std::time::Duration::from_secs(3600);
+    let clean = trivy_sample("alpine-310");
+    let predicates = [
+        cosign_vuln(&clean, hour),
+        cosign_vuln(&clean, 167 * hour),
+        cosign_vuln(&clean, 169 * hour),
+        cosign_vuln(&clean, 30 * 24 * hour),
+        cosign_vuln(&trivy_sample("debian-buster"), hour),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let week = config(&dir, "[admission]\nmax-scan-age = \"7d\"\n");
+    assert_eq!(
+        verdicts(&["--config", &week], &predicates),
+        [[true; 2], [true; 2], [false; 2], [false; 2], [false; 2]]
+    );
+    // Without it, any age passes (the scan's findings still count).
+    assert_eq!(
+        verdicts(&[], &predicates),
+        [[true; 2], [true; 2], [true; 2], [true; 2], [false; 2]]
+    );
+}
+
+#[test]
+fn a_bad_max_scan_age_is_an_error_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = config(&dir, "[admission]\nmax-scan-age = \"1 week\"\n");
+    let o = policy(&[
+        "kyverno",
+        "fixtures/app-service",
+        "--github-repo",
+        "acme/app-service",
+        "--config",
+        &bad,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("scangate.toml:2:"), "{err}");
+    assert!(err.contains("`7d`"), "{err}");
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::ValueEnum;
 
-use scangate::admission::{Inventory, Verifier};
+use scangate::admission::triggers::Branches;
+use scangate::admission::{Admit, Inventory, Requirements, Verifier};
 use scangate::files;
 use scangate::github::{Client, RepoName};
 use scangate::signing::{Identity, SignatureFormat, Signing};
@@ -38,8 +39,18 @@ pub(crate) struct AdmissionArgs {
     /// Write one file per policy (DIR/NAME.yaml) instead of printing them.
     #[arg(long, value_name = "DIR")]
     output: Option<PathBuf>,
+    /// Which runs' images the cluster admits: `releases` (tag pushes and
+    /// releases: production) or `all` (branch builds too: staging).
+    #[arg(long, value_enum, default_value_t = AdmitArg::Releases)]
+    admit: AdmitArg,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AdmitArg {
+    Releases,
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,10 +80,11 @@ pub(crate) fn run(args: &AdmissionArgs) -> anyhow::Result<u8> {
         VerifierArg::Kyverno => Verifier::Kyverno,
         VerifierArg::PolicyController => Verifier::PolicyController,
     };
+    let dispatch = &settings.config.admission.dispatch_branches;
     let (inventory, client) = if args.repos.is_empty() {
-        (local_inventory(args)?, None)
+        (local_inventory(args, dispatch)?, None)
     } else {
-        let (inventory, client) = remote_inventory(args)?;
+        let (inventory, client) = remote_inventory(args, dispatch)?;
         (inventory, Some(client))
     };
     // Nothing printed can carry the token, even if a workflow quoted it.
@@ -81,7 +93,18 @@ pub(crate) fn run(args: &AdmissionArgs) -> anyhow::Result<u8> {
             .as_ref()
             .map_or_else(|| text.to_owned(), |c| c.redact(text))
     };
+    let admit = match args.admit {
+        AdmitArg::Releases => Admit::Releases,
+        AdmitArg::All => Admit::All,
+    };
     let mut notes = String::new();
+    for line in inventory
+        .notes
+        .iter()
+        .chain(&inventory.never_admitted(admit))
+    {
+        notes.push_str(&format!("note: {line}\n"));
+    }
     for u in &inventory.unresolved {
         notes.push_str(&format!(
             "{}: job `{}` pushes `{}`: {}; no policy covers it (name the image literally, or write its policy by hand)\n",
@@ -93,17 +116,18 @@ pub(crate) fn run(args: &AdmissionArgs) -> anyhow::Result<u8> {
         anyhow::bail!("no pushed image found in these workflows");
     }
     let renderer = scangate::render::Renderer::new(&settings.pins, settings.templates.clone())?;
-    // The cluster asks what the gate asked: no fixable CRITICAL with
-    // `ignore-unfixed` (the default), no CRITICAL at all without it.
-    let manifests = inventory.manifests(
-        &renderer,
-        verifier,
-        &signing,
-        settings.policy.ignore_unfixed,
-    )?;
+    // The cluster asks what the gate asked: the policy's severities, only
+    // those with a fix under `ignore-unfixed` (the default).
+    let requirements = Requirements::new(
+        &settings.policy,
+        admit,
+        settings.config.admission.max_scan_age.clone(),
+    );
+    let policies = inventory.manifests(&renderer, verifier, &signing, &requirements)?;
+    let manifests = &policies.manifests;
     if let Some(dir) = &args.output {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for m in &manifests {
+        for m in manifests {
             let path = dir.join(format!("{}.yaml", m.name));
             files::write_new_or_atomic(&path, redact(&m.text).as_bytes())?;
             notes.push_str(&format!("wrote {}\n", path.display()));
@@ -112,22 +136,25 @@ pub(crate) fn run(args: &AdmissionArgs) -> anyhow::Result<u8> {
         let text: Vec<&str> = manifests.iter().map(|m| m.text.as_str()).collect();
         print!("{}", redact(&text.join("---\n")));
     }
-    for (image, identities) in inventory.images() {
-        if let Some(id) = identities.iter().next() {
-            notes.push_str(&format!("verify {image} by hand:\n"));
-            notes.push_str(&id.verify_commands(&format!("{image}:TAG"), &signing));
-        }
+    for line in &policies.uncovered {
+        notes.push_str(&format!("{line}\n"));
     }
+    notes.push_str(&policies.by_hand.concat());
     eprint!("{}", redact(&notes));
-    Ok(if inventory.unresolved.is_empty() {
-        0
-    } else {
-        exit::REFUSED
-    })
+    Ok(
+        if inventory.unresolved.is_empty() && policies.uncovered.is_empty() {
+            0
+        } else {
+            exit::REFUSED
+        },
+    )
 }
 
 /// The images of the local PATHs' workflows, signed as their repository.
-pub(crate) fn local_inventory(args: &AdmissionArgs) -> anyhow::Result<Inventory> {
+pub(crate) fn local_inventory(
+    args: &AdmissionArgs,
+    dispatch: &[String],
+) -> anyhow::Result<Inventory> {
     let mut inventory = Inventory::default();
     let default = [PathBuf::from(".")];
     let paths = if args.paths.is_empty() {
@@ -140,13 +167,17 @@ pub(crate) fn local_inventory(args: &AdmissionArgs) -> anyhow::Result<Inventory>
             Some(repo) => repo.clone(),
             None => origin_repo(arg)?,
         };
+        let branches = Branches {
+            default: origin_default_branch(arg),
+            dispatch: dispatch.to_vec(),
+        };
         for file in files::workflows(arg)? {
             let shown = file.display().to_string();
             let identity = Identity {
                 repo: repo.to_string(),
                 workflow: file_name(&shown),
             };
-            inventory.add(&identity, &shown, &files::read(&file)?)?;
+            inventory.add(&identity, &shown, &files::read(&file)?, &branches)?;
         }
     }
     Ok(inventory)
@@ -154,20 +185,27 @@ pub(crate) fn local_inventory(args: &AdmissionArgs) -> anyhow::Result<Inventory>
 
 /// The images of each `--repo`'s workflows at its default branch, read
 /// through the API one repository at a time.
-pub(crate) fn remote_inventory(args: &AdmissionArgs) -> anyhow::Result<(Inventory, Client)> {
+pub(crate) fn remote_inventory(
+    args: &AdmissionArgs,
+    dispatch: &[String],
+) -> anyhow::Result<(Inventory, Client)> {
     let mut inventory = Inventory::default();
     let (runtime, client) = remote_client(args.api_url.as_deref())?;
     for repo in &args.repos {
         let found = runtime
             .block_on(client.workflows(repo))
             .map_err(|e| anyhow::anyhow!("{repo}: {e}"))?;
+        let branches = Branches {
+            default: found.default_branch.clone(),
+            dispatch: dispatch.to_vec(),
+        };
         for (path, source) in found.files {
             let source = source.map_err(|e| anyhow::anyhow!("{repo}: {path}: {e}"))?;
             let identity = Identity {
                 repo: repo.to_string(),
                 workflow: file_name(&path),
             };
-            inventory.add(&identity, &format!("{repo}: {path}"), &source)?;
+            inventory.add(&identity, &format!("{repo}: {path}"), &source, &branches)?;
         }
     }
     Ok((inventory, client))
@@ -200,6 +238,29 @@ pub(crate) fn origin_repo(path: &Path) -> anyhow::Result<RepoName> {
             path.display()
         )
     })
+}
+
+/// The default branch of the checkout `path` is in, as its `origin` says
+/// (`refs/remotes/origin/HEAD`); `main`, GitHub's default, when it cannot
+/// tell.
+fn origin_default_branch(path: &Path) -> String {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .strip_prefix("origin/")
+            .map_or_else(|| "main".to_owned(), str::to_owned),
+        _ => "main".to_owned(),
+    }
 }
 
 /// The last component of a `/`-separated path.
