@@ -19,6 +19,7 @@ pub mod files;
 pub mod gate;
 pub mod layout;
 pub mod locate;
+pub mod metrics;
 pub mod migrate;
 pub mod pins;
 pub mod plan;

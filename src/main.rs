@@ -1,6 +1,8 @@
 //! The `scangate` command line: argument parsing, the terminal, exit codes.
 //! Everything else lives in the library.
 
+mod report_cli;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,11 +59,16 @@ enum Command {
     /// without fixable CRITICAL findings. Exit 3 if some pushed image name
     /// is only known at run time (no policy covers it).
     Policy(AdmissionArgs),
+    /// The gate's success metrics over repositories and a time window: gate
+    /// coverage, releases pushed and blocked, vulnerabilities pushed and
+    /// stopped, outdated base images, the trend per week. Reads only.
+    /// Exit 0: done (repositories without data are noted); 2: an error.
+    Report(report_cli::ReportArgs),
 }
 
 /// Where the policy, pins and templates come from.
 #[derive(Debug, Clone, clap::Args)]
-struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// The config file [default: scangate.toml at the repository root: the
     /// first PATH if it is a folder, else the current folder].
     #[arg(long, value_name = "PATH")]
@@ -318,6 +325,7 @@ fn main() -> ExitCode {
         Command::Pins(args) => pins(&args),
         Command::Pr(args) => pr(&args),
         Command::Policy(args) => admission(&args),
+        Command::Report(args) => report_cli::report(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
