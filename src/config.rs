@@ -66,6 +66,8 @@ pub struct PolicySection {
     /// Also fail the gate on Dockerfile misconfigurations of the gate's
     /// severities.
     pub fail_on_misconfig: bool,
+    /// Also fail the gate when Trivy marks the image's OS end-of-life.
+    pub fail_on_eol: bool,
 }
 
 impl Default for PolicySection {
@@ -82,6 +84,7 @@ impl Default for PolicySection {
             pkg_types: List(vec![PkgType::Os, PkgType::Library]),
             trivyignore: None,
             fail_on_misconfig: p.fail_on_misconfig,
+            fail_on_eol: p.fail_on_eol,
         }
     }
 }
@@ -562,6 +565,7 @@ impl Config {
             pkg_types: p.pkg_types.joined(),
             trivyignore: p.trivyignore.as_ref().map(|t| t.0.clone()),
             fail_on_misconfig: p.fail_on_misconfig,
+            fail_on_eol: p.fail_on_eol,
             trivy_version: self.trivy.version.0.clone(),
             db_repositories: self.trivy.db_repositories.joined(),
             java_db_repositories: self.trivy.java_db_repositories.joined(),

@@ -76,10 +76,12 @@ pub fn run_reports(
         }
         match zip(a) {
             Ok(bytes) => {
-                read += 1;
                 let (reports, more) = image_reports(inventory, workflow, &a.name, &bytes);
-                found.extend(reports);
                 notes.extend(more);
+                if let Some(reports) = reports {
+                    read += 1;
+                    found.extend(reports);
+                }
             }
             Err(why) => notes.push(format!("artifact {}: {why}; skipped", a.name)),
         }
@@ -95,13 +97,13 @@ pub fn run_reports(
 
 /// The image reports of one reports artifact of a run of `workflow`, and
 /// notes on what was skipped (named by `artifact`). An artifact that is not
-/// a zip gives no reports and a note.
+/// a zip gives `None` and a note.
 pub fn image_reports(
     inventory: &Inventory,
     workflow: &str,
     artifact: &str,
     zip: &[u8],
-) -> (Vec<ImageReport>, Vec<String>) {
+) -> (Option<Vec<ImageReport>>, Vec<String>) {
     let mut notes = Vec::new();
     let mut out = Vec::new();
     let mut archive = match zip::ZipArchive::new(Cursor::new(zip)) {
@@ -180,7 +182,7 @@ pub fn image_reports(
             });
         }
     }
-    (out, notes)
+    (Some(out), notes)
 }
 
 /// `SLUG` of a top-level `SLUG.json`; `None` for the other files (SARIF,

@@ -6,8 +6,9 @@ use crate::metrics::summary::Summary;
 pub(super) fn render(summary: &Summary) -> String {
     let mut out = String::from("# scangate report\n\n");
     table(&mut out, &tables::overview(summary));
+    out.push('\n');
     for r in &summary.repositories {
-        out.push_str(&format!("\n## {}\n\n", cell(&r.repo)));
+        out.push_str(&format!("## {}\n\n", cell(&r.repo)));
         out.push_str(&format!(
             "{}\n\n{}\n\n",
             cell(&tables::coverage_line(r)),
