@@ -177,7 +177,8 @@ mod tests {
 
     #[test]
     fn fail_on_eol_is_read_from_the_config() {
-        let config: crate::config::Config = toml::from_str("[policy]\nfail-on-eol = true\n").unwrap();
+        let config: crate::config::Config =
+            toml::from_str("[policy]\nfail-on-eol = true\n").unwrap();
         assert!(config.policy.fail_on_eol);
         let config: crate::config::Config = toml::from_str("").unwrap();
         assert!(!config.policy.fail_on_eol);

@@ -21,7 +21,14 @@ static FAKE: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
 fn run_report(dir: &Path, extra: &[&str]) -> std::process::Output {
     Command::cargo_bin("scangate")
         .unwrap()
-        .args(["report", "--since", "2026-09-01", "--until", "2026-10-31", "--from"])
+        .args([
+            "report",
+            "--since",
+            "2026-09-01",
+            "--until",
+            "2026-10-31",
+            "--from",
+        ])
         .arg(dir)
         .args(extra)
         .current_dir(dir)
@@ -31,7 +38,12 @@ fn run_report(dir: &Path, extra: &[&str]) -> std::process::Output {
 
 fn json_report() -> Value {
     let out = run_report(FAKE.path(), &["--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -57,7 +69,14 @@ fn the_document_names_its_schema_and_window() {
         .iter()
         .map(|r| r["repo"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["acme/app-frontend", "acme/app-service", "acme/model-service"]);
+    assert_eq!(
+        names,
+        [
+            "acme/app-frontend",
+            "acme/app-service",
+            "acme/model-service"
+        ]
+    );
 }
 
 #[test]
@@ -142,7 +161,11 @@ fn expired_artifacts_leave_vulnerabilities_unknown() {
     assert_eq!(last["reports"], "expired");
     assert_eq!(last["vulnerabilities"], Value::Null);
     assert!(
-        app["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("expired for run 109")),
+        app["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("expired for run 109")),
         "{}",
         app["notes"]
     );
@@ -158,7 +181,10 @@ fn vulnerabilities_stopped_and_time_to_fix() {
         json!({"CRITICAL": 2, "HIGH": 0, "unknown_runs": [], "hours_to_fix": [20.5, 3.0]})
     );
     // 203 was never followed by a pushed release.yml run.
-    assert_eq!(repo(&r, "acme/model-service")["stopped"]["hours_to_fix"], json!([null]));
+    assert_eq!(
+        repo(&r, "acme/model-service")["stopped"]["hours_to_fix"],
+        json!([null])
+    );
 }
 
 #[test]
@@ -208,11 +234,20 @@ fn the_same_input_gives_byte_identical_json() {
 fn markdown_and_text_show_the_same_numbers() {
     let md = String::from_utf8(run_report(FAKE.path(), &["--format", "markdown"]).stdout).unwrap();
     assert!(md.starts_with("# scangate report\n"), "{md}");
-    assert!(md.contains("| acme/app-service | 1/1 | 7 | 4 | 2 | 1 | CRITICAL 2, HIGH 0 |"), "{md}");
+    assert!(
+        md.contains("| acme/app-service | 1/1 | 7 | 4 | 2 | 1 | CRITICAL 2, HIGH 0 |"),
+        "{md}"
+    );
     assert!(md.contains("| pushed | 4 | 101, 103, 108, 109 |"), "{md}");
     let text = String::from_utf8(run_report(FAKE.path(), &[]).stdout).unwrap();
-    assert!(text.contains("time to the next pushed release: 20.5 h, 3 h"), "{text}");
-    assert!(text.contains("not gated: ghcr.io/acme/app-frontend"), "{text}");
+    assert!(
+        text.contains("time to the next pushed release: 20.5 h, 3 h"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not gated: ghcr.io/acme/app-frontend"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -238,7 +273,9 @@ fn a_broken_body_is_named_with_line_and_column() {
 fn a_hostile_artifact_is_skipped_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
     report_fake::write_all(dir.path());
-    let zip = dir.path().join("acme/app-service/runs/103/scangate-build-and-push-reports.zip");
+    let zip = dir
+        .path()
+        .join("acme/app-service/runs/103/scangate-build-and-push-reports.zip");
     assert!(zip.is_file(), "the fake names the artifact after the job");
     std::fs::write(&zip, b"PK\x03\x04 not really a zip").unwrap();
     let out = run_report(dir.path(), &["--format", "json"]);
@@ -246,7 +283,10 @@ fn a_hostile_artifact_is_skipped_with_a_note() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let app = repo(&r, "acme/app-service");
     assert!(
-        app["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("run 103: artifact scangate-build-and-push-reports: not a readable zip")),
+        app["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("run 103: artifact scangate-build-and-push-reports: not a readable zip")),
         "{}",
         app["notes"]
     );

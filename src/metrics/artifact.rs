@@ -110,7 +110,7 @@ pub fn image_reports(
         Ok(a) => a,
         Err(e) => {
             return (
-                out,
+                None,
                 vec![format!(
                     "artifact {artifact}: not a readable zip ({e}); skipped"
                 )],

@@ -103,7 +103,13 @@ pub struct FakeRepo {
     pub platforms: Vec<&'static str>,
 }
 
-fn run(id: u64, workflow: &'static str, created_at: &'static str, tag: &'static str, kind: Kind) -> FakeRun {
+fn run(
+    id: u64,
+    workflow: &'static str,
+    created_at: &'static str,
+    tag: &'static str,
+    kind: Kind,
+) -> FakeRun {
     FakeRun {
         id,
         workflow,
@@ -125,7 +131,8 @@ fn migrated(service: &str, file: &str) -> String {
 }
 
 fn original(service: &str, file: &str) -> String {
-    std::fs::read_to_string(root().join(format!("fixtures/{service}/.github/workflows/{file}"))).unwrap()
+    std::fs::read_to_string(root().join(format!("fixtures/{service}/.github/workflows/{file}")))
+        .unwrap()
 }
 
 /// The first job id of a workflow whose name is the given one after
@@ -147,7 +154,11 @@ pub fn repos() -> Vec<FakeRepo> {
         files
             .iter()
             .map(|(f, migrate)| {
-                let text = if *migrate { migrated(service, f) } else { original(service, f) };
+                let text = if *migrate {
+                    migrated(service, f)
+                } else {
+                    original(service, f)
+                };
                 ((*f).to_owned(), text)
             })
             .collect()
@@ -155,12 +166,30 @@ pub fn repos() -> Vec<FakeRepo> {
     let jobs = |w: &[(String, String)]| -> Vec<(&'static str, String)> {
         w.iter()
             .filter(|(_, t)| t.contains("-scan:"))
-            .map(|(f, t)| (if f == "release.yml" { "release.yml" } else { "prerelease.yml" }, push_job(t)))
+            .map(|(f, t)| {
+                (
+                    if f == "release.yml" {
+                        "release.yml"
+                    } else {
+                        "prerelease.yml"
+                    },
+                    push_job(t),
+                )
+            })
             .collect()
     };
-    let app_service = wf("app-service", &[("release.yml", true), ("prerelease.yml", true)]);
-    let model_service = wf("model-service", &[("release.yml", true), ("prerelease.yml", true)]);
-    let app_frontend = wf("app-frontend", &[("release.yml", true), ("prerelease.yml", false)]);
+    let app_service = wf(
+        "app-service",
+        &[("release.yml", true), ("prerelease.yml", true)],
+    );
+    let model_service = wf(
+        "model-service",
+        &[("release.yml", true), ("prerelease.yml", true)],
+    );
+    let app_frontend = wf(
+        "app-frontend",
+        &[("release.yml", true), ("prerelease.yml", false)],
+    );
     vec![
         FakeRepo {
             owner: "acme",
@@ -169,15 +198,69 @@ pub fn repos() -> Vec<FakeRepo> {
             workflows: app_service,
             platforms: vec![],
             runs: vec![
-                run(101, "release.yml", "2026-09-08T10:00:00Z", "v1.0.0", Pushed(Alpine)),
-                run(102, "release.yml", "2026-09-09T09:00:00Z", "v1.0.1", Blocked(Debian)),
-                run(103, "release.yml", "2026-09-10T05:30:00Z", "v1.0.2", Pushed(Alpine)),
-                run(104, "prerelease.yml", "2026-09-16T12:00:00Z", "v1.1.0-rc1", TestFailed),
-                run(105, "prerelease.yml", "2026-09-17T12:00:00Z", "feature/x", PullRequest(Alpine)),
-                run(106, "release.yml", "2026-09-22T08:00:00Z", "v1.1.0", Cancelled(Alpine)),
-                run(107, "release.yml", "2026-09-23T08:00:00Z", "v1.1.1", Blocked(Debian)),
-                run(108, "release.yml", "2026-09-23T11:00:00Z", "v1.1.2", PushedThenFailed(AlpineFixed)),
-                run(109, "release.yml", "2026-09-30T00:00:00Z", "v1.1.3", PushedExpired),
+                run(
+                    101,
+                    "release.yml",
+                    "2026-09-08T10:00:00Z",
+                    "v1.0.0",
+                    Pushed(Alpine),
+                ),
+                run(
+                    102,
+                    "release.yml",
+                    "2026-09-09T09:00:00Z",
+                    "v1.0.1",
+                    Blocked(Debian),
+                ),
+                run(
+                    103,
+                    "release.yml",
+                    "2026-09-10T05:30:00Z",
+                    "v1.0.2",
+                    Pushed(Alpine),
+                ),
+                run(
+                    104,
+                    "prerelease.yml",
+                    "2026-09-16T12:00:00Z",
+                    "v1.1.0-rc1",
+                    TestFailed,
+                ),
+                run(
+                    105,
+                    "prerelease.yml",
+                    "2026-09-17T12:00:00Z",
+                    "feature/x",
+                    PullRequest(Alpine),
+                ),
+                run(
+                    106,
+                    "release.yml",
+                    "2026-09-22T08:00:00Z",
+                    "v1.1.0",
+                    Cancelled(Alpine),
+                ),
+                run(
+                    107,
+                    "release.yml",
+                    "2026-09-23T08:00:00Z",
+                    "v1.1.1",
+                    Blocked(Debian),
+                ),
+                run(
+                    108,
+                    "release.yml",
+                    "2026-09-23T11:00:00Z",
+                    "v1.1.2",
+                    PushedThenFailed(AlpineFixed),
+                ),
+                run(
+                    109,
+                    "release.yml",
+                    "2026-09-30T00:00:00Z",
+                    "v1.1.3",
+                    PushedExpired,
+                ),
             ],
         },
         FakeRepo {
@@ -187,12 +270,48 @@ pub fn repos() -> Vec<FakeRepo> {
             workflows: model_service,
             platforms: vec!["linux-amd64", "linux-arm64"],
             runs: vec![
-                run(200, "release.yml", "2026-08-25T10:00:00Z", "v0.9.0", Pushed(Debian)),
-                run(201, "release.yml", "2026-09-02T10:00:00Z", "v1.0.0", Pushed(Alpine)),
-                run(202, "release.yml", "2026-09-15T10:00:00Z", "v1.1.0", Pushed(Alpine)),
-                run(203, "release.yml", "2026-09-29T10:00:00Z", "v1.2.0", Blocked(Debian)),
-                run(204, "prerelease.yml", "2026-10-06T10:00:00Z", "v1.2.1-pre1", PushFailed(Alpine)),
-                run(205, "prerelease.yml", "2026-10-07T10:00:00Z", "v1.2.1-pre2", Pushed(AlpineFixed)),
+                run(
+                    200,
+                    "release.yml",
+                    "2026-08-25T10:00:00Z",
+                    "v0.9.0",
+                    Pushed(Debian),
+                ),
+                run(
+                    201,
+                    "release.yml",
+                    "2026-09-02T10:00:00Z",
+                    "v1.0.0",
+                    Pushed(Alpine),
+                ),
+                run(
+                    202,
+                    "release.yml",
+                    "2026-09-15T10:00:00Z",
+                    "v1.1.0",
+                    Pushed(Alpine),
+                ),
+                run(
+                    203,
+                    "release.yml",
+                    "2026-09-29T10:00:00Z",
+                    "v1.2.0",
+                    Blocked(Debian),
+                ),
+                run(
+                    204,
+                    "prerelease.yml",
+                    "2026-10-06T10:00:00Z",
+                    "v1.2.1-pre1",
+                    PushFailed(Alpine),
+                ),
+                run(
+                    205,
+                    "prerelease.yml",
+                    "2026-10-07T10:00:00Z",
+                    "v1.2.1-pre2",
+                    Pushed(AlpineFixed),
+                ),
             ],
         },
         FakeRepo {
@@ -202,9 +321,27 @@ pub fn repos() -> Vec<FakeRepo> {
             workflows: app_frontend,
             platforms: vec![],
             runs: vec![
-                run(301, "prerelease.yml", "2026-10-12T10:00:00Z", "v2.0.0-rc1", Pushed(Alpine)),
-                run(302, "release.yml", "2026-10-13T10:00:00Z", "v2.0.0", Pushed(Alpine)),
-                run(303, "release.yml", "2026-10-20T10:00:00Z", "v2.0.1", TestFailed),
+                run(
+                    301,
+                    "prerelease.yml",
+                    "2026-10-12T10:00:00Z",
+                    "v2.0.0-rc1",
+                    Pushed(Alpine),
+                ),
+                run(
+                    302,
+                    "release.yml",
+                    "2026-10-13T10:00:00Z",
+                    "v2.0.0",
+                    Pushed(Alpine),
+                ),
+                run(
+                    303,
+                    "release.yml",
+                    "2026-10-20T10:00:00Z",
+                    "v2.0.1",
+                    TestFailed,
+                ),
             ],
         },
     ]
@@ -243,17 +380,28 @@ impl FakeRun {
             Kind::PullRequest(_) => ("success", "success", "skipped", "skipped"),
             Kind::Cancelled(_) => ("success", "success", "success", "cancelled"),
         };
-        let scanned = if test == "success" { "success" } else { "skipped" };
+        let scanned = if test == "success" {
+            "success"
+        } else {
+            "skipped"
+        };
         vec![
             (
                 format!("{job} (build)"),
-                vec![("Set up job", "success"), ("Run tests", test), ("Build", scanned)],
+                vec![
+                    ("Set up job", "success"),
+                    ("Run tests", test),
+                    ("Build", scanned),
+                ],
             ),
             (
                 format!("{job} (scan)"),
                 vec![
                     ("Set up job", scanned),
-                    ("Scan with Trivy (full reports; this step never fails)", scanned),
+                    (
+                        "Scan with Trivy (full reports; this step never fails)",
+                        scanned,
+                    ),
                     ("Publish the scan reports", scanned),
                     ("Gate on CRITICAL,HIGH vulnerabilities", gate),
                 ],
@@ -285,7 +433,10 @@ impl FakeRepo {
     }
 
     fn job_of(&self, workflow: &str) -> Option<&str> {
-        self.jobs.iter().find(|(w, _)| *w == workflow).map(|(_, j)| j.as_str())
+        self.jobs
+            .iter()
+            .find(|(w, _)| *w == workflow)
+            .map(|(_, j)| j.as_str())
     }
 
     pub fn bodies(&self, r: &FakeRun) -> RunBodies {
@@ -299,7 +450,11 @@ impl FakeRepo {
         run["run_started_at"] = json!(r.created_at);
         run["status"] = json!("completed");
         run["conclusion"] = json!(r.conclusion());
-        run["event"] = json!(if matches!(r.kind, Kind::PullRequest(_)) { "pull_request" } else { "push" });
+        run["event"] = json!(if matches!(r.kind, Kind::PullRequest(_)) {
+            "pull_request"
+        } else {
+            "push"
+        });
         let job_id = self.job_of(r.workflow).unwrap_or("build");
         let template = load("tests/data/github-actions/actions_run_jobs.json")["jobs"][0].clone();
         let step_template = template["steps"][0].clone();
@@ -336,7 +491,8 @@ impl FakeRepo {
                 j
             })
             .collect();
-        let artifact_template = load("tests/data/github-actions/actions_artifacts_list.json")["artifacts"][0].clone();
+        let artifact_template =
+            load("tests/data/github-actions/actions_artifacts_list.json")["artifacts"][0].clone();
         let mut artifacts = Vec::new();
         let mut zips = Vec::new();
         let gated = self.job_of(r.workflow).is_some();
@@ -372,21 +528,30 @@ impl FakeRepo {
     /// one JSON (and SARIF) per platform, and the Dockerfile report.
     fn reports_zip(&self, scan: &Scan) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        let slugs: Vec<&str> = if self.platforms.is_empty() { vec!["image"] } else { self.platforms.clone() };
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let slugs: Vec<&str> = if self.platforms.is_empty() {
+            vec!["image"]
+        } else {
+            self.platforms.clone()
+        };
         for slug in slugs {
             let mut report = scan.report();
             // Each platform is scanned from its own folder, as the scan job does.
             if let Some(t) = report["Results"][0]["Target"].as_str() {
-                report["Results"][0]["Target"] = json!(format!("/home/runner/work/_temp/scangate/{slug}/{t}"));
+                report["Results"][0]["Target"] =
+                    json!(format!("/home/runner/work/_temp/scangate/{slug}/{t}"));
             }
             zip.start_file(format!("{slug}.json"), opts).unwrap();
-            zip.write_all(&serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+            zip.write_all(&serde_json::to_vec_pretty(&report).unwrap())
+                .unwrap();
             zip.start_file(format!("{slug}.sarif"), opts).unwrap();
-            zip.write_all(b"{\"version\": \"2.1.0\", \"runs\": []}").unwrap();
+            zip.write_all(b"{\"version\": \"2.1.0\", \"runs\": []}")
+                .unwrap();
         }
         zip.start_file("dockerfile.json", opts).unwrap();
-        zip.write_all(&serde_json::to_vec(&trivy("dockerfile")).unwrap()).unwrap();
+        zip.write_all(&serde_json::to_vec(&trivy("dockerfile")).unwrap())
+            .unwrap();
         zip.finish().unwrap().into_inner()
     }
 
@@ -402,9 +567,21 @@ impl FakeRepo {
             let b = self.bodies(r);
             let rd = base.join("runs").join(r.id.to_string());
             std::fs::create_dir_all(&rd).unwrap();
-            std::fs::write(rd.join("run.json"), serde_json::to_vec_pretty(&b.run).unwrap()).unwrap();
-            std::fs::write(rd.join("jobs.json"), serde_json::to_vec_pretty(&b.jobs).unwrap()).unwrap();
-            std::fs::write(rd.join("artifacts.json"), serde_json::to_vec_pretty(&b.artifacts).unwrap()).unwrap();
+            std::fs::write(
+                rd.join("run.json"),
+                serde_json::to_vec_pretty(&b.run).unwrap(),
+            )
+            .unwrap();
+            std::fs::write(
+                rd.join("jobs.json"),
+                serde_json::to_vec_pretty(&b.jobs).unwrap(),
+            )
+            .unwrap();
+            std::fs::write(
+                rd.join("artifacts.json"),
+                serde_json::to_vec_pretty(&b.artifacts).unwrap(),
+            )
+            .unwrap();
             for (id, bytes) in &b.zips {
                 let name = b.artifacts["artifacts"]
                     .as_array()
