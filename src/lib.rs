@@ -17,6 +17,7 @@ pub mod detect;
 pub mod error;
 pub mod files;
 pub mod gate;
+pub mod github;
 pub mod layout;
 pub mod locate;
 pub mod metrics;

@@ -11,7 +11,7 @@
 //! 2. **Decide** ([`decision::decide`], pure): created, updated, unchanged,
 //!    skipped or closed, and the writes that takes.
 //! 3. **Write** (`--apply` only, one repository after the other, writes
-//!    spaced by [`Retry::write_pause`](crate::check::remote::Retry)): tree →
+//!    spaced by [`Retry::write_pause`](crate::github::Retry)): tree →
 //!    commit → ref, then the pull request, labels and reviewers.
 //!
 //! A branch with anyone else's commit is never written to; our own branch is
@@ -22,7 +22,6 @@
 
 pub mod body;
 pub mod decision;
-pub mod github;
 pub mod local;
 
 pub mod output;
@@ -30,13 +29,13 @@ pub mod output;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::check::remote::{Client, RemoteError, RepoName};
+use crate::github::repo::{Commit, Created, Pull, Repo, TokenScopes, TreeFile};
+use crate::github::{Client, RemoteError, RepoName};
 use crate::migrate::{Migrator, Outcome};
 use crate::report::{self, FileReport, FileStatus};
 use crate::source::Source;
 use body::{Change, ChangedFile, Manual};
 use decision::{Action, Branch, Decision, PullState, State, Step};
-use github::{Commit, Created, Pull, Repo, TokenScopes, TreeFile};
 
 /// The branch scangate commits to unless told otherwise.
 pub const DEFAULT_BRANCH: &str = "scangate/trivy-gate";
@@ -266,7 +265,7 @@ async fn preflight(client: &Client) -> Result<Vec<String>, PrError> {
     if !client.has_token() {
         return Err(PrError::NoToken);
     }
-    match github::token_scopes(client).await.map_err(PrError::Token)? {
+    match crate::github::repo::token_scopes(client).await.map_err(PrError::Token)? {
         TokenScopes::Workflow => Ok(Vec::new()),
         TokenScopes::Missing(scopes) => Err(PrError::MissingWorkflowScope(scopes)),
         TokenScopes::Unlisted => Ok(vec![

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 use clap::ValueEnum;
 
-use scangate::check::remote::RepoName;
+use scangate::github::RepoName;
 use scangate::metrics::compute::{self, Window};
 use scangate::metrics::offline;
 use scangate::metrics::render::{self, Format};
@@ -44,7 +44,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
-    config: crate::ConfigArgs,
+    config: super::ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,7 +66,7 @@ impl From<FormatArg> for Format {
     }
 }
 
-pub(crate) fn report(args: &ReportArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     let format = Format::from(args.format);
     if format == Format::Html && args.output.is_none() {
         bail!(

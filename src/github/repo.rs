@@ -1,6 +1,5 @@
-//! The GitHub endpoints `scangate pr` needs beyond reading workflows: the
-//! Git Data API (trees, commits, refs), compare, pulls, labels and
-//! reviewers, on the one [`Client`] of [`crate::check::remote`].
+//! The endpoints `scangate pr` needs beyond reading workflows: the Git Data
+//! API (trees, commits, refs), compare, pulls, labels and reviewers.
 //!
 //! Each write says whether it may be repeated ([`Repeat`]): trees and
 //! commits are content-addressed and PATCHes set a value, so a lost answer
@@ -11,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::check::remote::{
+use super::{
     Client, Method, RemoteError, Repeat, Reply, RepoName, encode, encode_path, repo_route,
 };
 
