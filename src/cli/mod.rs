@@ -17,7 +17,7 @@ use clap::ValueEnum;
 
 use scangate::config::Settings;
 use scangate::error::Error;
-use scangate::github::Client;
+use scangate::github::{Client, RepoName};
 
 /// Where the policy, pins and templates come from.
 #[derive(Debug, Clone, clap::Args)]
@@ -45,6 +45,28 @@ impl ConfigArgs {
 pub(crate) enum Format {
     Text,
     Json,
+}
+
+/// `--repo` arguments, followed (with `--config-repos`) by the config's
+/// `[[repos]]` not already named.
+pub(crate) fn repos_with_config(
+    named: &[RepoName],
+    config_repos: bool,
+    settings: &Settings,
+) -> anyhow::Result<Vec<RepoName>> {
+    let mut repos = named.to_vec();
+    if config_repos {
+        if settings.config.repos.is_empty() {
+            anyhow::bail!("--config-repos: the config lists no [[repos]]");
+        }
+        for r in &settings.config.repos {
+            let repo = r.repo().map_err(anyhow::Error::msg)?;
+            if !repos.contains(&repo) {
+                repos.push(repo);
+            }
+        }
+    }
+    Ok(repos)
 }
 
 /// Exit codes shared by every command.

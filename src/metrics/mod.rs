@@ -3,12 +3,13 @@
 //! pushed (gate coverage), and do fewer vulnerabilities reach production
 //! (what was pushed, what the gate stopped, the trend per week).
 //!
-//! The data flows one way: **collect** (the GitHub API, or [`offline`] from
+//! The data flows one way: **collect** ([`collect`] from the GitHub API, or [`offline`] from
 //! a folder) → a typed [`model::RepoInput`] per repository → **compute**
 //! ([`compute::summarize`], pure) → a [`summary::Summary`] → **render**
 //! ([`render`]: text, Markdown, JSON, HTML). Only collection does I/O.
 
 pub mod artifact;
+pub mod collect;
 pub mod compute;
 pub mod counts;
 pub mod inventory;
