@@ -118,7 +118,7 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<u8> {
         text = client.redact(&text);
     }
     match &args.output {
-        Some(path) => scangate::files::write_atomic(path, text.as_bytes())?,
+        Some(path) => scangate::files::write_new_or_atomic(path, text.as_bytes())?,
         None => std::io::stdout()
             .lock()
             .write_all(text.as_bytes())

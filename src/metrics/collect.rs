@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 
 use super::artifact::{self, MAX_ARTIFACT_BYTES};
 use super::inventory::Inventory;
-use super::model::{RepoInput, Reports, Run};
+use super::model::{Outcome, RepoInput, Reports, Run};
 use super::wire::{Artifact, ArtifactsPage, JobsPage, RunsPage, WorkflowRun};
 use crate::github::{Client, RemoteError, RepoName, encode, repo_route};
 use crate::policy::Policy;
@@ -162,7 +162,10 @@ async fn runs(
     Ok(out)
 }
 
-/// One run with its jobs' steps and its reports.
+/// One run with its jobs' steps and its reports. Only what a release needs
+/// is read: a cancelled or skipped run is never one (its jobs are not
+/// read), and only pushed and blocked releases have vulnerabilities to
+/// count (the others' artifacts are not read).
 async fn run(
     client: &Client,
     repo: &RepoName,
@@ -173,59 +176,77 @@ async fn run(
 ) -> Run {
     let base = format!("{}/actions/runs/{}", repo_route(repo), wire.id);
     let keep = keep.map(|k| k.join("runs").join(wire.id.to_string()));
-    let jobs: Option<JobsPage> = match client
-        .json(&format!("{base}/jobs?per_page={PER_PAGE}"))
-        .await
-    {
-        Ok(jobs) => jobs,
-        Err(e) => {
-            notes.push(format!("run {}: cannot read its jobs: {e}", wire.id));
-            None
-        }
-    };
-    let reports = match client
-        .json::<ArtifactsPage>(&format!("{base}/artifacts?per_page={PER_PAGE}"))
-        .await
-    {
-        Ok(Some(list)) => {
-            let mut zips = Vec::new();
-            for a in artifact::wanted(inventory, &wire.path, &list) {
-                zips.push((a.id, download(client, repo, a).await));
-            }
-            let (reports, more) = artifact::run_reports(inventory, &wire.path, &list, |a| {
-                zips.iter()
-                    .find(|(id, _)| *id == a.id)
-                    .map_or_else(|| Err("not downloaded".into()), |(_, z)| z.clone())
-            });
-            notes.extend(more.into_iter().map(|n| format!("run {}: {n}", wire.id)));
-            if let Some(dir) = &keep {
-                keep_json(&dir.join("artifacts.json"), &list, notes);
-                for a in &list.artifacts {
-                    if let Some((_, Ok(bytes))) = zips.iter().find(|(id, _)| *id == a.id) {
-                        keep_file(&dir.join(format!("{}.zip", a.name)), bytes, notes);
-                    }
-                }
-            }
-            reports
-        }
-        Ok(None) => Reports::Missing("no artifacts list".into()),
-        Err(e) => Reports::Missing(format!("cannot list the artifacts: {e}")),
+    let mut run = Run {
+        id: wire.id,
+        workflow: wire.path.clone(),
+        head_branch: wire.head_branch.clone(),
+        created_at: wire.created_at,
+        conclusion: wire.conclusion.clone(),
+        steps: None,
+        reports: Reports::Missing("not a release".into()),
     };
     if let Some(dir) = &keep {
         keep_json(&dir.join("run.json"), &wire, notes);
-        if let Some(jobs) = &jobs {
-            keep_json(&dir.join("jobs.json"), jobs, notes);
+    }
+    if !matches!(
+        run.conclusion.as_deref(),
+        Some("success" | "failure" | "timed_out")
+    ) {
+        return run;
+    }
+    match client
+        .json::<JobsPage>(&format!("{base}/jobs?per_page={PER_PAGE}"))
+        .await
+    {
+        Ok(Some(jobs)) => {
+            run.steps = Some(jobs.steps());
+            if let Some(dir) = &keep {
+                keep_json(&dir.join("jobs.json"), &jobs, notes);
+            }
+        }
+        Ok(None) => notes.push(format!(
+            "run {}: its jobs are gone; its outcome is unknown",
+            wire.id
+        )),
+        Err(e) => notes.push(format!("run {}: cannot read its jobs: {e}", wire.id)),
+    }
+    if !matches!(run.outcome(), Some(Outcome::Pushed | Outcome::Blocked)) {
+        return run;
+    }
+    let list = match client
+        .json::<ArtifactsPage>(&format!("{base}/artifacts?per_page={PER_PAGE}"))
+        .await
+    {
+        Ok(Some(list)) => list,
+        Ok(None) => {
+            run.reports = Reports::Missing("no artifacts list".into());
+            return run;
+        }
+        Err(e) => {
+            run.reports = Reports::Missing(format!("cannot list the artifacts: {e}"));
+            return run;
+        }
+    };
+    let mut zips = Vec::new();
+    for a in artifact::wanted(inventory, &wire.path, &list) {
+        zips.push((a.id, download(client, repo, a).await));
+    }
+    let (reports, more) = artifact::run_reports(inventory, &wire.path, &list, |a| {
+        zips.iter()
+            .find(|(id, _)| *id == a.id)
+            .map_or_else(|| Err("not downloaded".into()), |(_, z)| z.clone())
+    });
+    notes.extend(more.into_iter().map(|n| format!("run {}: {n}", wire.id)));
+    if let Some(dir) = &keep {
+        keep_json(&dir.join("artifacts.json"), &list, notes);
+        for a in &list.artifacts {
+            if let Some((_, Ok(bytes))) = zips.iter().find(|(id, _)| *id == a.id) {
+                keep_file(&dir.join(format!("{}.zip", a.name)), bytes, notes);
+            }
         }
     }
-    Run {
-        id: wire.id,
-        workflow: wire.path,
-        head_branch: wire.head_branch,
-        created_at: wire.created_at,
-        conclusion: wire.conclusion,
-        steps: jobs.map(|j| j.steps()),
-        reports,
-    }
+    run.reports = reports;
+    run
 }
 
 /// One artifact's zip, capped; why not, when it cannot be had.
@@ -263,7 +284,7 @@ fn keep_file(path: &Path, bytes: &[u8], notes: &mut Vec<String>) {
     let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
     if let Err(e) = made
         .map_err(|e| e.to_string())
-        .and_then(|()| crate::files::write_atomic(path, bytes).map_err(|e| e.to_string()))
+        .and_then(|()| crate::files::write_new_or_atomic(path, bytes).map_err(|e| e.to_string()))
     {
         notes.push(format!("--keep: {}: {e}", path.display()));
     }

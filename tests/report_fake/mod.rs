@@ -23,6 +23,10 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+pub fn load_json(rel: &str) -> Value {
+    load(rel)
+}
+
 fn load(rel: &str) -> Value {
     serde_json::from_slice(&std::fs::read(root().join(rel)).unwrap()).unwrap()
 }
