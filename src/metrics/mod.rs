@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod model;
 pub mod offline;
 pub mod render;
+pub mod schedule;
 pub mod summary;
 pub mod trivy;
 pub mod wire;

@@ -14,6 +14,21 @@ pub struct Table {
 
 const UNKNOWN: &str = "?";
 
+impl Table {
+    /// Per column: whether it holds numbers (and `?`/`-` for unknown or
+    /// none), to be right-aligned.
+    pub fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.headings.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .all(|c| c.parse::<f64>().is_ok() || c == UNKNOWN || c == "-" || c.is_empty())
+            })
+            .collect()
+    }
+}
+
 /// The severity columns and `fixable`.
 fn count_headings() -> impl Iterator<Item = String> {
     Severity::ALL

@@ -41,15 +41,7 @@ fn table(out: &mut String, t: &Table, indent: &str) {
             .unwrap_or(0)
     };
     let widths: Vec<usize> = (0..cols).map(width).collect();
-    // A column of numbers (and `?`/`-` for unknown or none) is right-aligned.
-    let numeric: Vec<bool> = (0..cols)
-        .map(|i| {
-            t.rows
-                .iter()
-                .filter_map(|r| r.get(i))
-                .all(|c| c.parse::<f64>().is_ok() || c == "?" || c == "-" || c.is_empty())
-        })
-        .collect();
+    let numeric = t.numeric_columns();
     out.push_str(&format!("{indent}{}\n", t.caption));
     let line = |cells: &[String]| {
         let padded: Vec<String> = cells
