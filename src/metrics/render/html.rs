@@ -79,7 +79,7 @@ fn legend() -> String {
             sev.name()
         );
     }
-    s.push_str(" &#9650; blocked releases</p>");
+    s.push_str(" &#9660; blocked releases (count above the week)</p>");
     s
 }
 
@@ -179,14 +179,11 @@ fn table(out: &mut String, t: &Table) {
         let _ = write!(out, "<th>{}</th>", esc(h));
     }
     out.push_str("</tr>\n");
+    let numeric = t.numeric_columns();
     for row in &t.rows {
         out.push_str("<tr>");
-        for c in row {
-            let class = if c.parse::<f64>().is_ok() {
-                " class=\"n\""
-            } else {
-                ""
-            };
+        for (c, &right) in row.iter().zip(&numeric) {
+            let class = if right { " class=\"n\"" } else { "" };
             let _ = write!(out, "<td{class}>{}</td>", esc(c));
         }
         out.push_str("</tr>\n");
