@@ -308,3 +308,72 @@ async fn keep_writes_what_from_reads() {
             .is_file()
     );
 }
+
+/// `n` copies of app-service named `acme/svc-NNN`, each with `runs` runs
+/// over the window: pushed, blocked, pushed again, a failed test, in turn.
+fn many(n: usize, runs: usize) -> Vec<FakeRepo> {
+    use report_fake::{FakeRun, Kind, Scan};
+    let base = report_fake::repos()
+        .into_iter()
+        .find(|r| r.name == "app-service")
+        .unwrap();
+    (0..n)
+        .map(|i| {
+            let mut r = base.clone();
+            r.name = Box::leak(format!("svc-{i:03}").into_boxed_str());
+            r.runs = (0..runs)
+                .map(|k| FakeRun {
+                    id: 10_000 + k as u64,
+                    workflow: "release.yml",
+                    created_at: Box::leak(
+                        format!("2026-09-{:02}T{:02}:00:00Z", 1 + k / 2 % 30, 8 + k % 2 * 4)
+                            .into_boxed_str(),
+                    ),
+                    tag: Box::leak(format!("v1.{k}.0").into_boxed_str()),
+                    kind: match k % 4 {
+                        0 => Kind::Pushed(Scan::Alpine),
+                        1 => Kind::Blocked(Scan::Debian),
+                        2 => Kind::Pushed(Scan::AlpineFixed),
+                        _ => Kind::TestFailed,
+                    },
+                })
+                .collect();
+            r
+        })
+        .collect()
+}
+
+/// The measurement the issue asks for: 100 repositories × 50 runs against
+/// the fake (which answers at once, so this is scangate's own cost plus
+/// loopback HTTP). Prints the time and the requests per repository; no
+/// assertion on time. Run it with
+/// `cargo test --release --test report_api -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement, not a check"]
+async fn measure_100_repositories_of_50_runs() {
+    let repos = many(100, 50);
+    let server = serve(&repos, &[]).await;
+    let mut args: Vec<String> = vec!["--format".into(), "json".into()];
+    for r in &repos {
+        args.push("--repo".into());
+        args.push(r.full_name());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let out = report(&server, &args).await;
+    let took = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["report"]["repositories"].as_array().unwrap().len(), 100);
+    let requests = server.received_requests().await.unwrap().len();
+    println!(
+        "100 repositories x 50 runs: {:.2} s, {requests} requests ({:.1} per repository)",
+        took.as_secs_f64(),
+        requests as f64 / 100.0
+    );
+}
