@@ -8,7 +8,6 @@ mod report_fake;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
 /// The fake, written once for all tests (read-only afterwards).
@@ -19,32 +18,11 @@ static FAKE: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
 });
 
 fn run_report(dir: &Path, extra: &[&str]) -> std::process::Output {
-    Command::cargo_bin("scangate")
-        .unwrap()
-        .args([
-            "report",
-            "--since",
-            "2026-09-01",
-            "--until",
-            "2026-10-31",
-            "--from",
-        ])
-        .arg(dir)
-        .args(extra)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    report_fake::report_from(dir, extra)
 }
 
 fn json_report() -> Value {
-    let out = run_report(FAKE.path(), &["--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    report_fake::json_of(&run_report(FAKE.path(), &["--format", "json"]))
 }
 
 fn repo(report: &Value, name: &str) -> Value {

@@ -162,44 +162,12 @@ async fn the_api_gives_the_numbers_the_offline_data_gives() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let online: Value = serde_json::from_slice(&out.stdout).unwrap();
-
+    let online = report_fake::json_of(&out);
     let dir = tempfile::tempdir().unwrap();
     report_fake::write_all(dir.path());
-    let offline = assert_cmd::Command::cargo_bin("scangate")
-        .unwrap()
-        .args([
-            "report",
-            "--since",
-            "2026-09-01",
-            "--until",
-            "2026-10-31",
-            "--format",
-            "json",
-            "--from",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let offline: Value = serde_json::from_slice(&offline.stdout).unwrap();
-    for (a, b) in online["report"]["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(offline["report"]["repositories"].as_array().unwrap())
-    {
-        for key in [
-            "coverage",
-            "releases",
-            "images",
-            "stopped",
-            "weeks",
-            "trend",
-            "workflows",
-        ] {
-            assert_eq!(a[key], b[key], "{} {key}", a["repo"]);
-        }
-    }
+    let offline =
+        report_fake::json_of(&report_fake::report_from(dir.path(), &["--format", "json"]));
+    report_fake::assert_same_metrics(&online, &offline);
     // The API run also says which repository has no code scanning to fall
     // back on for its expired artifact.
     let app = &online["report"]["repositories"][1];
@@ -270,39 +238,9 @@ async fn keep_writes_what_from_reads() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let online: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let again = assert_cmd::Command::cargo_bin("scangate")
-        .unwrap()
-        .args([
-            "report",
-            "--since",
-            "2026-09-01",
-            "--until",
-            "2026-10-31",
-            "--format",
-            "json",
-            "--from",
-        ])
-        .arg(&keep)
-        .output()
-        .unwrap();
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
-    for (a, b) in online["report"]["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(again["report"]["repositories"].as_array().unwrap())
-    {
-        for key in ["coverage", "releases", "images", "stopped", "weeks"] {
-            assert_eq!(a[key], b[key], "{} {key}", a["repo"]);
-        }
-    }
+    let online = report_fake::json_of(&out);
+    let again = report_fake::json_of(&report_fake::report_from(&keep, &["--format", "json"]));
+    report_fake::assert_same_metrics(&online, &again);
     assert!(
         keep.join("acme/app-service/runs/101/scangate-build-and-push-reports.zip")
             .is_file()

@@ -41,23 +41,10 @@ fn page(dir: &Path) -> PathBuf {
     let data = dir.join("data");
     report_fake::write_all(&data);
     let html = out_dir().join("report.html");
-    let out = assert_cmd::Command::cargo_bin("scangate")
-        .unwrap()
-        .args([
-            "report",
-            "--since",
-            "2026-09-01",
-            "--until",
-            "2026-10-31",
-            "--format",
-            "html",
-            "--output",
-        ])
-        .arg(&html)
-        .arg("--from")
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = report_fake::report_from(
+        &data,
+        &["--format", "html", "--output", html.to_str().unwrap()],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),

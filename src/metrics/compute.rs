@@ -314,7 +314,7 @@ pub fn trend(weeks: &[Week]) -> Option<Trend> {
         .iter()
         .filter_map(|w| Some((w.week.as_str(), w.vulnerabilities?)));
     let (first, first_counts) = known.next()?;
-    let (last, last_counts) = known.last()?;
+    let (last, last_counts) = known.next_back()?;
     Some(Trend {
         first: first.to_owned(),
         last: last.to_owned(),

@@ -8,7 +8,7 @@
 //!
 //! The expected numbers of each metric are written next to the schedule in
 //! the tests, worked out by hand from it.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)] // each test binary uses a part
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -606,5 +606,57 @@ impl FakeRepo {
 pub fn write_all(dir: &Path) {
     for r in repos() {
         r.write_dir(dir);
+    }
+}
+
+/// `scangate report --since 2026-09-01 --until 2026-10-31 --from DIR EXTRA…`:
+/// the window every report test uses.
+pub fn report_from(dir: &Path, extra: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("scangate")
+        .unwrap()
+        .args([
+            "report",
+            "--since",
+            "2026-09-01",
+            "--until",
+            "2026-10-31",
+            "--from",
+        ])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The JSON of a successful report run.
+pub fn json_of(out: &std::process::Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Asserts that two JSON reports give the same metrics, repository by
+/// repository (notes may differ: only the API knows about code scanning).
+pub fn assert_same_metrics(a: &Value, b: &Value) {
+    let repos = |v: &Value| v["report"]["repositories"].as_array().unwrap().clone();
+    let (a, b) = (repos(a), repos(b));
+    assert_eq!(a.len(), b.len());
+    for (a, b) in a.iter().zip(&b) {
+        for key in [
+            "repo",
+            "coverage",
+            "releases",
+            "workflows",
+            "images",
+            "stopped",
+            "weeks",
+            "trend",
+        ] {
+            assert_eq!(a[key], b[key], "{} {key}", a["repo"]);
+        }
     }
 }
