@@ -273,3 +273,24 @@ fn a_hostile_artifact_is_skipped_with_a_note() {
     assert_eq!(app["weeks"][0]["vulnerabilities"]["MEDIUM"], 4);
     assert_eq!(app["weeks"][0]["unknown"], 1);
 }
+
+#[test]
+fn the_step_names_the_report_reads_are_the_ones_migrate_writes() {
+    use scangate::metrics::model::{GATE_STEP, PUSH_STEP};
+    // The outcome of a run is read from its steps' names: they must be the
+    // names the templates give the gate and push steps.
+    for repo in report_fake::repos() {
+        for (file, text) in repo.workflows.iter().filter(|(_, t)| t.contains("-scan:")) {
+            assert!(
+                text.contains(&format!("- name: {GATE_STEP}")),
+                "{}/{file}",
+                repo.name
+            );
+            assert!(
+                text.contains(&format!("- name: {PUSH_STEP}")),
+                "{}/{file}",
+                repo.name
+            );
+        }
+    }
+}
