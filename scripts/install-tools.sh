@@ -13,6 +13,8 @@
 #   jmespath, regopy (the reference JMESPath and rego-cpp: tests/admission.rs
 #                 evaluates the generated Kyverno condition and policy-controller
 #                 Rego policy on sample Trivy reports)
+#   chromium     (Debian package, pinned, installed by install-browser.sh only
+#                 when missing: tests/report_html.rs renders the report page)
 #
 # Idempotent: a second run with the same pins does nothing. Needs python3 with
 # the venv module (Debian: apt-get install python3-venv) and PyPI only.
@@ -51,6 +53,9 @@ die() {
   fi
   exit 1
 }
+
+# The browser the report page is rendered in (tests/report_html.rs).
+"$(dirname "${BASH_SOURCE[0]}")/install-browser.sh" || die "installing chromium failed"
 
 command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: apt-get install python3 python3-venv)"
 

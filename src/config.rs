@@ -80,6 +80,8 @@ pub struct PolicySection {
     /// Also fail the gate on Dockerfile misconfigurations of the gate's
     /// severities.
     pub fail_on_misconfig: bool,
+    /// Also fail the gate when Trivy marks the image's OS end-of-life.
+    pub fail_on_eol: bool,
 }
 
 impl Default for PolicySection {
@@ -96,6 +98,7 @@ impl Default for PolicySection {
             pkg_types: List(vec![PkgType::Os, PkgType::Library]),
             trivyignore: None,
             fail_on_misconfig: p.fail_on_misconfig,
+            fail_on_eol: p.fail_on_eol,
         }
     }
 }
@@ -570,6 +573,7 @@ impl Config {
             pkg_types: p.pkg_types.joined(),
             trivyignore: p.trivyignore.as_ref().map(|t| t.0.clone()),
             fail_on_misconfig: p.fail_on_misconfig,
+            fail_on_eol: p.fail_on_eol,
             trivy_version: self.trivy.version.0.clone(),
             db_repositories: self.trivy.db_repositories.joined(),
             java_db_repositories: self.trivy.java_db_repositories.joined(),
@@ -673,6 +677,14 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("scangate.toml"), text)
+    }
+
+    #[test]
+    fn fail_on_eol_is_read_from_the_config() {
+        let config: Config = toml::from_str("[policy]\nfail-on-eol = true\n").unwrap();
+        assert!(config.policy.fail_on_eol);
+        let config: Config = toml::from_str("").unwrap();
+        assert!(!config.policy.fail_on_eol);
     }
 
     #[test]

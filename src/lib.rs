@@ -27,6 +27,7 @@ pub mod gate;
 pub mod github;
 pub mod layout;
 pub mod locate;
+pub mod metrics;
 pub mod migrate;
 pub mod pins;
 pub mod plan;

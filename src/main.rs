@@ -53,6 +53,11 @@ enum Command {
     Completions(cli::completions::CompletionsArgs),
     /// Print the manual page (roff; `scangate man | man -l -`).
     Man(cli::man::ManArgs),
+    /// The gate's success metrics over repositories and a time window: gate
+    /// coverage, releases pushed and blocked, vulnerabilities pushed and
+    /// stopped, outdated base images, the trend per week. Reads only.
+    /// Exit 0: done (repositories without data are noted); 2: an error.
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +72,7 @@ fn main() -> ExitCode {
         Command::Gate(args) => cli::gate::run(&args),
         Command::Completions(args) => cli::completions::run(&args, Cli::command()),
         Command::Man(args) => cli::man::run(&args, Cli::command()),
+        Command::Report(args) => cli::report::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

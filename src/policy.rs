@@ -18,6 +18,9 @@ pub struct Policy {
     pub trivyignore: Option<String>,
     /// Fail the gate on Dockerfile misconfigurations too.
     pub fail_on_misconfig: bool,
+    /// Fail the gate when Trivy marks the image's OS end-of-life (its
+    /// distribution ships no more security fixes): [`Policy::eol_gate`].
+    pub fail_on_eol: bool,
     /// Trivy release installed by the scan job; never `latest`.
     pub trivy_version: String,
     /// Vulnerability DB mirrors, tried in order (avoids registry rate limits).
@@ -138,6 +141,20 @@ impl Policy {
         flags
     }
 
+    /// The gate's command for `fail-on-eol`, for the JSON report at
+    /// `report` (a shell word, e.g. `"$dir/reports/image.json"`), or `None`
+    /// when the knob is off. It reads the report the scan step already
+    /// wrote, so nothing is scanned twice: `trivy convert --exit-on-eol 1`
+    /// exits 1 when `Metadata.OS.EOSL` is true (trivy's
+    /// `docs/…/trivy_convert.md` lists the flag; `convert/run.go` calls
+    /// `operation.ExitOnEOL`). The gate step's `|| status=1` collects it
+    /// like its other checks.
+    pub fn eol_gate(&self, report: &str) -> Option<String> {
+        self.fail_on_eol.then(|| {
+            format!("trivy convert --exit-on-eol 1 --format table --output /dev/null {report} || status=1")
+        })
+    }
+
     /// What a Trivy run must fail on to count as this policy's gate.
     pub fn threshold(&self) -> Threshold {
         Threshold::new(&self.severity)
@@ -157,6 +174,7 @@ impl Default for Policy {
             pkg_types: "os,library".into(),
             trivyignore: None,
             fail_on_misconfig: false,
+            fail_on_eol: false,
             trivy_version: "v0.70.0".into(),
             db_repositories: "mirror.gcr.io/aquasec/trivy-db:2,ghcr.io/aquasecurity/trivy-db:2,public.ecr.aws/aquasecurity/trivy-db:2".into(),
             java_db_repositories:
@@ -197,4 +215,23 @@ fn severity_set(list: &str) -> HashSet<String> {
         .map(|x| x.trim().to_ascii_uppercase())
         .filter(|x| !x.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eol_gate_reads_the_written_report_only_when_asked() {
+        let off = Policy::default();
+        assert_eq!(off.eol_gate("\"$dir/reports/image.json\""), None);
+        let on = Policy {
+            fail_on_eol: true,
+            ..Policy::default()
+        };
+        let cmd = on.eol_gate("\"$dir/reports/image.json\"").unwrap();
+        assert!(cmd.starts_with("trivy convert --exit-on-eol 1 "), "{cmd}");
+        assert!(cmd.contains("\"$dir/reports/image.json\""), "{cmd}");
+        assert!(!cmd.contains("trivy image"), "no second scan: {cmd}");
+    }
 }

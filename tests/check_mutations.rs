@@ -70,6 +70,10 @@ fn migrated_fixtures() -> Vec<Migrated> {
             path.file_name().unwrap().to_string_lossy()
         );
         match migrator.migrate(&source).unwrap() {
+            // The breakages edit the three jobs of a split; a job that went
+            // in one job instead (ecr.yml) is `check`ed in the one-job modes
+            // of tests/validators.rs.
+            Outcome::Migrated { jobs, .. } if jobs.iter().any(|j| j.fallback.is_some()) => {}
             Outcome::Migrated { text, jobs } => out.push(Migrated {
                 name,
                 text,

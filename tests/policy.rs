@@ -61,6 +61,7 @@ knobs! {
     pkg_types: ACTION => "[policy]\npkg-types = [\"library\"]\n";
     trivyignore: ACTION => "[policy]\ntrivyignore = \"security/trivyignore\"\n";
     fail_on_misconfig: ACTION => "[policy]\nfail-on-misconfig = true\n";
+    fail_on_eol: ACTION => "[policy]\nfail-on-eol = true\n";
     trivy_version: ACTION => "[trivy]\nversion = \"v0.69.3\"\n";
     db_repositories: ACTION => "[trivy]\ndb-repositories = [\"registry.example.com/trivy-db:2\"]\njava-db-repositories = [\"registry.example.com/trivy-java-db:1\"]\n";
     trivy_cache: ACTION => "[trivy]\ncache = true\n";

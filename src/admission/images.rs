@@ -68,6 +68,8 @@ pub struct Repository {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     pub job: String,
+    /// The index of the step that pushes (or records) it in the job's `steps:`.
+    pub step: usize,
     /// The reference as the workflow writes it.
     pub reference: String,
     /// The image name without tag or digest, or why it is not known before
@@ -86,12 +88,13 @@ pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
             repo,
         };
         let steps = gate::steps(job);
-        for (_, step) in &steps {
+        for (index, step) in &steps {
             let vars = shell_vars(step);
             for reference in references(step) {
                 let image = resolve(&reference, &env, &vars, &steps, 0);
                 out.push(Found {
                     job: job_id.clone(),
+                    step: *index,
                     reference,
                     image,
                 });

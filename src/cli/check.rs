@@ -71,18 +71,7 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         require_pins: !args.allow_unpinned,
     };
     let settings = args.config.load(&args.paths)?;
-    let mut repos = args.repos.clone();
-    if args.config_repos {
-        if settings.config.repos.is_empty() {
-            anyhow::bail!("--config-repos: the config lists no [[repos]]");
-        }
-        for r in &settings.config.repos {
-            let repo = r.repo().map_err(anyhow::Error::msg)?;
-            if !repos.contains(&repo) {
-                repos.push(repo);
-            }
-        }
-    }
+    let repos = super::repos_with_config(&args.repos, args.config_repos, &settings)?;
     let mut rendered = Vec::new();
     let mut notes = Vec::new();
     let report = if repos.is_empty() {

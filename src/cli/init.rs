@@ -14,11 +14,16 @@ use scangate::pins::Pins;
 pub(crate) struct InitArgs {
     /// Write .github/workflows/scangate-drift.yml instead: `scangate check`
     /// on a schedule, with the findings uploaded to code scanning.
-    #[arg(long, requires = "action")]
+    #[arg(long, requires = "action", conflicts_with = "report_workflow")]
     drift_workflow: bool,
-    /// The scangate action the drift workflow runs, pinned by commit:
-    /// OWNER/REPO@<40-hex SHA>.
-    #[arg(long, value_name = "OWNER/REPO@SHA", requires = "drift_workflow")]
+    /// Write .github/workflows/scangate-report.yml instead: `scangate
+    /// report` weekly, Markdown to the job summary, HTML and JSON to an
+    /// artifact.
+    #[arg(long, requires = "action")]
+    report_workflow: bool,
+    /// The scangate repository at a commit: the action the drift workflow
+    /// runs, or the source the report workflow builds. OWNER/REPO@<40-hex SHA>.
+    #[arg(long, value_name = "OWNER/REPO@SHA")]
     action: Option<ActionRef>,
     /// Install this scangate release tag (`cargo install --git … --tag`)
     /// instead of the action's own commit.
@@ -33,6 +38,21 @@ pub(crate) struct InitArgs {
 }
 
 pub(crate) fn run(args: &InitArgs) -> anyhow::Result<u8> {
+    if args.action.is_some() && !args.drift_workflow && !args.report_workflow {
+        anyhow::bail!(
+            "--action names the scangate commit of --drift-workflow or --report-workflow; pass one of them"
+        );
+    }
+    if let Some(source) = args.action.as_ref().filter(|_| args.report_workflow) {
+        let text = scangate::metrics::schedule::render(source, &Pins::embedded());
+        let path = args.dir.join(scangate::metrics::schedule::PATH);
+        write_workflow(&path, &text, args)?;
+        eprintln!(
+            "wrote {}: `scangate report` every Monday, Markdown in the job summary, HTML and JSON in the scangate-report artifact",
+            path.display()
+        );
+        return Ok(0);
+    }
     let Some(action) = args.action.clone().filter(|_| args.drift_workflow) else {
         let path = args.dir.join(config::FILE_NAME);
         create(&path, config::DEFAULT_TEXT, args.force)?;
@@ -49,14 +69,19 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<u8> {
     .render(&Pins::embedded())
     .map_err(anyhow::Error::msg)?;
     let path = args.dir.join(drift_workflow::PATH);
-    let dir = path.parent().unwrap_or(&args.dir);
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    create(&path, &text, args.force)?;
+    write_workflow(&path, &text, args)?;
     eprintln!(
         "wrote {}: `scangate check` daily, on workflow changes and on demand, with SARIF to code scanning",
         path.display()
     );
     Ok(0)
+}
+
+/// Writes a workflow file, creating its folder.
+fn write_workflow(path: &Path, text: &str, args: &InitArgs) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(&args.dir);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    create(path, text, args.force)
 }
 
 /// Writes a new file, or replaces one with `force`; never half-written.

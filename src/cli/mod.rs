@@ -12,6 +12,7 @@ pub(crate) mod migrate;
 pub(crate) mod pins;
 pub(crate) mod policy;
 pub(crate) mod pr;
+pub(crate) mod report;
 
 use std::path::PathBuf;
 
@@ -19,7 +20,7 @@ use clap::ValueEnum;
 
 use scangate::config::Settings;
 use scangate::error::Error;
-use scangate::github::Client;
+use scangate::github::{Client, RepoName};
 
 /// Where the policy, pins and templates come from.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,6 +48,28 @@ impl ConfigArgs {
 pub(crate) enum Format {
     Text,
     Json,
+}
+
+/// `--repo` arguments, followed (with `--config-repos`) by the config's
+/// `[[repos]]` not already named.
+pub(crate) fn repos_with_config(
+    named: &[RepoName],
+    config_repos: bool,
+    settings: &Settings,
+) -> anyhow::Result<Vec<RepoName>> {
+    let mut repos = named.to_vec();
+    if config_repos {
+        if settings.config.repos.is_empty() {
+            anyhow::bail!("--config-repos: the config lists no [[repos]]");
+        }
+        for r in &settings.config.repos {
+            let repo = r.repo().map_err(anyhow::Error::msg)?;
+            if !repos.contains(&repo) {
+                repos.push(repo);
+            }
+        }
+    }
+    Ok(repos)
 }
 
 /// Exit codes shared by every command.

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use octocrab::Octocrab;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -49,6 +50,17 @@ impl Default for Retry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct RemoteError(pub String);
+
+/// The most bytes of a JSON or text answer: far above any real one, and a
+/// bound on what a misbehaving server can make scangate buffer.
+pub const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A final answer with its body as it came.
+struct RawReply {
+    status: u16,
+    body: Vec<u8>,
+    scopes: Option<String>,
+}
 
 /// What one response meant.
 enum Answer {
@@ -249,6 +261,45 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<Reply, RemoteError> {
+        let raw = self
+            .exchange(method, route, body, repeat, MAX_TEXT_BYTES)
+            .await?;
+        let body = String::from_utf8(raw.body)
+            .map_err(|_| self.error(format!("{method} {route}: the answer is not UTF-8 text")))?;
+        Ok(Reply {
+            status: raw.status,
+            scopes: raw.scopes,
+            body,
+        })
+    }
+
+    /// GETs `route` as bytes (a zip artifact: GitHub answers with a
+    /// redirect to storage, which is followed without the token), reading
+    /// at most `cap` bytes: a longer answer is an error, never buffered.
+    /// `None` when GitHub answers 404 or 410 (gone, e.g. expired).
+    pub async fn bytes(&self, route: &str, cap: u64) -> Result<Option<Vec<u8>>, RemoteError> {
+        let raw = self
+            .exchange(Method::Get, route, None, Repeat::Safe, cap)
+            .await?;
+        match raw.status {
+            200..=299 => Ok(Some(raw.body)),
+            404 | 410 => Ok(None),
+            code => Err(self.error(format!(
+                "GET {route}: HTTP {code}: {}",
+                message_of(&String::from_utf8_lossy(&raw.body))
+            ))),
+        }
+    }
+
+    /// [`Client::send`] with the answer as bytes, at most `cap` of them.
+    async fn exchange(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<&serde_json::Value>,
+        repeat: Repeat,
+        cap: u64,
+    ) -> Result<RawReply, RemoteError> {
         let mut backoff = self.retry.backoff;
         let mut attempt = 0;
         loop {
@@ -284,12 +335,19 @@ impl Client {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
             };
-            let body =
-                self.gh.body_to_string(response).await.map_err(|e| {
-                    self.error(format!("{method} {route}: reading the answer: {e}"))
-                })?;
+            let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+            let body = http_body_util::Limited::new(response.into_body(), limit)
+                .collect()
+                .await
+                .map_err(|e| {
+                    self.error(format!(
+                        "{method} {route}: reading the answer: {e} (at most {cap} bytes are read)"
+                    ))
+                })?
+                .to_bytes()
+                .to_vec();
             let code = status.as_u16();
-            let reply = Reply {
+            let reply = RawReply {
                 status: code,
                 scopes: header("x-oauth-scopes"),
                 body,
@@ -297,7 +355,7 @@ impl Client {
             if status.is_success() {
                 return Ok(reply);
             }
-            let message = reply.message();
+            let message = message_of(&String::from_utf8_lossy(&reply.body));
             if let Some(wait) = rate_limit_wait(code, header, &message, self.retry.unspecified_wait)
             {
                 if wait > self.retry.max_wait {

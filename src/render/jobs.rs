@@ -789,6 +789,11 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     };
     let step_if = single_step_if(plan);
     let checkout = !single || !plan.pre_steps.clone().any(|i| checks_out(input, i));
+    // `fail-on-eol`: the reports the scan step wrote decide, no second scan.
+    let eol_gates: Vec<String> = targets
+        .iter()
+        .filter_map(|t| policy.eol_gate(&format!("\"$dir/reports/{}.json\"", t.slug)))
+        .collect();
     let text = r.render(
         "scan-job.yml",
         &context! {
@@ -815,6 +820,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             ignore_unfixed => policy.ignore_unfixed,
             misconfig => misconfig,
             fail_on_misconfig => policy.fail_on_misconfig,
+            eol_gates => eol_gates,
             gated_findings => gated_findings(policy),
             trivy_version => ser(&policy.trivy_version),
             trivy_cache => policy.trivy_cache,

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the headless browser tests/report_html.rs renders the report page
+# in: Debian's chromium, at the pinned version, only if it is missing.
+#
+#   CHROMIUM_VERSION   the Debian package version (default below)
+#
+# Needs apt-get (Debian 12) and root; a machine that has chromium already
+# (any version) is left alone.
+set -euo pipefail
+CHROMIUM_VERSION="${CHROMIUM_VERSION:-156.0.8078.114-1~deb12u1}"
+
+if command -v chromium >/dev/null 2>&1; then
+  echo "install-browser: $(chromium --version 2>/dev/null || echo chromium) already installed"
+  exit 0
+fi
+command -v apt-get >/dev/null 2>&1 || {
+  echo "install-browser: chromium is missing and apt-get is not available; install chromium $CHROMIUM_VERSION" >&2
+  exit 1
+}
+sudo=()
+if [[ "$(id -u)" != 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || {
+    echo "install-browser: installing chromium needs root (or sudo)" >&2
+    exit 1
+  }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "chromium=$CHROMIUM_VERSION" fonts-dejavu-core >/dev/null
+echo "install-browser: installed $(chromium --version)"
