@@ -183,6 +183,12 @@ def parse_env_file(text: str, what: str) -> dict[str, str]:
     return values
 
 
+def _default_leg_name(job_id: str, matrix: dict[str, Any] | None) -> str:
+    if matrix:
+        return f"{job_id} ({', '.join(to_string(v) for v in matrix.values())})"
+    return job_id
+
+
 def _default_step_name(spec: dict[str, Any], step_id: str) -> str:
     if "uses" in spec:
         return f"Run {spec['uses']}"
@@ -280,9 +286,7 @@ class _Job:
         name = self.spec.get("name")
         if name is not None:
             return render_text(name, self.env_scope_base)
-        if self.matrix:
-            return f"{self.job_id} ({', '.join(to_string(v) for v in self.matrix.values())})"
-        return self.job_id
+        return _default_leg_name(self.job_id, self.matrix)
 
     def env_now(self, step_env: dict[str, str]) -> dict[str, str]:
         return {**self.workflow_env, **self.job_level_env, **self.github_env, **step_env}
@@ -544,6 +548,7 @@ class _Run:
         return status
 
     def execute(self) -> None:
+        self.event_path.parent.mkdir(parents=True, exist_ok=True)
         self.event_path.write_text(json.dumps(self.payload), encoding="utf-8")
         for job_id in self.workflow.order():
             if job_id not in self.jobs:
@@ -566,7 +571,7 @@ class _Run:
         results: list[JobResult] = []
         for index, combo in enumerate(legs):
             if fail_fast and any(r.result == "failure" for r in results):
-                results.append(JobResult(job_id, job_id, "cancelled", self.attempt, combo))
+                results.append(JobResult(job_id, _default_leg_name(job_id, combo), "cancelled", self.attempt, combo))
                 continue
             if self.opts.hooks.before_job:
                 self.opts.hooks.before_job(job_id, combo)

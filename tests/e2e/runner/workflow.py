@@ -207,6 +207,7 @@ def expand_matrix(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     combos = [dict(zip(keys, values)) for values in itertools.product(*(matrix[k] for k in keys))] if keys else []
     combos = [c for c in combos if not any(all(c.get(k) == v for k, v in ex.items()) for ex in exclude)]
     originals = [dict(c) for c in combos]
+    created: list[dict[str, Any]] = []
     for extra in include:
         added = False
         for combo, original in zip(combos, originals):
@@ -215,9 +216,8 @@ def expand_matrix(matrix: dict[str, Any]) -> list[dict[str, Any]]:
                 combo.update({k: v for k, v in extra.items() if k not in original})
                 added = True
         if not added:
-            combos.append(dict(extra))
-            originals.append(dict(extra))
-    return combos
+            created.append(dict(extra))
+    return combos + created
 
 
 # ---------------------------------------------------------------- the file
