@@ -44,6 +44,7 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)
     log: str = ""
     uses: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -308,8 +309,9 @@ class _Job:
             return self.finish(step_id, spec, StepResult(step_id, step_id, "failure", "failure", log=f"expression: {err}"))
         if not run_it:
             return self.finish(step_id, spec, StepResult(step_id, name, "skipped", "skipped", uses=spec.get("uses")))
+        inputs: dict[str, str] = {}
         try:
-            outcome, outputs, log = self.invoke(spec, scope, step_env, step_id)
+            outcome, outputs, log = self.invoke(spec, scope, step_env, step_id, inputs)
         except (ExpressionError, WorkflowError) as err:
             outcome, outputs, log = "failure", {}, f"error: {err}"
             self.annotate("error", f"{name}: {err}")
@@ -318,7 +320,7 @@ class _Job:
             conclusion = "success"
         if conclusion == "failure":
             self.status = "failure"
-        return self.finish(step_id, spec, StepResult(step_id, name, outcome, conclusion, outputs, log, spec.get("uses")))
+        return self.finish(step_id, spec, StepResult(step_id, name, outcome, conclusion, outputs, log, spec.get("uses"), inputs))
 
     def finish(self, step_id: str, spec: dict[str, Any], result: StepResult) -> StepResult:
         if result.outcome == "failure" and result.conclusion == "failure":
@@ -331,7 +333,10 @@ class _Job:
             }
         return result
 
-    def invoke(self, spec: dict[str, Any], scope: Scope, step_env: dict[str, str], step_id: str) -> tuple[str, dict[str, str], str]:
+    def invoke(
+        self, spec: dict[str, Any], scope: Scope, step_env: dict[str, str], step_id: str, inputs: dict[str, str]
+    ) -> tuple[str, dict[str, str], str]:
+        """Run one step; an action's inputs are left in `inputs` for the result."""
         files = {name: self.temp / f"{name.lower()}_{uuid.uuid4().hex}" for name in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_STATE")}
         for path in files.values():
             path.touch()
@@ -341,7 +346,7 @@ class _Job:
             argv, cwd = self.script(spec, scope)
             env["GITHUB_ACTION"] = step_id
         elif "uses" in spec:
-            argv, cwd = self.action(spec, scope, env, step_id)
+            argv, cwd = self.action(spec, scope, env, step_id, inputs)
         else:
             raise WorkflowError("step has neither run: nor uses:")
         timeout = self.step_timeout(spec, scope)
@@ -412,7 +417,9 @@ class _Job:
             raise WorkflowError(f"working-directory {cwd} does not exist")
         return argv, cwd
 
-    def action(self, spec: dict[str, Any], scope: Scope, env: dict[str, str], step_id: str) -> tuple[list[str], Path]:
+    def action(
+        self, spec: dict[str, Any], scope: Scope, env: dict[str, str], step_id: str, inputs: dict[str, str]
+    ) -> tuple[list[str], Path]:
         ref = str(spec["uses"])
         if ref.startswith("./") or ref.startswith("docker://"):
             raise WorkflowError(f"uses: {ref}: local and docker:// actions are unsupported by the e2e runner")
@@ -427,7 +434,7 @@ class _Job:
         unknown = sorted(set(given) - set(declared))
         if unknown:
             self.annotate("warning", f"Unexpected input(s) {', '.join(repr(u) for u in unknown)}, valid inputs are {sorted(declared)}")
-        inputs = {k: render_text((v or {}).get("default", ""), scope) for k, v in declared.items()}
+        inputs.update({k: render_text((v or {}).get("default", ""), scope) for k, v in declared.items()})
         inputs.update(given)
         for key, value in inputs.items():
             env[f"INPUT_{key.replace(' ', '_').upper()}"] = value
