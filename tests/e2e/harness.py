@@ -272,8 +272,8 @@ class Report:
                 "case": case.id,
                 "attempt": run.attempt,
                 "conclusion": run.conclusion,
-                "artifact_bytes_uploaded": _sum(records, "bytes_uploaded"),
-                "artifact_bytes_downloaded": _sum(records, "bytes_downloaded"),
+                "artifact_bytes_uploaded": _sum(records, "bytes_up"),
+                "artifact_bytes_downloaded": _sum(records, "bytes_down"),
                 "registry_bytes_stored": harness.registry.bytes_stored(),
             }
         )
