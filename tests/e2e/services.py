@@ -343,7 +343,13 @@ def job_path(path: str | None = None) -> str:
 def new_job_environment(job_dir: Path, *, registry: Registry, dockerd: Dockerd) -> dict[str, str]:
     """The environment of a fresh GitHub runner VM for one job (or matrix
     leg): its own HOME, Docker and containers config, storage, and a Docker
-    daemon without images. Returns the variables to merge into the job env."""
+    daemon without images. Returns the variables to merge into the job env.
+
+    DOCKER_CONFIG is left unset, as on a hosted runner: docker then uses
+    $HOME/.docker (fresh per job). Setting it changes podman's and buildah's
+    default auth file to $DOCKER_CONFIG/config.json (containers/common
+    GetDefaultAuthFile), which `buildah push` then requires to exist — a
+    failure a real runner never shows."""
     job_dir = Path(job_dir)
     home = job_dir / "home"
     docker_config = home / ".docker"
@@ -364,7 +370,6 @@ def new_job_environment(job_dir: Path, *, registry: Registry, dockerd: Dockerd) 
     dockerd.reset()
     return {
         "HOME": str(home),
-        "DOCKER_CONFIG": str(docker_config),
         "XDG_RUNTIME_DIR": str(runtime),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
@@ -460,14 +465,17 @@ def _image_name(context: str) -> str:
     return "app" if context in (".", "") else context.replace("/", "-")
 
 
-def dockerfile(name: str) -> str:
+def dockerfile(name: str, *, root_user: bool = False) -> str:
     """A FROM-scratch Dockerfile copying one rootfs per architecture (busybox,
     OS marker, apk DB). TARGETARCH is set by BuildKit and buildah from the
     target platform; Docker's legacy builder does not set it (the default
     applies). One instruction per layer only: the legacy builder on vfs
     copies the whole rootfs for every instruction, even LABEL or CMD.
-    Build args the fixtures pass but the file does not declare only warn."""
-    return f"FROM scratch\nARG TARGETARCH=amd64\nCOPY e2e-{name}/${{TARGETARCH}}/ /\n"
+    Build args the fixtures pass but the file does not declare only warn.
+    A non-root USER keeps Trivy's DS002 quiet unless `root_user` (the
+    "misconfig" finding)."""
+    user = "" if root_user else "USER 65534:65534\n"
+    return f"FROM scratch\nARG TARGETARCH=amd64\nCOPY e2e-{name}/${{TARGETARCH}}/ /\n{user}"
 
 
 def _write_rootfs(dest: Path, name: str, context: str, findings: list[Finding]) -> None:
@@ -486,7 +494,7 @@ def _write_rootfs(dest: Path, name: str, context: str, findings: list[Finding]) 
                 packages.append(FINDING_PACKAGES[("CRITICAL", True) if f.fixable else ("HIGH", False)])
             elif f.kind == "secret":
                 (fs / "etc" / "e2e-credentials").write_text(AWS_KEY_FILE)
-            else:
+            elif f.kind != "misconfig":
                 raise ValueError(f"unknown finding kind {f.kind!r}")
         (fs / "lib" / "apk" / "db" / "installed").write_text(apk_db(sorted(set(packages))))
 
@@ -541,7 +549,8 @@ def prepare_repository(
         name = _image_name(context)
         folder = dest / context
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "Dockerfile").write_text(dockerfile(name))
+        root_user = any(f.kind == "misconfig" and f.context == context for f in findings)
+        (folder / "Dockerfile").write_text(dockerfile(name, root_user=root_user))
         for where in {folder, dest}:
             _write_rootfs(where, name, context, findings)
     for rel, text in SUPPORT_FILES.items():
