@@ -367,6 +367,10 @@ def new_job_environment(job_dir: Path, *, registry: Registry, dockerd: Dockerd) 
     )
     registries_conf_path = job_dir / "registries.conf"
     registries_conf_path.write_text("unqualified-search-registries = []\n\n" + registries_conf(registry.host))
+    # Hosted runners ship buildx as a docker CLI plugin; here the stand-in.
+    plugins = docker_config / "cli-plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "docker-buildx").symlink_to(E2E_BIN / "docker-buildx")
     dockerd.reset()
     return {
         "HOME": str(home),
@@ -447,7 +451,8 @@ class Finding:
     for the root, "services/api", "toolbox"); arch: one platform's arch
     (amd64/arm64) or None for all; kind: "vuln" (a package with a known
     CRITICAL that has a fix, or with `fixable=False` an unfixed HIGH) or
-    "secret" (a file holding an AWS key)."""
+    "secret" (a file holding an AWS key) or "misconfig" (the Dockerfile runs
+    as root: Trivy's DS002, HIGH; `arch` does not apply)."""
 
     context: str = "."
     arch: str | None = None

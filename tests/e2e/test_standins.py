@@ -362,3 +362,43 @@ def test_setup_node_cache_needs_a_lock_file(job):
     (job.workspace / "package-lock.json").unlink()
     r = job.action("actions/setup-node", {"node-version": "22", "cache": "npm"})
     assert r.code == 1 and "lock file is not found" in r.stdout
+
+
+# --- docker buildx (CLI plugin) ----------------------------------------------------
+
+
+def test_buildx_cli_follows_the_current_builder(job, reg):
+    login(job, reg)
+    image = f"{reg.host}/acme/shapes"
+    multi = ["docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64", "--tag", f"{image}:1", "--push", "."]
+    default = job.run(*multi)
+    assert default.returncode == 1 and "not supported for the docker driver" in default.stderr
+    oci = job.run("docker", "buildx", "build", "--output", "type=oci,dest=x.tar", ".")
+    assert oci.returncode == 1 and "OCI exporter is not supported for the docker driver" in oci.stderr
+    loaded = job.run("docker", "buildx", "build", "-t", "acme/local:1", ".")  # docker driver: into the daemon
+    assert loaded.returncode == 0, loaded.stderr
+    assert job.run("docker", "image", "inspect", "acme/local:1").returncode == 0
+    assert job.action("docker/setup-buildx-action").code == 0
+    pushed = job.run(*multi, "--metadata-file", "meta.json")
+    assert pushed.returncode == 0, pushed.stderr
+    digest = json.loads((job.workspace / "meta.json").read_text())["containerimage.digest"]
+    assert reg.manifest_digest(f"acme/shapes:1") == digest
+    bad = job.run("docker", "buildx", "build", "--tag=x", "--no-such", ".")
+    assert bad.returncode == 1 and "unknown flag: --no-such" in bad.stderr
+
+
+def test_imagetools_create_merges_pushed_by_digest_legs(job, reg):
+    login(job, reg)
+    assert job.action("docker/setup-buildx-action").code == 0
+    digests = []
+    for platform in ("linux/amd64", "linux/arm64"):
+        r = job.action("docker/build-push-action", {
+            "context": ".", "platforms": platform, "provenance": "false",
+            "outputs": f"type=image,name={reg.host}/acme/api,push-by-digest=true,name-canonical=true,push=true"})
+        assert r.code == 0, r.stdout + r.stderr
+        digests.append(r.outputs["digest"])
+    merge = job.run("docker", "buildx", "imagetools", "create", "-t", f"{reg.host}/acme/api:v1",
+                    *[f"{reg.host}/acme/api@{d}" for d in digests])
+    assert merge.returncode == 0, merge.stderr
+    _, index = reg.manifest("acme/api:v1")
+    assert [(m["digest"], m["platform"]["architecture"]) for m in index["manifests"]] == list(zip(digests, ["amd64", "arm64"]))

@@ -29,6 +29,7 @@ What it reproduces, with the source read:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -76,28 +77,65 @@ def truthy(value: str | None) -> bool:
     return (value or "").lower() in ("true", "1")
 
 
-class Build:
-    """One invocation of the action."""
+@dataclasses.dataclass
+class Options:
+    """What buildx is asked: by the action's inputs or `docker buildx build`."""
 
-    def __init__(self):
+    context: str = ""
+    file: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
+    platforms: list[str] = dataclasses.field(default_factory=list)
+    build_args: list[str] = dataclasses.field(default_factory=list)
+    labels: list[str] = dataclasses.field(default_factory=list)
+    outputs: list[str] = dataclasses.field(default_factory=list)
+    build_contexts: list[str] = dataclasses.field(default_factory=list)
+    target: str = ""
+    push: bool = False
+    load: bool = False
+    provenance: str = ""
+    sbom: str = ""
+    #: docker-container (a builder from setup-buildx-action) or docker (the
+    #: default builder: the daemon's own BuildKit, classic image store)
+    driver: str = "docker-container"
+
+    @classmethod
+    def from_inputs(cls) -> "Options":
+        return cls(
+            context=action.get_input("context"), file=action.get_input("file"), tags=action.get_list("tags"),
+            platforms=action.get_list("platforms"), build_args=action.get_list("build-args", ignore_comma=True),
+            labels=action.get_list("labels", ignore_comma=True), outputs=action.get_list("outputs", ignore_comma=True),
+            build_contexts=action.get_list("build-contexts", ignore_comma=True), target=action.get_input("target"),
+            push=action.get_bool("push"), load=action.get_bool("load"), provenance=action.get_input("provenance"),
+            sbom=action.get_input("sbom"), driver=current_driver())
+
+
+def current_driver() -> str:
+    """buildx keeps the builder chosen by `docker buildx use` (what
+    setup-buildx-action's `use: true` runs) in ~/.docker/buildx/current;
+    without it the default builder uses the docker driver."""
+    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    return "docker-container" if (config / "buildx" / "current").exists() else "docker"
+
+
+class Build:
+    """One build: buildx with the given options."""
+
+    def __init__(self, opts: Options):
+        self.opts = opts
         self.workspace = Path(os.environ.get("GITHUB_WORKSPACE", os.getcwd()))
-        self.tags = action.get_list("tags")
-        self.platforms = action.get_list("platforms") or ["linux/amd64"]
-        self.build_args = action.get_list("build-args", ignore_comma=True)
-        self.labels = action.get_list("labels", ignore_comma=True)
-        self.outputs = action.get_list("outputs", ignore_comma=True)
-        self.build_contexts = action.get_list("build-contexts", ignore_comma=True)
-        self.target = action.get_input("target")
-        self.push = action.get_bool("push")
-        self.load = action.get_bool("load")
-        self.provenance = action.get_input("provenance")
-        self.sbom = action.get_input("sbom")
+        self.tags = opts.tags
+        self.platforms = opts.platforms or ["linux/amd64"]
+        self.build_args = opts.build_args
+        self.labels = opts.labels
+        self.outputs = opts.outputs
+        self.build_contexts = opts.build_contexts
+        self.target = opts.target
+        self.push = opts.push
+        self.load = opts.load
+        self.provenance = opts.provenance
+        self.sbom = opts.sbom
         self.tmp = Path(tempfile.mkdtemp(prefix="bpa-", dir=os.environ.get("RUNNER_TEMP")))
-        self.record: dict = {
-            "inputs": {k[6:].lower(): v for k, v in os.environ.items() if k.startswith("INPUT_")},
-            "platforms": self.platforms,
-            "tags": self.tags,
-        }
+        self.record: dict = {"options": dataclasses.asdict(opts), "platforms": self.platforms, "tags": self.tags}
 
     # --- what to export --------------------------------------------------
 
@@ -105,18 +143,26 @@ class Build:
         exporters = [parse_output(o) for o in self.outputs]
         if self.push:
             exporters.append({"type": "registry"})
-        if self.load:
+        if self.load or (not exporters and self.opts.driver == "docker"):
             exporters.append({"type": "docker"})
         for e in exporters:
             if e["type"] == "registry":
                 e["type"], e["push"] = "image", "true"
             if e["type"] not in ("oci", "docker", "image"):
                 raise ActionError(f"exporter type={e['type']} is not imitated by the stand-in")
+        if self.opts.driver == "docker":
+            if len(self.platforms) > 1:
+                raise ActionError("Multi-platform build is not supported for the docker driver.\n"
+                                  "Switch to a different driver, or turn on the containerd image store, and try again.")
+            if any(e["type"] == "oci" for e in exporters):
+                raise ActionError("OCI exporter is not supported for the docker driver.\n"
+                                  "Switch to a different driver, or turn on the containerd image store, and try again.")
         return exporters
 
     def attestations(self, exporters: list[dict]) -> list[str]:
-        """Predicate types of the attestation manifests BuildKit adds."""
-        if any(e["type"] == "docker" for e in exporters):
+        """Predicate types of the attestation manifests BuildKit adds (none
+        with the docker exporter or driver: the classic store holds none)."""
+        if any(e["type"] == "docker" for e in exporters) or self.opts.driver == "docker":
             return []
         kinds = []
         if self.provenance:
@@ -142,7 +188,7 @@ class Build:
         """The `context` input, or buildx's default Git context: the
         repository at GITHUB_SHA, not the workspace (local changes are not
         seen), fetched here from E2E_REPO."""
-        value = action.get_input("context")
+        value = self.opts.context
         if value:
             return (self.workspace / value).resolve()
         dest = self.tmp / "git-context"
@@ -154,7 +200,7 @@ class Build:
         return dest
 
     def dockerfile(self, context: Path) -> Path:
-        value = action.get_input("file")
+        value = self.opts.file
         return (self.workspace / value).resolve() if value else context / "Dockerfile"
 
     def build_flags(self, *, contexts: bool = True) -> list[str]:
@@ -284,7 +330,8 @@ class Build:
         self.record.setdefault("exports", []).append({"type": "docker", "image_id": image_id})
         return image_id
 
-    def run(self) -> None:
+    def run(self) -> dict:
+        """Build and export; returns imageid, digest and buildx's metadata."""
         exporters = self.exporters()
         kinds = self.attestations(exporters)
         context = self.context()
@@ -326,12 +373,9 @@ class Build:
                 metadata["containerimage.config.digest"] = image_id
         if self.names_out and exporters:
             metadata["image.name"] = self.names_out
-        self.record.update(digest=digest, imageid=image_id, attestations=kinds,
+        self.record.update(digest=digest, imageid=image_id, attestations=kinds, driver=self.opts.driver,
                            build_seconds=round(time.monotonic() - started, 2))
-        action.set_output("imageid", image_id)
-        action.set_output("digest", digest)
-        action.set_output("metadata", json.dumps(metadata, indent=2))
-        action.info(f"digest: {digest}\nimageid: {image_id}")
+        return {"imageid": image_id, "digest": digest, "metadata": metadata}
 
 
 def run(cmd: list[str]) -> str:
@@ -341,10 +385,20 @@ def run(cmd: list[str]) -> str:
     return proc.stdout
 
 
-def main() -> None:
-    build = Build()
+def execute(opts: Options, tool: str) -> dict:
+    """Run one build, always recording it in E2E_LOG."""
+    build = Build(opts)
     try:
-        build.run()
+        return build.run()
     finally:
-        action.record("docker/build-push-action", **build.record)
+        action.record(tool, **build.record)
         shutil.rmtree(build.tmp, ignore_errors=True)
+
+
+def main() -> None:
+    """docker/build-push-action: outputs imageid, digest, metadata."""
+    result = execute(Options.from_inputs(), "docker/build-push-action")
+    action.set_output("imageid", result["imageid"])
+    action.set_output("digest", result["digest"])
+    action.set_output("metadata", json.dumps(result["metadata"], indent=2))
+    action.info(f"digest: {result['digest']}\nimageid: {result['imageid']}")

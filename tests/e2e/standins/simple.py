@@ -90,10 +90,10 @@ def login() -> None:
 
 
 def setup_buildx() -> None:
-    """Records the builder a real run would create (docker-container driver,
-    `use: true` makes it the default for later `docker buildx` calls). No
-    builder is created: BuildKit does not run here; build-push-action's
-    stand-in builds with buildah."""
+    """Creates the builder's record (docker-container driver) and, with
+    `use: true`, makes it the current one for later `docker buildx` calls and
+    build-push-action, as the real action does. No BuildKit runs: the
+    build stand-ins build with buildah."""
     name = action.get_input("name") or f"builder-{_env('GITHUB_RUN_ID', '0')}-{_env('GITHUB_JOB')}"
     driver = action.get_input("driver") or "docker-container"
     platforms = action.get_input("platforms") or "linux/amd64,linux/amd64/v2,linux/amd64/v3,linux/386"
@@ -102,6 +102,12 @@ def setup_buildx() -> None:
                        "nodes": json.dumps([{"name": f"{name}0", "status": "running", "platforms": platforms}]),
                        "flags": "--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host"}.items():
         action.set_output(key, value)
+    if action.get_bool("use"):
+        # what `docker buildx use NAME` writes: later buildx calls use it
+        buildx = Path(_env("DOCKER_CONFIG") or Path.home() / ".docker") / "buildx"
+        (buildx / "instances").mkdir(parents=True, exist_ok=True)
+        (buildx / "instances" / name).write_text(json.dumps({"Name": name, "Driver": driver, "Nodes": [{"Name": f"{name}0"}]}))
+        (buildx / "current").write_text(json.dumps({"Key": _env("DOCKER_HOST"), "Name": name, "Global": False}))
     action.record("docker/setup-buildx-action", name=name, driver=driver, use=action.get_input("use"),
                   install=action.get_input("install"))
 
