@@ -358,10 +358,13 @@ def new_job_environment(job_dir: Path, *, registry: Registry, dockerd: Dockerd) 
     for d in (home, docker_config, runtime, storage / "root", storage / "runroot"):
         d.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
+    # vfs, not overlay: overlay keeps a bind mount of its graph root after
+    # every podman/buildah call, which outlives the job and blocks removing
+    # its folder; the test images are one 2 MB layer, so copying is cheap.
     storage_conf = job_dir / "storage.conf"
     storage_conf.write_text(
         "[storage]\n"
-        'driver = "overlay"\n'
+        'driver = "vfs"\n'
         f'graphroot = "{storage / "root"}"\n'
         f'runroot = "{storage / "runroot"}"\n'
     )
