@@ -19,6 +19,7 @@ import secrets as _secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -384,6 +385,9 @@ def new_job_environment(job_dir: Path, *, registry: Registry, dockerd: Dockerd) 
         "CONTAINERS_STORAGE_CONF": str(storage_conf),
         "CONTAINERS_REGISTRIES_CONF": str(registries_conf_path),
         "BUILDAH_ISOLATION": "chroot",
+        # setup-python's stand-in puts this interpreter (the suite's venv,
+        # which has pytest) on PATH: nothing is downloaded in a job
+        "E2E_PYTHON": sys.executable,
         "DOCKER_HOST": dockerd.host,
         "PATH": job_path(),
     }
