@@ -18,6 +18,7 @@ import os
 import secrets as _secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -50,12 +51,35 @@ INDEX_TYPES = {
 }
 
 
-REGISTRIES_D = Path("/etc/containers/registries.conf.d")
+#: Where the clients look for a registry's CA: containers-certs.d(5) (skopeo,
+#: podman, buildah) and Docker's certs.d (dockerd), one folder per host:port.
+CERTS_DIRS = (Path("/etc/containers/certs.d"), Path("/etc/docker/certs.d"))
 
 
 def registries_conf(host: str) -> str:
-    """containers-registries.conf(5) v2 entry marking `host` insecure."""
-    return f'[[registry]]\nlocation = "{host}"\ninsecure = true\n'
+    """containers-registries.conf(5) v2 entry for `host` (TLS verified)."""
+    return f'[[registry]]\nlocation = "{host}"\n'
+
+
+def registry_ca(host: str) -> Path | None:
+    """The CA file the clients trust for `host`, if the e2e registry runs there."""
+    ca = CERTS_DIRS[0] / host / "ca.crt"
+    return ca if ca.is_file() else None
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for 127.0.0.1 signed by it:
+    (ca.crt, server.crt, server.key)."""
+    ca_key, ca, key, csr, crt = (folder / n for n in ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt"))
+    ext = folder / "server.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    for cmd in (
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=scangate e2e CA"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext],
+    ):
+        subprocess.run([str(c) for c in cmd], check=True, capture_output=True)
+    return ca, crt, key
 
 
 class ServiceError(RuntimeError):
@@ -94,11 +118,10 @@ def _stop(proc: subprocess.Popen | None) -> None:
 
 class Registry:
     """`docker-registry serve` (distribution 2.8) on a free 127.0.0.1 port,
-    storage in a temporary folder, optionally behind htpasswd basic auth.
-
-    docker, skopeo and podman all send basic credentials over plain HTTP to a
-    loopback / insecure registry (proven in test_services.py), so a job that
-    did not log in cannot push, as on ghcr.io.
+    storage in a temporary folder, served over TLS with a throw-away CA the
+    clients trust for this host:port only, optionally behind htpasswd basic
+    auth: a job that did not log in cannot push, as on ghcr.io (proven for
+    docker, podman and skopeo in test_services.py).
     """
 
     def __init__(self, root: Path, *, auth: tuple[str, str] | None = None):
@@ -107,7 +130,8 @@ class Registry:
         self.storage = self.root / "storage"
         self.port = 0
         self._proc: subprocess.Popen | None = None
-        self._dropin: Path | None = None
+        self._trusted: list[Path] = []
+        self.ca: Path | None = None
 
     @property
     def host(self) -> str:
@@ -116,6 +140,7 @@ class Registry:
     def start(self) -> "Registry":
         self.storage.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self.ca, crt, key = make_certificate(self.root)
         config = {
             "version": 0.1,
             "log": {"level": "warn", "accesslog": {"disabled": True}},
@@ -123,7 +148,8 @@ class Registry:
                 "filesystem": {"rootdirectory": str(self.storage)},
                 "delete": {"enabled": True},
             },
-            "http": {"addr": self.host, "secret": _secrets.token_hex(16)},
+            "http": {"addr": self.host, "secret": _secrets.token_hex(16),
+                     "tls": {"certificate": str(crt), "key": str(key)}},
         }
         if self.auth:
             user, password = self.auth
@@ -142,25 +168,27 @@ class Registry:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self._trust()
         _wait_for("docker-registry", self._answers, self._proc, log)
-        self._mark_insecure()
         return self
 
-    def _mark_insecure(self) -> None:
-        """skopeo 1.9 (Debian) ignores CONTAINERS_REGISTRIES_CONF (podman and
-        buildah honour it) and only reads /etc/containers/registries.conf and
-        its .d folder: a drop-in for this registry's port, removed on stop,
-        marks it insecure (plain HTTP) for every tool alike."""
-        REGISTRIES_D.mkdir(parents=True, exist_ok=True)
-        self._dropin = REGISTRIES_D / f"zz-e2e-{self.port}.conf"
-        self._dropin.write_text(registries_conf(self.host))
+    def _trust(self) -> None:
+        """Install the CA where skopeo, podman, buildah (containers-certs.d)
+        and dockerd (certs.d) look for this host:port, so every client
+        verifies TLS as against ghcr.io (`--tls-verify=true` works);
+        removed on stop."""
+        for d in CERTS_DIRS:
+            folder = d / self.host
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.ca, folder / "ca.crt")
+            self._trusted.append(folder)
 
     def stop(self) -> None:
         _stop(self._proc)
         self._proc = None
-        if self._dropin is not None:
-            self._dropin.unlink(missing_ok=True)
-            self._dropin = None
+        for folder in self._trusted:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._trusted = []
 
     def __enter__(self) -> "Registry":
         return self.start()
@@ -180,13 +208,13 @@ class Registry:
     # --- reading the registry over its HTTP API -------------------------
 
     def _request(self, path: str, *, method: str = "GET", accept: str | None = None):
-        req = urllib.request.Request(f"http://{self.host}{path}", method=method)
+        req = urllib.request.Request(f"https://{self.host}{path}", method=method)
         if accept:
             req.add_header("Accept", accept)
         if self.auth:
             token = base64.b64encode(":".join(self.auth).encode()).decode()
             req.add_header("Authorization", f"Basic {token}")
-        return urllib.request.urlopen(req, timeout=30)
+        return urllib.request.urlopen(req, timeout=30, context=ssl.create_default_context(cafile=str(self.ca)))
 
     def _json(self, path: str, accept: str | None = None) -> dict:
         with self._request(path, accept=accept) as resp:

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import ssl
 import tarfile
 import urllib.error
 import urllib.request
@@ -238,20 +239,23 @@ class RegistryError(OciError):
 
 
 class Registry:
-    """The distribution API v2 over plain HTTP (the e2e registry listens on
-    127.0.0.1), with the basic credentials `docker login` stored."""
+    """The distribution API v2 over HTTPS, with the basic credentials
+    `docker login` stored (as BuildKit and cosign use them)."""
 
     def __init__(self, host: str):
         self.host = host
         self.auth = credentials(host)
+        # the CA the containers tools trust for this host (containers-certs.d)
+        ca = Path("/etc/containers/certs.d") / host / "ca.crt"
+        self.tls = ssl.create_default_context(cafile=str(ca) if ca.is_file() else None)
 
     def _request(self, method: str, path: str, *, data: bytes | None = None, headers: dict | None = None):
-        url = path if path.startswith("http") else f"http://{self.host}{path}"
+        url = path if path.startswith("http") else f"https://{self.host}{path}"
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if self.auth:
             req.add_header("Authorization", f"Basic {self.auth}")
         try:
-            return urllib.request.urlopen(req, timeout=60)
+            return urllib.request.urlopen(req, timeout=60, context=self.tls)
         except urllib.error.HTTPError as err:
             body = err.read().decode(errors="replace")
             try:
@@ -278,7 +282,7 @@ class Registry:
         with self._request("POST", f"/v2/{repo}/blobs/uploads/") as resp:
             location = resp.headers["Location"]
         sep = "&" if "?" in location else "?"
-        url = location if location.startswith("http") else f"http://{self.host}{location}"
+        url = location if location.startswith("http") else f"https://{self.host}{location}"
         with self._request("PUT", f"{url}{sep}digest={digest}", data=data, headers={"Content-Type": "application/octet-stream"}):
             return len(data)
 
