@@ -36,10 +36,18 @@ def repo(tmp_path):
 
 
 @pytest.fixture
-def job(tmp_path, reg, dockerd, repo):
+def bare_job(tmp_path, reg, dockerd, repo):
+    """A job after checkout, with buildx's default builder (docker driver)."""
     j = Job(tmp_path / "job", reg, dockerd, repo=repo)
     assert j.action("actions/checkout").code == 0
     return j
+
+
+@pytest.fixture
+def job(bare_job):
+    """A job after checkout and setup-buildx-action, as the fixtures start."""
+    assert bare_job.action("docker/setup-buildx-action").code == 0
+    return bare_job
 
 
 def login(job: Job, reg) -> None:
@@ -265,6 +273,7 @@ def test_trivy_finds_an_aws_key(job, tmp_path, reg, dockerd):
     repo = services.prepare_repository(FIXTURES / "shapes", tmp_path / "secret-repo", [services.Finding(kind="secret")])
     j = Job(tmp_path / "job2", reg, dockerd, repo=repo)
     assert j.action("actions/checkout").code == 0
+    assert j.action("docker/setup-buildx-action").code == 0
     install_trivy(j)
     assert j.action("docker/build-push-action", {"context": ".", "provenance": "false",
                                                  "outputs": "type=oci,dest=o,tar=false"}).code == 0
@@ -367,7 +376,8 @@ def test_setup_node_cache_needs_a_lock_file(job):
 # --- docker buildx (CLI plugin) ----------------------------------------------------
 
 
-def test_buildx_cli_follows_the_current_builder(job, reg):
+def test_buildx_cli_follows_the_current_builder(bare_job, reg):
+    job = bare_job
     login(job, reg)
     image = f"{reg.host}/acme/shapes"
     multi = ["docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64", "--tag", f"{image}:1", "--push", "."]
@@ -389,7 +399,6 @@ def test_buildx_cli_follows_the_current_builder(job, reg):
 
 def test_imagetools_create_merges_pushed_by_digest_legs(job, reg):
     login(job, reg)
-    assert job.action("docker/setup-buildx-action").code == 0
     digests = []
     for platform in ("linux/amd64", "linux/arm64"):
         r = job.action("docker/build-push-action", {
