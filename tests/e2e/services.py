@@ -548,7 +548,7 @@ CONTEXTS = (".", "services/api", "services/worker", "toolbox")
 #: (app-frontend), pip install -r requirements.txt + pytest (app-service).
 SUPPORT_FILES = {
     "package.json": json.dumps(
-        {"name": "e2e-app", "version": "0.0.0", "private": True, "scripts": {"test": "node -e \"process.exit(0)\""}},
+        {"name": "e2e-app", "version": "0.0.0", "private": True, "scripts": {"test": "node e2e-test.js"}},
         indent=2,
     )
     + "\n",
@@ -558,6 +558,8 @@ SUPPORT_FILES = {
         indent=2,
     )
     + "\n",
+    # `npm test -- --watch=false` passes the flag on: a script file takes it
+    "e2e-test.js": "console.log('e2e tests pass', process.argv.slice(2).join(' '));\n",
     "requirements.txt": "",
     "tests/test_e2e.py": "def test_e2e():\n    assert True\n",
 }
