@@ -411,3 +411,16 @@ def test_imagetools_create_merges_pushed_by_digest_legs(job, reg):
     assert merge.returncode == 0, merge.stderr
     _, index = reg.manifest("acme/api:v1")
     assert [(m["digest"], m["platform"]["architecture"]) for m in index["manifests"]] == list(zip(digests, ["amd64", "arm64"]))
+
+
+def test_a_named_builder_is_used_without_becoming_current(bare_job, reg):
+    job = bare_job
+    setup = job.action("docker/setup-buildx-action", {"use": "false", "name": "scangate-e2e"})
+    assert setup.code == 0 and setup.outputs["name"] == "scangate-e2e"
+    export = {"context": ".", "provenance": "false", "outputs": "type=oci,dest=o.tar"}
+    assert job.action("docker/build-push-action", export).code == 1  # still the docker driver by default
+    assert job.action("docker/build-push-action", {**export, "builder": "scangate-e2e"}).code == 0
+    cli = job.run("docker", "buildx", "build", "--builder", "scangate-e2e", "--output", "type=oci,dest=c.tar", ".")
+    assert cli.returncode == 0, cli.stderr
+    unknown = job.action("docker/build-push-action", {**export, "builder": "nope"})
+    assert unknown.code == 1 and 'no builder "nope" found' in unknown.stdout

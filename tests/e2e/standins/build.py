@@ -106,15 +106,25 @@ class Options:
             labels=action.get_list("labels", ignore_comma=True), outputs=action.get_list("outputs", ignore_comma=True),
             build_contexts=action.get_list("build-contexts", ignore_comma=True), target=action.get_input("target"),
             push=action.get_bool("push"), load=action.get_bool("load"), provenance=action.get_input("provenance"),
-            sbom=action.get_input("sbom"), driver=current_driver())
+            sbom=action.get_input("sbom"), driver=builder_driver(action.get_input("builder")))
 
 
-def current_driver() -> str:
-    """buildx keeps the builder chosen by `docker buildx use` (what
-    setup-buildx-action's `use: true` runs) in ~/.docker/buildx/current;
-    without it the default builder uses the docker driver."""
-    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    return "docker-container" if (config / "buildx" / "current").exists() else "docker"
+def builder_driver(name: str = "") -> str:
+    """The driver of the builder a build uses: `name` (the `builder` input,
+    `--builder`), else $BUILDX_BUILDER, else the one `docker buildx use`
+    (setup-buildx-action's `use: true`) recorded in ~/.docker/buildx/current;
+    none of them → the default builder, docker driver. Builders live in
+    ~/.docker/buildx/instances/NAME, where buildx keeps them."""
+    buildx = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "buildx"
+    name = name or os.environ.get("BUILDX_BUILDER", "")
+    if not name and (buildx / "current").is_file():
+        name = json.loads((buildx / "current").read_text()).get("Name", "")
+    if not name or name == "default":
+        return "docker"
+    instance = buildx / "instances" / name
+    if not instance.is_file():
+        raise ActionError(f'no builder "{name}" found')
+    return json.loads(instance.read_text()).get("Driver", "docker-container")
 
 
 class Build:

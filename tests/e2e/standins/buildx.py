@@ -9,9 +9,10 @@ docker_buildx_build): -t/--tag, -f/--file, --platform, --push, --load,
 -o/--output, --build-arg, --label, --target, --build-context, --provenance,
 --sbom, --attest, --metadata-file, --iidfile, --cache-from, --cache-to,
 --pull, --no-cache, -q/--quiet, --progress, --builder. An unknown flag
-fails as cobra does. The driver is the builder `docker buildx use` chose
-(~/.docker/buildx/current, written by setup-buildx-action's stand-in):
-docker-container; otherwise the default builder's docker driver.
+fails as cobra does. The driver is that of the builder named by
+--builder / $BUILDX_BUILDER or chosen by `docker buildx use`
+(setup-buildx-action's stand-in records both as buildx does); otherwise
+the default builder's docker driver.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 
 from . import action
 from .action import ActionError
-from .build import Options, current_driver, execute
+from .build import Options, builder_driver, execute
 from .oci import INDEX_TYPES, OCI_INDEX, OciError, Reference, Registry, canonical_json, digest_of
 
 VERSION = "github.com/docker/buildx v0.29.1 (e2e stand-in)"
@@ -80,7 +81,7 @@ def build(argv: list[str]) -> None:
         platforms=[p for v in flags.get("platform", []) for p in v.split(",") if p],
         build_args=flags.get("build-arg", []), labels=flags.get("label", []), outputs=flags.get("output", []),
         build_contexts=flags.get("build-context", []), target=one("target"), push=truthy("push"), load=truthy("load"),
-        provenance=provenance, sbom=sbom, driver=current_driver())
+        provenance=provenance, sbom=sbom, driver=builder_driver(one("builder")))
     result = execute(opts, "docker buildx build")
     if one("metadata-file"):
         with open(one("metadata-file"), "w") as f:

@@ -102,11 +102,11 @@ def setup_buildx() -> None:
                        "nodes": json.dumps([{"name": f"{name}0", "status": "running", "platforms": platforms}]),
                        "flags": "--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host"}.items():
         action.set_output(key, value)
+    buildx = Path(_env("DOCKER_CONFIG") or Path.home() / ".docker") / "buildx"
+    (buildx / "instances").mkdir(parents=True, exist_ok=True)
+    (buildx / "instances" / name).write_text(json.dumps({"Name": name, "Driver": driver, "Nodes": [{"Name": f"{name}0"}]}))
     if action.get_bool("use"):
         # what `docker buildx use NAME` writes: later buildx calls use it
-        buildx = Path(_env("DOCKER_CONFIG") or Path.home() / ".docker") / "buildx"
-        (buildx / "instances").mkdir(parents=True, exist_ok=True)
-        (buildx / "instances" / name).write_text(json.dumps({"Name": name, "Driver": driver, "Nodes": [{"Name": f"{name}0"}]}))
         (buildx / "current").write_text(json.dumps({"Key": _env("DOCKER_HOST"), "Name": name, "Global": False}))
     action.record("docker/setup-buildx-action", name=name, driver=driver, use=action.get_input("use"),
                   install=action.get_input("install"))
