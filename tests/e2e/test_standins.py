@@ -69,8 +69,10 @@ def test_oci_export_has_one_descriptor_per_tag_and_skopeo_refuses_it(job, reg, t
     r = job.action("docker/build-push-action", {
         "context": ".", "provenance": "false",
         "tags": f"{reg.host}/acme/app:1.2.3\n{reg.host}/acme/app:latest",
-        "outputs": "type=oci,dest=out/image.tar"})
+        "outputs": "type=oci,dest=out/image.tar", "cache-from": "type=gha", "cache-to": "type=gha,mode=max"})
     assert r.code == 0, r.stdout + r.stderr
+    options = job.records("docker/build-push-action")[-1]["options"]
+    assert (options["cache_from"], options["cache_to"]) == (["type=gha"], ["type=gha,mode=max"])  # recorded, ignored
     with tarfile.open(job.workspace / "out/image.tar") as t:
         names = t.getnames()
         assert names == sorted(names)  # containerd's writer sorts its records

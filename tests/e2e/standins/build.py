@@ -94,6 +94,9 @@ class Options:
     load: bool = False
     provenance: str = ""
     sbom: str = ""
+    #: accepted and recorded, not imitated (no BuildKit cache here)
+    cache_from: list[str] = dataclasses.field(default_factory=list)
+    cache_to: list[str] = dataclasses.field(default_factory=list)
     #: docker-container (a builder from setup-buildx-action) or docker (the
     #: default builder: the daemon's own BuildKit, classic image store)
     driver: str = "docker-container"
@@ -106,7 +109,8 @@ class Options:
             labels=action.get_list("labels", ignore_comma=True), outputs=action.get_list("outputs", ignore_comma=True),
             build_contexts=action.get_list("build-contexts", ignore_comma=True), target=action.get_input("target"),
             push=action.get_bool("push"), load=action.get_bool("load"), provenance=action.get_input("provenance"),
-            sbom=action.get_input("sbom"), driver=builder_driver(action.get_input("builder")))
+            sbom=action.get_input("sbom"), driver=builder_driver(action.get_input("builder")),
+            cache_from=action.get_list("cache-from", ignore_comma=True), cache_to=action.get_list("cache-to", ignore_comma=True))
 
 
 def builder_driver(name: str = "") -> str:

@@ -81,7 +81,8 @@ def build(argv: list[str]) -> None:
         platforms=[p for v in flags.get("platform", []) for p in v.split(",") if p],
         build_args=flags.get("build-arg", []), labels=flags.get("label", []), outputs=flags.get("output", []),
         build_contexts=flags.get("build-context", []), target=one("target"), push=truthy("push"), load=truthy("load"),
-        provenance=provenance, sbom=sbom, driver=builder_driver(one("builder")))
+        provenance=provenance, sbom=sbom, driver=builder_driver(one("builder")),
+        cache_from=flags.get("cache-from", []), cache_to=flags.get("cache-to", []))
     result = execute(opts, "docker buildx build")
     if one("metadata-file"):
         with open(one("metadata-file"), "w") as f:
