@@ -271,9 +271,12 @@ class Report:
 
     def add(self, case: Case, run: RunResult, harness: Harness) -> None:
         failed = [f"{leg.name}: {leg.result}" for leg in run.legs() if leg.result not in ("success", "skipped")]
-        self.lines.append(
-            f"{case.id} attempt {run.attempt}: {run.conclusion}" + (f" ({'; '.join(failed)})" if failed else "")
-        )
+        line = f"{case.id} attempt {run.attempt}: {run.conclusion}" + (f" ({'; '.join(failed)})" if failed else "")
+        self.lines.append(line)
+        # Also as it happens, so a long or interrupted session still shows where it got.
+        TARGET.mkdir(parents=True, exist_ok=True)
+        with open(TARGET / "e2e-progress.txt", "a", encoding="utf-8") as progress:
+            progress.write(line + "\n")
         records = [r for r in harness.records() if int(r.get("attempt", run.attempt)) == run.attempt]
         self.bytes.append(
             {
