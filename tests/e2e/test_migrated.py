@@ -287,6 +287,9 @@ def test_replaced_artifact_fails_the_push_job(e2e, case, with_digest):
     assert run.conclusion == "failure", run.describe()
     images, _ = pushed_tags(e2e)
     assert images == {}, f"pushed after the artifact was replaced: {images}"
+    # It failed because the digest check caught it, not for another reason.
+    failed = [s for s in push_steps(run) if s.outcome == "failure"]
+    assert failed and "not the scanned" in failed[0].log, run.describe() + "\n" + "\n".join(s.log for s in failed)
 
 
 # ---------------------------------------------------------------- re-running failed jobs
