@@ -145,7 +145,8 @@ def check_reports(e2e: Harness, run: RunResult) -> None:
     """The reports artifacts hold Trivy JSON and SARIF 2.1.0 that validate."""
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     store = Path(e2e.env()["E2E_ARTIFACTS"])
-    reports = [p for p in store.rglob("*") if p.is_file() and "reports" in str(p.relative_to(store))]
+    # The store holds NAME/files/... and NAME/meta.json (standins/artifacts.py).
+    reports = [p for p in store.glob("*reports*/files/**/*") if p.is_file()]
     sarif = [p for p in reports if p.suffix == ".sarif"]
     trivy = [p for p in reports if p.suffix == ".json"]
     assert sarif and trivy, f"no reports in {store}: {sorted(str(p) for p in store.rglob('*'))}"
