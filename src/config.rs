@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::Migrator;
-use crate::error::{Error, Location};
+use crate::error::{ConfigError, Error, Location};
 use crate::pins::{Pin, Pins};
 use crate::policy::{self, Layout, Policy, Reports};
 use crate::render::Overrides;
@@ -141,6 +141,9 @@ impl Default for ReportsSection {
 pub struct LayoutSection {
     /// `jobs` (build → scan → push jobs) or `steps` (one job).
     pub mode: LayoutMode,
+    /// What `jobs` does with a job it cannot split: `steps` (one job, said
+    /// in the summary) or `refuse`.
+    pub fallback: Fallback,
     /// Suffix of the build job's id (`jobs` layout).
     pub build_suffix: JobSuffix,
     /// Suffix of the scan job's id (`jobs` layout).
@@ -156,10 +159,23 @@ impl Default for LayoutSection {
             } else {
                 LayoutMode::Jobs
             },
+            fallback: if l.fallback_to_one_job {
+                Fallback::Steps
+            } else {
+                Fallback::Refuse
+            },
             build_suffix: JobSuffix(l.build_suffix),
             scan_suffix: JobSuffix(l.scan_suffix),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    #[default]
+    Steps,
+    Refuse,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -196,7 +212,7 @@ pub struct Repo {
 
 impl Repo {
     /// The repository as the GitHub client names it.
-    pub fn repo(&self) -> Result<crate::check::remote::RepoName, String> {
+    pub fn repo(&self) -> Result<crate::github::RepoName, String> {
         self.name.0.parse()
     }
 }
@@ -456,28 +472,6 @@ spelled_enum!(PkgType {
     Library = "library",
 });
 
-/// An invalid `scangate.toml`: where, which key, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    pub at: Location,
-    /// The dotted key (`policy.severity[0]`), when the error is about one.
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.path.display(), self.at)?;
-        if let Some(key) = &self.key {
-            write!(f, "`{key}`: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 impl Config {
     /// Parses `text`, read from `path` (named in errors).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
@@ -574,6 +568,7 @@ impl Config {
             },
             layout: Layout {
                 single_job: self.layout.mode == LayoutMode::Steps,
+                fallback_to_one_job: self.layout.fallback == Fallback::Steps,
                 build_suffix: self.layout.build_suffix.0.clone(),
                 scan_suffix: self.layout.scan_suffix.0.clone(),
             },
