@@ -69,6 +69,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
         "acme/bundle": ["edge-amd64", "edge-arm64"],
     },
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
+    ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
 }
 
 #: Repositories whose images hold several platforms (an index in the registry).
@@ -239,7 +240,9 @@ class Harness:
 
     def expected_tags(self, case: Case, run: RunResult) -> dict[str, list[str]]:
         assert self.repo is not None
-        want = EXPECTED_TAGS[(case.fixture, case.workflow, event_id(case.event))]
+        key = (case.fixture, case.workflow, event_id(case.event))
+        assert key in EXPECTED_TAGS, f"no expectation for {key}: add what the workflow pushes to EXPECTED_TAGS"
+        want = EXPECTED_TAGS[key]
         sha = services.head_sha(self.repo)
         fill = {"sha7": sha[:7], "run": str(run.run_id)}
         return {repo: sorted(tag.format(**fill) for tag in tags) for repo, tags in want.items()}
