@@ -36,10 +36,10 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<u8> {
     let Some(action) = args.action.clone().filter(|_| args.drift_workflow) else {
         let path = args.dir.join(config::FILE_NAME);
         create(&path, config::DEFAULT_TEXT, args.force)?;
-        eprintln!(
+        super::note(&format!(
             "wrote {}: every key at its default, with comments; `scangate migrate` and `scangate check` read it",
             path.display()
-        );
+        ));
         return Ok(0);
     };
     let text = DriftWorkflow {
@@ -52,10 +52,10 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<u8> {
     let dir = path.parent().unwrap_or(&args.dir);
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     create(&path, &text, args.force)?;
-    eprintln!(
+    super::note(&format!(
         "wrote {}: `scangate check` daily, on workflow changes and on demand, with SARIF to code scanning",
         path.display()
-    );
+    ));
     Ok(0)
 }
 
