@@ -307,7 +307,8 @@ fn exporting_steps(
     {
         let now = new.get(i + offset);
         if builds.at(i).is_some() {
-            export_step(Some(original), now).map_err(|e| format!("step {i}: {e}"))?;
+            export_step(Some(original), now, plan.insert_setup_buildx)
+                .map_err(|e| format!("step {i}: {e}"))?;
             // The record step, and the upload in the three-job layout.
             offset += if plan.single_job.is_some() { 1 } else { 2 };
         } else if now != Some(original) {
@@ -317,9 +318,14 @@ fn exporting_steps(
     Ok(())
 }
 
+/// What the build step names as its builder when scangate inserted one
+/// (`templates/setup-buildx.yml` gives it this id).
+const BUILDER: &str = "${{ steps.scangate-buildx.outputs.name }}";
+
 /// The build step must be the original with `push`/`provenance` replaced by
-/// an OCI export and nothing else changed.
-fn export_step(old: Option<&Value>, new: Option<&Value>) -> Result<(), String> {
+/// an OCI export and nothing else changed, but for the `builder` that names
+/// the builder scangate set up when the job had none.
+fn export_step(old: Option<&Value>, new: Option<&Value>, builder: bool) -> Result<(), String> {
     let (Some(old), Some(new)) = (
         old.and_then(Value::as_mapping),
         new.and_then(Value::as_mapping),
@@ -335,7 +341,17 @@ fn export_step(old: Option<&Value>, new: Option<&Value>) -> Result<(), String> {
         }
         m
     };
-    if strip(old) != strip(new) {
+    let named = gate::input(new, "builder");
+    let mut new_rest = strip(new);
+    if builder {
+        if named.as_deref() != Some(BUILDER) {
+            return Err("the build step does not name the builder scangate set up".into());
+        }
+        if let Some(Value::Mapping(with)) = new_rest.get_mut("with") {
+            with.remove("builder");
+        }
+    }
+    if strip(old) != new_rest {
         return Err("the build step changed beyond its push".into());
     }
     let outputs = gate::input(new, "outputs").unwrap_or_default();

@@ -628,6 +628,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-app.yaml",
             "scangate-ghcr-io-acme-service.yaml",
             "scangate-ghcr-io-acme-shapes.yaml",
+            "scangate-ghcr-io-acme-tool.yaml",
             "scangate-ghcr-io-acme-toolbox.yaml",
             "scangate-ghcr-io-acme-worker.yaml",
         ]

@@ -129,6 +129,13 @@ fixture_snapshot!(
     "shapes-matrix-script"
 );
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
+fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
+fixture_snapshot!(
+    shapes_no_builder,
+    "shapes",
+    "no-builder.yml",
+    "shapes-no-builder"
+);
 
 /// The same with signing on (`--sign`): the scan job also writes the
 /// cosign-vuln predicate, and the push job signs and attests after the push,

@@ -241,6 +241,7 @@ pub(crate) fn print_text(
                 };
                 for job in jobs {
                     note(&format!("{verb} {}: {}", r.path, report::job_summary(job)));
+                    write!(err, "{}", report::job_notes(&r.path, job))?;
                 }
             }
             FileStatus::Unchanged => {

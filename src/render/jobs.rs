@@ -355,6 +355,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     carried_env => ser(&carried_env),
                     carried_outputs => ser(&carried_outputs),
                     tags => ser(&build.tags),
+                    push_if => ser(&build.push_if),
                     image => ser(image),
                     upload => upload,
                     blank_steps => style.blank_between_steps,
@@ -367,12 +368,14 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
                     insert(&mut out, "setup-buildx.yml", context! {})?;
                     out.push_str(blank(style));
                 }
-                insert(&mut out, "buildx-prepare.yml", context! { job => job })?;
+                let ctx = context! { job => job, builder => plan.insert_setup_buildx };
+                insert(&mut out, "buildx-prepare.yml", ctx)?;
                 out.push_str(blank(style));
                 out.push_str(&edit_run(input, i, buildx_script::export_instead_of_push)?);
                 out.push_str(blank(style));
                 let ctx = context! {
                     recorded => true,
+                    push_if => (),
                     carried_env => ser(&plan.carried_env),
                     carried_outputs => ser(&plan.carried_outputs),
                     image => ser(only_image(plan)?),
@@ -498,7 +501,7 @@ fn export_instead_of_push(
         .ok_or_else(|| not_block(with.head))?;
     let export = r.render(
         "build-export.yml",
-        &context! { archive => ser(&image.archive) },
+        &context! { archive => ser(&image.archive), builder => input.plan.insert_setup_buildx },
     )?;
     let export = reindent(&export, target.indent, style, true);
     let mut edits: Vec<(Range<usize>, String)> = vec![(target.body(), export)];

@@ -38,6 +38,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "cluster-image-policy.yml",
     "kyverno-policy.yml",
     "login.yml",
+    "oci-layout.yml",
     "permissions.yml",
     "push-job.yml",
     "scan-job.yml",
