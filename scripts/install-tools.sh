@@ -17,6 +17,8 @@
 #                 when missing: tests/report_html.rs renders the report page)
 #   pytest, PyYAML, jsonschema (tests/e2e: the workflow runner reads YAML, the
 #                 suite validates Trivy JSON and SARIF 2.1.0 reports)
+#   pre-commit   (tests/pre_commit.rs runs this checkout's .pre-commit-hooks.yaml
+#                 with `pre-commit try-repo`)
 #
 # Idempotent: a second run with the same pins does nothing. Needs python3 with
 # the venv module (Debian: apt-get install python3-venv) and PyPI only.
@@ -32,6 +34,7 @@ REGOPY_VERSION=1.5.2
 PYTEST_VERSION=9.2.0
 PYYAML_VERSION=6.0.3
 JSONSCHEMA_VERSION=4.26.0
+PRE_COMMIT_VERSION=4.7.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
@@ -50,6 +53,7 @@ pins=(
   "pytest==$PYTEST_VERSION"
   "PyYAML==$PYYAML_VERSION"
   "jsonschema==$JSONSCHEMA_VERSION"
+  "pre-commit==$PRE_COMMIT_VERSION"
 )
 want="$(printf '%s\n' "${pins[@]}")"
 
@@ -71,7 +75,8 @@ command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: apt-get in
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
   && "$venv/bin/python" -c '' >/dev/null 2>&1 \
   && [[ -x "$venv/bin/actionlint" && -x "$venv/bin/zizmor" \
-        && -x "$venv/bin/check-jsonschema" && -x "$venv/bin/shellcheck" ]]; then
+        && -x "$venv/bin/check-jsonschema" && -x "$venv/bin/shellcheck"
+        && -x "$venv/bin/pre-commit" ]]; then
   echo "install-tools: up to date in $venv (${pins[*]})"
   exit 0
 fi
@@ -90,7 +95,7 @@ fi
 
 # Smoke test: every tool runs, and the workflow schema is vendored (offline).
 : >"$log"
-for tool in actionlint zizmor check-jsonschema shellcheck; do
+for tool in actionlint zizmor check-jsonschema shellcheck pre-commit; do
   "$venv/bin/$tool" --version >>"$log" 2>&1 || die "$tool --version failed"
 done
 "$venv/bin/python" -c 'import jmespath, regopy, pytest, yaml, jsonschema' >>"$log" 2>&1 \

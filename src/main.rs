@@ -15,6 +15,13 @@ use clap::{CommandFactory, Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only findings and errors (no summaries, notes or hints).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also say what was read and decided: the config, each file, each
+    /// job, the layout and why.
+    #[arg(long, short, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +69,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => cli::Verbosity::Quiet,
+        (_, true) => cli::Verbosity::Verbose,
+        _ => cli::Verbosity::Normal,
+    });
     let result = match cli.command {
         Command::Migrate(args) => cli::migrate::run(&args),
         Command::Check(args) => cli::check::run(&args),

@@ -13,7 +13,7 @@ use scangate::config::Settings;
 use scangate::files;
 use scangate::github::RepoName;
 
-use super::{ConfigArgs, remote_client};
+use super::{ConfigArgs, Verbosity, detail, detail_config, remote_client, verbosity};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct CheckArgs {
@@ -71,6 +71,7 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         require_pins: !args.allow_unpinned,
     };
     let settings = args.config.load(&args.paths)?;
+    detail_config(&settings);
     let repos = super::repos_with_config(&args.repos, args.config_repos, &settings)?;
     let mut rendered = Vec::new();
     let mut notes = Vec::new();
@@ -95,6 +96,15 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         .lock()
         .write_all(&rendered)
         .context("writing the report")?;
+    if verbosity() == Verbosity::Quiet {
+        // Errors stay; summaries and skipped files go.
+        notes = String::from_utf8_lossy(&notes)
+            .lines()
+            .filter(|l| l.starts_with("error"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_bytes();
+    }
     std::io::stderr().lock().write_all(&notes)?;
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
         let markdown = output::summary::markdown(&report);
@@ -140,6 +150,9 @@ pub(crate) fn check_local(settings: &Settings, options: &Options, paths: &[PathB
         .iter()
         .filter_map(|s| s.as_ref().ok().cloned())
         .collect();
+    for file in &files {
+        detail(&format!("checking {}", file.display()));
+    }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut checked =
         scangate::check::check_paths(&files, threads, || new_checker(settings, options))

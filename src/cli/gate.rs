@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use super::{ConfigArgs, exit};
+use super::{ConfigArgs, detail_config, exit, note};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct GateArgs {
@@ -48,15 +48,16 @@ pub(crate) fn run(args: &GateArgs) -> anyhow::Result<u8> {
         // clap requires one of the two.
         (None, None) => anyhow::bail!("give an IMAGE or --input PATH"),
     }
+    detail_config(&settings);
     if args.print {
         println!("trivy {}", shell_words(&argv));
         return Ok(0);
     }
     if policy.fail_on_misconfig {
-        eprintln!(
+        note(&format!(
             "note: the policy also fails on Dockerfile misconfigurations; CI runs `trivy config --misconfig-scanners dockerfile --severity {} --exit-code 1 <context>` for that, which this command does not",
             policy.severity
-        );
+        ));
     }
     let status = match Command::new("trivy").args(&argv).status() {
         Ok(status) => status,

@@ -47,19 +47,19 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<u8> {
         let text = scangate::metrics::schedule::render(source, &Pins::embedded());
         let path = args.dir.join(scangate::metrics::schedule::PATH);
         write_workflow(&path, &text, args)?;
-        eprintln!(
+        super::note(&format!(
             "wrote {}: `scangate report` every Monday, Markdown in the job summary, HTML and JSON in the scangate-report artifact",
             path.display()
-        );
+        ));
         return Ok(0);
     }
     let Some(action) = args.action.clone().filter(|_| args.drift_workflow) else {
         let path = args.dir.join(config::FILE_NAME);
         create(&path, config::DEFAULT_TEXT, args.force)?;
-        eprintln!(
+        super::note(&format!(
             "wrote {}: every key at its default, with comments; `scangate migrate` and `scangate check` read it",
             path.display()
-        );
+        ));
         return Ok(0);
     };
     let text = DriftWorkflow {
@@ -70,10 +70,10 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<u8> {
     .map_err(anyhow::Error::msg)?;
     let path = args.dir.join(drift_workflow::PATH);
     write_workflow(&path, &text, args)?;
-    eprintln!(
+    super::note(&format!(
         "wrote {}: `scangate check` daily, on workflow changes and on demand, with SARIF to code scanning",
         path.display()
-    );
+    ));
     Ok(0)
 }
 

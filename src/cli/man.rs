@@ -20,7 +20,7 @@ pub(crate) fn run(args: &ManArgs, command: clap::Command) -> anyhow::Result<u8> 
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             clap_mangen::generate_to(command, dir)
                 .with_context(|| format!("writing the pages into {}", dir.display()))?;
-            eprintln!("wrote the manual pages into {}", dir.display());
+            super::note(&format!("wrote the manual pages into {}", dir.display()));
         }
         None => {
             let mut page = Vec::new();

@@ -11,7 +11,8 @@ use scangate::report::{self, FileReport, FileStatus, RunReport};
 use scangate::signing::Signing;
 use scangate::{Migrator, Outcome, files};
 
-use super::{ConfigArgs, Format, exit};
+use super::{Color, ConfigArgs, Format, detail, detail_config, exit, note, use_color};
+use scangate::config::Settings;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct MigrateArgs {
@@ -55,13 +56,6 @@ pub(crate) enum LayoutArg {
     Steps,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
 pub(crate) fn run(args: &MigrateArgs) -> anyhow::Result<u8> {
     let mut settings = args.config.load(&args.paths)?;
     if let Some(layout) = args.layout {
@@ -71,11 +65,12 @@ pub(crate) fn run(args: &MigrateArgs) -> anyhow::Result<u8> {
         settings.policy.signing = Some(Signing::default());
     }
     let migrator = settings.migrator()?;
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    explain_settings(&settings, args.layout.is_some());
+    let color = use_color(
+        args.color,
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let (reports, committed) = if args.commit {
         let (reports, commit) =
             scangate::pr::local::migrate_and_commit(&migrator, &args.paths, &args.branch)?;
@@ -100,6 +95,30 @@ pub(crate) fn run(args: &MigrateArgs) -> anyhow::Result<u8> {
         print_commit(commit.as_ref());
     }
     Ok(code)
+}
+
+/// `--verbose`: which config was read and which layout was chosen, and why.
+fn explain_settings(settings: &Settings, layout_flag: bool) {
+    detail_config(settings);
+    let (layout, what) = if settings.policy.layout.single_job {
+        (
+            "steps",
+            "one job, scan steps between build and push (no artifact transfer)",
+        )
+    } else {
+        (
+            "jobs",
+            "build → scan → push jobs (the push job alone holds the registry credentials, and runs only after the scan passed)",
+        )
+    };
+    let why = if layout_flag {
+        "--layout"
+    } else if settings.path.is_some() {
+        "the config's [layout] mode, or its default"
+    } else {
+        "the default"
+    };
+    detail(&format!("layout: {layout}, from {why}: {what}"));
 }
 
 pub(crate) fn migrate_paths(
@@ -127,14 +146,14 @@ pub(crate) fn migrate_paths(
 /// `migrate --write --commit`: the commit made, for a person.
 pub(crate) fn print_commit(commit: Option<&scangate::pr::local::LocalCommit>) {
     match commit {
-        Some(c) => eprintln!(
+        Some(c) => note(&format!(
             "committed {} on the new branch `{}` ({}); push it with `git push -u origin {}`",
             c.files.join(", "),
             c.branch,
             scangate::pr::decision::short(&c.commit),
             c.branch
-        ),
-        None => eprintln!("nothing to commit; no branch created"),
+        )),
+        None => note("nothing to commit; no branch created"),
     }
 }
 
@@ -221,14 +240,20 @@ pub(crate) fn print_text(
                     "would migrate"
                 };
                 for job in jobs {
-                    writeln!(err, "{verb} {}: {}", r.path, report::job_summary(job))?;
+                    note(&format!("{verb} {}: {}", r.path, report::job_summary(job)));
                     write!(err, "{}", report::job_notes(&r.path, job))?;
                 }
             }
-            FileStatus::Unchanged => unchanged += 1,
+            FileStatus::Unchanged => {
+                unchanged += 1;
+                detail(&format!(
+                    "unchanged {}: no job pushes an image without a gate",
+                    r.path
+                ));
+            }
             FileStatus::Skipped { reason } => {
                 unchanged += 1;
-                writeln!(err, "skipped {}: {reason}", r.path)?;
+                note(&format!("skipped {}: {reason}", r.path));
             }
             FileStatus::Refused { refusals } => {
                 refused += 1;
@@ -246,9 +271,8 @@ pub(crate) fn print_text(
         return Ok(());
     }
     let action = if args.write { "migrated" } else { "to migrate" };
-    writeln!(
-        err,
+    note(&format!(
         "{migrated} file(s) {action}, {unchanged} unchanged, {refused} need manual migration, {failed} error(s)"
-    )?;
+    ));
     Ok(())
 }

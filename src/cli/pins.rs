@@ -10,7 +10,7 @@ use scangate::files;
 use scangate::pins::Pin;
 use scangate::pins::update as pin_update;
 
-use super::{ConfigArgs, Format, exit, remote_client};
+use super::{ConfigArgs, Format, exit, note, remote_client};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct PinsArgs {
@@ -99,9 +99,12 @@ pub(crate) fn run(args: &PinsArgs) -> anyhow::Result<u8> {
         }
     }
     if new_pins.is_empty() {
-        eprintln!("no pin resolved; {} was not written", path.display());
+        note(&format!(
+            "no pin resolved; {} was not written",
+            path.display()
+        ));
     } else {
-        eprintln!("wrote the pins to {}", path.display());
+        note(&format!("wrote the pins to {}", path.display()));
     }
     Ok(if resolved.iter().any(|r| r.after.is_err()) {
         exit::DIFF

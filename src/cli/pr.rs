@@ -7,7 +7,7 @@ use anyhow::Context;
 use scangate::config::Settings;
 use scangate::github::RepoName;
 
-use super::{ConfigArgs, Format, NO_TOKEN, exit};
+use super::{ConfigArgs, Format, NO_TOKEN, Verbosity, exit, note, verbosity};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct PrArgs {
@@ -95,7 +95,7 @@ pub(crate) fn run(args: &PrArgs) -> anyhow::Result<u8> {
     let targets = pr_targets(args, &settings)?;
     let (runtime, client, token) = scangate::github::connect(args.api_url.as_deref())?;
     if token.is_none() && !args.apply {
-        eprintln!("{NO_TOKEN}");
+        note(NO_TOKEN);
     }
     let options = pr::Options {
         apply: args.apply,
@@ -122,8 +122,10 @@ pub(crate) fn run(args: &PrArgs) -> anyhow::Result<u8> {
         Format::Text => output::diffs(&run) + &output::table(&run),
     };
     let mut notes = output::problems(&run);
-    for note in &run.notes {
-        notes.push_str(&format!("note: {note}\n"));
+    if verbosity() != Verbosity::Quiet {
+        for note in &run.notes {
+            notes.push_str(&format!("note: {note}\n"));
+        }
     }
     // As for `check`: nothing printed can carry the token.
     std::io::stdout()
