@@ -24,7 +24,6 @@ static BYPASS: LazyLock<Regex> =
 pub const PUBLISH_ACTIONS: &[&str] = &[
     "elgohr/publish-docker-github-action",
     "mr-smithers-excellent/docker-build-push",
-    "redhat-actions/push-to-registry",
 ];
 
 /// How a step pushes an image: which push shape recognised it.

@@ -5,7 +5,6 @@
 use yaml_serde::Value;
 
 use crate::detect::{self, Site, Unsupported};
-use crate::shape::Shapes;
 use crate::error::{Error, Location, Refusal};
 use crate::gate::Threshold;
 use crate::layout::{self, JobLayout, Unlocatable};
@@ -15,6 +14,7 @@ use crate::plan::{self, Plan};
 use crate::policy::Policy;
 use crate::render::jobs::{self, JobInput, RenderError, Rewrite};
 use crate::render::{Overrides, Renderer};
+use crate::shape::Shapes;
 use crate::source::{LineEndings, Source};
 use crate::style::Style;
 use crate::{splice, verify};
@@ -190,10 +190,10 @@ impl Migrator {
             &self.threshold,
             &self.shapes,
         )
-            .map_err(|what| Error::Verification {
-                path: source.path.clone(),
-                what,
-            })?;
+        .map_err(|what| Error::Verification {
+            path: source.path.clone(),
+            what,
+        })?;
         // What is left cannot be migrated (a push scangate does not rewrite,
         // not gated by the jobs it rewrote): refuse, placed in the original.
         let remaining = detect::ungated_jobs(&new_doc, &self.threshold, &self.shapes);

@@ -11,9 +11,9 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use crate::detect::{Site, Unsupported};
-use crate::shape::{Format, ImageSpec};
 use crate::gate::{self, action_name, scalar};
 use crate::pins::Pins;
+use crate::shape::{Format, ImageSpec};
 
 static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
@@ -160,7 +160,7 @@ pub fn leg_suffix(matrix: bool) -> &'static str {
 /// One image of the job, and the names that carry it from job to job.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Image {
-    /// The step that builds it (build-push-action sites).
+    /// The step that builds it, when one step does (the shape says).
     pub step: Option<usize>,
     /// Its name among the job's images (the build step's id, or `image-N`);
     /// empty when the job pushes one image.
@@ -282,7 +282,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let pre_steps = 0..first;
     let post_steps = last + 1..steps.len();
     // Steps that run in the build job: all up to the last push, but the
-    // build-push-action steps, whose outputs the push steps replace.
+    // build steps whose outputs the push steps replace (the shape says which).
     let build_side: Vec<usize> = (0..=last)
         .filter(|&i| !site.replaces_outputs_of(i))
         .collect();

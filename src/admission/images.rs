@@ -18,9 +18,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use crate::gate::{self, action_name, input, scalar};
 use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN};
 use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
-use crate::gate::{self, action_name, input, scalar};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
 const RECORDED_TAGS: &str = "SCANGATE_TAGS";

@@ -4,7 +4,7 @@
 
 use yaml_serde::Mapping;
 
-use super::{Found, Shape, Unsupported, Verdict};
+use super::{Found, Shape, Unsupported, Verdict, refuse_first};
 use crate::gate::{self, Push, input};
 
 /// The shape (refused).
@@ -32,13 +32,16 @@ impl Shape for BakeAction {
     }
 
     fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
-        Err(pushes.first().map_or_else(
-            || Unsupported::new(job_id, None, "no push found", ""),
-            |p| self.mixed(job_id, job, p, None),
-        ))
+        refuse_first(self, job_id, job, pushes)
     }
 
-    fn mixed(&self, job_id: &str, _job: &Mapping, push: &Push, _other: Option<&Push>) -> Unsupported {
+    fn mixed(
+        &self,
+        job_id: &str,
+        _job: &Mapping,
+        push: &Push,
+        _other: Option<&Push>,
+    ) -> Unsupported {
         Unsupported::new(
             job_id,
             Some(push.step),

@@ -203,11 +203,7 @@ impl Builds {
     /// push job has one condition, and a build that reads an image an
     /// earlier step pushes would, after the split, read the registry's
     /// previous version (that image is pushed only after the scan).
-    fn new(
-        job_id: &str,
-        job: &Mapping,
-        builds: Vec<BuildPush>,
-    ) -> Result<Self, Unsupported> {
+    fn new(job_id: &str, job: &Mapping, builds: Vec<BuildPush>) -> Result<Self, Unsupported> {
         let Some(first) = builds.first() else {
             return Err(Unsupported::new(job_id, None, "no build step", ""));
         };
@@ -624,10 +620,14 @@ mod tests {
     /// every job passes).
     fn read_yaml(y: &str) -> Result<BuildPush, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
-        crate::detect::ungated_jobs(&doc, &gate::Threshold::default(), super::super::Shapes::builtin())
-            .into_iter()
-            .next()
-            .unwrap()?;
+        crate::detect::ungated_jobs(
+            &doc,
+            &gate::Threshold::default(),
+            super::super::Shapes::builtin(),
+        )
+        .into_iter()
+        .next()
+        .unwrap()?;
         let job = doc["jobs"]["b"].as_mapping().unwrap();
         read("b", job, 0)
     }
@@ -673,8 +673,12 @@ mod tests {
             "jobs:\n  b:\n    steps:\n      - id: meta\n        uses: docker/metadata-action@v6\n        with:\n          images: ghcr.io/o/meta-base\n      - id: base\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: {first_tags}\n      - id: app\n        uses: docker/build-push-action@v6\n        with:\n{push}          tags: ghcr.io/o/app:1\n{second_with}"
         );
         let doc: Value = yaml_serde::from_str(&y).unwrap();
-        crate::detect::ungated_jobs(&doc, &gate::Threshold::default(), super::super::Shapes::builtin())
-            .remove(0)
+        crate::detect::ungated_jobs(
+            &doc,
+            &gate::Threshold::default(),
+            super::super::Shapes::builtin(),
+        )
+        .remove(0)
     }
 
     #[test]

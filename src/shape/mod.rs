@@ -18,7 +18,14 @@
 pub mod bake_action;
 pub mod build_push_action;
 pub mod buildx_script;
+pub mod compose_push;
+pub mod dotnet_container;
+pub mod jib;
+pub mod kaniko;
+pub mod ko;
+pub mod pack;
 pub mod publish_action;
+pub mod push_to_registry;
 pub mod run_script;
 
 use std::sync::{Arc, LazyLock};
@@ -110,7 +117,13 @@ pub trait Shape: Send + Sync {
 
     /// Refuses `push`, one of this shape's, in a job that also pushes
     /// another way (`other`: the first push of a shape that splits several).
-    fn mixed(&self, job_id: &str, _job: &Mapping, push: &Push, other: Option<&Push>) -> Unsupported {
+    fn mixed(
+        &self,
+        job_id: &str,
+        _job: &Mapping,
+        push: &Push,
+        other: Option<&Push>,
+    ) -> Unsupported {
         let (label, step) = other.map_or(("another shape", 0), |o| (o.kind.label, o.step + 1));
         Unsupported::new(
             job_id,
@@ -352,6 +365,13 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(publish_action::PublishAction),
         Arc::new(buildx_script::BuildxScript),
         Arc::new(run_script::RunScript),
+        Arc::new(push_to_registry::PushToRegistry),
+        Arc::new(dotnet_container::DotnetContainer),
+        Arc::new(jib::Jib),
+        Arc::new(ko::Ko),
+        Arc::new(pack::Pack),
+        Arc::new(kaniko::Kaniko),
+        Arc::new(compose_push::ComposePush),
     ])
 });
 
@@ -431,6 +451,21 @@ impl gate::Recognise for Shapes {
     }
 }
 
+/// The `read` of a shape that only refuses: its first push, refused as
+/// [`Shape::mixed`] says.
+pub fn refuse_first<S: Shape + ?Sized>(
+    shape: &S,
+    job_id: &str,
+    job: &Mapping,
+    pushes: &[Push],
+) -> Verdict {
+    let first = pushes.iter().find(|p| p.kind.shape == shape.id());
+    Err(first.map_or_else(
+        || Unsupported::new(job_id, None, "no push of this shape found", ""),
+        |p| shape.mixed(job_id, job, p, None),
+    ))
+}
+
 /// Job-level settings that the three-job split cannot keep correct. A
 /// matrix is kept: the strategy is copied to the scan and push jobs, and
 /// every leg gets its own artifact, scan and push.
@@ -486,4 +521,93 @@ pub fn has_matrix(job: &Mapping) -> bool {
 /// A template variable from anything serialisable.
 pub fn var<T: serde::Serialize>(value: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(value))
+}
+
+/// A push command that scangate detects but does not rewrite: `check`
+/// reports it as an ungated push, and `migrate` refuses the job with this
+/// reason and hint instead of calling the file unchanged. A shape file that
+/// only refuses declares one of these and implements [`Shape`] through
+/// [`refused_command_shape!`](crate::refused_command_shape).
+pub struct RefusedCommand {
+    pub id: &'static str,
+    /// The command as messages name it (`pack build --publish`).
+    pub label: &'static str,
+    /// Finds the start of the command in a script.
+    pub pattern: &'static LazyLock<regex::Regex>,
+    /// Whether the command (from its start to the end of its line, or to
+    /// the next `;`, `&` or `|`) pushes to a registry.
+    pub pushes: fn(&str) -> bool,
+    pub reason: &'static str,
+    pub hint: &'static str,
+}
+
+impl RefusedCommand {
+    /// The first command of `script` that pushes.
+    pub fn find(&self, script: &str) -> Option<Found> {
+        self.pattern.find_iter(script).find_map(|m| {
+            let rest = &script[m.start()..];
+            let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
+            (self.pushes)(command).then(|| Found {
+                at: m.start(),
+                what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+            })
+        })
+    }
+
+    /// The refusal of `push`.
+    pub fn refuse(&self, job_id: &str, push: &Push) -> Unsupported {
+        Unsupported::new(
+            job_id,
+            Some(push.step),
+            format!("`{}`: {}", push.kind.what, self.reason),
+            self.hint,
+        )
+    }
+}
+
+/// Implements [`Shape`] for a unit struct through its [`RefusedCommand`].
+#[macro_export]
+macro_rules! refused_command_shape {
+    ($shape:ident, $command:expr) => {
+        impl $crate::shape::Shape for $shape {
+            fn id(&self) -> &'static str {
+                $command.id
+            }
+
+            fn label(&self) -> &'static str {
+                $command.label
+            }
+
+            fn push(
+                &self,
+                _step: &yaml_serde::Mapping,
+                script: Option<&str>,
+            ) -> Option<$crate::shape::Found> {
+                $command.find(script?)
+            }
+
+            fn from_script(&self) -> bool {
+                true
+            }
+
+            fn read(
+                &self,
+                job_id: &str,
+                job: &yaml_serde::Mapping,
+                pushes: &[$crate::gate::Push],
+            ) -> $crate::shape::Verdict {
+                $crate::shape::refuse_first(self, job_id, job, pushes)
+            }
+
+            fn mixed(
+                &self,
+                job_id: &str,
+                _job: &yaml_serde::Mapping,
+                push: &$crate::gate::Push,
+                _other: Option<&$crate::gate::Push>,
+            ) -> $crate::shape::Unsupported {
+                $command.refuse(job_id, push)
+            }
+        }
+    };
 }
