@@ -34,7 +34,7 @@ pub struct PushKind {
     /// How messages name the shape.
     pub label: &'static str,
     /// The push is a command of a `run:` script.
-    pub from_script: bool,
+    pub in_script: bool,
     /// The command or action as written.
     pub what: String,
 }

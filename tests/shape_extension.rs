@@ -64,7 +64,7 @@ impl Shape for AcmePush {
         })
     }
 
-    fn from_script(&self) -> bool {
+    fn in_script(&self) -> bool {
         true
     }
 

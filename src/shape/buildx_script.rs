@@ -108,14 +108,14 @@ impl Shape for BuildxScript {
         })
     }
 
-    fn from_script(&self) -> bool {
+    fn in_script(&self) -> bool {
         true
     }
 
     /// Every push of the job is a script's, and one of them is buildx: a
     /// buildx push must then be the only one, which `read` says precisely.
     fn claims(&self, pushes: &[Push]) -> bool {
-        pushes.iter().all(|p| p.kind.from_script)
+        pushes.iter().all(|p| p.kind.in_script)
             && pushes.iter().any(|p| p.kind.shape == self.id())
     }
 

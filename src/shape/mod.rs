@@ -96,7 +96,7 @@ pub trait Shape: Send + Sync {
     fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found>;
 
     /// The push is a command of a `run:` script (not an action).
-    fn from_script(&self) -> bool {
+    fn in_script(&self) -> bool {
         false
     }
 
@@ -445,7 +445,7 @@ impl gate::Recognise for Shapes {
             .map(|(found, s)| PushKind {
                 shape: s.id(),
                 label: s.label(),
-                from_script: s.from_script(),
+                in_script: s.in_script(),
                 what: found.what,
             })
     }
@@ -586,7 +586,7 @@ macro_rules! refused_command_shape {
                 $command.find(script?)
             }
 
-            fn from_script(&self) -> bool {
+            fn in_script(&self) -> bool {
                 true
             }
 

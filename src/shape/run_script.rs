@@ -81,7 +81,7 @@ impl Shape for RunScript {
             })
     }
 
-    fn from_script(&self) -> bool {
+    fn in_script(&self) -> bool {
         true
     }
 
