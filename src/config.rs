@@ -141,6 +141,9 @@ impl Default for ReportsSection {
 pub struct LayoutSection {
     /// `jobs` (build → scan → push jobs) or `steps` (one job).
     pub mode: LayoutMode,
+    /// What `jobs` does with a job it cannot split: `steps` (one job, said
+    /// in the summary) or `refuse`.
+    pub fallback: Fallback,
     /// Suffix of the build job's id (`jobs` layout).
     pub build_suffix: JobSuffix,
     /// Suffix of the scan job's id (`jobs` layout).
@@ -156,10 +159,23 @@ impl Default for LayoutSection {
             } else {
                 LayoutMode::Jobs
             },
+            fallback: if l.fallback_to_one_job {
+                Fallback::Steps
+            } else {
+                Fallback::Refuse
+            },
             build_suffix: JobSuffix(l.build_suffix),
             scan_suffix: JobSuffix(l.scan_suffix),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    #[default]
+    Steps,
+    Refuse,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -574,6 +590,7 @@ impl Config {
             },
             layout: Layout {
                 single_job: self.layout.mode == LayoutMode::Steps,
+                fallback_to_one_job: self.layout.fallback == Fallback::Steps,
                 build_suffix: self.layout.build_suffix.0.clone(),
                 scan_suffix: self.layout.scan_suffix.0.clone(),
             },

@@ -9,8 +9,10 @@ use crate::error::Error;
 use crate::render::Overrides;
 use crate::source::{MAX_FILE_BYTES, Source};
 
-/// The workflow files a PATH argument stands for: the file itself, or every
-/// `.github/workflows/*.yml|*.yaml` below a repository root, sorted.
+/// The workflow files a PATH argument stands for: the file itself; every
+/// `.github/workflows/*.yml|*.yaml` below a repository root; or, for a folder
+/// without `.github/workflows` (such as `.github/workflows` itself), its own
+/// `*.yml|*.yaml`, as zizmor and actionlint take a folder. Sorted.
 pub fn workflows(path: &Path) -> Result<Vec<PathBuf>, Error> {
     let meta = fs::metadata(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
@@ -19,19 +21,26 @@ pub fn workflows(path: &Path) -> Result<Vec<PathBuf>, Error> {
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let dir = path.join(".github").join("workflows");
-    let entries = match fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Usage {
-                path: path.to_path_buf(),
-                message:
-                    "no .github/workflows folder here; pass a workflow file or a repository root"
-                        .into(),
-            });
-        }
-        Err(source) => return Err(Error::Read { path: dir, source }),
-    };
+    let nested = path.join(".github").join("workflows");
+    if nested.is_dir() {
+        return yaml_files(&nested);
+    }
+    let out = yaml_files(path)?;
+    if out.is_empty() {
+        return Err(Error::Usage {
+            path: path.to_path_buf(),
+            message: "no workflow files here (.github/workflows/*.yml or *.yml); pass a workflow file, a folder of workflows or a repository root".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The regular `*.yml|*.yaml` files of `dir`, sorted.
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = fs::read_dir(dir).map_err(|source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut out: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())

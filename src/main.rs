@@ -517,6 +517,7 @@ fn print_text(
                 };
                 for job in jobs {
                     writeln!(err, "{verb} {}: {}", r.path, report::job_summary(job))?;
+                    write!(err, "{}", report::job_notes(&r.path, job))?;
                 }
             }
             FileStatus::Unchanged => unchanged += 1,

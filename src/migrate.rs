@@ -4,7 +4,7 @@
 
 use yaml_serde::Value;
 
-use crate::detect::{self, Site, Unsupported};
+use crate::detect::{self, Cure, Site, Unsupported};
 use crate::error::{Error, Location, Refusal};
 use crate::gate::Threshold;
 use crate::layout::{self, JobLayout, Unlocatable};
@@ -49,6 +49,12 @@ pub struct MigratedJob {
     pub moved_steps: usize,
     /// Trivy steps that ran after the push and now run after it in the push job.
     pub late_scans: usize,
+    /// Why the job was put in one job although `jobs` was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// What the original already got wrong, kept as it was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Refusal>,
 }
 
 impl MigratedJob {
@@ -65,7 +71,8 @@ impl MigratedJob {
         }
     }
 
-    fn from_plan(plan: &Plan) -> Self {
+    /// The summary of `plan`, a rewrite of a job of `text`.
+    fn from_plan(plan: &Plan, text: &str) -> Self {
         let job = plan.site.job().to_owned();
         // One job: nothing is added, nothing moves.
         let single = plan.single_job.is_some();
@@ -83,6 +90,8 @@ impl MigratedJob {
             push_if: plan.site.push_if().map(str::to_owned),
             moved_steps: if single { 0 } else { plan.post_steps.len() },
             late_scans: plan.late_scans,
+            fallback: plan.fallback.clone(),
+            warnings: plan.warnings.iter().map(|w| refusal(text, w)).collect(),
             job,
         }
     }
@@ -211,8 +220,26 @@ impl Migrator {
         })?;
         Ok(Outcome::Migrated {
             text: spliced.text,
-            jobs: plans.iter().map(MigratedJob::from_plan).collect(),
+            jobs: plans
+                .iter()
+                .map(|p| MigratedJob::from_plan(p, &source.text))
+                .collect(),
         })
+    }
+
+    /// The plan for `site` in the configured layout; a job the three-job
+    /// layout cannot split but one job can is planned in one job, with the
+    /// reason kept, unless the configuration forbids it.
+    fn plan(&self, doc: &Value, site: &Site) -> Result<Plan, Unsupported> {
+        let refused = match plan::plan(doc, site, &self.pins, &self.policy) {
+            Err(u) if u.cure == Some(Cure::OneJob) && self.policy.layout.fallback_to_one_job => u,
+            other => return other,
+        };
+        let mut one_job = self.policy.clone();
+        one_job.layout.single_job = true;
+        let mut plan = plan::plan(doc, site, &self.pins, &one_job)?;
+        plan.fallback = Some(refused.reason);
+        Ok(plan)
     }
 
     /// Plans, locates and renders the rewrite of one job of `text`.
@@ -229,7 +256,7 @@ impl Migrator {
             anchors,
             jobs: located,
         } = file;
-        let plan = match plan::plan(doc, site, &self.pins, &self.policy) {
+        let plan = match self.plan(doc, site) {
             Ok(plan) => plan,
             Err(u) => return Ok(Err(refusal(text, &u))),
         };

@@ -99,6 +99,12 @@ pub struct Plan {
     /// The build job keeps `environment:` because steps before the build read
     /// its secrets.
     pub environment_on_build: bool,
+    /// Why the job is in one job although the three-job layout was asked
+    /// for: the refusal the split would have been.
+    pub fallback: Option<String>,
+    /// What the original already gets wrong and the migration keeps as it
+    /// was (a step reading the outputs of a step id no step has).
+    pub warnings: Vec<Unsupported>,
 }
 
 /// The original job's `if:` as a bare expression, when it may be repeated on
@@ -326,7 +332,8 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
             format!(
                 "pin `{action}` to a full commit SHA here (the copy keeps your pin), then run scangate again"
             ),
-        ));
+        )
+        .cured_by_one_job());
     }
 
     let moved: Vec<&Mapping> = copied_steps
@@ -351,6 +358,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .collect();
 
     let mut carried_outputs = BTreeSet::new();
+    let mut warnings = Vec::new();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
         if build_ids.contains(&step) {
@@ -369,13 +377,19 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
                 carried_outputs.insert((step, output));
             }
         } else if !post_ids.contains(&step) {
-            return Err(Unsupported::new(
+            // Already empty in the original: the split keeps it as it was.
+            let read = format!("steps.{step}.outputs.{output}");
+            let reader = post_steps
+                .clone()
+                .find(|&i| texts(&[steps[i]]).contains(&read))
+                .unwrap_or(last);
+            warnings.push(Unsupported::new(
                 job_id,
-                Some(last),
+                Some(reader),
                 format!(
-                    "a step after the push reads `steps.{step}.outputs.{output}`, but no step has `id: {step}`"
+                    "a step after the push reads `steps.{step}.outputs.{output}`, but no step has `id: {step}`: the value is empty, before and after the migration"
                 ),
-                "fix the step id (the build step may need it), then run scangate again",
+                "fix the step id (the build step may need it)",
             ));
         }
     }
@@ -462,6 +476,8 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         pre_steps,
         post_steps,
         site: site.clone(),
+        fallback: None,
+        warnings,
     })
 }
 

@@ -91,6 +91,10 @@ impl Default for Reports {
 pub struct Layout {
     /// One job (build, scan steps, push of the local image) instead of three.
     pub single_job: bool,
+    /// In the three-job layout, a job that cannot be split (its push job
+    /// would copy a tag-pinned action, say) is put in one job instead of
+    /// being refused.
+    pub fallback_to_one_job: bool,
     /// Suffixes of the build and scan jobs' ids (three-job layout).
     pub build_suffix: String,
     pub scan_suffix: String,
@@ -100,6 +104,7 @@ impl Default for Layout {
     fn default() -> Self {
         Layout {
             single_job: false,
+            fallback_to_one_job: true,
             build_suffix: "-build".into(),
             scan_suffix: "-scan".into(),
         }

@@ -126,6 +126,33 @@ pub fn job_summary(job: &MigratedJob) -> String {
     )
 }
 
+/// What a person must know of a migrated job beyond its summary: that it
+/// was put in one job and why, and what the original already got wrong.
+pub fn job_notes(path: &str, job: &MigratedJob) -> String {
+    let mut out = String::new();
+    if let Some(why) = &job.fallback {
+        out.push_str(&format!(
+            "  note: job `{}` stays one job (build, Trivy gate, push) because splitting it was not possible: {why}\n  help: `[layout] fallback = \"refuse\"` in scangate.toml refuses such jobs instead\n",
+            job.job
+        ));
+    }
+    for w in &job.warnings {
+        out.push_str(&format!(
+            "{path}:{}: warning: job `{}`: {}
+",
+            w.at, w.job, w.reason
+        ));
+        if !w.hint.is_empty() {
+            out.push_str(&format!(
+                "  help: {}
+",
+                w.hint
+            ));
+        }
+    }
+    out
+}
+
 /// A refusal as a compiler-style message: `path:line:col: …` and a help line.
 pub fn refusal_text(path: &str, r: &Refusal) -> String {
     let mut out = format!(

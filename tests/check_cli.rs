@@ -477,3 +477,93 @@ fn init_wants_a_commit_pinned_action() {
 fn action_yml_passes_the_validators() {
     assert_validators_accept(&root().join("action.yml"), "vendor.github-actions", false);
 }
+
+// ---------------------------------------------------------------------------
+// Only the gate chain is judged
+// ---------------------------------------------------------------------------
+
+/// A release that needs a test job which builds its own throw-away image and
+/// reports failures with a tag-pinned action: that job neither builds the
+/// scanned image nor pushes, so its pins are the user's business (zizmor's),
+/// not the gate's. Migrated, the file must pass `check`.
+const TESTED_RELEASE: &str = r#"name: Release
+on:
+  push:
+    tags: ['v*']
+permissions:
+  contents: read
+jobs:
+  test:
+    runs-on: ubuntu-24.04
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+        with:
+          persist-credentials: false
+      - name: Build the test image
+        run: docker build --tag app:test .
+      - name: Test
+        run: docker run --rm app:test /bin/true
+      - name: Report the failure
+        if: failure()
+        uses: actions/github-script@v8
+        with:
+          script: core.notice('tests failed')
+  release:
+    needs: test
+    runs-on: ubuntu-24.04
+    permissions:
+      contents: read
+      packages: write
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+        with:
+          persist-credentials: false
+      - uses: docker/build-push-action@10e90e3645eae34f1e60eeb005ba3a3d33f178e8 # v6.19.2
+        with:
+          context: .
+          push: true
+          tags: ghcr.io/acme/app:${{ github.ref_name }}
+"#;
+
+#[test]
+fn jobs_outside_the_gate_chain_are_not_judged() {
+    let dir = repo(&[("release.yml", TESTED_RELEASE)]);
+    let o = scangate(dir.path(), &["migrate", "--write", "."], &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let o = scangate(dir.path(), &["check", "--format", "json", "."], &[]);
+    assert!(
+        !out(&o).contains("unpinned-action"),
+        "a job outside the gate chain was judged:\n{}",
+        show(&o)
+    );
+    assert_eq!(code(&o), 0, "{}", show(&o));
+}
+
+#[test]
+fn a_folder_of_workflows_is_checked_like_a_repository() {
+    let clean = migrated("model-service", "release.yml");
+    let dir = repo(&[
+        ("release.yml", &clean),
+        (
+            "prerelease.yml",
+            &fixture("model-service", "prerelease.yml"),
+        ),
+    ]);
+    // The workflows folder itself, as zizmor and actionlint take it.
+    let o = scangate(dir.path(), &["check", ".github/workflows"], &[]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(out(&o).contains("prerelease.yml"), "{}", show(&o));
+    // The same findings as for the repository root.
+    let root = scangate(dir.path(), &["check", "."], &[]);
+    assert_eq!(
+        out(&o).replace(".github/workflows/", ""),
+        out(&root).replace("./.github/workflows/", "")
+    );
+    // A folder with no workflow at all is a usage error that says what to pass.
+    let empty = tempfile::tempdir().unwrap();
+    let o = scangate(empty.path(), &["check", "."], &[]);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    assert!(err(&o).contains("no workflow files here"), "{}", show(&o));
+}

@@ -129,6 +129,7 @@ fixture_snapshot!(
     "shapes-matrix-script"
 );
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
+fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(
     shapes_no_builder,
     "shapes",

@@ -501,6 +501,8 @@ fixture_tests! {
     shapes_two_images => ("shapes", "two-images.yml"),
     shapes_matrix_script => ("shapes", "matrix-script.yml"),
     shapes_podman => ("shapes", "podman.yml"),
+    shapes_no_builder => ("shapes", "no-builder.yml"),
+    shapes_ecr => ("shapes", "ecr.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -125,9 +125,16 @@ pub fn builds(step: &Mapping) -> bool {
 
 /// The index of the last step of `job` that builds an image.
 pub fn last_build_step(job: &Mapping) -> Option<usize> {
+    last_build_before(job, usize::MAX)
+}
+
+/// The index of the last step of `job` before step `end` that builds an
+/// image: in one job, the build of the pushed image, not a later build of
+/// the user's (a smoke-test image after the push, say).
+pub fn last_build_before(job: &Mapping, end: usize) -> Option<usize> {
     gate::steps(job)
         .into_iter()
-        .filter(|(_, s)| builds(s))
+        .filter(|(i, s)| *i < end && builds(s))
         .map(|(i, _)| i)
         .next_back()
 }

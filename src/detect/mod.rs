@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use yaml_serde::Value;
 
 use crate::gate;
-pub use crate::shape::{Shapes, Site, Unsupported, Verdict};
+pub use crate::shape::{Cure, Shapes, Site, Unsupported, Verdict};
 
 /// One verdict per job that pushes an image no gate protects, in file order.
 /// Jobs whose pushes are all gated (or that push nothing) do not appear.

@@ -242,6 +242,8 @@ mod tests {
             push_if: None,
             moved_steps: 0,
             late_scans: 0,
+            fallback: None,
+            warnings: Vec::new(),
         }
     }
 

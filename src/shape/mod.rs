@@ -42,6 +42,17 @@ pub struct Unsupported {
     pub step: Option<usize>,
     pub reason: String,
     pub hint: String,
+    /// What the one-job layout would avoid, when the refusal is about
+    /// splitting the job at all: copies of steps into a push job, say.
+    pub cure: Option<Cure>,
+}
+
+/// A refusal that another layout of the same job does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cure {
+    /// Build, scan and push in the original job (`[layout] mode = "steps"`):
+    /// nothing is copied, and whatever the job set up stays in force.
+    OneJob,
 }
 
 impl Unsupported {
@@ -56,6 +67,15 @@ impl Unsupported {
             step,
             reason: reason.into(),
             hint: hint.into(),
+            cure: None,
+        }
+    }
+
+    /// The same refusal, which the one-job layout would avoid.
+    pub fn cured_by_one_job(self) -> Self {
+        Unsupported {
+            cure: Some(Cure::OneJob),
+            ..self
         }
     }
 }

@@ -12,8 +12,8 @@
 //! * the push job's steps up to and including the push (they run with the
 //!   registry credentials, before the image leaves);
 //! * the steps *after* the last build step of a build job the scan job
-//!   needs (the hand-over of the image: recording its digest, uploading the
-//!   artifact);
+//!   needs directly (the hand-over of the image: recording its digest,
+//!   uploading the artifact);
 //! * in the one-job layout (build, scan, push in one job), the job's steps
 //!   after its last build step, up to the push.
 //!
@@ -85,15 +85,18 @@ impl Rule for UnpinnedAction {
             // as in a build job.
             let from = if direct.is_empty() {
                 wf.job(job)
-                    .and_then(chain::last_build_step)
-                    .filter(|&last| last < chain.push.step)
+                    .and_then(|j| chain::last_build_before(j, chain.push.step))
                     .map_or(0, |last| last + 1)
             } else {
                 0
             };
             ranges.insert((job.to_owned(), from, chain.push.step));
             for scan in direct {
-                for build in wf.needs_closure(&scan) {
+                // The jobs that hand the scan its image are the ones it
+                // needs directly; further up are the user's own jobs (tests
+                // that build throw-away images, say), not the gate chain.
+                let handing_over = wf.job(&scan).map(gate::needs).unwrap_or_default();
+                for build in handing_over {
                     if wf.runs_trivy(&build) {
                         continue;
                     }

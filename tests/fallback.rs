@@ -1,0 +1,108 @@
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+//! What `migrate` does with a job the three-job layout cannot split (one job
+//! instead, said; or a refusal when the configuration forbids it), and with
+//! a later step that reads the outputs of a step id nobody has (a warning at
+//! that step; the migration goes on).
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixture(file: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fs::read_to_string(root.join("fixtures/shapes/.github/workflows").join(file)).unwrap()
+}
+
+/// `scangate ARGS` in a scratch repository holding `text` as `w.yml`.
+fn run(text: &str, config: Option<&str>, args: &[&str]) -> (Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    fs::create_dir_all(&wf).unwrap();
+    fs::write(wf.join("w.yml"), text).unwrap();
+    if let Some(config) = config {
+        fs::write(dir.path().join("scangate.toml"), config).unwrap();
+    }
+    let out = Command::cargo_bin("scangate")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .arg("migrate")
+        .args(args)
+        .arg(".")
+        .output()
+        .unwrap();
+    let after = fs::read_to_string(wf.join("w.yml")).unwrap();
+    (out, after)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_job_that_cannot_be_split_goes_in_one_job_and_says_why() {
+    let text = fixture("ecr.yml");
+    let (o, after) = run(&text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // One job: no build or scan job was added, and the gate stands in it.
+    assert!(!after.contains("deploy-build:"), "{after}");
+    assert!(!after.contains("deploy-scan:"), "{after}");
+    assert!(after.contains("--exit-code 1"), "{after}");
+    let err = stderr(&o);
+    assert!(err.contains("note: job `deploy` stays one job"), "{err}");
+    assert!(
+        err.contains("`aws-actions/configure-aws-credentials` is pinned by tag"),
+        "{err}"
+    );
+
+    let (o, _) = run(&text, None, &["--format", "json"]);
+    let json: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let job = &json["files"][0]["jobs"][0];
+    assert_eq!(job["layout"], "steps", "{json}");
+    assert!(
+        job["fallback"]
+            .as_str()
+            .unwrap()
+            .contains("configure-aws-credentials"),
+        "{json}"
+    );
+}
+
+#[test]
+fn the_configuration_can_forbid_the_fallback() {
+    let text = fixture("ecr.yml");
+    let config = "[layout]\nmode = \"jobs\"\nfallback = \"refuse\"\n";
+    let (o, after) = run(&text, Some(config), &["--write"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(after, text, "a refused file is left as it was");
+    assert!(stderr(&o).contains("pinned by tag"), "{}", stderr(&o));
+    // A value that is neither is an error at its place in the file.
+    let (o, _) = run(&text, Some("[layout]\nfallback = \"maybe\"\n"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scangate.toml:2:"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_read_of_a_missing_step_id_is_a_warning_at_that_step() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n      - name: Show\n        env:\n          DIGEST: ${{ steps.docker_build.outputs.digest }}\n        run: echo \"$DIGEST\"\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(after.contains("build-scan:"), "{after}");
+    let err = stderr(&o);
+    // Line 15 is the reading step in the original.
+    assert!(
+        err.contains("w.yml:15:7: warning: job `build`: a step after the push reads `steps.docker_build.outputs.digest`"),
+        "{err}"
+    );
+    let (o, _) = run(text, None, &["--format", "json"]);
+    let json: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let w = &json["files"][0]["jobs"][0]["warnings"][0];
+    assert_eq!(
+        (w["at"]["line"].as_u64(), w["at"]["column"].as_u64()),
+        (Some(15), Some(7)),
+        "{json}"
+    );
+}
