@@ -115,8 +115,7 @@ impl Shape for BuildxScript {
     /// Every push of the job is a script's, and one of them is buildx: a
     /// buildx push must then be the only one, which `read` says precisely.
     fn claims(&self, pushes: &[Push]) -> bool {
-        pushes.iter().all(|p| p.kind.in_script)
-            && pushes.iter().any(|p| p.kind.shape == self.id())
+        pushes.iter().all(|p| p.kind.in_script) && pushes.iter().any(|p| p.kind.shape == self.id())
     }
 
     fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
