@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::Migrator;
-use crate::error::{Error, Location};
+use crate::error::{ConfigError, Error, Location};
 use crate::pins::{Pin, Pins};
 use crate::policy::{self, Layout, Policy, Reports};
 use crate::render::Overrides;
@@ -212,7 +212,7 @@ pub struct Repo {
 
 impl Repo {
     /// The repository as the GitHub client names it.
-    pub fn repo(&self) -> Result<crate::check::remote::RepoName, String> {
+    pub fn repo(&self) -> Result<crate::github::RepoName, String> {
         self.name.0.parse()
     }
 }
@@ -471,28 +471,6 @@ spelled_enum!(PkgType {
     Os = "os",
     Library = "library",
 });
-
-/// An invalid `scangate.toml`: where, which key, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    pub at: Location,
-    /// The dotted key (`policy.severity[0]`), when the error is about one.
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.path.display(), self.at)?;
-        if let Some(key) = &self.key {
-            write!(f, "`{key}`: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Parses `text`, read from `path` (named in errors).

@@ -83,7 +83,7 @@ pub enum Error {
     )]
     Verification { path: PathBuf, what: String },
     #[error("{0}")]
-    Config(Box<crate::config::ConfigError>),
+    Config(Box<ConfigError>),
     #[error("template {name}:{line}: {message}")]
     Template {
         name: String,
@@ -91,3 +91,25 @@ pub enum Error {
         message: String,
     },
 }
+
+/// An invalid `scangate.toml`: where, which key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub at: Location,
+    /// The dotted key (`policy.severity[0]`), when the error is about one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.path.display(), self.at)?;
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,12 +1,16 @@
-//! What counts as an image push and what counts as a Trivy gate, read from a
-//! parsed workflow. One definition, used by detection (is this push already
-//! gated?) and by verification (is every push gated after the rewrite?).
+//! What counts as an image push, as a Trivy gate and as signing the image,
+//! read from a parsed workflow. One definition, used by detection (is this
+//! push already gated?), by verification (is every push gated after the
+//! rewrite?) and by `check` (is it signed, and after the gate?).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
+
+/// The policy's severities, which every reading of a gate here takes.
+pub use crate::policy::Threshold;
 
 static TRIVY_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\btrivy\s+(?:image|i|fs|rootfs|sbom)\b").expect("static regex"));
@@ -18,6 +22,23 @@ static CONTINUATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\\[ \t]*\n").expect("static regex"));
 static BYPASS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(?:always|failure|cancelled)\s*\(").expect("static regex"));
+
+/// `cosign sign` / `cosign attest` of an image (not `sign-blob`).
+static COSIGN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: a constant pattern, exercised by the tests below.
+    Regex::new(r"\bcosign\s+(?:sign|attest)(?:\s|$)").expect("static regex")
+});
+
+/// `cosign sign` of an image: the signature admission policies check first.
+static COSIGN_SIGN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bcosign\s+sign(?:\s|$)").expect("static regex"));
+
+/// GitHub's attestation actions; with `subject-digest` they attest an image.
+const ATTEST_ACTIONS: &[&str] = &[
+    "actions/attest",
+    "actions/attest-build-provenance",
+    "actions/attest-sbom",
+];
 
 /// Third-party actions that build and push in one step; scangate cannot
 /// split them, so a workflow using one unscanned is refused.
@@ -86,35 +107,6 @@ pub fn shell_body(run: &str) -> String {
         .filter(|l| !l.trim_start().starts_with('#'))
         .collect();
     CONTINUATION.replace_all(&body.join("\n"), " ").into_owned()
-}
-
-/// The severities a Trivy run must fail on to count as a gate: the policy's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Threshold(HashSet<String>);
-
-impl Threshold {
-    /// From a comma-separated list as Trivy takes it (`CRITICAL,HIGH`).
-    pub fn new(severities: &str) -> Self {
-        Threshold(severity_set(severities))
-    }
-
-    /// Whether failing on `severities` (a Trivy list) fails on all of ours.
-    pub fn covered_by(&self, severities: &str) -> bool {
-        self.0.is_subset(&severity_set(severities))
-    }
-}
-
-impl Default for Threshold {
-    fn default() -> Self {
-        Threshold::new(&crate::policy::Policy::default().severity)
-    }
-}
-
-fn severity_set(list: &str) -> HashSet<String> {
-    list.split(',')
-        .map(|x| x.trim().to_ascii_uppercase())
-        .filter(|x| !x.is_empty())
-        .collect()
 }
 
 /// Whether `step` is a Trivy run that fails the job on the `threshold`
@@ -274,6 +266,25 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
     out
 }
 
+/// Whether `step` signs or attests a container image: `cosign sign` or
+/// `cosign attest` in its script, or a GitHub attestation action given a
+/// `subject-digest` (files are attested by `subject-path`).
+pub fn signs_image(step: &Mapping) -> bool {
+    let script = step.get("run").and_then(Value::as_str).map(shell_body);
+    script.is_some_and(|s| COSIGN_IMAGE.is_match(&s))
+        || action_name(step).is_some_and(|a| {
+            ATTEST_ACTIONS.contains(&a.as_str()) && input(step, "subject-digest").is_some()
+        })
+}
+
+/// Whether `step` runs `cosign sign` on an image (what the admission
+/// policies require, beside the vulnerability attestation).
+pub fn cosign_signs(step: &Mapping) -> bool {
+    step.get("run")
+        .and_then(Value::as_str)
+        .is_some_and(|r| COSIGN_SIGN.is_match(&shell_body(r)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +336,24 @@ mod tests {
             ),
             &Threshold::default()
         ));
+    }
+
+    #[test]
+    fn knows_image_signing_steps() {
+        let step = |y: &str| yaml_serde::from_str::<Mapping>(y).unwrap();
+        assert!(signs_image(&step("run: cosign sign --yes \"$ref\"")));
+        assert!(signs_image(&step(
+            "run: |\n  cosign attest --type vuln --predicate p x"
+        )));
+        assert!(!signs_image(&step("run: cosign sign-blob --bundle b file")));
+        assert!(cosign_signs(&step("run: cosign sign --yes x")));
+        assert!(!cosign_signs(&step("run: cosign attest --yes x")));
+        assert!(!signs_image(&step("run: echo cosign signing is next")));
+        assert!(signs_image(&step(
+            "uses: actions/attest-build-provenance@v3\nwith: {subject-name: x, subject-digest: sha256:1}"
+        )));
+        assert!(!signs_image(&step(
+            "uses: actions/attest@v4\nwith: {subject-path: dist/*}"
+        )));
     }
 }

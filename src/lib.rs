@@ -8,7 +8,14 @@
 //! original) → [`verify`] (prove it) → [`report`] (diffs, JSON). [`migrate`]
 //! runs one file through it in memory; [`files`] is the only module that
 //! touches the disk. [`check`] proves afterwards that the gate still holds;
-//! [`pr`] opens the migration as pull requests across repositories.
+//! [`pr`] opens the migration as pull requests across repositories;
+//! [`github`] is the one API client they and `admission` use.
+//!
+//! Lower modules never import higher ones (`tests/architecture.rs` proves
+//! there is no import circle): [`error`] and [`policy`] are at the bottom,
+//! [`gate`] reads workflows under the policy, the stages follow in order,
+//! and the commands sit on top. The command line itself is the binary's
+//! (`src/main.rs`, `src/cli/`).
 
 pub mod admission;
 pub mod check;
@@ -17,6 +24,7 @@ pub mod detect;
 pub mod error;
 pub mod files;
 pub mod gate;
+pub mod github;
 pub mod layout;
 pub mod locate;
 pub mod migrate;

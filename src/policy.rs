@@ -2,6 +2,8 @@
 //! out. The defaults are scangate's built-in behaviour; `scangate.toml`
 //! ([`crate::config`]) changes them.
 
+use std::collections::HashSet;
+
 /// Gate and scan settings that shape the generated jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -112,9 +114,33 @@ impl Default for Layout {
 }
 
 impl Policy {
+    /// The flags of `trivy image` that make it this policy's gate: what is
+    /// looked for (scanners, package types when not Trivy's default, the
+    /// ignore file), what fails (severities, unfixed ones or not) and the
+    /// verdict as the exit code, with Trivy's table for a person. The
+    /// generated gate step runs the same flags (plus `--skip-db-update`,
+    /// as its job downloaded the database before); `scangate gate` runs
+    /// them on a laptop, where Trivy fetches the database itself from the
+    /// policy's mirrors. A test (tests/gate.rs) holds the two together.
+    pub fn trivy_gate_flags(&self) -> Vec<String> {
+        let mut flags = vec!["--scanners".to_owned(), self.scanners.image()];
+        if self.scanners.vuln && self.pkg_types != Policy::default().pkg_types {
+            flags.extend(["--pkg-types".to_owned(), self.pkg_types.clone()]);
+        }
+        if let Some(file) = &self.trivyignore {
+            flags.extend(["--ignorefile".to_owned(), file.clone()]);
+        }
+        flags.extend(["--severity".to_owned(), self.severity.clone()]);
+        if self.ignore_unfixed {
+            flags.push("--ignore-unfixed".to_owned());
+        }
+        flags.extend(["--exit-code", "1", "--format", "table"].map(str::to_owned));
+        flags
+    }
+
     /// What a Trivy run must fail on to count as this policy's gate.
-    pub fn threshold(&self) -> crate::gate::Threshold {
-        crate::gate::Threshold::new(&self.severity)
+    pub fn threshold(&self) -> Threshold {
+        Threshold::new(&self.severity)
     }
 }
 
@@ -142,4 +168,33 @@ impl Default for Policy {
             signing: None,
         }
     }
+}
+
+/// The severities a Trivy run must fail on to count as a gate: the policy's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Threshold(HashSet<String>);
+
+impl Threshold {
+    /// From a comma-separated list as Trivy takes it (`CRITICAL,HIGH`).
+    pub fn new(severities: &str) -> Self {
+        Threshold(severity_set(severities))
+    }
+
+    /// Whether failing on `severities` (a Trivy list) fails on all of ours.
+    pub fn covered_by(&self, severities: &str) -> bool {
+        self.0.is_subset(&severity_set(severities))
+    }
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold::new(&Policy::default().severity)
+    }
+}
+
+fn severity_set(list: &str) -> HashSet<String> {
+    list.split(',')
+        .map(|x| x.trim().to_ascii_uppercase())
+        .filter(|x| !x.is_empty())
+        .collect()
 }

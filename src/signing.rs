@@ -13,30 +13,7 @@
 //! 3. GitHub artifact attestations (`actions/attest`): SLSA provenance, and
 //!    the scan job's CycloneDX SBOM when [`Signing::sbom`] is set.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-use yaml_serde::{Mapping, Value};
-
-use crate::gate;
-use crate::plan::Permissions;
-
-/// `cosign sign` / `cosign attest` of an image (not `sign-blob`).
-static COSIGN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
-    // #[allow]: a constant pattern, exercised by the tests below.
-    Regex::new(r"\bcosign\s+(?:sign|attest)(?:\s|$)").expect("static regex")
-});
-
-/// `cosign sign` of an image: the signature admission policies check first.
-static COSIGN_SIGN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bcosign\s+sign(?:\s|$)").expect("static regex"));
-
-/// GitHub's attestation actions; with `subject-digest` they attest an image.
-const ATTEST_ACTIONS: &[&str] = &[
-    "actions/attest",
-    "actions/attest-build-provenance",
-    "actions/attest-sbom",
-];
+use std::collections::BTreeMap;
 
 /// The OIDC issuer of GitHub Actions' keyless signing certificates.
 pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -90,36 +67,15 @@ impl Signing {
         }
     }
 
-    /// The push job's permissions with what signing needs: the job's OIDC
-    /// token (keyless certificates) and writing artifact attestations.
-    pub fn push_permissions(&self, base: &Permissions) -> Permissions {
+    /// The push job's permissions (a job's `permissions:`, as
+    /// `plan::Permissions`) with what signing needs: the job's OIDC token
+    /// (keyless certificates) and writing artifact attestations.
+    pub fn push_permissions(&self, base: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut p = base.clone();
         p.insert("id-token".into(), "write".into());
         p.insert("attestations".into(), "write".into());
         p
     }
-}
-
-/// Whether `step` signs or attests a container image: `cosign sign` or
-/// `cosign attest` in its script, or a GitHub attestation action given a
-/// `subject-digest` (files are attested by `subject-path`).
-pub fn signs_image(step: &Mapping) -> bool {
-    let script = step
-        .get("run")
-        .and_then(Value::as_str)
-        .map(gate::shell_body);
-    script.is_some_and(|s| COSIGN_IMAGE.is_match(&s))
-        || gate::action_name(step).is_some_and(|a| {
-            ATTEST_ACTIONS.contains(&a.as_str()) && gate::input(step, "subject-digest").is_some()
-        })
-}
-
-/// Whether `step` runs `cosign sign` on an image (what the admission
-/// policies require, beside the vulnerability attestation).
-pub fn cosign_signs(step: &Mapping) -> bool {
-    step.get("run")
-        .and_then(Value::as_str)
-        .is_some_and(|r| COSIGN_SIGN.is_match(&gate::shell_body(r)))
 }
 
 /// The keyless identity of one workflow: what its signatures' certificates
@@ -219,30 +175,11 @@ mod tests {
 
     #[test]
     fn signing_adds_only_oidc_and_attestations() {
-        let base = Permissions::from([("contents".into(), "read".into())]);
+        let base = BTreeMap::from([("contents".into(), "read".into())]);
         let p = Signing::default().push_permissions(&base);
         let scopes: Vec<&str> = p.keys().map(String::as_str).collect();
         assert_eq!(scopes, ["attestations", "contents", "id-token"]);
         assert_eq!(p["id-token"], "write");
-    }
-
-    #[test]
-    fn knows_image_signing_steps() {
-        let step = |y: &str| yaml_serde::from_str::<Mapping>(y).unwrap();
-        assert!(signs_image(&step("run: cosign sign --yes \"$ref\"")));
-        assert!(signs_image(&step(
-            "run: |\n  cosign attest --type vuln --predicate p x"
-        )));
-        assert!(!signs_image(&step("run: cosign sign-blob --bundle b file")));
-        assert!(cosign_signs(&step("run: cosign sign --yes x")));
-        assert!(!cosign_signs(&step("run: cosign attest --yes x")));
-        assert!(!signs_image(&step("run: echo cosign signing is next")));
-        assert!(signs_image(&step(
-            "uses: actions/attest-build-provenance@v3\nwith: {subject-name: x, subject-digest: sha256:1}"
-        )));
-        assert!(!signs_image(&step(
-            "uses: actions/attest@v4\nwith: {subject-path: dist/*}"
-        )));
     }
 
     #[test]

@@ -320,6 +320,13 @@ async fn a_branch_with_someone_elses_commit_is_never_touched() {
         let r = &run.records[0];
         assert_eq!((r.action, r.status), (Action::Skipped, Status::Blocked));
         assert!(r.reason.as_ref().unwrap().contains(&theirs[..12]), "{r:?}");
+        // The table says why, beside the old pull request: which commit, whose.
+        let row = output::table(&run);
+        let row = row.lines().nth(1).unwrap();
+        assert!(
+            row.contains("#1 ") && row.contains(&format!("{} by Jane Doe", &theirs[..12])),
+            "{row}"
+        );
         assert!(writes(&fake).is_empty(), "{:?}", writes(&fake));
         assert_eq!(branch_head(&fake, REPO).unwrap(), theirs);
         assert_eq!(run.exit_code(), 1);
@@ -345,6 +352,11 @@ async fn a_branch_of_that_name_without_our_commits_is_not_moved() {
         Status::Blocked,
         "{:?}",
         run.records[0]
+    );
+    let reason = run.records[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&format!("{} by Jane Doe", &old[..12])),
+        "{reason}"
     );
     assert!(writes(&fake).is_empty());
     assert_eq!(branch_head(&fake, REPO).unwrap(), old);
@@ -469,6 +481,49 @@ async fn server_errors_are_retried_where_that_is_safe_and_reconciled_where_not()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn creates_that_fail_are_reread_then_tried_again_until_the_bound() {
+    let (_server, fake) = Fake::start().await;
+    add(&fake, REPO, &service("model-service"));
+    // Two 502s on each create, nothing made: below `retry()`'s 3 attempts.
+    fake.fault(Fault {
+        times: 2,
+        ..Fault::status("POST", "/git/refs", 502)
+    });
+    fake.fault(Fault {
+        times: 2,
+        ..Fault::status("POST", "/pulls", 502)
+    });
+    let run = run(&fake, &apply()).await;
+    let r = &run.records[0];
+    assert_eq!(
+        (r.action, r.error.as_deref()),
+        (Action::Created, None),
+        "{r:?}"
+    );
+    assert_eq!(run.exit_code(), 0);
+    let w = fake.world();
+    assert_eq!(w.count("POST", "/git/refs"), 3);
+    assert_eq!(w.count("POST", "/pulls"), 3);
+    assert_eq!(w.repos[REPO].pulls.len(), 1);
+    // Each try after a failure follows a read that found nothing.
+    let creates: Vec<usize> = w
+        .seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.method == "POST" && s.path.ends_with("/pulls"))
+        .map(|(i, _)| i)
+        .collect();
+    for pair in creates.windows(2) {
+        assert!(
+            w.seen[pair[0]..pair[1]]
+                .iter()
+                .any(|s| s.method == "GET" && s.path.ends_with("/pulls")),
+            "a create was repeated without looking first"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_lost_answer_does_not_make_a_second_pull_request() {
     let (_server, fake) = Fake::start().await;
     add(&fake, REPO, &service("model-service"));
@@ -507,8 +562,9 @@ async fn a_lost_answer_does_not_make_a_second_pull_request() {
 async fn an_interrupted_run_is_finished_by_the_next() {
     let (_server, fake) = Fake::start().await;
     add(&fake, REPO, &service("model-service"));
+    // As many 503s as `retry()` has attempts: the run gives up.
     fake.fault(Fault {
-        times: 2,
+        times: 3,
         ..Fault::status("POST", "/pulls", 503)
     });
     let first = run(&fake, &apply()).await;
@@ -687,7 +743,7 @@ async fn a_server_echoing_the_token_cannot_put_it_in_the_output() {
     );
     fake.fault(Fault {
         body: echo,
-        times: 2,
+        times: 3,
         ..Fault::status("POST", "/pulls", 502)
     });
     let second = run(&fake, &apply()).await;

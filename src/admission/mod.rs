@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::context;
 
-use crate::check::remote::RepoName;
 use crate::error::Error;
+use crate::github::RepoName;
 use crate::render::{Renderer, ser};
 use crate::signing::{ISSUER, Identity, SignatureFormat, Signing, VULN_PREDICATE};
 use crate::source::Source;

@@ -8,11 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use super::{Pin, Pins};
-use crate::check::remote::{Client, RemoteError};
-use crate::config::ActionName;
+use crate::github::{Client, RemoteError, RepoName};
 
 /// What became of one action.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -24,45 +21,21 @@ pub struct Resolved {
     pub after: Result<Pin, String>,
 }
 
-#[derive(Deserialize)]
-struct Release {
-    tag_name: String,
-}
-
-#[derive(Deserialize)]
-struct GitObject {
-    #[serde(rename = "type")]
-    kind: String,
-    sha: String,
-}
-
-#[derive(Deserialize)]
-struct Ref {
-    object: GitObject,
-}
-
-#[derive(Deserialize)]
-struct Tag {
-    object: GitObject,
-}
-
 /// Nested annotated tags followed at most this deep (GitHub allows chains;
 /// real releases have one level).
 const MAX_TAG_DEPTH: usize = 4;
 
 /// Resolves the latest release of every action in `pins`, refusing the tags
-/// `compromised` lists. One action's failure does not stop the others.
+/// `compromised` lists (action → tags). One action's failure does not stop
+/// the others.
 pub async fn latest(
     client: &Client,
     pins: &Pins,
-    compromised: &BTreeMap<ActionName, Vec<String>>,
+    compromised: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Resolved> {
     let mut out = Vec::new();
     for pin in pins.iter() {
-        let bad = compromised
-            .iter()
-            .find(|(a, _)| a.0 == pin.action)
-            .map_or(&[][..], |(_, tags)| tags.as_slice());
+        let bad = compromised.get(&pin.action).map_or(&[][..], Vec::as_slice);
         let after = resolve(client, &pin.action, bad)
             .await
             .map_err(|e| e.to_string())
@@ -77,16 +50,11 @@ pub async fn latest(
 }
 
 /// The repository part of an action (`github/codeql-action/upload-sarif` →
-/// `github/codeql-action`), URL-safe.
-fn repository(action: &str) -> Option<String> {
+/// `github/codeql-action`).
+fn repository(action: &str) -> Option<RepoName> {
     let mut parts = action.split('/');
     let (owner, name) = (parts.next()?, parts.next()?);
-    let safe = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    };
-    (safe(owner) && safe(name)).then(|| format!("{owner}/{name}"))
+    format!("{owner}/{name}").parse().ok()
 }
 
 /// The outer error is the API's; the inner one is a refusal of the answer.
@@ -98,15 +66,11 @@ async fn resolve(
     let Some(repo) = repository(action) else {
         return Ok(Err(format!("`{action}` is not an `owner/repo` action")));
     };
-    let Some(release) = client
-        .json::<Release>(&format!("/repos/{repo}/releases/latest"))
-        .await?
-    else {
+    let Some(tag) = client.latest_release_tag(&repo).await? else {
         return Ok(Err(format!(
             "{repo} has no published release (or the token cannot see it)"
         )));
     };
-    let tag = release.tag_name;
     if compromised.contains(&tag) {
         return Ok(Err(format!(
             "the latest release {tag} is listed in [compromised-tags]; kept the current pin"
@@ -120,13 +84,9 @@ async fn resolve(
             "the release tag `{tag}` has unexpected characters"
         )));
     }
-    let Some(reference) = client
-        .json::<Ref>(&format!("/repos/{repo}/git/ref/tags/{tag}"))
-        .await?
-    else {
+    let Some(mut object) = client.tag_ref(&repo, &tag).await? else {
         return Ok(Err(format!("{repo} has a release {tag} but no such tag")));
     };
-    let mut object = reference.object;
     for _ in 0..MAX_TAG_DEPTH {
         match object.kind.as_str() {
             "commit" => {
@@ -137,13 +97,10 @@ async fn resolve(
                 }));
             }
             "tag" => {
-                let Some(t) = client
-                    .json::<Tag>(&format!("/repos/{repo}/git/tags/{}", object.sha))
-                    .await?
-                else {
+                let Some(next) = client.tag_object(&repo, &object.sha).await? else {
                     return Ok(Err(format!("the tag object of {tag} is missing")));
                 };
-                object = t.object;
+                object = next;
             }
             other => return Ok(Err(format!("tag {tag} points at a {other}, not a commit"))),
         }
@@ -185,8 +142,8 @@ mod tests {
     #[test]
     fn the_repository_of_an_action() {
         assert_eq!(
-            repository("github/codeql-action/upload-sarif").as_deref(),
-            Some("github/codeql-action")
+            repository("github/codeql-action/upload-sarif").map(|r| r.to_string()),
+            Some("github/codeql-action".to_owned())
         );
         assert_eq!(repository("x"), None);
         assert_eq!(repository("a/b?c"), None);

@@ -66,6 +66,8 @@ pub enum Branch {
     /// Someone else committed to it: never touched.
     Foreign {
         commit: String,
+        /// Who wrote that commit, for the person reading the table.
+        author: String,
     },
 }
 
@@ -116,10 +118,10 @@ fn act(action: Action, steps: Vec<Step>) -> Decision {
 }
 
 pub fn decide(state: &State, branch_name: &str) -> Decision {
-    if let Branch::Foreign { commit } = &state.branch {
+    if let Branch::Foreign { commit, author } = &state.branch {
         return skip(
             format!(
-                "branch `{branch_name}` holds commit {}, not made by scangate; left untouched (merge or delete it, or use --branch)",
+                "branch `{branch_name}` holds commit {} by {author}, not made by scangate; left untouched (merge or delete it, or use --branch)",
                 short(commit)
             ),
             true,
@@ -238,6 +240,7 @@ mod tests {
                 changes,
                 Branch::Foreign {
                     commit: "0123456789abcdef".into(),
+                    author: "Jane Doe (@jane)".into(),
                 },
                 Some((7, false)),
                 true,
@@ -247,7 +250,11 @@ mod tests {
                 (d.action, d.steps.len(), d.blocked),
                 (Action::Skipped, 0, true)
             );
-            assert!(d.reason.unwrap().contains("0123456789ab"));
+            let reason = d.reason.unwrap();
+            assert!(
+                reason.contains("0123456789ab by Jane Doe (@jane)"),
+                "{reason}"
+            );
         }
     }
 

@@ -11,7 +11,7 @@
 //! 2. **Decide** ([`decision::decide`], pure): created, updated, unchanged,
 //!    skipped or closed, and the writes that takes.
 //! 3. **Write** (`--apply` only, one repository after the other, writes
-//!    spaced by [`Retry::write_pause`](crate::check::remote::Retry)): tree →
+//!    spaced by [`Retry::write_pause`](crate::github::Retry)): tree →
 //!    commit → ref, then the pull request, labels and reviewers.
 //!
 //! A branch with anyone else's commit is never written to; our own branch is
@@ -22,7 +22,6 @@
 
 pub mod body;
 pub mod decision;
-pub mod github;
 pub mod local;
 
 pub mod output;
@@ -30,13 +29,13 @@ pub mod output;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::check::remote::{Client, RemoteError, RepoName};
+use crate::github::repo::{Commit, Created, Pull, Repo, TokenScopes, TreeFile};
+use crate::github::{Client, RemoteError, RepoName};
 use crate::migrate::{Migrator, Outcome};
 use crate::report::{self, FileReport, FileStatus};
 use crate::source::Source;
 use body::{Change, ChangedFile, Manual};
 use decision::{Action, Branch, Decision, PullState, State, Step};
-use github::{Commit, Created, Pull, Repo, TokenScopes, TreeFile};
 
 /// The branch scangate commits to unless told otherwise.
 pub const DEFAULT_BRANCH: &str = "scangate/trivy-gate";
@@ -266,7 +265,7 @@ async fn preflight(client: &Client) -> Result<Vec<String>, PrError> {
     if !client.has_token() {
         return Err(PrError::NoToken);
     }
-    match github::token_scopes(client).await.map_err(PrError::Token)? {
+    match crate::github::repo::token_scopes(client).await.map_err(PrError::Token)? {
         TokenScopes::Workflow => Ok(Vec::new()),
         TokenScopes::Missing(scopes) => Err(PrError::MissingWorkflowScope(scopes)),
         TokenScopes::Unlisted => Ok(vec![
@@ -432,14 +431,17 @@ async fn branch_state(
     {
         return Ok(Branch::Foreign {
             commit: c.sha.clone(),
+            author: c.author(),
         });
     }
     if cmp.ahead_by == 0 || cmp.ahead_by > cmp.commits.len() {
         // No commit of ours on it (someone's branch that happens to have
         // this name), or more than the 250 commits GitHub lists: nothing
         // vouches that moving it loses nobody's work.
+        let author = repo.commit(head).await?.author;
         return Ok(Branch::Foreign {
             commit: head.to_owned(),
+            author: author.map_or_else(|| "an unknown author".to_owned(), |a| a.name),
         });
     }
     let want: Vec<(String, String)> = changed
@@ -522,20 +524,43 @@ async fn commit(repo: &Repo<'_>, insp: &Inspection) -> Result<String, RemoteErro
         .await
 }
 
-/// Creates the branch at a new commit. If it appeared meanwhile (or an
-/// earlier answer was lost), it is read again: at our commit, done; holding
-/// only our commits, moved; anyone else's, left alone.
+/// Creates the branch at a new commit. After a 5xx or a lost answer the
+/// branch is read: at our commit, done; missing, asked for again with
+/// back-off. If it exists otherwise (made by someone meanwhile), it is read
+/// again: holding only our commits, moved; anyone else's, left alone.
 async fn create_branch(repo: &Repo<'_>, insp: &Inspection) -> Result<(), RemoteError> {
     let sha = commit(repo, insp).await?;
-    let why = match repo.create_branch(&insp.branch, &sha).await? {
+    let created = repo
+        .client
+        .create_checked(
+            || repo.create_branch(&insp.branch, &sha),
+            || async {
+                Ok(match repo.branch_head(&insp.branch).await? {
+                    Some(head) if head == sha => Some(Created::Done(())),
+                    Some(head) => Some(Created::Exists(format!(
+                        "the branch points at {}",
+                        decision::short(&head)
+                    ))),
+                    None => None,
+                })
+            },
+        )
+        .await?;
+    let why = match created {
         Created::Done(()) => return Ok(()),
-        Created::Exists(m) | Created::Unknown(m) => m,
+        Created::Unknown(m) => {
+            return Err(RemoteError(format!(
+                "creating branch `{}` failed ({m}); run again",
+                insp.branch
+            )));
+        }
+        Created::Exists(m) => m,
     };
     match repo.branch_head(&insp.branch).await? {
         Some(head) if head == sha => Ok(()),
         Some(head) => match branch_state(repo, &insp.base.sha, &head, &insp.changed).await? {
-            Branch::Foreign { commit } => Err(RemoteError(format!(
-                "branch `{}` appeared during the run with commit {} not made by scangate; left untouched",
+            Branch::Foreign { commit, author } => Err(RemoteError(format!(
+                "branch `{}` appeared during the run with commit {} by {author}, not made by scangate; left untouched",
                 insp.branch,
                 decision::short(&commit)
             ))),
@@ -551,43 +576,40 @@ async fn create_branch(repo: &Repo<'_>, insp: &Inspection) -> Result<(), RemoteE
     }
 }
 
-/// Opens the pull request; after "already exists", a 5xx or a lost answer,
-/// looks for it before (at most once more) asking again.
+/// Opens the pull request. After a 5xx or a lost answer it is looked for,
+/// and asked for again with back-off only while it is not there; after
+/// "already exists", it is read.
 async fn open_pull(
     repo: &Repo<'_>,
     insp: &Inspection,
     options: &Options,
 ) -> Result<Pull, RemoteError> {
-    let mut last = String::new();
-    for _ in 0..2 {
-        let created = repo
-            .create_pull(
-                body::TITLE,
-                &insp.branch,
-                &insp.default_branch,
-                &insp.body,
-                options.draft,
-            )
-            .await?;
-        match created {
-            Created::Done(pull) => return Ok(pull),
-            Created::Exists(m) => {
-                return repo.open_pull(&insp.branch).await?.ok_or_else(|| {
-                    RemoteError(format!("opening the pull request in {}: {m}", repo.name))
-                });
-            }
-            Created::Unknown(m) => {
-                if let Some(pull) = repo.open_pull(&insp.branch).await? {
-                    return Ok(pull);
-                }
-                last = m;
-            }
-        }
+    let created = repo
+        .client
+        .create_checked(
+            || {
+                repo.create_pull(
+                    body::TITLE,
+                    &insp.branch,
+                    &insp.default_branch,
+                    &insp.body,
+                    options.draft,
+                )
+            },
+            || async { Ok(repo.open_pull(&insp.branch).await?.map(Created::Done)) },
+        )
+        .await?;
+    match created {
+        Created::Done(pull) => Ok(pull),
+        Created::Exists(m) => repo
+            .open_pull(&insp.branch)
+            .await?
+            .ok_or_else(|| RemoteError(format!("opening the pull request in {}: {m}", repo.name))),
+        Created::Unknown(m) => Err(RemoteError(format!(
+            "opening the pull request in {}: {m}; run again (scangate finds the pull request if it was made)",
+            repo.name
+        ))),
     }
-    Err(RemoteError(format!(
-        "opening the pull request in {}: {last}; run again (scangate finds the pull request if it was made)",
-        repo.name
-    )))
 }
 
 /// Labels and reviewers for a new pull request. A refusal (an unknown

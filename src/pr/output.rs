@@ -82,9 +82,11 @@ pub fn table(run: &Run) -> String {
                 .iter()
                 .filter(|f| matches!(f.status, FileStatus::Migrated { .. }))
                 .count();
+            // A skipped repository says why, beside its old pull request.
             let note = match (&r.error, &r.pull_request, &r.reason) {
                 (Some(e), _, _) => e.clone(),
-                (None, Some(p), _) => format!("#{} {}", p.number, p.url),
+                (None, Some(p), Some(reason)) => format!("#{} {}: {reason}", p.number, p.url),
+                (None, Some(p), None) => format!("#{} {}", p.number, p.url),
                 (None, None, Some(reason)) => reason.clone(),
                 (None, None, None) => String::new(),
             };

@@ -68,6 +68,9 @@ pub struct CommitObj {
     pub tree: String,
     pub parents: Vec<String>,
     pub message: String,
+    /// The git author's name: `World::commit` is a person's commit,
+    /// `POST /git/commits` scangate's.
+    pub author: String,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +185,7 @@ impl World {
                 tree,
                 parents: parent.into_iter().collect(),
                 message: message.to_owned(),
+                author: "Jane Doe".to_owned(),
             },
         );
         r.refs.insert(branch.to_owned(), sha.clone());
@@ -313,7 +317,8 @@ impl Fake {
     }
 
     fn commit_json(&self, full: &str, sha: &str, c: &CommitObj) -> Value {
-        let person = json!({"name": "Scangate Bot", "email": "bot@example.com", "date": "2026-11-27T12:00:00Z"});
+        let person =
+            json!({"name": c.author, "email": "x@example.com", "date": "2026-11-27T12:00:00Z"});
         json!({
             "sha": sha,
             "node_id": format!("C_{sha}"),
@@ -477,6 +482,7 @@ impl Fake {
                         .map(|p| p.as_str().unwrap().to_owned())
                         .collect(),
                     message: seen.body["message"].as_str().unwrap().to_owned(),
+                    author: "Scangate Bot".to_owned(),
                 };
                 let sha = hash(format!("commit {n} {} {}", c.tree, c.message).as_bytes());
                 let v = self.commit_json(&full, &sha, &c);
@@ -616,7 +622,7 @@ impl Fake {
             .rev()
             .map(|sha| {
                 let c = &repo.commits[*sha];
-                json!({"sha": sha, "node_id": "C", "commit": {"author": {"name": "x", "email": "x@example.com", "date": "2026-11-27T12:00:00Z"}, "committer": {"name": "x", "email": "x@example.com", "date": "2026-11-27T12:00:00Z"}, "message": c.message, "tree": {"sha": c.tree, "url": "x"}, "url": "x", "comment_count": 0}, "url": "x", "html_url": "x", "author": null, "committer": null, "parents": c.parents.iter().map(|p| json!({"sha": p, "url": "x"})).collect::<Vec<_>>()})
+                json!({"sha": sha, "node_id": "C", "commit": {"author": {"name": c.author, "email": "x@example.com", "date": "2026-11-27T12:00:00Z"}, "committer": {"name": "x", "email": "x@example.com", "date": "2026-11-27T12:00:00Z"}, "message": c.message, "tree": {"sha": c.tree, "url": "x"}, "url": "x", "comment_count": 0}, "url": "x", "html_url": "x", "author": null, "committer": null, "parents": c.parents.iter().map(|p| json!({"sha": p, "url": "x"})).collect::<Vec<_>>()})
             })
             .collect();
         let status = match (ahead.len(), behind) {

@@ -8,7 +8,7 @@
 use super::{Context, Meta, Rule, step_of};
 use crate::check::finding::Finding;
 use crate::error::Error;
-use crate::{gate, signing};
+use crate::gate;
 
 pub(super) struct SignedBeforeGate;
 
@@ -31,9 +31,7 @@ impl Rule for SignedBeforeGate {
             let mut gate_seen = false;
             for (i, step) in gate::steps(job) {
                 gate_seen |= gate::is_gate(step, &wf.threshold);
-                if !signing::signs_image(step)
-                    || gated_by_need
-                    || (gate_seen && !gate::bypasses(step))
+                if !gate::signs_image(step) || gated_by_need || (gate_seen && !gate::bypasses(step))
                 {
                     continue;
                 }

@@ -8,7 +8,7 @@
 use super::{Context, Meta, Rule, step_of};
 use crate::check::finding::Finding;
 use crate::error::Error;
-use crate::{gate, signing};
+use crate::gate;
 
 pub(super) struct UnsignedPush;
 
@@ -34,7 +34,7 @@ impl Rule for UnsignedPush {
             let signed = wf.job(id).is_some_and(|job| {
                 gate::steps(job)
                     .into_iter()
-                    .any(|(i, s)| i > at && signing::cosign_signs(s))
+                    .any(|(i, s)| i > at && gate::cosign_signs(s))
             });
             if !signed {
                 out.push(self.finding(

@@ -1,6 +1,5 @@
-//! The GitHub endpoints `scangate pr` needs beyond reading workflows: the
-//! Git Data API (trees, commits, refs), compare, pulls, labels and
-//! reviewers, on the one [`Client`] of [`crate::check::remote`].
+//! The endpoints `scangate pr` needs beyond reading workflows: the Git Data
+//! API (trees, commits, refs), compare, pulls, labels and reviewers.
 //!
 //! Each write says whether it may be repeated ([`Repeat`]): trees and
 //! commits are content-addressed and PATCHes set a value, so a lost answer
@@ -11,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::check::remote::{
+use super::{
     Client, Method, RemoteError, Repeat, Reply, RepoName, encode, encode_path, repo_route,
 };
 
@@ -23,6 +22,8 @@ pub struct Commit {
     pub tree: Sha,
     #[serde(default)]
     pub parents: Vec<Sha>,
+    #[serde(default)]
+    pub author: Option<Person>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,11 +54,42 @@ pub struct Comparison {
 pub struct ComparedCommit {
     pub sha: String,
     pub commit: CommitText,
+    /// The GitHub account of the commit's author, when GitHub knows it.
+    #[serde(default)]
+    pub author: Option<Account>,
+}
+
+impl ComparedCommit {
+    /// Who wrote the commit, for a person: the git author's name, with the
+    /// GitHub login when GitHub links one.
+    pub fn author(&self) -> String {
+        let name = self.commit.author.as_ref().map(|a| a.name.as_str());
+        match (name, &self.author) {
+            (Some(n), Some(a)) => format!("{n} (@{})", a.login),
+            (Some(n), None) => n.to_owned(),
+            (None, Some(a)) => format!("@{}", a.login),
+            (None, None) => "an unknown author".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CommitText {
     pub message: String,
+    #[serde(default)]
+    pub author: Option<Person>,
+}
+
+/// A git author or committer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Person {
+    pub name: String,
+}
+
+/// A GitHub account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub login: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +116,46 @@ pub enum Created<T> {
     Exists(String),
     /// No usable answer (5xx or lost): it may or may not exist now.
     Unknown(String),
+}
+
+impl Client {
+    /// Creates something that must exist once (a ref, a pull request).
+    /// `create` is sent; after a 5xx or a lost answer ([`Created::Unknown`])
+    /// `reread` looks at the state, and what it finds is the answer
+    /// (`Some`). Only when it proves nothing was made (`None`) is `create`
+    /// sent again, after the same back-off as reads, up to
+    /// [`Retry::attempts`](super::Retry) tries in all; then the last
+    /// `Unknown` comes back. Any other answer (made, 422 "already exists")
+    /// is returned as it is.
+    pub async fn create_checked<T, C, R>(
+        &self,
+        mut create: impl FnMut() -> C,
+        mut reread: impl FnMut() -> R,
+    ) -> Result<Created<T>, RemoteError>
+    where
+        C: Future<Output = Result<Created<T>, RemoteError>>,
+        R: Future<Output = Result<Option<Created<T>>, RemoteError>>,
+    {
+        let mut backoff = self.retry.backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let why = match create().await? {
+                Created::Unknown(why) => why,
+                answer => return Ok(answer),
+            };
+            if let Some(found) = reread().await? {
+                return Ok(found);
+            }
+            if attempt >= self.retry.attempts.max(1) {
+                return Ok(Created::Unknown(format!(
+                    "{why} (after {attempt} attempts)"
+                )));
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+    }
 }
 
 /// The repository routes, for one repository.
