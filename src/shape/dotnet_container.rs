@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::RefusedCommand;
+use super::{Finder, Refused};
 
 static PUBLISH: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
@@ -21,16 +21,22 @@ static CONTAINER: LazyLock<Regex> = LazyLock::new(|| {
 static REGISTRY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[-/]p(?:roperty)?:ContainerRegistry=\S").expect("static regex"));
 
-pub static COMMAND: RefusedCommand = RefusedCommand {
+pub static REFUSED: Refused = Refused {
     id: "dotnet-container",
     label: "dotnet publish -t:PublishContainer",
-    pattern: &PUBLISH,
-    pushes: |command| CONTAINER.is_match(command) && REGISTRY.is_match(command),
-    reason: "the .NET SDK builds the container and pushes it to `ContainerRegistry` in one step; there is no image to scan before the push",
+    finder: Finder::Command {
+        pattern: &PUBLISH,
+        pushes: |command| CONTAINER.is_match(command) && REGISTRY.is_match(command),
+    },
+    reason: |what| {
+        format!(
+            "`{what}`: the .NET SDK builds the container and pushes it to `ContainerRegistry` in one step; there is no image to scan before the push"
+        )
+    },
     hint: "publish a tarball instead (`-p:ContainerArchiveOutputPath=image.tar.gz`, no `ContainerRegistry`), scan it, and push it with skopeo in a job that needs the scan; or gate the job by hand",
 };
 
 /// The shape (refused).
 pub struct DotnetContainer;
 
-crate::refused_command_shape!(DotnetContainer, COMMAND);
+crate::refused_shape!(DotnetContainer, REFUSED);

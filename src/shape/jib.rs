@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::RefusedCommand;
+use super::{Finder, Refused};
 
 static BUILD_TOOL: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
@@ -19,16 +19,22 @@ static JIB_PUSH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-pub static COMMAND: RefusedCommand = RefusedCommand {
+pub static REFUSED: Refused = Refused {
     id: "jib",
     label: "jib:build / gradle jib",
-    pattern: &BUILD_TOOL,
-    pushes: |command| JIB_PUSH.is_match(command),
-    reason: "Jib builds the image and pushes it to the registry in one step; there is no image to scan before the push",
+    finder: Finder::Command {
+        pattern: &BUILD_TOOL,
+        pushes: |command| JIB_PUSH.is_match(command),
+    },
+    reason: |what| {
+        format!(
+            "`{what}`: Jib builds the image and pushes it to the registry in one step; there is no image to scan before the push"
+        )
+    },
     hint: "build a tarball with `jib:buildTar` (Gradle: `jibBuildTar`), scan it, and push it with skopeo in a job that needs the scan; or gate the job by hand",
 };
 
 /// The shape (refused).
 pub struct Jib;
 
-crate::refused_command_shape!(Jib, COMMAND);
+crate::refused_shape!(Jib, REFUSED);

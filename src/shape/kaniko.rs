@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::RefusedCommand;
+use super::{Finder, Refused};
 
 static EXECUTOR: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
@@ -17,16 +17,22 @@ static DESTINATION: LazyLock<Regex> =
 static NO_PUSH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"--no-push(?:=true)?(?:\s|$)").expect("static regex"));
 
-pub static COMMAND: RefusedCommand = RefusedCommand {
+pub static REFUSED: Refused = Refused {
     id: "kaniko",
     label: "kaniko/executor --destination",
-    pattern: &EXECUTOR,
-    pushes: |command| DESTINATION.is_match(command) && !NO_PUSH.is_match(command),
-    reason: "kaniko builds the image and pushes it to each `--destination` in one step; there is no image to scan before the push",
+    finder: Finder::Command {
+        pattern: &EXECUTOR,
+        pushes: |command| DESTINATION.is_match(command) && !NO_PUSH.is_match(command),
+    },
+    reason: |what| {
+        format!(
+            "`{what}`: kaniko builds the image and pushes it to each `--destination` in one step; there is no image to scan before the push"
+        )
+    },
     hint: "run the executor with `--no-push --tar-path=image.tar`, scan the tarball, and push it with skopeo in a job that needs the scan; or gate the job by hand",
 };
 
 /// The shape (refused).
 pub struct Kaniko;
 
-crate::refused_command_shape!(Kaniko, COMMAND);
+crate::refused_shape!(Kaniko, REFUSED);

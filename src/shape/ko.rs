@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::RefusedCommand;
+use super::{Finder, Refused};
 
 static KO: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
@@ -17,16 +17,22 @@ static LOCAL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-pub static COMMAND: RefusedCommand = RefusedCommand {
+pub static REFUSED: Refused = Refused {
     id: "ko",
     label: "ko build",
-    pattern: &KO,
-    pushes: |command| !LOCAL.is_match(command),
-    reason: "ko builds the image and pushes it to `KO_DOCKER_REPO` in one step; there is no image to scan before the push",
+    finder: Finder::Command {
+        pattern: &KO,
+        pushes: |command| !LOCAL.is_match(command),
+    },
+    reason: |what| {
+        format!(
+            "`{what}`: ko builds the image and pushes it to `KO_DOCKER_REPO` in one step; there is no image to scan before the push"
+        )
+    },
     hint: "build with `ko build --push=false --tarball=image.tar`, scan the tarball, and push it with skopeo in a job that needs the scan; or gate the job by hand",
 };
 
 /// The shape (refused).
 pub struct Ko;
 
-crate::refused_command_shape!(Ko, COMMAND);
+crate::refused_shape!(Ko, REFUSED);

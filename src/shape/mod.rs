@@ -543,35 +543,55 @@ pub fn var<T: serde::Serialize>(value: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(value))
 }
 
-/// A push command that scangate detects but does not rewrite: `check`
-/// reports it as an ungated push, and `migrate` refuses the job with this
-/// reason and hint instead of calling the file unchanged. A shape file that
-/// only refuses declares one of these and implements [`Shape`] through
-/// [`refused_command_shape!`](crate::refused_command_shape).
-pub struct RefusedCommand {
+/// A push that scangate detects but does not rewrite: `check` reports it
+/// as an ungated push, and `migrate` refuses the job with this reason and
+/// hint instead of calling the file unchanged. A shape file that only
+/// refuses declares one of these and implements [`Shape`] through
+/// [`refused_shape!`](crate::refused_shape).
+pub struct Refused {
     pub id: &'static str,
-    /// The command as messages name it (`pack build --publish`).
+    /// How messages name it (`pack build --publish`).
     pub label: &'static str,
-    /// Finds the start of the command in a script.
-    pub pattern: &'static LazyLock<regex::Regex>,
-    /// Whether the command (from its start to the end of its line, or to
-    /// the next `;`, `&` or `|`) pushes to a registry.
-    pub pushes: fn(&str) -> bool,
-    pub reason: &'static str,
+    pub finder: Finder,
+    /// The reason, given the push as written.
+    pub reason: fn(&str) -> String,
     pub hint: &'static str,
 }
 
-impl RefusedCommand {
-    /// The first command of `script` that pushes.
-    pub fn find(&self, script: &str) -> Option<Found> {
-        self.pattern.find_iter(script).find_map(|m| {
-            let rest = &script[m.start()..];
-            let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
-            (self.pushes)(command).then(|| Found {
-                at: m.start(),
-                what: command.split_whitespace().collect::<Vec<_>>().join(" "),
-            })
-        })
+/// How a [`Refused`] shape finds its push.
+pub enum Finder {
+    /// A command of a `run:` script: `pattern` finds where it starts, and
+    /// `pushes` says whether the command (from its start to the end of its
+    /// line, or to the next `;`, `&` or `|`) pushes to a registry.
+    Command {
+        pattern: &'static LazyLock<regex::Regex>,
+        pushes: fn(&str) -> bool,
+    },
+    /// An action: given its lower-cased name and the step, the push as
+    /// messages name it, if the step pushes.
+    Action(fn(&str, &Mapping) -> Option<String>),
+}
+
+impl Refused {
+    /// The push of `step` (`script`: its shell text, `None` for an action).
+    pub fn find(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
+        match (&self.finder, script) {
+            (Finder::Command { pattern, pushes }, Some(script)) => {
+                pattern.find_iter(script).find_map(|m| {
+                    let rest = &script[m.start()..];
+                    let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
+                    pushes(command).then(|| Found {
+                        at: m.start(),
+                        what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+                    })
+                })
+            }
+            (Finder::Action(pushes), None) => {
+                let what = pushes(&gate::action_name(step)?, step)?;
+                Some(Found { at: 0, what })
+            }
+            _ => None,
+        }
     }
 
     /// The refusal of `push`.
@@ -579,35 +599,35 @@ impl RefusedCommand {
         Unsupported::new(
             job_id,
             Some(push.step),
-            format!("`{}`: {}", push.kind.what, self.reason),
+            (self.reason)(&push.kind.what),
             self.hint,
         )
     }
 }
 
-/// Implements [`Shape`] for a unit struct through its [`RefusedCommand`].
+/// Implements [`Shape`] for a unit struct through its [`Refused`].
 #[macro_export]
-macro_rules! refused_command_shape {
-    ($shape:ident, $command:expr) => {
+macro_rules! refused_shape {
+    ($shape:ident, $refused:expr) => {
         impl $crate::shape::Shape for $shape {
             fn id(&self) -> &'static str {
-                $command.id
+                $refused.id
             }
 
             fn label(&self) -> &'static str {
-                $command.label
+                $refused.label
             }
 
             fn push(
                 &self,
-                _step: &yaml_serde::Mapping,
+                step: &yaml_serde::Mapping,
                 script: Option<&str>,
             ) -> Option<$crate::shape::Found> {
-                $command.find(script?)
+                $refused.find(step, script)
             }
 
             fn in_script(&self) -> bool {
-                true
+                matches!($refused.finder, $crate::shape::Finder::Command { .. })
             }
 
             fn read(
@@ -626,7 +646,7 @@ macro_rules! refused_command_shape {
                 push: &$crate::gate::Push,
                 _other: Option<&$crate::gate::Push>,
             ) -> $crate::shape::Unsupported {
-                $command.refuse(job_id, push)
+                $refused.refuse(job_id, push)
             }
         }
     };

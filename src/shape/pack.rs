@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::RefusedCommand;
+use super::{Finder, Refused};
 
 static PACK: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
@@ -15,16 +15,22 @@ static PACK: LazyLock<Regex> = LazyLock::new(|| {
 static PUBLISH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"--publish(?:=true)?(?:\s|$)").expect("static regex"));
 
-pub static COMMAND: RefusedCommand = RefusedCommand {
+pub static REFUSED: Refused = Refused {
     id: "pack",
     label: "pack build --publish",
-    pattern: &PACK,
-    pushes: |command| PUBLISH.is_match(command),
-    reason: "`--publish` makes the buildpacks push the image to the registry as they build it; there is no image to scan before the push",
+    finder: Finder::Command {
+        pattern: &PACK,
+        pushes: |command| PUBLISH.is_match(command),
+    },
+    reason: |what| {
+        format!(
+            "`{what}`: `--publish` makes the buildpacks push the image to the registry as they build it; there is no image to scan before the push"
+        )
+    },
     hint: "drop `--publish` (the image goes to the Docker daemon) and push it with `docker push IMAGE` in a later step, which scangate migrates; or gate the job by hand",
 };
 
 /// The shape (refused).
 pub struct Pack;
 
-crate::refused_command_shape!(Pack, COMMAND);
+crate::refused_shape!(Pack, REFUSED);

@@ -3,50 +3,23 @@
 //! Detected and refused with the rewrite that scangate does migrate: the
 //! same push as a `buildah push` command.
 
-use yaml_serde::Mapping;
-
-use super::{Found, Shape, Unsupported, Verdict, refuse_first};
-use crate::gate::{self, Push};
+use super::{Finder, Refused};
 
 const ACTION: &str = "redhat-actions/push-to-registry";
+
+pub static REFUSED: Refused = Refused {
+    id: "push-to-registry",
+    label: ACTION,
+    finder: Finder::Action(|action, _| (action == ACTION).then(|| ACTION.to_owned())),
+    reason: |what| {
+        format!(
+            "`{what}` pushes the image straight from containers storage; scangate does not rewrite this action"
+        )
+    },
+    hint: "push with `buildah push IMAGE docker://REGISTRY/IMAGE:TAG` in a `run:` step instead (and log in with a step of its own): scangate migrates that, scanning the image before the push",
+};
 
 /// The shape (refused).
 pub struct PushToRegistry;
 
-impl Shape for PushToRegistry {
-    fn id(&self) -> &'static str {
-        "push-to-registry"
-    }
-
-    fn label(&self) -> &'static str {
-        ACTION
-    }
-
-    fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
-        (script.is_none() && gate::action_name(step)? == ACTION).then(|| Found {
-            at: 0,
-            what: ACTION.to_owned(),
-        })
-    }
-
-    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
-        refuse_first(self, job_id, job, pushes)
-    }
-
-    fn mixed(
-        &self,
-        job_id: &str,
-        _job: &Mapping,
-        push: &Push,
-        _other: Option<&Push>,
-    ) -> Unsupported {
-        Unsupported::new(
-            job_id,
-            Some(push.step),
-            format!(
-                "`{ACTION}` pushes the image straight from containers storage; scangate does not rewrite this action"
-            ),
-            "push with `buildah push IMAGE docker://REGISTRY/IMAGE:TAG` in a `run:` step instead (and log in with a step of its own): scangate migrates that, scanning the image before the push",
-        )
-    }
-}
+crate::refused_shape!(PushToRegistry, REFUSED);
