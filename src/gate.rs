@@ -12,18 +12,6 @@ use yaml_serde::{Mapping, Value};
 /// The policy's severities, which every reading of a gate here takes.
 pub use crate::policy::Threshold;
 
-/// Shell commands that put an image into a registry.
-static RUN_PUSH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"\b(?:docker|podman|buildah)\s+(?:image\s+)?push\b",
-        r"|\bbuildx\s+(?:build|bake)\b[^\n]*--push\b",
-        r"|\bcrane\s+(?:push|copy|cp|append|mutate)\b",
-        r"|\bskopeo\s+copy\b[^\n]*docker://",
-        r"|\bimagetools\s+create\b",
-        r"|\boras\s+push\b",
-    ))
-    .expect("static regex") // #[allow]: a constant pattern, covered by tests
-});
 static TRIVY_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\btrivy\s+(?:image|i|fs|rootfs|sbom)\b").expect("static regex"));
 static EXIT_CODE: LazyLock<Regex> =
@@ -57,22 +45,26 @@ const ATTEST_ACTIONS: &[&str] = &[
 pub const PUBLISH_ACTIONS: &[&str] = &[
     "elgohr/publish-docker-github-action",
     "mr-smithers-excellent/docker-build-push",
-    "redhat-actions/push-to-registry",
 ];
 
-/// How a step pushes an image.
+/// How a step pushes an image: which push shape recognised it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PushKind {
-    /// `docker/build-push-action` with `push` not false.
-    BuildPushAction,
-    /// `docker/bake-action` with `push`.
-    BakeAction,
-    /// `docker/build-push-action` pushing through `outputs:`.
-    BuildPushOutputs,
-    /// A third-party publish action.
-    PublishAction(String),
-    /// A `run:` script; the matched command.
-    Script(String),
+pub struct PushKind {
+    /// The shape's identifier.
+    pub shape: &'static str,
+    /// How messages name the shape.
+    pub label: &'static str,
+    /// The push is a command of a `run:` script.
+    pub in_script: bool,
+    /// The command or action as written.
+    pub what: String,
+}
+
+/// What tells a pushing step from others: the push shapes' registry
+/// (`shape::Shapes`), which sits above this module and is handed in.
+pub trait Recognise {
+    /// How `step` pushes an image, if it does.
+    fn push_kind(&self, step: &Mapping) -> Option<PushKind>;
 }
 
 /// The action name of a `uses:` value, lower-cased, without `@ref`.
@@ -102,7 +94,8 @@ pub fn input(step: &Mapping, key: &str) -> Option<String> {
     step.get("with")?.as_mapping()?.get(key).and_then(scalar)
 }
 
-fn truthy(v: Option<String>) -> bool {
+/// Whether an input is set to a true value (anything but empty, `false`, `0`).
+pub fn truthy(v: Option<String>) -> bool {
     v.is_some_and(|s| !matches!(s.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
 }
 
@@ -114,32 +107,6 @@ pub fn shell_body(run: &str) -> String {
         .filter(|l| !l.trim_start().starts_with('#'))
         .collect();
     CONTINUATION.replace_all(&body.join("\n"), " ").into_owned()
-}
-
-/// How `step` pushes an image, if it does.
-pub fn push_kind(step: &Mapping) -> Option<PushKind> {
-    if let Some(action) = action_name(step) {
-        if action == "docker/build-push-action" {
-            let outputs = input(step, "outputs").unwrap_or_default().replace(' ', "");
-            if outputs.contains("push=true") || outputs.contains("type=registry") {
-                return Some(PushKind::BuildPushOutputs);
-            }
-            return truthy(input(step, "push")).then_some(PushKind::BuildPushAction);
-        }
-        if action == "docker/bake-action" {
-            let set = input(step, "set").unwrap_or_default().replace(' ', "");
-            let push = truthy(input(step, "push")) || set.contains("push=true");
-            return push.then_some(PushKind::BakeAction);
-        }
-        return PUBLISH_ACTIONS
-            .iter()
-            .find(|a| action.starts_with(*a))
-            .map(|a| PushKind::PublishAction((*a).to_owned()));
-    }
-    let run = step.get("run")?.as_str()?;
-    RUN_PUSH
-        .find(&shell_body(run))
-        .map(|m| PushKind::Script(m.as_str().to_owned()))
 }
 
 /// Whether `step` is a Trivy run that fails the job on the `threshold`
@@ -240,7 +207,7 @@ pub struct Push {
 /// Every push in `doc`, each marked gated when a Trivy gate must pass before
 /// it: an earlier step of the same job, or a job it needs (transitively)
 /// without an `always()`-style escape on the way.
-pub fn pushes(doc: &Value, threshold: &Threshold) -> Vec<Push> {
+pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec<Push> {
     let jobs = jobs(doc);
     let gate_jobs: HashSet<&str> = jobs
         .iter()
@@ -281,7 +248,7 @@ pub fn pushes(doc: &Value, threshold: &Threshold) -> Vec<Push> {
         let mut by_need: Option<bool> = None;
         let mut gate_seen = false;
         for (i, s) in &steps {
-            let Some(kind) = push_kind(s) else {
+            let Some(kind) = shapes.push_kind(s) else {
                 gate_seen |= is_gate(s, threshold);
                 continue;
             };
@@ -331,7 +298,7 @@ mod tests {
         let d = doc(
             "jobs:\n  scan:\n    steps:\n      - run: trivy image --exit-code 1 --severity CRITICAL,HIGH x\n  push:\n    needs: scan\n    steps:\n      - run: docker push x\n  late:\n    needs: scan\n    if: always()\n    steps:\n      - run: docker push y\n",
         );
-        let p = pushes(&d, &Threshold::default());
+        let p = pushes(&d, &Threshold::default(), crate::shape::Shapes::builtin());
         assert_eq!(p.len(), 2);
         assert!(p[0].gated);
         assert!(!p[1].gated);
@@ -342,7 +309,7 @@ mod tests {
         let d = doc(
             "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with: {push: false}\n      - uses: docker/build-push-action@v6\n        with: {push: '${{ github.event_name != ''pull_request'' }}'}\n",
         );
-        let p = pushes(&d, &Threshold::default());
+        let p = pushes(&d, &Threshold::default(), crate::shape::Shapes::builtin());
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].step, 1);
         assert!(!p[0].gated);

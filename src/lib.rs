@@ -3,7 +3,7 @@
 //!
 //! The library is the pipeline, one module per stage:
 //! [`source`] (read) → [`locate`] / [`layout`] (where things are in the text)
-//! → [`detect`] (which jobs push unscanned) → [`plan`] (what the new jobs
+//! → [`detect`] (which jobs push unscanned; each [`shape`] reads its own) → [`plan`] (what the new jobs
 //! are) → [`render`] (their text, in the file's style) → [`splice`] (into the
 //! original) → [`verify`] (prove it) → [`report`] (diffs, JSON). [`migrate`]
 //! runs one file through it in memory; [`files`] is the only module that
@@ -35,6 +35,7 @@ pub mod policy;
 pub mod pr;
 pub mod render;
 pub mod report;
+pub mod shape;
 pub mod signing;
 pub mod source;
 pub mod splice;

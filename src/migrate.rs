@@ -14,6 +14,7 @@ use crate::plan::{self, Plan};
 use crate::policy::Policy;
 use crate::render::jobs::{self, JobInput, RenderError, Rewrite};
 use crate::render::{Overrides, Renderer};
+use crate::shape::Shapes;
 use crate::source::{LineEndings, Source};
 use crate::style::Style;
 use crate::{splice, verify};
@@ -102,6 +103,7 @@ pub struct Migrator {
     policy: Policy,
     threshold: Threshold,
     pins: Pins,
+    shapes: Shapes,
 }
 
 impl Migrator {
@@ -112,11 +114,27 @@ impl Migrator {
 
     /// A migrator whose templates `overrides` replaces, by name.
     pub fn with_templates(pins: Pins, policy: Policy, overrides: Overrides) -> Result<Self, Error> {
+        Migrator::with_shapes(pins, policy, overrides, Shapes::default())
+    }
+
+    /// A migrator that knows the push shapes `shapes` (the built-in ones
+    /// are [`Shapes::default`]), with their templates.
+    pub fn with_shapes(
+        pins: Pins,
+        policy: Policy,
+        overrides: Overrides,
+        shapes: Shapes,
+    ) -> Result<Self, Error> {
+        let mut renderer = Renderer::new(&pins, overrides)?;
+        for (name, text) in shapes.templates() {
+            renderer.add_template(name, text)?;
+        }
         Ok(Migrator {
-            renderer: Renderer::new(&pins, overrides)?,
+            renderer,
             threshold: policy.threshold(),
             policy,
             pins,
+            shapes,
         })
     }
 
@@ -134,7 +152,7 @@ impl Migrator {
                 "no `jobs:` mapping; not a GitHub Actions workflow".into(),
             ));
         }
-        let verdicts = detect::ungated_jobs(&doc, &self.threshold);
+        let verdicts = detect::ungated_jobs(&doc, &self.threshold, &self.shapes);
         if verdicts.is_empty() {
             return Ok(Outcome::Unchanged);
         }
@@ -173,14 +191,21 @@ impl Migrator {
             return Ok(Outcome::Refused(refusals));
         }
         let spliced = splice::splice(&lines, &source.text, &rewrites);
-        let new_doc = verify::rewrite(&source.text, &doc, &spliced, &plans, &self.threshold)
-            .map_err(|what| Error::Verification {
-                path: source.path.clone(),
-                what,
-            })?;
+        let new_doc = verify::rewrite(
+            &source.text,
+            &doc,
+            &spliced,
+            &plans,
+            &self.threshold,
+            &self.shapes,
+        )
+        .map_err(|what| Error::Verification {
+            path: source.path.clone(),
+            what,
+        })?;
         // What is left cannot be migrated (a push scangate does not rewrite,
         // not gated by the jobs it rewrote): refuse, placed in the original.
-        let remaining = detect::ungated_jobs(&new_doc, &self.threshold);
+        let remaining = detect::ungated_jobs(&new_doc, &self.threshold, &self.shapes);
         let left: Vec<Refusal> = remaining
             .iter()
             .filter_map(|v| v.as_ref().err())

@@ -13,6 +13,7 @@ use yaml_serde::{Mapping, Value};
 use crate::detect::{Site, Unsupported};
 use crate::gate::{self, action_name, scalar};
 use crate::pins::Pins;
+use crate::shape::{Format, ImageSpec};
 
 static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
@@ -143,7 +144,7 @@ fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String>
     let own = job_condition(job).filter(|c| !c.contains("needs."));
     // A matrix job's outputs come from whichever leg finished last, so they
     // cannot say whether this leg pushed; there every leg must push.
-    let pushed = (matches!(site, Site::Script(_)) && !site.matrix())
+    let pushed = (site.may_skip_push() && !site.matrix())
         .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
     all_of(&[own, pushed])
 }
@@ -165,7 +166,7 @@ pub fn leg_suffix(matrix: bool) -> &'static str {
 /// One image of the job, and the names that carry it from job to job.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Image {
-    /// The step that builds it (build-push-action sites).
+    /// The step that builds it, when one step does (the shape says).
     pub step: Option<usize>,
     /// Its name among the job's images (the build step's id, or `image-N`);
     /// empty when the job pushes one image.
@@ -196,51 +197,40 @@ fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
     // In one job the build steps keep their ids (and outputs): the push
     // steps take their own.
     let own_id = |id: &Option<String>| id.clone().filter(|_| !single);
-    let one = |step, push_step_id: Option<String>, by_digest, platforms| Image {
-        step,
-        key: String::new(),
-        dir: job.to_owned(),
-        artifact: format!("scangate-{job}-image{leg}"),
-        archive: format!("scangate-{job}-image.tar"),
-        record_id: "scangate-record".into(),
-        push_step_id: push_step_id.unwrap_or_else(|| "scangate-push".into()),
-        by_digest,
-        platforms,
-    };
-    let builds = match site {
-        Site::Action(builds) if builds.several() => builds,
-        Site::Action(builds) => {
-            let b = builds.first();
-            return vec![one(
-                Some(b.step),
-                own_id(&b.step_id),
-                b.by_digest.is_some(),
-                b.platforms.clone(),
-            )];
-        }
-        Site::Buildx(b) => return vec![one(None, None, false, b.platforms.clone())],
-        Site::Script(_) => return vec![one(None, None, false, Vec::new())],
-    };
+    let specs = site.images();
+    if let [one] = specs.as_slice() {
+        return vec![Image {
+            step: one.step,
+            key: String::new(),
+            dir: job.to_owned(),
+            artifact: format!("scangate-{job}-image{leg}"),
+            archive: format!("scangate-{job}-image.tar"),
+            record_id: "scangate-record".into(),
+            push_step_id: own_id(&one.step_id).unwrap_or_else(|| "scangate-push".into()),
+            by_digest: one.by_digest,
+            platforms: one.platforms.clone(),
+        }];
+    }
     // `reports` is the scan job's own folder beside the images'.
-    let by_id = builds
+    let by_id = specs
         .iter()
         .all(|b| b.step_id.as_ref().is_some_and(|id| id != "reports"));
-    builds
+    specs
         .iter()
         .enumerate()
-        .map(|(n, b)| {
+        .map(|(n, b): (usize, &ImageSpec)| {
             let key = match &b.step_id {
                 Some(id) if by_id => id.clone(),
                 _ => format!("image-{}", n + 1),
             };
             Image {
-                step: Some(b.step),
+                step: b.step,
                 dir: format!("{job}/{key}"),
                 artifact: format!("scangate-{job}-{key}{leg}"),
                 archive: format!("scangate-{job}-{key}.tar"),
                 record_id: format!("scangate-record-{key}"),
                 push_step_id: own_id(&b.step_id).unwrap_or_else(|| format!("scangate-push-{key}")),
-                by_digest: b.by_digest.is_some(),
+                by_digest: b.by_digest,
                 platforms: b.platforms.clone(),
                 key,
             }
@@ -287,10 +277,6 @@ static RUN_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
 pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Plan, Unsupported> {
     let job_id = site.job();
     let (first, last) = (site.first_step(), site.last_step());
-    let action = match site {
-        Site::Action(a) => Some(a),
-        Site::Script(_) | Site::Buildx(_) => None,
-    };
     let matrix = site.matrix();
     let jobs = gate::jobs(doc);
     let job = jobs
@@ -302,21 +288,14 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let pre_steps = 0..first;
     let post_steps = last + 1..steps.len();
     // Steps that run in the build job: all up to the last push, but the
-    // build-push-action steps, whose outputs the push steps replace.
+    // build steps whose outputs the push steps replace (the shape says which).
     let build_side: Vec<usize> = (0..=last)
-        .filter(|&i| action.is_none_or(|a| a.at(i).is_none()))
+        .filter(|&i| !site.replaces_outputs_of(i))
         .collect();
-    // Signed legs pushed by digest would not make a signed image: the index
-    // another job creates from them is what tags (and the cluster) resolve.
     if policy.signing.is_some()
-        && let Some(b) = action.and_then(|a| a.iter().find(|b| b.by_digest.is_some()))
+        && let Some(refusal) = site.refuse_signing()
     {
-        return Err(Unsupported::new(
-            job_id,
-            Some(b.step),
-            "with signing on, this build pushes by digest: the index a later job creates from the digests (`imagetools create`) is what tags resolve to, and scangate does not sign it",
-            "sign the index in that job after `imagetools create` (`cosign sign --yes IMAGE@DIGEST`), then migrate without --sign / [signing]",
-        ));
+        return Err(refusal);
     }
     let ids = taken_ids(&jobs);
     let build_job = free_id(&format!("{job_id}{}", policy.layout.build_suffix), &ids);
@@ -372,10 +351,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .iter()
         .filter_map(|c| steps[c.index].get("id").and_then(scalar))
         .collect();
-    let build_ids: BTreeSet<String> = action
-        .into_iter()
-        .flat_map(|a| a.iter().filter_map(|b| b.step_id.clone()))
-        .collect();
+    let build_ids: BTreeSet<String> = site.replaced_ids().into_iter().collect();
     let post_ids: BTreeSet<String> = steps[post_steps.clone()]
         .iter()
         .filter_map(|s| s.get("id").and_then(scalar))
@@ -458,7 +434,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let effective = job.get("permissions").or_else(|| doc.get("permissions"));
     let build_permissions = build_permissions(
         effective,
-        action.is_some_and(|a| a.iter().any(|b| b.cache_to_registry)),
+        site.caches_to_registry(),
         writes_repo(&pre_text),
         uses_oidc(&build_side_steps),
     );
@@ -506,7 +482,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
 }
 
 /// The OCI export needs a BuildKit builder; the default `docker` driver
-/// cannot export. A job that sets one up (action, or `buildx create` in a
+/// cannot export (a docker archive needs none). A job that sets one up (action, or `buildx create` in a
 /// script) before the build already has one.
 fn needs_builder(site: &Site, upto: &[&Mapping]) -> bool {
     let has_builder = upto.iter().any(|s| {
@@ -515,7 +491,7 @@ fn needs_builder(site: &Site, upto: &[&Mapping]) -> bool {
                 .and_then(Value::as_str)
                 .is_some_and(|r| r.contains("buildx create"))
     });
-    !has_builder && !matches!(site, Site::Script(_))
+    !has_builder && site.format() == Format::OciLayout
 }
 
 fn copied(step: &Mapping, index: usize, post_runs_git: bool) -> CopiedStep {
@@ -839,7 +815,12 @@ mod tests {
 
     fn plan_of(y: &str) -> Result<Plan, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
-        let site = detect::ungated_jobs(&doc, &crate::gate::Threshold::default()).remove(0)?;
+        let site = detect::ungated_jobs(
+            &doc,
+            &crate::gate::Threshold::default(),
+            crate::shape::Shapes::builtin(),
+        )
+        .remove(0)?;
         plan(&doc, &site, &Pins::embedded(), &Policy::default())
     }
 

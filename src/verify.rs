@@ -4,9 +4,10 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::detect::{self, Builds, Site, buildx_script, run_script};
+use crate::detect;
 use crate::gate;
 use crate::plan::Plan;
+use crate::shape::{Check, Shapes};
 use crate::splice::Spliced;
 
 /// Job keys the build job may change; every other key must be untouched.
@@ -28,6 +29,7 @@ pub fn rewrite(
     spliced: &Spliced,
     plans: &[Plan],
     threshold: &gate::Threshold,
+    shapes: &Shapes,
 ) -> Result<Value, String> {
     let new_text = &spliced.text;
     let (mut old_at, mut new_at) = (0, 0);
@@ -43,7 +45,7 @@ pub fn rewrite(
     let new: Value =
         yaml_serde::from_str(new_text).map_err(|e| format!("the result does not parse: {e}"))?;
     untouched_parts(old, &new, plans)?;
-    let ungated: Vec<gate::Push> = gate::pushes(&new, threshold)
+    let ungated: Vec<gate::Push> = gate::pushes(&new, threshold, shapes)
         .into_iter()
         .filter(|p| !p.gated)
         .collect();
@@ -100,22 +102,11 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     if build_steps.get(plan.pre_steps.clone()) != old_steps.get(plan.pre_steps.clone()) {
         return Err("the steps before the build changed".into());
     }
-    match &plan.site {
-        Site::Action(builds) => exporting_steps(&old_steps, &build_steps, plan, builds)?,
-        Site::Script(sp) => recording_steps(
-            &old_steps,
-            &build_steps,
-            plan,
-            &sp.steps,
-            run_script::record_instead_of_push,
-        )?,
-        Site::Buildx(b) => recording_steps(
-            &old_steps,
-            &build_steps,
-            plan,
-            &[b.step],
-            buildx_script::export_instead_of_push,
-        )?,
+    match plan.site.check() {
+        Check::Exports(builds) => exporting_steps(&old_steps, &build_steps, plan, &builds)?,
+        Check::Runs { steps, edit } => {
+            recording_steps(&old_steps, &build_steps, plan, &steps, edit)?;
+        }
     }
     let push_steps = steps(push);
     let moved = &old_steps[plan.post_steps.clone()];
@@ -296,7 +287,7 @@ fn exporting_steps(
     old: &[Value],
     new: &[Value],
     plan: &Plan,
-    builds: &Builds,
+    builds: &[usize],
 ) -> Result<(), String> {
     let mut offset = usize::from(plan.insert_setup_buildx);
     for (i, original) in old
@@ -306,7 +297,7 @@ fn exporting_steps(
         .skip(plan.pre_steps.end)
     {
         let now = new.get(i + offset);
-        if builds.at(i).is_some() {
+        if builds.contains(&i) {
             export_step(Some(original), now, plan.insert_setup_buildx)
                 .map_err(|e| format!("step {i}: {e}"))?;
             // The record step, and the upload in the three-job layout.

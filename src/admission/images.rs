@@ -18,9 +18,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use crate::detect::buildx_script::{EXPORT_FLAG, STAND_IN};
-use crate::detect::run_script::{DOCKER_PUSH, RECORD_COMMAND};
 use crate::gate::{self, action_name, input, scalar};
+use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN};
+use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
 const RECORDED_TAGS: &str = "SCANGATE_TAGS";
@@ -153,7 +153,7 @@ fn references(step: &Mapping) -> Vec<String> {
 }
 
 fn build_push_references(step: &Mapping) -> Vec<String> {
-    if gate::push_kind(step).is_none() {
+    if gate::Recognise::push_kind(crate::shape::Shapes::builtin(), step).is_none() {
         return Vec::new();
     }
     let outputs = input(step, "outputs").unwrap_or_default();

@@ -155,7 +155,7 @@ impl<'a> Workflow<'a> {
         let pushes = if jobs.is_empty() {
             Vec::new()
         } else {
-            gate::pushes(doc, &threshold)
+            gate::pushes(doc, &threshold, crate::shape::Shapes::builtin())
         };
         let layouts = jobs.iter().map(|_| OnceCell::new()).collect();
         let mut index = HashMap::new();

@@ -7,13 +7,12 @@ use std::ops::Range;
 use minijinja::context;
 
 use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
-use crate::detect::run_script::Tool;
-use crate::detect::{Site, buildx_script, run_script};
 use crate::error::Error;
 use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
 use crate::plan::{self, CopiedStep, Image, Plan};
 use crate::policy::Policy;
+use crate::shape::Piece;
 use crate::style::Style;
 
 /// Job keys the push job takes over verbatim, in the order it writes them.
@@ -88,19 +87,6 @@ pub fn rewrite(r: &Renderer, input: &JobInput<'_>) -> Result<Rewrite, RenderErro
 /// The image built by step `index`, if a build step of the plan builds one there.
 fn image_at(plan: &Plan, index: usize) -> Option<&Image> {
     plan.images.iter().find(|im| im.step == Some(index))
-}
-
-/// The tool that loads and pushes the scripts' image (docker otherwise).
-fn script_tool(plan: &Plan) -> Tool {
-    match &plan.site {
-        Site::Script(sp) => sp.tool,
-        Site::Action(_) | Site::Buildx(_) => Tool::Docker,
-    }
-}
-
-/// The image of a script or buildx site (they push one).
-fn only_image(plan: &Plan) -> Result<&Image, Error> {
-    plan.images.first().ok_or_else(|| no_image(0))
 }
 
 /// The plan has no image for a step that builds one: a scangate bug.
@@ -269,7 +255,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
     let text = r.render(
         "build-outputs.yml",
         &context! {
-            script => matches!(plan.site, Site::Script(_)),
+            script => plan.site.format().is_archive(),
             images => ser(&plan.images),
             kept => ser(&plan.outputs_via_build),
             carried_env => ser(&plan.carried_env),
@@ -316,14 +302,7 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
     } = input;
     let mut out = String::new();
     let dash = layout.steps.first().map_or(0, |s| s.indent);
-    let job = plan.site.job();
-    let insert = |out: &mut String, name: &str, ctx: minijinja::Value| -> Result<(), Error> {
-        let text = r.render(name, &ctx)?;
-        out.push_str(&reindent(&text, dash, style, false));
-        Ok(())
-    };
     let single = plan.single_job.is_some();
-    let upload = !single;
     for (i, item) in layout.steps.iter().enumerate() {
         if plan.post_steps.contains(&i) && !single {
             continue;
@@ -332,82 +311,14 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
             out.push_str(blank(style));
             out.push_str(&gate_steps(r, input, dash)?);
         }
-        match &plan.site {
-            Site::Action(builds) if builds.at(i).is_some() => {
-                let build = builds.at(i).ok_or_else(|| no_image(i))?;
-                let image = image_at(plan, i).ok_or_else(|| no_image(i))?;
+        match plan.site.pieces(i, plan.insert_setup_buildx) {
+            Some(pieces) => {
                 out.push_str(lines.slice(item.lines.start..item.head));
-                if plan.insert_setup_buildx && builds.first().step == i {
-                    insert(&mut out, "setup-buildx.yml", context! {})?;
-                    out.push_str(blank(style));
-                }
-                out.push_str(&export_instead_of_push(r, input, i, image)?);
-                out.push_str(blank(style));
-                // The last record step carries the values later steps read:
-                // every step that sets them has run by then.
-                let (carried_env, carried_outputs) = if builds.last().step == i {
-                    (plan.carried_env.clone(), plan.carried_outputs.clone())
-                } else {
-                    Default::default()
-                };
-                let ctx = context! {
-                    recorded => false,
-                    carried_env => ser(&carried_env),
-                    carried_outputs => ser(&carried_outputs),
-                    tags => ser(&build.tags),
-                    push_if => ser(&build.push_if),
-                    image => ser(image),
-                    upload => upload,
-                    blank_steps => style.blank_between_steps,
-                };
-                insert(&mut out, "build-record.yml", ctx)?;
-            }
-            Site::Buildx(b) if b.step == i => {
-                out.push_str(lines.slice(item.lines.start..item.head));
-                if plan.insert_setup_buildx {
-                    insert(&mut out, "setup-buildx.yml", context! {})?;
-                    out.push_str(blank(style));
-                }
-                let ctx = context! { job => job, builder => plan.insert_setup_buildx };
-                insert(&mut out, "buildx-prepare.yml", ctx)?;
-                out.push_str(blank(style));
-                out.push_str(&edit_run(input, i, buildx_script::export_instead_of_push)?);
-                out.push_str(blank(style));
-                let ctx = context! {
-                    recorded => true,
-                    push_if => (),
-                    carried_env => ser(&plan.carried_env),
-                    carried_outputs => ser(&plan.carried_outputs),
-                    image => ser(only_image(plan)?),
-                    upload => upload,
-                    blank_steps => style.blank_between_steps,
-                };
-                insert(&mut out, "build-record.yml", ctx)?;
-            }
-            Site::Script(sp) if sp.steps.contains(&i) => {
-                out.push_str(lines.slice(item.lines.start..item.head));
-                if sp.steps.first() == Some(&i) {
-                    let ctx = context! { job => job, tool => ser(&sp.tool) };
-                    insert(&mut out, "script-prepare.yml", ctx)?;
-                    out.push_str(blank(style));
-                }
-                out.push_str(&edit_run(input, i, run_script::record_instead_of_push)?);
-                if sp.steps.last() == Some(&i) {
-                    out.push_str(blank(style));
-                    let ctx = context! {
-                        job => job,
-                        carried_env => ser(&plan.carried_env),
-                        carried_outputs => ser(&plan.carried_outputs),
-                        artifact => ser(&only_image(plan)?.artifact),
-                        matrix => plan.matrix,
-                        tool => ser(&sp.tool),
-                        upload => upload,
-                        blank_steps => style.blank_between_steps,
-                    };
-                    insert(&mut out, "script-save.yml", ctx)?;
+                for piece in &pieces {
+                    out.push_str(&piece_text(r, input, i, dash, piece)?);
                 }
             }
-            _ => out.push_str(lines.slice(item.lines.clone())),
+            None => out.push_str(lines.slice(item.lines.clone())),
         }
     }
     if single && plan.post_steps.is_empty() {
@@ -415,6 +326,56 @@ fn build_steps(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError
         out.push_str(&gate_steps(r, input, dash)?);
     }
     Ok(out)
+}
+
+/// The text of one piece of the rewrite of step `index`, at column `dash`.
+fn piece_text(
+    r: &Renderer,
+    input: &JobInput<'_>,
+    index: usize,
+    dash: usize,
+    piece: &Piece,
+) -> Result<String, RenderError> {
+    let JobInput { plan, style, .. } = input;
+    match piece {
+        Piece::Blank => Ok(blank(style).to_owned()),
+        Piece::Run(edit) => edit_run(input, index, *edit),
+        Piece::Inputs {
+            replace,
+            drop,
+            template,
+        } => replace_inputs(r, input, index, replace, drop, template),
+        Piece::Template {
+            name,
+            vars,
+            carried,
+        } => {
+            let image = image_at(plan, index)
+                .or(plan.images.first())
+                .ok_or_else(|| no_image(index))?;
+            let (carried_env, carried_outputs) = if *carried {
+                (plan.carried_env.clone(), plan.carried_outputs.clone())
+            } else {
+                Default::default()
+            };
+            let mut ctx: BTreeMap<&str, minijinja::Value> = BTreeMap::from([
+                ("job", ser(&plan.site.job())),
+                ("tool", ser(&plan.site.format().tool())),
+                ("builder", ser(&plan.insert_setup_buildx)),
+                ("image", ser(image)),
+                ("artifact", ser(&image.artifact)),
+                ("matrix", ser(&plan.matrix)),
+                ("upload", ser(&plan.single_job.is_none())),
+                ("blank_steps", ser(&style.blank_between_steps)),
+                ("carried_env", ser(&carried_env)),
+                ("carried_outputs", ser(&carried_outputs)),
+            ]);
+            ctx.extend(vars.iter().map(|(k, v)| (*k, v.clone())));
+            let text = r.render(name, &ser(&ctx))?;
+            let dash_text = reindent(&text, dash, style, false);
+            Ok(dash_text)
+        }
+    }
 }
 
 /// The one-job layout's steps after the build: the scan job's steps and the
@@ -465,20 +426,25 @@ fn edit_run(
     ))
 }
 
-/// The build step's lines from its head, with `push:` replaced by the OCI
-/// export and any `provenance:` dropped.
-fn export_instead_of_push(
+/// The step's lines from its head, with the first of its `with:` inputs
+/// `replace` found replaced by `template` (the export: an OCI archive at the
+/// image's `archive`) and the other inputs of `drop` removed.
+fn replace_inputs(
     r: &Renderer,
     input: &JobInput<'_>,
     index: usize,
-    image: &Image,
+    replace: &[&str],
+    drop: &[&str],
+    template: &str,
 ) -> Result<String, RenderError> {
     let JobInput {
         lines,
         layout,
         style,
+        plan,
         ..
     } = input;
+    let image = image_at(plan, index).ok_or_else(|| no_image(index))?;
     let item = &layout.steps[index];
     let keys = layout.step_keys(lines, index)?;
     let not_block = |line: usize| Unlocatable {
@@ -491,27 +457,20 @@ fn export_instead_of_push(
     }
     let inputs = locate::entries(lines, with.children(), Collection::Mapping, None)
         .map_err(|s| not_block(s.line()))?;
-    // `push:` (or, pushing by digest, `outputs:`) becomes the export; the
-    // other of the two, if present, goes.
-    let push = locate::find(&inputs, "push");
-    let outputs = locate::find(&inputs, "outputs");
-    let target = outputs
-        .filter(|_| image.by_digest)
-        .or(push)
+    let target = replace
+        .iter()
+        .find_map(|key| locate::find(&inputs, key))
         .ok_or_else(|| not_block(with.head))?;
     let export = r.render(
-        "build-export.yml",
-        &context! { archive => ser(&image.archive), builder => input.plan.insert_setup_buildx },
+        template,
+        &context! { archive => ser(&image.archive), builder => plan.insert_setup_buildx },
     )?;
     let export = reindent(&export, target.indent, style, true);
     let mut edits: Vec<(Range<usize>, String)> = vec![(target.body(), export)];
-    for other in [push, outputs].into_iter().flatten() {
+    for other in drop.iter().filter_map(|key| locate::find(&inputs, key)) {
         if other.head != target.head {
             edits.push((other.lines.clone(), String::new()));
         }
-    }
-    if let Some(p) = locate::find(&inputs, "provenance") {
-        edits.push((p.lines.clone(), String::new()));
     }
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
 }
@@ -677,14 +636,14 @@ struct Scanned<'a> {
 
 /// The job's images with what is scanned of each.
 fn scanned(plan: &Plan) -> Vec<Scanned<'_>> {
-    let script = matches!(plan.site, Site::Script(_));
+    let archive = plan.site.format().is_archive();
     plan.images
         .iter()
         .map(|im| Scanned {
             key: &im.key,
             dir: &im.dir,
             artifact: &im.artifact,
-            targets: if script {
+            targets: if archive {
                 vec![docker_archive_target()]
             } else {
                 targets(&im.platforms)
@@ -709,31 +668,6 @@ fn signed(plan: &Plan) -> Vec<Signed<'_>> {
             slugs: im.targets.iter().map(|t| t.of_image(im.key).slug).collect(),
         })
         .collect()
-}
-
-/// The folder scanned for Dockerfile misconfigurations: the Dockerfile's own
-/// folder when it is named, else the build context.
-fn dockerfile_dir(a: &crate::detect::BuildPush) -> String {
-    match (&a.dockerfile, &a.context) {
-        (Some(file), _) => std::path::Path::new(file)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned())
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| ".".into()),
-        (None, Some(ctx)) => ctx.clone(),
-        (None, None) => ".".into(),
-    }
-}
-
-/// The folder all of `dirs` share: the one folder, or the repository's
-/// root when they differ (Trivy then finds every Dockerfile under it).
-fn common_dir(mut dirs: impl Iterator<Item = String>) -> String {
-    let first = dirs.next().unwrap_or_else(|| ".".into());
-    if dirs.all(|d| d == first) {
-        first
-    } else {
-        ".".into()
-    }
 }
 
 /// The reports artifact of the job (one per matrix leg), as the config names it.
@@ -762,7 +696,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         workflow,
     } = input;
     let job = plan.site.job();
-    let script = matches!(plan.site, Site::Script(_));
+    let script = plan.site.format().is_archive();
     let images = scanned(plan);
     // Every target of every image, seen from the job's folder: scanned,
     // reported (one SARIF category each) and gated.
@@ -783,10 +717,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             category: format!("{}/{workflow}/{job}/{slug}{leg}", reports.category_prefix),
         })
         .collect();
-    let context_dir = match &plan.site {
-        Site::Action(builds) => common_dir(builds.iter().map(dockerfile_dir)),
-        Site::Script(_) | Site::Buildx(_) => ".".into(),
-    };
+    let context_dir = plan.site.dockerfile_dir();
     let step_if = single_step_if(plan);
     let checkout = !single || !plan.pre_steps.clone().any(|i| checks_out(input, i));
     // `fail-on-eol`: the reports the scan step wrote decide, no second scan.
@@ -840,7 +771,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
 /// In one job, the condition of the steps after the build: a script job
 /// may have recorded no push, and then there is nothing to scan.
 fn single_step_if(plan: &Plan) -> Option<String> {
-    (plan.single_job.is_some() && matches!(plan.site, Site::Script(_)))
+    (plan.single_job.is_some() && plan.site.may_skip_push())
         .then(|| "steps.scangate-record.outputs.pushed == 'true'".to_owned())
 }
 
@@ -942,8 +873,8 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             single => single,
             step_if => ser(&step_if.filter(|_| single)),
             job => plan.site.job(),
-            script => matches!(plan.site, Site::Script(_)),
-            tool => ser(&script_tool(plan)),
+            script => plan.site.format().is_archive(),
+            tool => ser(&plan.site.format().tool()),
             has_name => layout.key("name").is_some(),
             needs => ser(&needs),
             push_if => ser(&plan.push_if),

@@ -144,6 +144,13 @@ impl Renderer {
         })
     }
 
+    /// Adds template `name` that a push shape brings (`shape::Shape::templates`).
+    pub fn add_template(&mut self, name: &'static str, text: &'static str) -> Result<(), Error> {
+        self.env
+            .add_template(name, text)
+            .map_err(|e| template_error(name, &e))
+    }
+
     /// The pinned `uses:` value for `action`, if the pin table has it.
     pub fn pinned_uses(&self, action: &str) -> Option<String> {
         self.pins

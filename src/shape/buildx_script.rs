@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::{Site, Unsupported, Verdict, build_push_action::check_job};
-use crate::gate;
+use super::{Check, Found, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job, var};
+use crate::gate::{self, Push};
 
 static BUILDX_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
@@ -84,7 +84,112 @@ pub fn export_instead_of_push(script: &str) -> String {
         .collect()
 }
 
-pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdict {
+/// `buildx build … --push` (or `buildx bake … --push`) in a script.
+static BUILDX_PUSH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bbuildx\s+(?:build|bake)\b[^\n]*--push\b").expect("static regex")
+});
+
+/// The shape: `docker buildx build … --push` in a `run:` script.
+pub struct BuildxScript;
+
+impl Shape for BuildxScript {
+    fn id(&self) -> &'static str {
+        "buildx-script"
+    }
+
+    fn label(&self) -> &'static str {
+        "a `run:` script"
+    }
+
+    fn push(&self, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+        BUILDX_PUSH.find(script?).map(|m| Found {
+            at: m.start(),
+            what: m.as_str().to_owned(),
+        })
+    }
+
+    fn in_script(&self) -> bool {
+        true
+    }
+
+    /// Every push of the job is a script's, and one of them is buildx: a
+    /// buildx push must then be the only one, which `read` says precisely.
+    fn claims(&self, pushes: &[Push]) -> bool {
+        pushes.iter().all(|p| p.kind.in_script) && pushes.iter().any(|p| p.kind.shape == self.id())
+    }
+
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        read(job_id, job, pushes)
+    }
+}
+
+impl Rewrite for BuildxPush {
+    fn job(&self) -> &str {
+        &self.job
+    }
+
+    fn first_step(&self) -> usize {
+        self.step
+    }
+
+    fn last_step(&self) -> usize {
+        self.step
+    }
+
+    fn matrix(&self) -> bool {
+        self.matrix
+    }
+
+    fn destinations(&self) -> String {
+        self.command.clone()
+    }
+
+    fn platforms(&self) -> Vec<String> {
+        self.platforms.clone()
+    }
+
+    /// A builder (set up by scangate when the job has none), the stand-in
+    /// on the PATH, the command calling it, and the record step.
+    fn pieces(&self, index: usize, builder: bool) -> Option<Vec<Piece>> {
+        if index != self.step {
+            return None;
+        }
+        let mut out = Vec::new();
+        if builder {
+            out.push(Piece::Template {
+                name: "setup-buildx.yml",
+                vars: Vec::new(),
+                carried: false,
+            });
+            out.push(Piece::Blank);
+        }
+        out.extend([
+            Piece::Template {
+                name: "buildx-prepare.yml",
+                vars: Vec::new(),
+                carried: false,
+            },
+            Piece::Blank,
+            Piece::Run(export_instead_of_push),
+            Piece::Blank,
+            Piece::Template {
+                name: "build-record.yml",
+                vars: vec![("recorded", var(&true)), ("push_if", var(&()))],
+                carried: true,
+            },
+        ]);
+        Some(out)
+    }
+
+    fn check(&self) -> Check {
+        Check::Runs {
+            steps: vec![self.step],
+            edit: export_instead_of_push,
+        }
+    }
+}
+
+fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     let refuse = |step: usize, reason: String, hint: &str| {
         Unsupported::new(job_id, Some(step), reason, hint)
     };
@@ -176,7 +281,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
             "scangate scans Linux images only",
         ));
     }
-    Ok(Site::Buildx(BuildxPush {
+    Ok(Site::new(BuildxPush {
         job: job_id.to_owned(),
         step: push.step,
         platforms,

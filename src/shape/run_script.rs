@@ -9,8 +9,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::{Unsupported, Verdict, build_push_action::check_job};
-use crate::gate::{self, PushKind, scalar};
+use super::{
+    Check, Format, Found, Piece, Rewrite, Shape, Site, Tool, Unsupported, Verdict, check_job,
+};
+use crate::gate::{self, Push, scalar};
 
 /// A `docker push` (or `docker image push`), `podman push` or `buildah
 /// push` command, as scangate rewrites it.
@@ -33,24 +35,58 @@ static LOGIN: LazyLock<Regex> =
 /// The command that replaces `docker push` in the build job.
 pub const RECORD_COMMAND: &str = "scangate-record-push";
 
-/// Where the scripts' images live, and so which tool records, saves, loads
-/// and pushes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tool {
-    /// The Docker daemon.
-    Docker,
-    /// Containers storage, which podman and buildah share.
-    Podman,
+/// The tool of a push command (docker, or podman and buildah, which share
+/// containers storage).
+fn tool_of(command: &str) -> Tool {
+    if command.starts_with("docker") {
+        Tool::Docker
+    } else {
+        Tool::Podman
+    }
 }
 
-impl Tool {
-    fn of(command: &str) -> Tool {
-        if command.starts_with("docker") {
-            Tool::Docker
-        } else {
-            Tool::Podman
-        }
+/// Other commands that put an image into a registry. Scripts that use them
+/// are refused: scangate rewrites only the pushes above.
+static OTHER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"\bcrane\s+(?:push|copy|cp|append|mutate)\b",
+        r"|\bskopeo\s+copy\b[^\n]*docker://",
+        r"|\bimagetools\s+create\b",
+        r"|\boras\s+push\b",
+    ))
+    .expect("static regex")
+});
+
+/// The shape: `docker push`, `podman push`, `buildah push` in `run:` scripts.
+pub struct RunScript;
+
+impl Shape for RunScript {
+    fn id(&self) -> &'static str {
+        "run-script"
+    }
+
+    fn label(&self) -> &'static str {
+        "a `run:` script"
+    }
+
+    fn push(&self, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+        let script = script?;
+        [DOCKER_PUSH.find(script), OTHER_PUSH.find(script)]
+            .into_iter()
+            .flatten()
+            .min_by_key(|m| m.start())
+            .map(|m| Found {
+                at: m.start(),
+                what: m.as_str().to_owned(),
+            })
+    }
+
+    fn in_script(&self) -> bool {
+        true
+    }
+
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        read(job_id, job, pushes)
     }
 }
 
@@ -86,20 +122,81 @@ pub fn record_instead_of_push(script: &str) -> String {
         .collect()
 }
 
-pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdict {
+impl Rewrite for ScriptPush {
+    fn job(&self) -> &str {
+        &self.job
+    }
+
+    fn first_step(&self) -> usize {
+        self.steps.first().copied().unwrap_or_default()
+    }
+
+    fn last_step(&self) -> usize {
+        self.steps.last().copied().unwrap_or_default()
+    }
+
+    fn matrix(&self) -> bool {
+        self.matrix
+    }
+
+    fn destinations(&self) -> String {
+        self.commands.join("\n")
+    }
+
+    /// A script may skip its push (a shell condition): the build job
+    /// records whether it pushed.
+    fn may_skip_push(&self) -> bool {
+        true
+    }
+
+    fn format(&self) -> Format {
+        Format::DockerArchive(self.tool)
+    }
+
+    /// The stand-in goes on the PATH before the first pushing step; each
+    /// pushing script records instead of pushing; after the last, the image
+    /// is saved.
+    fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
+        if !self.steps.contains(&index) {
+            return None;
+        }
+        let mut out = Vec::new();
+        if self.steps.first() == Some(&index) {
+            out.push(Piece::Template {
+                name: "script-prepare.yml",
+                vars: Vec::new(),
+                carried: false,
+            });
+            out.push(Piece::Blank);
+        }
+        out.push(Piece::Run(record_instead_of_push));
+        if self.steps.last() == Some(&index) {
+            out.push(Piece::Blank);
+            out.push(Piece::Template {
+                name: "script-save.yml",
+                vars: Vec::new(),
+                carried: true,
+            });
+        }
+        Some(out)
+    }
+
+    fn check(&self) -> Check {
+        Check::Runs {
+            steps: self.steps.clone(),
+            edit: record_instead_of_push,
+        }
+    }
+}
+
+fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     let refuse = |step: Option<usize>, reason: String, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
     check_job(job).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
     let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
     for push in pushes {
-        let PushKind::Script(cmd) = &push.kind else {
-            return Err(refuse(
-                Some(push.step),
-                "this job pushes both from a script and with an action".into(),
-                "split it into one job per image",
-            ));
-        };
+        let cmd = &push.kind.what;
         if !DOCKER_PUSH.is_match(cmd) {
             return Err(refuse(
                 Some(push.step),
@@ -141,7 +238,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
     }
     let tools: Vec<Tool> = commands
         .iter()
-        .flat_map(|c| DOCKER_PUSH.captures_iter(c).map(|m| Tool::of(&m[1])))
+        .flat_map(|c| DOCKER_PUSH.captures_iter(c).map(|m| tool_of(&m[1])))
         .collect();
     let tool = tools.first().copied().unwrap_or(Tool::Docker);
     if tools.iter().any(|t| *t != tool) {
@@ -206,7 +303,7 @@ pub(super) fn read(job_id: &str, job: &Mapping, pushes: &[gate::Push]) -> Verdic
             "log in to the registry in a step of its own",
         )
     })?;
-    Ok(super::Site::Script(ScriptPush {
+    Ok(Site::new(ScriptPush {
         tool,
         job: job_id.to_owned(),
         steps,
@@ -444,7 +541,7 @@ mod tests {
         );
     }
 
-    fn verdict(script: &str) -> super::super::Verdict {
+    fn verdict(script: &str) -> Verdict {
         let y = format!(
             "jobs:\n  p:\n    steps:\n      - run: podman login -u u -p p ghcr.io\n      - run: |\n{}",
             script
@@ -453,7 +550,12 @@ mod tests {
                 .collect::<String>()
         );
         let doc: Value = yaml_serde::from_str(&y).unwrap();
-        super::super::ungated_jobs(&doc, &crate::gate::Threshold::default()).remove(0)
+        crate::detect::ungated_jobs(
+            &doc,
+            &crate::gate::Threshold::default(),
+            super::super::Shapes::builtin(),
+        )
+        .remove(0)
     }
 
     #[test]
@@ -461,11 +563,8 @@ mod tests {
         let site =
             verdict("buildah bud -t x .\nbuildah push x docker://r/x:1\npodman push x r/x:2")
                 .unwrap();
-        let super::super::Site::Script(sp) = site else {
-            panic!("not a script site: {site:?}");
-        };
-        assert_eq!(sp.tool, Tool::Podman);
-        assert_eq!(sp.commands.len(), 2);
+        assert_eq!(site.format(), Format::DockerArchive(Tool::Podman));
+        assert_eq!(site.destinations().lines().count(), 2);
     }
 
     #[test]

@@ -7,8 +7,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::Unsupported;
-use crate::gate::{self, input, scalar};
+use super::{
+    Check, Found, ImageSpec, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job,
+    is_false, var,
+};
+use crate::gate::{self, Push, input, scalar};
 
 static WHOLE_EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: a constant pattern, exercised by the tests below.
@@ -57,11 +60,7 @@ const CONFLICTING_INPUTS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) fn read(
-    job_id: &str,
-    job: &Mapping,
-    step_index: usize,
-) -> Result<BuildPush, Unsupported> {
+fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Unsupported> {
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
@@ -191,7 +190,7 @@ const NOT_READING: &[&str] = &[
 
 /// More images than this in one job are refused: each is an artifact, a
 /// download in the scan and the push job, and a push step of its own.
-pub(super) const MAX_IMAGES: usize = 32;
+const MAX_IMAGES: usize = 32;
 
 static EXPRESSION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
@@ -204,11 +203,7 @@ impl Builds {
     /// push job has one condition, and a build that reads an image an
     /// earlier step pushes would, after the split, read the registry's
     /// previous version (that image is pushed only after the scan).
-    pub(super) fn new(
-        job_id: &str,
-        job: &Mapping,
-        builds: Vec<BuildPush>,
-    ) -> Result<Self, Unsupported> {
+    fn new(job_id: &str, job: &Mapping, builds: Vec<BuildPush>) -> Result<Self, Unsupported> {
         let Some(first) = builds.first() else {
             return Err(Unsupported::new(job_id, None, "no build step", ""));
         };
@@ -272,14 +267,198 @@ impl Builds {
         self.0.iter()
     }
 
-    /// More than one image: each then needs names of its own.
-    pub fn several(&self) -> bool {
-        self.0.len() > 1
-    }
-
     /// The build of step `index`, if it is one of them.
     pub fn at(&self, index: usize) -> Option<&BuildPush> {
         self.0.iter().find(|b| b.step == index)
+    }
+}
+
+/// The shape: `docker/build-push-action` steps that push, one image each.
+pub struct BuildPushAction;
+
+impl Shape for BuildPushAction {
+    fn id(&self) -> &'static str {
+        "build-push-action"
+    }
+
+    fn label(&self) -> &'static str {
+        "docker/build-push-action"
+    }
+
+    fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
+        if script.is_some() || gate::action_name(step)? != "docker/build-push-action" {
+            return None;
+        }
+        let outputs = input(step, "outputs").unwrap_or_default().replace(' ', "");
+        let pushes = outputs.contains("push=true")
+            || outputs.contains("type=registry")
+            || gate::truthy(input(step, "push"));
+        pushes.then(|| Found {
+            at: 0,
+            what: self.label().to_owned(),
+        })
+    }
+
+    fn several_per_job(&self) -> bool {
+        true
+    }
+
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        // Checked before reading each build: reading is linear in the job.
+        if let Some(extra) = pushes.get(MAX_IMAGES) {
+            return Err(Unsupported::new(
+                job_id,
+                Some(extra.step),
+                format!(
+                    "this job builds and pushes {} images; scangate splits at most {} per job (each is an artifact of its own)",
+                    pushes.len(),
+                    MAX_IMAGES
+                ),
+                "split the job into several jobs",
+            ));
+        }
+        let builds = pushes
+            .iter()
+            .map(|p| read(job_id, job, p.step))
+            .collect::<Result<Vec<_>, _>>()?;
+        Builds::new(job_id, job, builds).map(Site::new)
+    }
+}
+
+impl Rewrite for Builds {
+    fn job(&self) -> &str {
+        &self.first().job
+    }
+
+    fn first_step(&self) -> usize {
+        self.first().step
+    }
+
+    fn last_step(&self) -> usize {
+        self.last().step
+    }
+
+    fn matrix(&self) -> bool {
+        self.first().matrix
+    }
+
+    fn destinations(&self) -> String {
+        self.iter()
+            .map(|b| b.tags.trim_end())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn platforms(&self) -> Vec<String> {
+        self.iter().flat_map(|b| b.platforms.clone()).collect()
+    }
+
+    fn push_if(&self) -> Option<&str> {
+        // Every build step has the same one (`Builds::new` checks it).
+        self.first().push_if.as_deref()
+    }
+
+    fn images(&self) -> Vec<ImageSpec> {
+        self.iter()
+            .map(|b| ImageSpec {
+                step: Some(b.step),
+                step_id: b.step_id.clone(),
+                by_digest: b.by_digest.is_some(),
+                platforms: b.platforms.clone(),
+            })
+            .collect()
+    }
+
+    fn replaces_outputs_of(&self, index: usize) -> bool {
+        self.at(index).is_some()
+    }
+
+    fn replaced_ids(&self) -> Vec<String> {
+        self.iter().filter_map(|b| b.step_id.clone()).collect()
+    }
+
+    fn caches_to_registry(&self) -> bool {
+        self.iter().any(|b| b.cache_to_registry)
+    }
+
+    /// Signed legs pushed by digest would not make a signed image: the index
+    /// another job creates from them is what tags (and the cluster) resolve.
+    fn refuse_signing(&self) -> Option<Unsupported> {
+        let b = self.iter().find(|b| b.by_digest.is_some())?;
+        Some(Unsupported::new(
+            &b.job,
+            Some(b.step),
+            "with signing on, this build pushes by digest: the index a later job creates from the digests (`imagetools create`) is what tags resolve to, and scangate does not sign it",
+            "sign the index in that job after `imagetools create` (`cosign sign --yes IMAGE@DIGEST`), then migrate without --sign / [signing]",
+        ))
+    }
+
+    /// The Dockerfiles' common folder: the one folder, or the repository's
+    /// root when they differ (Trivy then finds every Dockerfile under it).
+    fn dockerfile_dir(&self) -> String {
+        let mut dirs = self.iter().map(dockerfile_dir);
+        let first = dirs.next().unwrap_or_else(|| ".".into());
+        if dirs.all(|d| d == first) {
+            first
+        } else {
+            ".".into()
+        }
+    }
+
+    /// The build step exports instead of pushing (after the builder scangate
+    /// sets up, before the first build), and a record step follows it.
+    fn pieces(&self, index: usize, builder: bool) -> Option<Vec<Piece>> {
+        let build = self.at(index)?;
+        let mut out = Vec::new();
+        if builder && self.first().step == index {
+            out.push(Piece::Template {
+                name: "setup-buildx.yml",
+                vars: Vec::new(),
+                carried: false,
+            });
+            out.push(Piece::Blank);
+        }
+        let replace = if build.by_digest.is_some() {
+            vec!["outputs", "push"]
+        } else {
+            vec!["push"]
+        };
+        out.push(Piece::Inputs {
+            replace,
+            drop: &["push", "outputs", "provenance"],
+            template: "build-export.yml",
+        });
+        out.push(Piece::Blank);
+        // The last record step carries the values later steps read: every
+        // step that sets them has run by then.
+        out.push(Piece::Template {
+            name: "build-record.yml",
+            vars: vec![
+                ("recorded", var(&false)),
+                ("tags", var(&build.tags)),
+                ("push_if", var(&build.push_if)),
+            ],
+            carried: self.last().step == index,
+        });
+        Some(out)
+    }
+
+    fn check(&self) -> Check {
+        Check::Exports(self.iter().map(|b| b.step).collect())
+    }
+}
+
+/// The folder scanned for Dockerfile misconfigurations: the Dockerfile's own
+/// folder when it is named, else the build context.
+fn dockerfile_dir(a: &BuildPush) -> String {
+    match (&a.dockerfile, &a.context) {
+        (Some(file), _) => std::path::Path::new(file)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| ".".into()),
+        (None, Some(ctx)) => ctx.clone(),
+        (None, None) => ".".into(),
     }
 }
 
@@ -386,45 +565,6 @@ fn names(value: &str, repo: &str) -> bool {
     })
 }
 
-/// Job-level shapes that the three-job split cannot keep correct. A matrix
-/// is kept: the strategy is copied to the scan and push jobs, and every leg
-/// gets its own artifact, scan and push.
-pub(super) fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
-    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
-    if job.get("continue-on-error").is_some_and(|v| !is_false(v)) {
-        return Err((
-            "the job has `continue-on-error`; a gate that may fail silently is no gate",
-            "remove `continue-on-error` from the job",
-        ));
-    }
-    if job.get("container").is_some() {
-        return Err((
-            "the job runs in a `container:`; the scan and push jobs could not reproduce it",
-            "build on the runner itself, or gate the job by hand",
-        ));
-    }
-    for key in [
-        "runs-on",
-        "env",
-        "environment",
-        "timeout-minutes",
-        "defaults",
-        "concurrency",
-    ] {
-        if job
-            .get(key)
-            .and_then(|v| yaml_serde::to_string(v).ok())
-            .is_some_and(|t| t.contains("needs.") || (!matrix && t.contains("matrix.")))
-        {
-            return Err((
-                "a job-level setting reads `needs` or `matrix`, which the new jobs would not have",
-                "gate the job by hand",
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The image name when the step pushes by digest through `outputs:`; an
 /// error for any other `outputs:` that pushes.
 fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
@@ -466,13 +606,6 @@ fn major_version(step: &Mapping) -> Option<u32> {
     version.split('.').next()?.parse().ok()
 }
 
-fn is_false(v: &Value) -> bool {
-    matches!(
-        scalar(v).as_deref().map(str::trim),
-        Some("false" | "False" | "FALSE")
-    )
-}
-
 /// The inside of `${{ … }}` when `text` is exactly one expression.
 fn whole_expression(text: &str) -> Option<String> {
     let inner = WHOLE_EXPRESSION.captures(text)?.get(1)?.as_str().trim();
@@ -483,16 +616,20 @@ fn whole_expression(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Job `b`'s first step, read as detection reads it (after the checks
+    /// every job passes).
     fn read_yaml(y: &str) -> Result<BuildPush, Unsupported> {
         let doc: Value = yaml_serde::from_str(y).unwrap();
-        match super::super::ungated_jobs(&doc, &gate::Threshold::default())
-            .into_iter()
-            .next()
-            .unwrap()?
-        {
-            super::super::Site::Action(a) => Ok(a.first().clone()),
-            other => panic!("not an action site: {other:?}"),
-        }
+        crate::detect::ungated_jobs(
+            &doc,
+            &gate::Threshold::default(),
+            super::super::Shapes::builtin(),
+        )
+        .into_iter()
+        .next()
+        .unwrap()?;
+        let job = doc["jobs"]["b"].as_mapping().unwrap();
+        read("b", job, 0)
     }
 
     #[test]
@@ -526,7 +663,7 @@ mod tests {
 
     /// Two build-and-push steps; `second_with` is added to the second's
     /// `with:` (a `push:` there replaces its `push: true`).
-    fn two_builds(first_tags: &str, second_with: &str) -> Result<super::super::Site, Unsupported> {
+    fn two_builds(first_tags: &str, second_with: &str) -> Result<Site, Unsupported> {
         let push = if second_with.trim_start().starts_with("push:") {
             ""
         } else {
@@ -536,7 +673,12 @@ mod tests {
             "jobs:\n  b:\n    steps:\n      - id: meta\n        uses: docker/metadata-action@v6\n        with:\n          images: ghcr.io/o/meta-base\n      - id: base\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: {first_tags}\n      - id: app\n        uses: docker/build-push-action@v6\n        with:\n{push}          tags: ghcr.io/o/app:1\n{second_with}"
         );
         let doc: Value = yaml_serde::from_str(&y).unwrap();
-        super::super::ungated_jobs(&doc, &crate::gate::Threshold::default()).remove(0)
+        crate::detect::ungated_jobs(
+            &doc,
+            &gate::Threshold::default(),
+            super::super::Shapes::builtin(),
+        )
+        .remove(0)
     }
 
     #[test]
@@ -546,11 +688,8 @@ mod tests {
             "          build-args: BASE=ghcr.io/o/api-base:1\n          cache-from: type=registry,ref=ghcr.io/o/api:cache\n",
         )
         .unwrap();
-        let super::super::Site::Action(builds) = site else {
-            panic!("not an action site: {site:?}");
-        };
-        let steps: Vec<usize> = builds.iter().map(|b| b.step).collect();
-        assert_eq!(steps, [1, 2]);
+        let steps: Vec<Option<usize>> = site.images().iter().map(|b| b.step).collect();
+        assert_eq!(steps, [Some(1), Some(2)]);
     }
 
     #[test]

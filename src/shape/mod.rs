@@ -1,0 +1,653 @@
+//! Push shapes: every way of pushing an image that scangate knows, one file
+//! each, behind one trait, listed in one registry ([`Shapes`]).
+//!
+//! Modelled on zizmor's `audit/`: a [`Shape`] declares its identity and
+//! recognises its pushing steps; it reads a job whose pushes are all its own
+//! into a [`Rewrite`] (or refuses it, with the reason and the step); the
+//! [`Rewrite`] then answers, from general to specific, what `plan`, `render`
+//! and `verify` ask: which steps, which images, in which [`Format`] the image
+//! travels, how each of its steps is rewritten ([`Piece`]s), and what
+//! verification checks of that rewrite ([`Check`]). Nothing outside this
+//! folder names a particular shape; a caller may register more
+//! ([`Shapes::with`]), bringing their own templates.
+//!
+//! This module sits above `gate` (it recognises pushes for it through
+//! [`gate::Recognise`]) and below `detect`, `plan`, `render` and `verify`:
+//! what a shape answers is data, never a call into a later stage.
+
+pub mod bake_action;
+pub mod build_push_action;
+pub mod buildx_script;
+pub mod compose_push;
+pub mod dotnet_container;
+pub mod jib;
+pub mod kaniko;
+pub mod ko;
+pub mod pack;
+pub mod publish_action;
+pub mod push_to_registry;
+pub mod run_script;
+
+use std::sync::{Arc, LazyLock};
+
+use yaml_serde::{Mapping, Value};
+
+use crate::gate::{self, Push, PushKind};
+
+/// A job with an ungated push that scangate will not rewrite, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    pub job: String,
+    /// The step the reason is about, if it is about one.
+    pub step: Option<usize>,
+    pub reason: String,
+    pub hint: String,
+    /// What the one-job layout would avoid, when the refusal is about
+    /// splitting the job at all: copies of steps into a push job, say.
+    pub cure: Option<Cure>,
+}
+
+/// A refusal that another layout of the same job does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cure {
+    /// Build, scan and push in the original job (`[layout] mode = "steps"`):
+    /// nothing is copied, and whatever the job set up stays in force.
+    OneJob,
+}
+
+impl Unsupported {
+    pub fn new(
+        job: &str,
+        step: Option<usize>,
+        reason: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Unsupported {
+            job: job.to_owned(),
+            step,
+            reason: reason.into(),
+            hint: hint.into(),
+            cure: None,
+        }
+    }
+
+    /// The same refusal, which the one-job layout would avoid.
+    pub fn cured_by_one_job(self) -> Self {
+        Unsupported {
+            cure: Some(Cure::OneJob),
+            ..self
+        }
+    }
+}
+
+/// What detection concludes about one job with an ungated push.
+pub type Verdict = Result<Site, Unsupported>;
+
+/// Where a shape found a push in a step: `at`, the byte offset in the
+/// step's script (0 for an action), decides between shapes when several
+/// match one script: the first command wins, as the shell runs it first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub at: usize,
+    /// The command or action as written, for messages.
+    pub what: String,
+}
+
+/// A way of pushing an image: one file under `src/shape/`, one line in
+/// [`Shapes::builtin`].
+pub trait Shape: Send + Sync {
+    /// The identifier, unique among the shapes (`build-push-action`).
+    fn id(&self) -> &'static str;
+
+    /// How messages name it (`docker/build-push-action`).
+    fn label(&self) -> &'static str {
+        self.id()
+    }
+
+    /// Templates the shape's [`Piece::Template`]s use beyond the built-in
+    /// ones, as `(name, text)`.
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// The push of `step`, if it pushes this shape's way. `script` is the
+    /// step's `run:` as the shell reads it (comments dropped, continuations
+    /// joined), `None` for a `uses:` step.
+    fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found>;
+
+    /// The push is a command of a `run:` script (not an action).
+    fn in_script(&self) -> bool {
+        false
+    }
+
+    /// It splits a job with several pushes of its own (one image each).
+    fn several_per_job(&self) -> bool {
+        false
+    }
+
+    /// Whether it reads a job whose ungated pushes are `pushes`: by default
+    /// when all of them are its own.
+    fn claims(&self, pushes: &[Push]) -> bool {
+        pushes.iter().all(|p| p.kind.shape == self.id())
+    }
+
+    /// Reads job `job_id` (whose ungated pushes are `pushes`) into the
+    /// rewrite scangate will make, or refuses it.
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict;
+
+    /// Refuses `push`, one of this shape's, in a job that also pushes
+    /// another way (`other`: the first push of a shape that splits several).
+    fn mixed(
+        &self,
+        job_id: &str,
+        _job: &Mapping,
+        push: &Push,
+        other: Option<&Push>,
+    ) -> Unsupported {
+        let (label, step) = other.map_or(("another shape", 0), |o| (o.kind.label, o.step + 1));
+        Unsupported::new(
+            job_id,
+            Some(push.step),
+            format!(
+                "this job pushes both with {label} (step {step}) and from a `run:` script (`{}`); scangate splits a job whose pushes are all of one kind",
+                push.kind.what
+            ),
+            format!(
+                "move the script's push to a job of its own (scangate migrates each), or push with {label}"
+            ),
+        )
+    }
+}
+
+/// In which format the image travels from the build job to the scan and
+/// push jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An OCI layout (BuildKit's OCI exporter): needs a BuildKit builder;
+    /// the push job copies it with skopeo, keeping the manifest digest.
+    OciLayout,
+    /// A docker archive saved by `tool`, which loads and pushes it again in
+    /// the push job (the config digest proves it is the scanned image).
+    DockerArchive(Tool),
+}
+
+/// Where a script's images live, and so which tool records, saves, loads
+/// and pushes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tool {
+    /// The Docker daemon.
+    Docker,
+    /// Containers storage, which podman and buildah share.
+    Podman,
+}
+
+impl Format {
+    /// The tool that loads and pushes the image (docker for an OCI layout,
+    /// which skopeo pushes).
+    pub fn tool(self) -> Tool {
+        match self {
+            Format::DockerArchive(tool) => tool,
+            Format::OciLayout => Tool::Docker,
+        }
+    }
+
+    pub fn is_archive(self) -> bool {
+        matches!(self, Format::DockerArchive(_))
+    }
+}
+
+/// An image a rewrite exports, before `plan` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageSpec {
+    /// The step that builds it, when one step does (its place in the build job).
+    pub step: Option<usize>,
+    /// That step's `id:`: the push step takes it over.
+    pub step_id: Option<String>,
+    /// Pushed untagged, by digest.
+    pub by_digest: bool,
+    /// Target platforms; empty for the runner's own.
+    pub platforms: Vec<String>,
+}
+
+/// One part of the text that replaces a step the rewrite edits, in order;
+/// the step's own leading comments always come first.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// New steps from a template, at the steps' column. `vars` are the
+    /// shape's own values; `render` adds the common ones (`job`, `image`,
+    /// `artifact`, `tool`, `builder`, `matrix`, `upload`, `blank_steps`,
+    /// and `carried_env`/`carried_outputs`, empty unless `carried`).
+    Template {
+        name: &'static str,
+        vars: Vec<(&'static str, minijinja::Value)>,
+        carried: bool,
+    },
+    /// A blank line when the file separates steps with one.
+    Blank,
+    /// The step itself with each line of its `run:` passed through the
+    /// function (the same function verification applies to the script).
+    Run(fn(&str) -> String),
+    /// The step itself with the first of its `with:` inputs `replace` found
+    /// replaced by the `template` (rendered with `archive` and `builder`),
+    /// and the other inputs of `drop` removed.
+    Inputs {
+        replace: Vec<&'static str>,
+        drop: &'static [&'static str],
+        template: &'static str,
+    },
+}
+
+/// What verification proves of the build job's steps from the first
+/// rewritten step to the last.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// Each of `steps` exports (its `with:` changed only in `push`,
+    /// `provenance`, `outputs` and the builder), followed by a record step
+    /// (and an upload in the three-job layout); other steps are unchanged.
+    Exports(Vec<usize>),
+    /// The steps are the original ones after the inserted ones (one, and the
+    /// builder when one is set up), with `edit` applied to the `run:` of
+    /// `steps`.
+    Runs {
+        steps: Vec<usize>,
+        edit: fn(&str) -> String,
+    },
+}
+
+/// A job a shape read and will rewrite: everything shape-specific that the
+/// later stages ask, from general to specific.
+pub trait Rewrite: std::fmt::Debug + Send + Sync {
+    /// The job's id.
+    fn job(&self) -> &str;
+
+    /// The first step that builds or pushes: everything before it stays in
+    /// the build job untouched.
+    fn first_step(&self) -> usize;
+
+    /// The last step that pushes: everything after it moves to the push job.
+    fn last_step(&self) -> usize;
+
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    fn matrix(&self) -> bool;
+
+    /// Where the images go, as written (tags or push commands).
+    fn destinations(&self) -> String;
+
+    /// Target platforms as written; empty for the runner's own.
+    fn platforms(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The push condition, from `push: ${{ … }}`.
+    fn push_if(&self) -> Option<&str> {
+        None
+    }
+
+    /// The images, in build order (one unless the shape splits several).
+    fn images(&self) -> Vec<ImageSpec> {
+        vec![ImageSpec {
+            platforms: self.platforms(),
+            ..ImageSpec::default()
+        }]
+    }
+
+    /// Whether step `index` is a build step whose outputs the push steps
+    /// replace (it stays out of the build job's own step list).
+    fn replaces_outputs_of(&self, _index: usize) -> bool {
+        false
+    }
+
+    /// The `id`s of those steps: later steps may read only their `digest`.
+    fn replaced_ids(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A build exports a cache to a registry: the build job keeps
+    /// `packages: write`.
+    fn caches_to_registry(&self) -> bool {
+        false
+    }
+
+    /// Why the job cannot be migrated with signing on, if it cannot.
+    fn refuse_signing(&self) -> Option<Unsupported> {
+        None
+    }
+
+    /// The push may not happen at all (a script's push under a condition):
+    /// the build job records whether it did, and scan and push wait for it.
+    fn may_skip_push(&self) -> bool {
+        false
+    }
+
+    /// How the image travels to the scan and push jobs.
+    fn format(&self) -> Format {
+        Format::OciLayout
+    }
+
+    /// The folder scanned for Dockerfile misconfigurations.
+    fn dockerfile_dir(&self) -> String {
+        ".".into()
+    }
+
+    /// How step `index` is rewritten, if it is; `builder` says whether a
+    /// BuildKit builder is set up for the job.
+    fn pieces(&self, index: usize, builder: bool) -> Option<Vec<Piece>>;
+
+    /// What verification checks of the rewritten steps.
+    fn check(&self) -> Check;
+}
+
+/// A job that a shape read and will rewrite (see [`Rewrite`]).
+#[derive(Debug, Clone)]
+pub struct Site(Arc<dyn Rewrite>);
+
+impl Site {
+    pub fn new(rewrite: impl Rewrite + 'static) -> Self {
+        Site(Arc::new(rewrite))
+    }
+
+    /// Target platforms of multi-platform builds, each once; empty for
+    /// builds of the runner's own platform.
+    pub fn platforms(&self) -> Vec<String> {
+        let mut out = self.0.platforms();
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
+        out
+    }
+}
+
+impl std::ops::Deref for Site {
+    type Target = dyn Rewrite;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
+    }
+}
+
+/// Two sites are equal when they read the same (their debug forms agree).
+impl PartialEq for Site {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
+}
+
+impl Eq for Site {}
+
+/// The registry: the shapes scangate knows, in the order they are asked.
+#[derive(Clone)]
+pub struct Shapes(Vec<Arc<dyn Shape>>);
+
+static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
+    Shapes(vec![
+        Arc::new(build_push_action::BuildPushAction),
+        Arc::new(bake_action::BakeAction),
+        Arc::new(publish_action::PublishAction),
+        Arc::new(buildx_script::BuildxScript),
+        Arc::new(run_script::RunScript),
+        Arc::new(push_to_registry::PushToRegistry),
+        Arc::new(dotnet_container::DotnetContainer),
+        Arc::new(jib::Jib),
+        Arc::new(ko::Ko),
+        Arc::new(pack::Pack),
+        Arc::new(kaniko::Kaniko),
+        Arc::new(compose_push::ComposePush),
+    ])
+});
+
+impl Default for Shapes {
+    fn default() -> Self {
+        Shapes::builtin().clone()
+    }
+}
+
+impl Shapes {
+    /// The shapes built into scangate.
+    pub fn builtin() -> &'static Shapes {
+        &BUILTIN
+    }
+
+    /// These shapes and `shape`, asked last.
+    #[must_use]
+    pub fn with(mut self, shape: impl Shape + 'static) -> Self {
+        self.0.push(Arc::new(shape));
+        self
+    }
+
+    /// Every template the shapes bring.
+    pub fn templates(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.0.iter().flat_map(|s| s.templates().iter().copied())
+    }
+
+    fn of(&self, push: &Push) -> Option<&dyn Shape> {
+        self.0
+            .iter()
+            .find(|s| s.id() == push.kind.shape)
+            .map(AsRef::as_ref)
+    }
+
+    /// Reads job `job_id`, whose ungated pushes are `pushes`: the first
+    /// shape that claims them all reads it; pushes of several shapes are
+    /// refused by the first push's shape that cannot share the job.
+    pub fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        if let Some(shape) = self.0.iter().find(|s| s.claims(pushes)) {
+            return shape.read(job_id, job, pushes);
+        }
+        let several = |p: &&Push| self.of(p).is_some_and(|s| s.several_per_job());
+        let other = pushes.iter().find(several);
+        match pushes
+            .iter()
+            .find(|p| !several(p))
+            .and_then(|p| Some((p, self.of(p)?)))
+        {
+            Some((push, shape)) => Err(shape.mixed(job_id, job, push, other)),
+            None => Err(Unsupported::new(
+                job_id,
+                pushes.first().map(|p| p.step),
+                "no shape reads this job's pushes",
+                "gate the job by hand",
+            )),
+        }
+    }
+}
+
+impl gate::Recognise for Shapes {
+    fn push_kind(&self, step: &Mapping) -> Option<PushKind> {
+        let script = if step.get("uses").is_some() {
+            None
+        } else {
+            Some(gate::shell_body(step.get("run")?.as_str()?))
+        };
+        self.0
+            .iter()
+            .filter_map(|s| Some((s.push(step, script.as_deref())?, s)))
+            .min_by_key(|(found, _)| found.at)
+            .map(|(found, s)| PushKind {
+                shape: s.id(),
+                label: s.label(),
+                in_script: s.in_script(),
+                what: found.what,
+            })
+    }
+}
+
+/// The `read` of a shape that only refuses: its first push, refused as
+/// [`Shape::mixed`] says.
+pub fn refuse_first<S: Shape + ?Sized>(
+    shape: &S,
+    job_id: &str,
+    job: &Mapping,
+    pushes: &[Push],
+) -> Verdict {
+    let first = pushes.iter().find(|p| p.kind.shape == shape.id());
+    Err(first.map_or_else(
+        || Unsupported::new(job_id, None, "no push of this shape found", ""),
+        |p| shape.mixed(job_id, job, p, None),
+    ))
+}
+
+/// Job-level settings that the three-job split cannot keep correct. A
+/// matrix is kept: the strategy is copied to the scan and push jobs, and
+/// every leg gets its own artifact, scan and push.
+pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
+    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    if job.get("continue-on-error").is_some_and(|v| !is_false(v)) {
+        return Err((
+            "the job has `continue-on-error`; a gate that may fail silently is no gate",
+            "remove `continue-on-error` from the job",
+        ));
+    }
+    if job.get("container").is_some() {
+        return Err((
+            "the job runs in a `container:`; the scan and push jobs could not reproduce it",
+            "build on the runner itself, or gate the job by hand",
+        ));
+    }
+    for key in [
+        "runs-on",
+        "env",
+        "environment",
+        "timeout-minutes",
+        "defaults",
+        "concurrency",
+    ] {
+        if job
+            .get(key)
+            .and_then(|v| yaml_serde::to_string(v).ok())
+            .is_some_and(|t| t.contains("needs.") || (!matrix && t.contains("matrix.")))
+        {
+            return Err((
+                "a job-level setting reads `needs` or `matrix`, which the new jobs would not have",
+                "gate the job by hand",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `false` as GitHub reads it (a boolean or the string).
+pub fn is_false(v: &Value) -> bool {
+    matches!(
+        gate::scalar(v).as_deref().map(str::trim),
+        Some("false" | "False" | "FALSE")
+    )
+}
+
+/// The job runs a matrix.
+pub fn has_matrix(job: &Mapping) -> bool {
+    job.get("strategy").and_then(|s| s.get("matrix")).is_some()
+}
+
+/// A template variable from anything serialisable.
+pub fn var<T: serde::Serialize>(value: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}
+
+/// A push that scangate detects but does not rewrite: `check` reports it
+/// as an ungated push, and `migrate` refuses the job with this reason and
+/// hint instead of calling the file unchanged. A shape file that only
+/// refuses declares one of these and implements [`Shape`] through
+/// [`refused_shape!`](crate::refused_shape).
+pub struct Refused {
+    pub id: &'static str,
+    /// How messages name it (`pack build --publish`).
+    pub label: &'static str,
+    pub finder: Finder,
+    /// The reason, given the push as written.
+    pub reason: fn(&str) -> String,
+    pub hint: &'static str,
+}
+
+/// How a [`Refused`] shape finds its push.
+pub enum Finder {
+    /// A command of a `run:` script: `pattern` finds where it starts, and
+    /// `pushes` says whether the command (from its start to the end of its
+    /// line, or to the next `;`, `&` or `|`) pushes to a registry.
+    Command {
+        pattern: &'static LazyLock<regex::Regex>,
+        pushes: fn(&str) -> bool,
+    },
+    /// An action: given its lower-cased name and the step, the push as
+    /// messages name it, if the step pushes.
+    Action(fn(&str, &Mapping) -> Option<String>),
+}
+
+impl Refused {
+    /// The push of `step` (`script`: its shell text, `None` for an action).
+    pub fn find(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
+        match (&self.finder, script) {
+            (Finder::Command { pattern, pushes }, Some(script)) => {
+                pattern.find_iter(script).find_map(|m| {
+                    let rest = &script[m.start()..];
+                    let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
+                    pushes(command).then(|| Found {
+                        at: m.start(),
+                        what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+                    })
+                })
+            }
+            (Finder::Action(pushes), None) => {
+                let what = pushes(&gate::action_name(step)?, step)?;
+                Some(Found { at: 0, what })
+            }
+            _ => None,
+        }
+    }
+
+    /// The refusal of `push`.
+    pub fn refuse(&self, job_id: &str, push: &Push) -> Unsupported {
+        Unsupported::new(
+            job_id,
+            Some(push.step),
+            (self.reason)(&push.kind.what),
+            self.hint,
+        )
+    }
+}
+
+/// Implements [`Shape`] for a unit struct through its [`Refused`].
+#[macro_export]
+macro_rules! refused_shape {
+    ($shape:ident, $refused:expr) => {
+        impl $crate::shape::Shape for $shape {
+            fn id(&self) -> &'static str {
+                $refused.id
+            }
+
+            fn label(&self) -> &'static str {
+                $refused.label
+            }
+
+            fn push(
+                &self,
+                step: &yaml_serde::Mapping,
+                script: Option<&str>,
+            ) -> Option<$crate::shape::Found> {
+                $refused.find(step, script)
+            }
+
+            fn in_script(&self) -> bool {
+                matches!($refused.finder, $crate::shape::Finder::Command { .. })
+            }
+
+            fn read(
+                &self,
+                job_id: &str,
+                job: &yaml_serde::Mapping,
+                pushes: &[$crate::gate::Push],
+            ) -> $crate::shape::Verdict {
+                $crate::shape::refuse_first(self, job_id, job, pushes)
+            }
+
+            fn mixed(
+                &self,
+                job_id: &str,
+                _job: &yaml_serde::Mapping,
+                push: &$crate::gate::Push,
+                _other: Option<&$crate::gate::Push>,
+            ) -> $crate::shape::Unsupported {
+                $refused.refuse(job_id, push)
+            }
+        }
+    };
+}

@@ -1,0 +1,145 @@
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+//! Pushes that go straight from a builder to a registry (issue 14): each is
+//! detected, never "unchanged". `migrate` refuses the file with exit 3, the
+//! cause and the fix, and leaves it as it was; `check` reports the push as
+//! `ungated-push`. One fixture each under `fixtures/shapes/refused/`.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// (fixture, the 1-based line:column of the pushing step, words of the
+/// reason, words of the hint).
+const REFUSED: &[(&str, &str, &str, &str)] = &[
+    (
+        "dotnet-container.yml",
+        "26:7",
+        "pushes it to `ContainerRegistry` in one step",
+        "ContainerArchiveOutputPath",
+    ),
+    (
+        "jib-maven.yml",
+        "18:7",
+        "Jib builds the image and pushes it",
+        "jib:buildTar",
+    ),
+    (
+        "jib-gradle.yml",
+        "14:7",
+        "Jib builds the image and pushes it",
+        "jibBuildTar",
+    ),
+    (
+        "ko.yml",
+        "23:7",
+        "pushes it to `KO_DOCKER_REPO`",
+        "--push=false --tarball",
+    ),
+    ("pack.yml", "20:7", "`--publish`", "drop `--publish`"),
+    (
+        "kaniko.yml",
+        "19:7",
+        "each `--destination`",
+        "--no-push --tar-path",
+    ),
+    (
+        "compose-push.yml",
+        "25:7",
+        "every service of the compose file",
+        "docker push IMAGE",
+    ),
+    (
+        "push-to-registry.yml",
+        "24:7",
+        "`redhat-actions/push-to-registry` pushes the image",
+        "buildah push IMAGE",
+    ),
+    (
+        "publish-action.yml",
+        "17:7",
+        "builds and pushes in one step",
+        "docker/login-action + docker/build-push-action",
+    ),
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scangate(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::cargo_bin("scangate")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn migrate_refuses_each_with_the_cause_and_the_fix_and_writes_nothing() {
+    for (file, at, reason, hint) in REFUSED {
+        let rel = format!("fixtures/shapes/refused/{file}");
+        let before = std::fs::read(root().join(&rel)).unwrap();
+        let (code, stdout, stderr) = scangate(&["migrate", "--write", "--color", "never", &rel]);
+        assert_eq!(code, Some(3), "{file}: {stderr}");
+        assert!(stdout.is_empty(), "{file}: {stdout}");
+        assert!(
+            stderr.contains(&format!("{rel}:{at}: ")),
+            "{file}: {stderr}"
+        );
+        assert!(stderr.contains(reason), "{file}: {stderr}");
+        assert!(stderr.contains(hint), "{file}: {stderr}");
+        assert_eq!(std::fs::read(root().join(&rel)).unwrap(), before, "{file}");
+    }
+}
+
+#[test]
+fn check_reports_each_as_an_ungated_push() {
+    for (file, at, _, _) in REFUSED {
+        let rel = format!("fixtures/shapes/refused/{file}");
+        let (code, stdout, stderr) = scangate(&["check", "--format", "json", &rel]);
+        assert_eq!(code, Some(1), "{file}: {stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let findings = report["files"][0]["findings"].as_array().unwrap();
+        let (line, _) = at.split_once(':').unwrap();
+        let line: u64 = line.parse().unwrap();
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["rule"] == "ungated-push" && f["line"].as_u64() <= Some(line)),
+            "{file}: {stdout}"
+        );
+    }
+}
+
+/// The same builders kept local push nothing: no refusal, nothing to do.
+#[test]
+fn local_builds_are_no_push() {
+    let local = [
+        "dotnet publish -t:PublishContainer -p:ContainerRepository=acme/api",
+        "./mvnw -B package jib:dockerBuild",
+        "./gradlew jibBuildTar",
+        "ko build --push=false --tarball=image.tar ./cmd/server",
+        "ko build --local ./cmd/server",
+        "pack build acme/web --builder paketobuildpacks/builder-jammy-base",
+        "/kaniko/executor --context . --destination ghcr.io/acme/w:1 --no-push --tar-path=image.tar",
+        "docker compose build && git push origin main",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (n, command) in local.iter().enumerate() {
+        let path = dir.path().join(format!("local-{n}.yml"));
+        std::fs::write(
+            &path,
+            format!("on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: {command}\n"),
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let (code, _, stderr) = scangate(&["migrate", "--check", "--color", "never", path]);
+        assert_eq!(code, Some(0), "{command}: {stderr}");
+    }
+}
