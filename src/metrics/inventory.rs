@@ -76,7 +76,7 @@ impl Inventory {
         policy: &Policy,
     ) -> Result<(), Error> {
         let doc = crate::migrate::parse(source, &source.text)?;
-        let pushes = gate::pushes(&doc, &policy.threshold());
+        let pushes = gate::pushes(&doc, &policy.threshold(), crate::shape::Shapes::builtin());
         let jobs = gate::jobs(&doc);
         let found = images::pushed(
             &doc,

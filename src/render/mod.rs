@@ -32,6 +32,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "build-export.yml",
     "build-outputs.yml",
     "build-record.yml",
+    "built-digest.yml",
     "buildx-prepare.yml",
     "carry-env.yml",
     "carry-run.yml",

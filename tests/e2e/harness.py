@@ -70,6 +70,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     },
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
+    ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
 }
 
 #: Repositories whose images hold several platforms (an index in the registry).
@@ -194,6 +195,8 @@ class Harness:
             "E2E_LOG": str(self.log_path),
             "E2E_BIN": str(services.E2E_BIN),
             "E2E_REGISTRY": self.registry.host,
+            # what amazon-ecr-login's token exchange yields, for its stand-in
+            "E2E_REGISTRY_AUTH": f"{ACTOR}:{TOKEN}",
             "DOCKER_HOST": self.dockerd.host,
         }
 

@@ -308,3 +308,37 @@ def setup_node() -> None:
     action.set_output("node-version", version)
     action.set_output("cache-hit", "false")
     action.record("actions/setup-node", requested=action.get_input("node-version"), actual=version, cache=cache)
+
+
+# --- aws-actions/configure-aws-credentials, aws-actions/amazon-ecr-login ----
+
+
+def configure_aws_credentials() -> None:
+    """Exports the variables the real action exports after assuming the role
+    (aws-actions/configure-aws-credentials README, "Environment variables"):
+    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
+    AWS_DEFAULT_REGION. No AWS is reached; the values are throw-away."""
+    region = action.get_input("aws-region", required=True)
+    role = action.get_input("role-to-assume")
+    for name, value in {"AWS_ACCESS_KEY_ID": "ASIAE2ESTANDIN000000", "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+                        "AWS_SESSION_TOKEN": "e2e-session", "AWS_REGION": region, "AWS_DEFAULT_REGION": region}.items():
+        action.export_variable(name, value)
+    action.record("aws-actions/configure-aws-credentials", region=region, role=role)
+
+
+def amazon_ecr_login() -> None:
+    """What amazon-ecr-login does (its README): with the job's AWS credentials,
+    fetch a registry token and `docker login` to the account's registry, output
+    `registry`. Without credentials it fails, as the real action does. Here
+    the token is the local registry's own credentials (E2E_REGISTRY_AUTH) and
+    the account's registry is the local one."""
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        raise ActionError("Credentials could not be loaded, please check your action inputs: Could not load credentials from any providers")
+    registry = _env("E2E_REGISTRY")
+    user, _, password = _env("E2E_REGISTRY_AUTH").partition(":")
+    proc = subprocess.run(["docker", "login", "--password-stdin", "--username", user, registry],
+                          input=password, capture_output=True, text=True)
+    action.record("aws-actions/amazon-ecr-login", registry=registry, ok=proc.returncode == 0)
+    if proc.returncode != 0:
+        raise ActionError(proc.stderr.strip())
+    action.set_output("registry", registry)
