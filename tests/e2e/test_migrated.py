@@ -148,8 +148,18 @@ def check_reports(e2e: Harness, run: RunResult) -> None:
     # The store holds NAME/files/... and NAME/meta.json (standins/artifacts.py).
     reports = [p for p in store.glob("*reports*/files/**/*") if p.is_file()]
     sarif = [p for p in reports if p.suffix == ".sarif"]
-    trivy = [p for p in reports if p.suffix == ".json"]
+    # With signing, the scan also converts each report for the attestations:
+    # `NAME.cosign-vuln.json` (cosign's vuln predicate), `NAME.cdx.json` (CycloneDX).
+    predicates = [p for p in reports if p.name.endswith(".cosign-vuln.json")]
+    boms = [p for p in reports if p.name.endswith(".cdx.json")]
+    trivy = [p for p in reports if p.suffix == ".json" and p not in predicates and p not in boms]
     assert sarif and trivy, f"no reports in {store}: {sorted(str(p) for p in store.rglob('*'))}"
+    for path in predicates:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert "scanner" in doc and "metadata" in doc, path
+    for path in boms:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc.get("bomFormat") == "CycloneDX", path
     for path in sarif:
         doc = json.loads(path.read_text(encoding="utf-8"))
         assert doc.get("version") == "2.1.0", path
