@@ -137,9 +137,10 @@ class Registry:
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "Registry":
+    def start(self, port: int | None = None) -> "Registry":
         self.storage.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        # `port`: the same address again (a registry back after an outage)
+        self.port = port or free_port()
         self.ca, crt, key = make_certificate(self.root)
         config = {
             "version": 0.1,
