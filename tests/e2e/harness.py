@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -372,7 +373,8 @@ def check_platforms(harness: Harness, case: Case) -> None:
     image (alone, or in an index with BuildKit's attestation manifest)."""
     multi = MULTI_PLATFORM.get((case.fixture, case.workflow), set())
     for repo, tags in harness.registry_tags().items():
-        for tag in tags:
+        # cosign's `sha256-HEX.sig|.att` tags are signatures of an image, not images
+        for tag in (t for t in tags if not re.fullmatch(r"sha256-[0-9a-f]{64}\.(sig|att|sbom)", t)):
             _, manifest = harness.registry.manifest(f"{repo}:{tag}")
             platforms = sorted(
                 f"{m['platform']['os']}/{m['platform']['architecture']}"
