@@ -37,6 +37,15 @@ pub fn workflows(path: &Path) -> Result<Vec<PathBuf>, Error> {
 
 /// The regular `*.yml|*.yaml` files of `dir`, sorted.
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    sorted_entries(dir, |p| {
+        p.extension().is_some_and(|x| x == "yml" || x == "yaml")
+            // Regular files (or links to them) only: reading a FIFO would block.
+            && fs::metadata(p).is_ok_and(|m| m.is_file())
+    })
+}
+
+/// The entries of `dir` that `keep` accepts, sorted by path.
+pub fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, Error> {
     let entries = fs::read_dir(dir).map_err(|source| Error::Read {
         path: dir.to_path_buf(),
         source,
@@ -44,9 +53,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut out: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-        // Regular files (or links to them) only: reading a FIFO would block.
-        .filter(|p| fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .filter(|p| keep(p))
         .collect();
     out.sort();
     Ok(out)

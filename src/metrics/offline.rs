@@ -142,21 +142,13 @@ fn repo_name(dir: &Path) -> String {
 }
 
 fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let entries = fs::read_dir(dir).map_err(|source| crate::Error::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut out: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
+    let hidden = |p: &Path| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    };
+    Ok(crate::files::sorted_entries(dir, |p| {
+        p.is_dir() && !hidden(p)
+    })?)
 }
 
 /// The bytes of `path`, at most `cap` of them (more is an error).
