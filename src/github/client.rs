@@ -231,7 +231,8 @@ impl Client {
         }
     }
 
-    /// Waits until [`Retry::write_pause`] has passed since the last write.
+    /// Waits until [`Retry::write_pause`] has passed since the last write
+    /// was sent and answered (see [`Client::write_answered`]).
     async fn pace_write(&self) {
         let wait = {
             let mut last = self
@@ -246,6 +247,18 @@ impl Client {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Counts the pause from a write's answer, not only from its start: a
+    /// slow answer would otherwise eat the pause, and GitHub would see two
+    /// writes closer together than [`Retry::write_pause`].
+    fn write_answered(&self) {
+        let mut last = self
+            .last_write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        *last = Some(last.map_or(now, |t| t.max(now)));
     }
 
     /// Sends one request to `route` (relative to the API URL) and returns
@@ -313,6 +326,9 @@ impl Client {
                 Method::Post => self.gh._post(route, body).await,
                 Method::Patch => self.gh._patch(route, body).await,
             };
+            if method != Method::Get {
+                self.write_answered();
+            }
             let response = match sent {
                 Ok(r) => r,
                 Err(e) => {

@@ -348,6 +348,10 @@ class Dockerd:
     def stop(self) -> None:
         _stop(self._proc)
         self._proc = None
+        # dockerd bind-mounts its data-root onto itself and leaves the mount
+        # behind: without unmounting, the folder (and its images) stays.
+        for mount in _mounts_under(self.root):
+            subprocess.run(["umount", "--lazy", mount], check=False, capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> "Dockerd":
@@ -355,6 +359,20 @@ class Dockerd:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _mounts_under(root: Path) -> list[str]:
+    """Mount points at or below `root`, deepest first (from /proc/self/mounts,
+    whose fields escape spaces as \\040)."""
+    prefix = str(root.resolve())
+    points = []
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 1:
+            point = fields[1].replace("\\040", " ")
+            if point == prefix or point.startswith(prefix + "/"):
+                points.append(point)
+    return sorted(points, key=len, reverse=True)
 
 
 def docker_cli() -> str:
