@@ -297,6 +297,16 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     {
         return Err(refusal);
     }
+    let single = policy.layout.single_job;
+    if !single && let Some(i) = login_only_while_pushing(&steps, first, last) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(i),
+            "the registry login happens inside the pushing script; a push job could not repeat it",
+            "log in to the registry in a step of its own before the build",
+        )
+        .cured_by_one_job());
+    }
     let ids = taken_ids(&jobs);
     let build_job = free_id(&format!("{job_id}{}", policy.layout.build_suffix), &ids);
     let scan_job = free_id(&format!("{job_id}{}", policy.layout.scan_suffix), &ids);
@@ -309,7 +319,6 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .filter_map(|s| s.get("run").and_then(Value::as_str))
         .any(|r| GIT.is_match(r));
     // One job needs no copies: its own login and checkout ran before.
-    let single = policy.layout.single_job;
     let copied_steps: Vec<CopiedStep> = pre_steps
         .clone()
         .filter(|_| !single)
@@ -535,6 +544,20 @@ fn run_login(step: &Mapping) -> Option<Login> {
         registry,
         username: caps["user"].to_owned(),
         password: caps["password"].to_owned(),
+    })
+}
+
+/// The pushing step that logs in when no step before it does: the push job
+/// copies login steps, and a login inside a build script cannot be copied
+/// without running the build again. One job keeps the credentials it made.
+fn login_only_while_pushing(steps: &[&Mapping], first: usize, last: usize) -> Option<usize> {
+    if steps[..first].iter().any(|s| is_login(s)) {
+        return None;
+    }
+    (first..=last).find(|&i| {
+        steps
+            .get(i)
+            .is_some_and(|s| s.get("run").is_some() && is_login(s))
     })
 }
 

@@ -71,6 +71,38 @@ fn a_job_that_cannot_be_split_goes_in_one_job_and_says_why() {
     );
 }
 
+/// A script that logs in and pushes: a push job could not repeat the login,
+/// one job keeps the credentials the script made; with the fallback
+/// forbidden, a refusal at the script with the fix.
+#[test]
+fn a_login_inside_the_pushing_script_goes_in_one_job() {
+    let text = fixture("script-login.yml");
+    let (o, after) = run(&text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("publish-build:"), "{after}");
+    let login = after.find("docker login ghcr.io").unwrap();
+    let gate = after.find("--exit-code 1").unwrap();
+    let push = after.find("docker push \"$ref\"").unwrap();
+    assert!(login < gate && gate < push, "{after}");
+    let err = stderr(&o);
+    assert!(err.contains("note: job `publish` stays one job"), "{err}");
+    assert!(
+        err.contains("login happens inside the pushing script"),
+        "{err}"
+    );
+
+    let config = "[layout]\nfallback = \"refuse\"\n";
+    let (o, after) = run(&text, Some(config), &["--write"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(after, text);
+    assert!(
+        stderr(&o).contains("w.yml:19:7: needs manual migration"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("log in to the registry in a step of its own"));
+}
+
 #[test]
 fn the_configuration_can_forbid_the_fallback() {
     let text = fixture("ecr.yml");

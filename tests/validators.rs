@@ -503,6 +503,7 @@ fixture_tests! {
     shapes_podman => ("shapes", "podman.yml"),
     shapes_no_builder => ("shapes", "no-builder.yml"),
     shapes_ecr => ("shapes", "ecr.yml"),
+    shapes_script_login => ("shapes", "script-login.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -12,7 +12,7 @@ use yaml_serde::{Mapping, Value};
 use super::{
     Check, Format, Found, Piece, Rewrite, Shape, Site, Tool, Unsupported, Verdict, check_job,
 };
-use crate::gate::{self, Push, scalar};
+use crate::gate::{self, Push};
 
 /// A `docker push` (or `docker image push`), `podman push` or `buildah
 /// push` command, as scangate rewrites it.
@@ -29,8 +29,6 @@ const PODMAN_PUSH_OPTIONS: &[&str] = &["-q", "--quiet", "--tls-verify", "--tls-v
 static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\})").expect("static regex")
 });
-static LOGIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:docker|podman|buildah)\s+login\b").expect("static regex"));
 
 /// The command that replaces `docker push` in the build job.
 pub const RECORD_COMMAND: &str = "scangate-record-push";
@@ -296,13 +294,6 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
             "move the condition to the job, or gate the job by hand",
         ));
     }
-    login_outside_script(&all, &steps).map_err(|r| {
-        refuse(
-            Some(steps[0]),
-            r,
-            "log in to the registry in a step of its own",
-        )
-    })?;
     Ok(Site::new(ScriptPush {
         tool,
         job: job_id.to_owned(),
@@ -472,33 +463,6 @@ fn trailing_commands(run: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
-}
-
-/// The push job logs in by copying the job's login steps; a login that only
-/// happens inside a pushing script could not be copied.
-fn login_outside_script(all: &[(usize, &Mapping)], pushing: &[usize]) -> Result<(), String> {
-    let in_script = all
-        .iter()
-        .filter(|(n, _)| pushing.contains(n))
-        .any(|(_, s)| {
-            s.get("run")
-                .and_then(scalar)
-                .is_some_and(|r| LOGIN.is_match(&gate::shell_body(&r)))
-        });
-    let separate = all
-        .iter()
-        .filter(|(n, _)| !pushing.contains(n))
-        .any(|(_, s)| {
-            gate::action_name(s)
-                .is_some_and(|a| a.ends_with("login-action") || a.ends_with("ecr-login"))
-                || s.get("run")
-                    .and_then(scalar)
-                    .is_some_and(|r| LOGIN.is_match(&gate::shell_body(&r)))
-        });
-    if in_script && !separate {
-        return Err("the registry login happens inside the pushing script".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
