@@ -309,6 +309,30 @@ fn exporting_steps(
     Ok(())
 }
 
+/// The variable scangate adds to a build step's env when the action has
+/// no `provenance:` input (`shape::build_push_action`).
+const NO_ATTESTATIONS: &str = "BUILDX_NO_DEFAULT_ATTESTATIONS";
+
+/// `new` without the env variable that turns off default attestations,
+/// when `old` did not set it (and without the `env:` it made for it).
+fn without_added_env(old: &Mapping, mut new: Mapping) -> Mapping {
+    let had = |m: &Mapping| {
+        m.get("env")
+            .and_then(Value::as_mapping)
+            .is_some_and(|e| e.contains_key(NO_ATTESTATIONS))
+    };
+    if had(old) {
+        return new;
+    }
+    if let Some(Value::Mapping(env)) = new.get_mut("env") {
+        env.remove(NO_ATTESTATIONS);
+        if env.is_empty() && old.get("env").is_none() {
+            new.remove("env");
+        }
+    }
+    new
+}
+
 /// What the build step names as its builder when scangate inserted one
 /// (`templates/setup-buildx.yml` gives it this id).
 const BUILDER: &str = "${{ steps.scangate-buildx.outputs.name }}";
@@ -333,7 +357,7 @@ fn export_step(old: Option<&Value>, new: Option<&Value>, builder: bool) -> Resul
         m
     };
     let named = gate::input(new, "builder");
-    let mut new_rest = strip(new);
+    let mut new_rest = without_added_env(old, strip(new));
     if builder {
         if named.as_deref() != Some(BUILDER) {
             return Err("the build step does not name the builder scangate set up".into());

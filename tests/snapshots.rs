@@ -131,6 +131,12 @@ fixture_snapshot!(
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(
+    shapes_legacy_action,
+    "shapes",
+    "legacy-action.yml",
+    "shapes-legacy-action"
+);
+fixture_snapshot!(
     shapes_script_login,
     "shapes",
     "script-login.yml",

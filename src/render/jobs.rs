@@ -12,7 +12,7 @@ use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
 use crate::plan::{self, CopiedStep, Image, Plan};
 use crate::policy::Policy;
-use crate::shape::Piece;
+use crate::shape::{InputsEdit, Piece};
 use crate::style::Style;
 
 /// Job keys the push job takes over verbatim, in the order it writes them.
@@ -340,11 +340,7 @@ fn piece_text(
     match piece {
         Piece::Blank => Ok(blank(style).to_owned()),
         Piece::Run(edit) => edit_run(input, index, *edit),
-        Piece::Inputs {
-            replace,
-            drop,
-            template,
-        } => replace_inputs(r, input, index, replace, drop, template),
+        Piece::Inputs(edit) => replace_inputs(r, input, index, edit),
         Piece::Template {
             name,
             vars,
@@ -426,16 +422,13 @@ fn edit_run(
     ))
 }
 
-/// The step's lines from its head, with the first of its `with:` inputs
-/// `replace` found replaced by `template` (the export: an OCI archive at the
-/// image's `archive`) and the other inputs of `drop` removed.
+/// The step's lines from its head, edited as `edit` says (the export: an
+/// OCI archive at the image's `archive`).
 fn replace_inputs(
     r: &Renderer,
     input: &JobInput<'_>,
     index: usize,
-    replace: &[&str],
-    drop: &[&str],
-    template: &str,
+    edit: &InputsEdit,
 ) -> Result<String, RenderError> {
     let JobInput {
         lines,
@@ -457,22 +450,76 @@ fn replace_inputs(
     }
     let inputs = locate::entries(lines, with.children(), Collection::Mapping, None)
         .map_err(|s| not_block(s.line()))?;
-    let target = replace
+    let target = edit
+        .replace
         .iter()
         .find_map(|key| locate::find(&inputs, key))
         .ok_or_else(|| not_block(with.head))?;
-    let export = r.render(
-        template,
-        &context! { archive => ser(&image.archive), builder => plan.insert_setup_buildx },
-    )?;
+    let mut ctx: BTreeMap<&str, minijinja::Value> = BTreeMap::from([
+        ("archive", ser(&image.archive)),
+        ("builder", ser(&plan.insert_setup_buildx)),
+    ]);
+    ctx.extend(edit.vars.iter().map(|(k, v)| (*k, v.clone())));
+    let export = r.render(edit.template, &ser(&ctx))?;
     let export = reindent(&export, target.indent, style, true);
     let mut edits: Vec<(Range<usize>, String)> = vec![(target.body(), export)];
-    for other in drop.iter().filter_map(|key| locate::find(&inputs, key)) {
+    for other in edit
+        .drop
+        .iter()
+        .filter_map(|key| locate::find(&inputs, key))
+    {
         if other.head != target.head {
             edits.push((other.lines.clone(), String::new()));
         }
     }
+    if !edit.env.is_empty() {
+        edits.push(env_edit(lines, style, &keys, with, edit.env)?);
+    }
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
+}
+
+/// The edit that adds `vars` to a step's `env:` (after its last variable),
+/// or an `env:` before its `with:` when it has none. A variable already
+/// set is left as the user wrote it.
+fn env_edit(
+    lines: &Lines<'_>,
+    style: &Style,
+    keys: &[Entry],
+    with: &Entry,
+    vars: &[(&str, &str)],
+) -> Result<(Range<usize>, String), RenderError> {
+    let not_block = |line: usize| Unlocatable {
+        line,
+        reason: "the build step's `env:` is not in plain block style".into(),
+    };
+    let text = |vars: &[(&str, &str)]| -> String {
+        vars.iter()
+            .map(|(k, v)| format!("{k}: {}\n", yaml_scalar(v)))
+            .collect()
+    };
+    let Some(env) = locate::find(keys, "env") else {
+        let block = format!("env:\n{}", indented(&text(vars)));
+        let at = with.lines.start;
+        return Ok((at..at, reindent(&block, with.indent, style, true)));
+    };
+    if !locate::inline_value(lines, env).is_empty() {
+        return Err(not_block(env.head).into());
+    }
+    let set = locate::entries(lines, env.children(), Collection::Mapping, None)
+        .map_err(|s| not_block(s.line()))?;
+    let last = set.last().ok_or_else(|| not_block(env.head))?;
+    let missing: Vec<(&str, &str)> = vars
+        .iter()
+        .copied()
+        .filter(|(k, _)| locate::find(&set, k).is_none())
+        .collect();
+    let at = last.lines.end;
+    Ok((at..at, reindent(&text(&missing), last.indent, style, true)))
+}
+
+/// `text` one level deeper, at two spaces (`reindent` maps it to the file's).
+fn indented(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 /// Lines `range` with each `(lines, text)` edit applied; an empty range

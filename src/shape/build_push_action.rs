@@ -8,8 +8,8 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::{
-    Check, Found, ImageSpec, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job,
-    is_false, var,
+    Check, Found, ImageSpec, InputsEdit, Piece, Rewrite, Shape, Site, Unsupported, Verdict,
+    check_job, is_false, var,
 };
 use crate::gate::{self, Push, input, scalar};
 
@@ -43,7 +43,16 @@ pub struct BuildPush {
     pub by_digest: Option<String>,
     /// The job runs a matrix: each leg builds, is scanned and pushed alone.
     pub matrix: bool,
+    /// The action's version has no `provenance:` input (v2; v3 before
+    /// 3.3.0): buildx's default attestation, which would make the export an
+    /// index with an attestation manifest, is turned off through the step's
+    /// env instead (`BUILDX_NO_DEFAULT_ATTESTATIONS`, read by buildx itself).
+    pub attestations_by_env: bool,
 }
+
+/// The step env that turns off buildx's default attestations (buildx reads
+/// it itself, so it works with any version of the action).
+const NO_DEFAULT_ATTESTATIONS: &[(&str, &str)] = &[("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")];
 
 /// Inputs that change what the step produces in ways the export cannot keep.
 const CONFLICTING_INPUTS: &[(&str, &str)] = &[
@@ -78,12 +87,15 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             "move the condition to the job's `if:` or to `push: ${{ … }}`",
         ));
     }
-    if let Some(major) = major_version(step)
-        && major < 3
+    let major = major_version(step);
+    if let Some(major) = major
+        && major < 2
     {
         return Err(refuse(
             here,
-            &format!("docker/build-push-action v{major} cannot turn off provenance for the export"),
+            &format!(
+                "docker/build-push-action v{major} predates buildx: its inputs mean other things"
+            ),
             "upgrade to docker/build-push-action v6 or later",
         ));
     }
@@ -166,6 +178,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             .is_some_and(|c| c.replace(' ', "").contains("type=registry")),
         by_digest,
         matrix,
+        attestations_by_env: major.is_some_and(|m| m <= 3),
     })
 }
 
@@ -423,11 +436,17 @@ impl Rewrite for Builds {
         } else {
             vec!["push"]
         };
-        out.push(Piece::Inputs {
+        out.push(Piece::Inputs(InputsEdit {
             replace,
             drop: &["push", "outputs", "provenance"],
             template: "build-export.yml",
-        });
+            vars: vec![("provenance_input", var(&!build.attestations_by_env))],
+            env: if build.attestations_by_env {
+                NO_DEFAULT_ATTESTATIONS
+            } else {
+                &[]
+            },
+        }));
         out.push(Piece::Blank);
         // The last record step carries the values later steps read: every
         // step that sets them has run by then.

@@ -228,14 +228,21 @@ pub enum Piece {
     /// The step itself with each line of its `run:` passed through the
     /// function (the same function verification applies to the script).
     Run(fn(&str) -> String),
-    /// The step itself with the first of its `with:` inputs `replace` found
-    /// replaced by the `template` (rendered with `archive` and `builder`),
-    /// and the other inputs of `drop` removed.
-    Inputs {
-        replace: Vec<&'static str>,
-        drop: &'static [&'static str],
-        template: &'static str,
-    },
+    /// The step itself with its inputs edited.
+    Inputs(InputsEdit),
+}
+
+/// How [`Piece::Inputs`] edits a step: the first of its `with:` inputs
+/// `replace` found is replaced by the `template` (rendered with `archive`,
+/// `builder` and `vars`), the other inputs of `drop` are removed, and the
+/// variables of `env` are added to the step's `env:` (made when it has none).
+#[derive(Debug, Clone)]
+pub struct InputsEdit {
+    pub replace: Vec<&'static str>,
+    pub drop: &'static [&'static str],
+    pub template: &'static str,
+    pub vars: Vec<(&'static str, minijinja::Value)>,
+    pub env: &'static [(&'static str, &'static str)],
 }
 
 /// What verification proves of the build job's steps from the first
@@ -243,7 +250,8 @@ pub enum Piece {
 #[derive(Debug, Clone)]
 pub enum Check {
     /// Each of `steps` exports (its `with:` changed only in `push`,
-    /// `provenance`, `outputs` and the builder), followed by a record step
+    /// `provenance`, `outputs` and the builder, its `env:` only by
+    /// `BUILDX_NO_DEFAULT_ATTESTATIONS`), followed by a record step
     /// (and an upload in the three-job layout); other steps are unchanged.
     Exports(Vec<usize>),
     /// The steps are the original ones after the inserted ones (one, and the

@@ -73,6 +73,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
     ("shapes", "script-login.yml", "tag"): {"acme/scripted": ["v1.2.3"]},
+    ("shapes", "legacy-action.yml", "tag"): {"acme/legacy": ["v1.2.3"]},
 }
 
 #: Repositories whose images hold several platforms (an index in the registry).

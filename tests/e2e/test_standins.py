@@ -112,6 +112,22 @@ def test_default_provenance_makes_an_index_with_an_attestation_manifest(job, reg
     assert json.loads((job.workspace / "p/index.json").read_text())["manifests"][0]["mediaType"].endswith("manifest.v1+json")
 
 
+def test_versions_before_3_3_ignore_the_provenance_input(job, reg):
+    """v2 (and v3 before 3.3.0) have no `provenance` input: buildx's default
+    attestation stays unless BUILDX_NO_DEFAULT_ATTESTATIONS is set."""
+    def top_media_type(dest: str, ref: str, **env: str) -> str:
+        r = job.action("docker/build-push-action", {"context": ".", "tags": f"{reg.host}/acme/app:1", "provenance": "false",
+                                                    "outputs": f"type=oci,dest={dest},tar=false"}, GITHUB_ACTION_REF=ref, **env)
+        assert r.code == 0, r.stdout + r.stderr
+        return json.loads((job.workspace / dest / "index.json").read_text())["manifests"][0]["mediaType"]
+
+    assert top_media_type("v6", "v6").endswith("manifest.v1+json")
+    assert top_media_type("v2", "v2").endswith("index.v1+json")
+    assert top_media_type("v32", "v3.2.0").endswith("index.v1+json")
+    assert top_media_type("v33", "v3.3.0").endswith("manifest.v1+json")
+    assert top_media_type("v2env", "v2", BUILDX_NO_DEFAULT_ATTESTATIONS="1").endswith("manifest.v1+json")
+
+
 def test_multi_platform_push_needs_login_and_pushes_an_index_to_every_tag(job, reg):
     inputs = {"context": ".", "file": "services/api/Dockerfile", "platforms": "linux/amd64,linux/arm64", "push": "true",
               "provenance": "false", "tags": f"{reg.host}/acme/api:1.2.3,{reg.host}/acme/api:latest"}

@@ -108,9 +108,24 @@ class Options:
             platforms=action.get_list("platforms"), build_args=action.get_list("build-args", ignore_comma=True),
             labels=action.get_list("labels", ignore_comma=True), outputs=action.get_list("outputs", ignore_comma=True),
             build_contexts=action.get_list("build-contexts", ignore_comma=True), target=action.get_input("target"),
-            push=action.get_bool("push"), load=action.get_bool("load"), provenance=action.get_input("provenance"),
-            sbom=action.get_input("sbom"), driver=builder_driver(action.get_input("builder")),
+            push=action.get_bool("push"), load=action.get_bool("load"),
+            provenance=action.get_input("provenance") if has_attestation_inputs() else "",
+            sbom=action.get_input("sbom") if has_attestation_inputs() else "", driver=builder_driver(action.get_input("builder")),
             cache_from=action.get_list("cache-from", ignore_comma=True), cache_to=action.get_list("cache-to", ignore_comma=True))
+
+
+def has_attestation_inputs(ref: str | None = None) -> bool:
+    """Whether the action's version reads `provenance` and `sbom`: added in
+    v3.3.0 (docker/build-push-action#746). Older versions ignore them (GitHub
+    warns of an unexpected input), while buildx >= 0.10 still adds its
+    default provenance unless BUILDX_NO_DEFAULT_ATTESTATIONS is set."""
+    ref = os.environ.get("GITHUB_ACTION_REF", "") if ref is None else ref
+    parts = ref.removeprefix("v").split(".")
+    if not parts[0].isdigit():
+        return True  # a branch or a SHA: taken as a current version
+    numbers = [int(p) for p in parts[:2] if p.isdigit()]
+    major, minor = numbers[0], (numbers[1] if len(numbers) > 1 else None)
+    return major > 3 or (major == 3 and (minor is None or minor >= 3))
 
 
 def builder_driver(name: str = "") -> str:
