@@ -130,6 +130,7 @@ fixture_snapshot!(
 );
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
+fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");
 fixture_snapshot!(
     shapes_legacy_action,
     "shapes",

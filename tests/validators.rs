@@ -505,6 +505,7 @@ fixture_tests! {
     shapes_ecr => ("shapes", "ecr.yml"),
     shapes_script_login => ("shapes", "script-login.yml"),
     shapes_legacy_action => ("shapes", "legacy-action.yml"),
+    shapes_build_if => ("shapes", "build-if.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -255,7 +255,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
     let text = r.render(
         "build-outputs.yml",
         &context! {
-            script => plan.site.format().is_archive(),
+            may_skip => plan.site.may_skip_push(),
             images => ser(&plan.images),
             kept => ser(&plan.outputs_via_build),
             carried_env => ser(&plan.carried_env),

@@ -48,6 +48,9 @@ pub struct BuildPush {
     /// index with an attestation manifest, is turned off through the step's
     /// env instead (`BUILDX_NO_DEFAULT_ATTESTATIONS`, read by buildx itself).
     pub attestations_by_env: bool,
+    /// The step's own `if:`, bare: when it is false nothing is built, so
+    /// the record and upload steps skip too and scan and push do not run.
+    pub step_if: Option<String>,
 }
 
 /// The step env that turns off buildx's default attestations (buildx reads
@@ -80,13 +83,23 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         return Err(refuse(Some(step_index), "step not found", ""));
     };
     let here = Some(step_index);
-    if step.get("if").is_some() {
-        return Err(refuse(
-            here,
-            "the build-and-push step has its own `if:`",
-            "move the condition to the job's `if:` or to `push: ${{ … }}`",
-        ));
-    }
+    let step_if = match step.get("if") {
+        None => None,
+        Some(_) if matrix => {
+            return Err(refuse(
+                here,
+                "in a matrix job, the build-and-push step has its own `if:`; a matrix job's outputs cannot say which legs built",
+                "move the condition to the job's `if:` or to `push: ${{ … }}`",
+            ));
+        }
+        Some(cond) => Some(step_condition(cond).ok_or_else(|| {
+            refuse(
+                here,
+                "the build-and-push step's `if:` is not one expression",
+                "write the condition as one expression (`if: ${{ … }}` or a bare one)",
+            )
+        })?),
+    };
     let major = major_version(step);
     if let Some(major) = major
         && major < 2
@@ -179,7 +192,22 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         by_digest,
         matrix,
         attestations_by_env: major.is_some_and(|m| m <= 3),
+        step_if,
     })
+}
+
+/// A step's `if:` as a bare expression: `${{ … }}` unwrapped, a bare one
+/// as it is; `None` for anything else (a mix of text and expressions).
+fn step_condition(cond: &Value) -> Option<String> {
+    let text = match cond {
+        Value::Bool(b) => return Some(b.to_string()),
+        other => scalar(other)?,
+    };
+    let text = text.trim();
+    if text.contains("${{") {
+        return whole_expression(text);
+    }
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// The pushing build steps of one job, in order; never empty. Each is one
@@ -230,6 +258,17 @@ impl Builds {
                 ),
                 "give every build step of the job the same `push:`, or split the job",
             ));
+        }
+        if let Some(guarded) = builds.iter().find(|b| b.step_if.is_some()) {
+            let after = gate::steps(job).iter().any(|(i, _)| *i > guarded.step);
+            if builds.len() > 1 || after {
+                return Err(Unsupported::new(
+                    job_id,
+                    Some(guarded.step),
+                    "the build-and-push step has its own `if:`, and other builds or later steps share its job; they could not keep running when it is skipped",
+                    "move the condition to the job's `if:` or to `push: ${{ … }}`, or split the job",
+                ));
+            }
         }
         // Every step from the second build on stays in the build job, before
         // any image is pushed: none may read an image an earlier build pushes.
@@ -371,6 +410,12 @@ impl Rewrite for Builds {
         self.first().push_if.as_deref()
     }
 
+    /// A build step with its own `if:` (the job's only build, `Builds::new`
+    /// checks it) may not run: the record step says whether it did.
+    fn may_skip_push(&self) -> bool {
+        self.first().step_if.is_some()
+    }
+
     fn images(&self) -> Vec<ImageSpec> {
         self.iter()
             .map(|b| ImageSpec {
@@ -456,6 +501,7 @@ impl Rewrite for Builds {
                 ("recorded", var(&false)),
                 ("tags", var(&build.tags)),
                 ("push_if", var(&build.push_if)),
+                ("build_if", var(&build.step_if)),
             ],
             carried: self.last().step == index,
         });

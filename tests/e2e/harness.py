@@ -74,7 +74,18 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
     ("shapes", "script-login.yml", "tag"): {"acme/scripted": ["v1.2.3"]},
     ("shapes", "legacy-action.yml", "tag"): {"acme/legacy": ["v1.2.3"]},
+    ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
+    ("shapes", "build-if.yml", "pr"): {},
 }
+
+#: Cases whose original builds nothing (the build step's own `if:` is false):
+#: the migrated workflow must then neither scan nor record an image.
+NOT_BUILT = {("shapes", "build-if.yml", "pr")}
+
+
+def builds_nothing(case: Case) -> bool:
+    return (case.fixture, case.workflow, event_id(case.event)) in NOT_BUILT
+
 
 #: Repositories whose images hold several platforms (an index in the registry).
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
