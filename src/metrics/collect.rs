@@ -24,7 +24,7 @@ use super::code_scanning;
 use super::inventory::Inventory;
 use super::model::{Outcome, RepoInput, Reports, Run, ScannedVuln};
 use super::offline::{CODE_SCANNING_LIST, code_scanning_file};
-use super::wire::{Artifact, ArtifactsPage, JobsPage, RunsPage, WorkflowRun};
+use super::wire::{Analysis, Artifact, ArtifactsPage, JobsPage, RunsPage, WorkflowRun};
 use crate::github::{Client, RemoteError, RepoName, encode, repo_route};
 use crate::policy::Policy;
 use crate::pr::Progress;
@@ -174,44 +174,77 @@ async fn from_code_scanning(
         }
         let keep = keep.map(|k| k.join("runs").join(run.id.to_string()));
         let mine = code_scanning::of_run(&all, run, &input.inventory, prefix);
+        let source = Analyses {
+            client,
+            repo,
+            inventory: &input.inventory,
+            prefix,
+            keep: keep.as_deref(),
+        };
+        if let Some(found) = source.read(run, &mine, &mut input.notes).await {
+            run.reports = Reports::CodeScanning(found);
+        }
+    }
+}
+
+/// Where the analyses of a repository's runs are read from, and kept.
+struct Analyses<'a> {
+    client: &'a Client,
+    repo: &'a RepoName,
+    inventory: &'a Inventory,
+    /// The policy's SARIF category prefix.
+    prefix: &'a str,
+    /// The run's folder under `--keep DIR`.
+    keep: Option<&'a Path>,
+}
+
+impl Analyses<'_> {
+    /// The vulnerabilities of `run` in its analyses `mine`; `None` when
+    /// it has none, or when one could not be read: counts from some of a
+    /// run's analyses only would read as complete.
+    async fn read(
+        &self,
+        run: &Run,
+        mine: &[&Analysis],
+        notes: &mut Vec<String>,
+    ) -> Option<Vec<ScannedVuln>> {
+        if let (Some(dir), false) = (self.keep, mine.is_empty()) {
+            keep_json(&dir.join(CODE_SCANNING_LIST), &mine, notes);
+        }
         let mut found: Option<Vec<ScannedVuln>> = None;
         let mut failed = false;
-        for a in &mine {
-            let read = match code_scanning::sarif(client, repo, a.id).await {
-                Ok(Some(bytes)) => {
-                    if let Some(dir) = &keep {
-                        keep_file(
-                            &dir.join(code_scanning_file(a.id)),
-                            &bytes,
-                            &mut input.notes,
-                        );
-                    }
-                    code_scanning::vulns(&input.inventory, &run.workflow, prefix, a, &bytes)
-                }
-                Ok(None) => Err("gone".into()),
-                Err(e) => Err(e.to_string()),
-            };
-            match read {
+        for a in mine {
+            match self.one(run, a, notes).await {
                 Ok(Some(v)) => found.get_or_insert_with(Vec::new).extend(v),
                 Ok(None) => {}
                 Err(why) => {
                     failed = true;
-                    input.notes.push(format!(
+                    notes.push(format!(
                         "run {}: code scanning analysis {}: {why}",
                         run.id, a.id
                     ));
                 }
             }
         }
-        if let Some(dir) = &keep
-            && !mine.is_empty()
-        {
-            keep_json(&dir.join(CODE_SCANNING_LIST), &mine, &mut input.notes);
+        found.filter(|_| !failed)
+    }
+
+    /// One analysis's vulnerabilities, its SARIF kept under `--keep`.
+    async fn one(
+        &self,
+        run: &Run,
+        a: &Analysis,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Vec<ScannedVuln>>, String> {
+        let bytes = match code_scanning::sarif(self.client, self.repo, a.id).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err("gone".into()),
+            Err(e) => return Err(e.to_string()),
+        };
+        if let Some(dir) = self.keep {
+            keep_file(&dir.join(code_scanning_file(a.id)), &bytes, notes);
         }
-        // Counts from some of a run's analyses only would read as complete.
-        if let (Some(v), false) = (found, failed) {
-            run.reports = Reports::CodeScanning(v);
-        }
+        code_scanning::vulns(self.inventory, &run.workflow, self.prefix, a, &bytes)
     }
 }
 

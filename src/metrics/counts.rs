@@ -295,3 +295,36 @@ impl Findings {
         c
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vuln(id: &str, severity: Severity, fixable: Option<bool>) -> Vuln {
+        Vuln {
+            id: id.into(),
+            package: "openssl".into(),
+            installed: "1.1".into(),
+            severity,
+            fixable,
+        }
+    }
+
+    #[test]
+    fn an_unknown_fixability_makes_the_fixable_count_unknown_not_zero() {
+        let mut f = Findings::default();
+        f.add_vuln(&vuln("CVE-1", Severity::High, Some(true)));
+        f.add_vuln(&vuln("CVE-2", Severity::Critical, None));
+        // The same finding from a second platform is one finding.
+        f.add_vuln(&vuln("CVE-2", Severity::Critical, None));
+        let c = f.counts();
+        assert_eq!((c.critical, c.high, c.total()), (1, 1, 2));
+        assert_eq!(c.fixable, None);
+        assert!(!f.fixable_known());
+        let mut sum = Counts::default();
+        sum.add(&c);
+        assert_eq!(sum.fixable, None);
+        assert_eq!(Change::between(&Counts::default(), &c).fixable, None);
+        assert_eq!(Counts::default().fixable, Some(0));
+    }
+}
