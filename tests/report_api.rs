@@ -40,6 +40,15 @@ impl Respond for Actions {
 /// names the repositories that have analyses; the others answer 403 as
 /// GitHub does without Advanced Security.
 async fn serve(repos: &[FakeRepo], code_scanning: &[&str]) -> MockServer {
+    serve_with(repos, code_scanning, HashMap::new()).await
+}
+
+/// [`serve`], with `extra` answers (by path) in place of its own.
+async fn serve_with(
+    repos: &[FakeRepo],
+    code_scanning: &[&str],
+    extra: HashMap<String, ResponseTemplate>,
+) -> MockServer {
     let (server, fake) = Fake::start().await;
     let uri = server.uri();
     let mut routes = HashMap::new();
@@ -104,6 +113,7 @@ async fn serve(repos: &[FakeRepo], code_scanning: &[&str]) -> MockServer {
         };
         routes.insert(format!("/repos/{full}/code-scanning/analyses"), analyses);
     }
+    routes.extend(extra);
     Mock::given(path_regex(
         r"^/(repos/[^/]+/[^/]+/(actions|code-scanning)/|blobs/)",
     ))
@@ -245,6 +255,250 @@ async fn keep_writes_what_from_reads() {
         keep.join("acme/app-service/runs/101/scangate-build-and-push-reports.zip")
             .is_file()
     );
+}
+
+/// app-service's expired run (109, tag v1.1.3, single platform).
+const EXPIRED_RUN: u64 = 109;
+const EXPIRED_TAG: &str = "v1.1.3";
+
+/// The SARIF `trivy convert --format sarif` writes for the Trivy report
+/// `name` (`tests/data/trivy/`): one result per vulnerability, with
+/// Trivy's message lines, plus a secret result that is not counted.
+fn trivy_sarif(name: &str) -> Value {
+    let report = report_fake::trivy(name);
+    let mut results = Vec::new();
+    for r in report["Results"].as_array().unwrap() {
+        for v in r["Vulnerabilities"].as_array().into_iter().flatten() {
+            let text = format!(
+                "Package: {}\nInstalled Version: {}\nVulnerability {}\nSeverity: {}\nFixed Version: {}\nLink: [{}](https://avd.aquasec.com/nvd/{})",
+                v["PkgName"].as_str().unwrap(),
+                v["InstalledVersion"].as_str().unwrap(),
+                v["VulnerabilityID"].as_str().unwrap(),
+                v["Severity"].as_str().unwrap(),
+                v["FixedVersion"].as_str().unwrap_or_default(),
+                v["VulnerabilityID"].as_str().unwrap(),
+                v["VulnerabilityID"].as_str().unwrap(),
+            );
+            results.push(json!({
+                "ruleId": v["VulnerabilityID"], "ruleIndex": results.len(), "level": "error",
+                "message": {"text": text},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "library/app", "uriBaseId": "ROOTPATH"},
+                    "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1}}}]
+            }));
+        }
+    }
+    results.push(json!({
+        "ruleId": "aws-access-key-id", "ruleIndex": results.len(), "level": "error",
+        "message": {"text": "Artifact: app/.env\nType: \nSecret AWS Access Key ID\nSeverity: CRITICAL\nMatch: AWS_ACCESS_KEY_ID=********************"}
+    }));
+    json!({"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "Trivy", "fullName": "Trivy Vulnerability Scanner", "rules": []}},
+            "results": results, "columnKind": "utf16CodeUnits"}]})
+}
+
+/// app-service's code scanning: Trivy's analyses of the expired run (its
+/// image, and its Dockerfile, which is not counted), an older upload of
+/// the same category from a re-run, another commit's, and the recorded
+/// CodeQL analysis; the image's SARIF holds `scan`'s findings.
+fn code_scanning_of_app_service(
+    repos: &[FakeRepo],
+    scan: &str,
+) -> HashMap<String, ResponseTemplate> {
+    let app = repos.iter().find(|r| r.name == "app-service").unwrap();
+    let run = app.runs.iter().find(|r| r.id == EXPIRED_RUN).unwrap();
+    let body = app.bodies(run).run;
+    let sha = body["head_sha"].as_str().unwrap();
+    let job = &app
+        .jobs
+        .iter()
+        .find(|(w, _)| *w == "release.yml")
+        .unwrap()
+        .1;
+    let recorded = report_fake::load_json("tests/data/github-actions/code_scanning_analyses.json");
+    let analysis = |id: u64, category: &str, sha: &str, at: &str| {
+        let mut a = recorded[0].clone();
+        a["id"] = json!(id);
+        a["ref"] = json!(format!("refs/tags/{EXPIRED_TAG}"));
+        a["commit_sha"] = json!(sha);
+        a["category"] = json!(category);
+        a["analysis_key"] = json!(format!(".github/workflows/release.yml:{job}-scan"));
+        a["environment"] = json!("{}");
+        a["created_at"] = json!(at);
+        a["tool"] = json!({"name": "Trivy", "version": "0.69.1", "guid": null});
+        a
+    };
+    let image = format!("scangate/release/{job}/image");
+    let list = json!([
+        analysis(
+            9003,
+            &format!("scangate/release/{job}/dockerfile"),
+            sha,
+            "2026-09-30T00:06:00Z"
+        ),
+        analysis(9002, &image, sha, "2026-09-30T00:05:00Z"),
+        analysis(9001, &image, sha, "2026-09-30T00:04:00Z"),
+        analysis(
+            9000,
+            &image,
+            "0000000000000000000000000000000000000000",
+            "2026-09-29T00:04:00Z"
+        ),
+        recorded[0].clone(),
+    ]);
+    let full = app.full_name();
+    let mut routes = HashMap::new();
+    routes.insert(
+        format!("/repos/{full}/code-scanning/analyses"),
+        ResponseTemplate::new(200).set_body_json(list),
+    );
+    routes.insert(
+        format!("/repos/{full}/code-scanning/analyses/9002"),
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/sarif+json")
+            .set_body_json(trivy_sarif(scan)),
+    );
+    routes
+}
+
+fn repo_of<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["report"]["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repo"] == name)
+        .unwrap()
+}
+
+fn notes(repo: &Value) -> Vec<String> {
+    repo["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_artifact_is_counted_from_code_scanning() {
+    let repos = report_fake::repos();
+    let extra = code_scanning_of_app_service(&repos, "debian-buster");
+    let server = serve_with(&repos, &[], extra).await;
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("kept");
+    let keep_arg = keep.display().to_string();
+    let out = report(
+        &server,
+        &[
+            "--repo",
+            "acme/app-service",
+            "--format",
+            "json",
+            "--keep",
+            &keep_arg,
+        ],
+    )
+    .await;
+    let online = report_fake::json_of(&out);
+    let app = repo_of(&online, "acme/app-service");
+    let last = &app["images"][0]["last_pushed"];
+    assert_eq!(last["run"], EXPIRED_RUN, "{last}");
+    assert_eq!(last["reports"], "expired");
+    assert_eq!(last["source"], "code-scanning");
+    // debian-buster: 1 fixable CRITICAL, 1 unfixed LOW; the secret is no
+    // vulnerability, the Dockerfile's analysis and the older upload are
+    // not read.
+    assert_eq!(
+        last["vulnerabilities"],
+        json!({"CRITICAL": 1, "HIGH": 0, "MEDIUM": 0, "LOW": 1, "UNKNOWN": 0, "fixable": 1})
+    );
+    assert_eq!(last["os"], Value::Null);
+    let week = app["weeks"].as_array().unwrap().last().unwrap();
+    assert_eq!(week["unknown"], 0, "{week}");
+    let notes = notes(app);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "counted from code scanning: reports artifact expired for run 109"),
+        "{notes:?}"
+    );
+    assert!(!notes.iter().any(|n| n.contains("unknown")), "{notes:?}");
+    let seen = server.received_requests().await.unwrap();
+    let sarif: Vec<_> = seen
+        .iter()
+        .filter(|r| r.url.path().contains("/code-scanning/analyses/"))
+        .collect();
+    assert_eq!(sarif.len(), 1, "only the image's newest analysis is read");
+    assert_eq!(
+        sarif[0].url.path(),
+        "/repos/acme/app-service/code-scanning/analyses/9002"
+    );
+    assert_eq!(
+        sarif[0].headers.get("accept").unwrap().to_str().unwrap(),
+        "application/sarif+json"
+    );
+    let list = seen
+        .iter()
+        .find(|r| r.url.path().ends_with("/code-scanning/analyses"))
+        .unwrap();
+    assert!(
+        list.url.query().unwrap().contains("tool_name=Trivy"),
+        "{}",
+        list.url
+    );
+    // What --keep wrote gives the same numbers offline.
+    let again = report_fake::json_of(&report_fake::report_from(&keep, &["--format", "json"]));
+    report_fake::assert_same_metrics(&online, &again);
+    // And the other formats say where the numbers came from.
+    let text = report(&server, &["--repo", "acme/app-service"]).await;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("counted from code scanning"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_code_scanning_an_expired_artifact_stays_unknown() {
+    let repos = report_fake::repos();
+    for (status, message) in [
+        (
+            403,
+            "Advanced Security must be enabled for this repository to use code scanning.",
+        ),
+        (404, "no analysis found"),
+    ] {
+        let mut extra = HashMap::new();
+        extra.insert(
+            "/repos/acme/app-service/code-scanning/analyses".to_owned(),
+            ResponseTemplate::new(status).set_body_json(json!({
+                "message": message,
+                "documentation_url": "https://docs.github.com/rest/code-scanning/code-scanning#list-code-scanning-analyses-for-a-repository",
+                "status": status.to_string()
+            })),
+        );
+        let server = serve_with(&repos, &[], extra).await;
+        let out = report(&server, &["--repo", "acme/app-service", "--format", "json"]).await;
+        let online = report_fake::json_of(&out);
+        let app = repo_of(&online, "acme/app-service");
+        let last = &app["images"][0]["last_pushed"];
+        assert_eq!(last["reports"], "expired", "{status}");
+        assert_eq!(last["source"], Value::Null, "{status}");
+        assert_eq!(last["vulnerabilities"], Value::Null, "{status}");
+        let notes = notes(app);
+        assert!(
+            notes.iter().any(|n| n.starts_with("no code scanning")),
+            "{status}: {notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n
+                    == "reports artifact expired for run 109: their vulnerabilities are unknown"),
+            "{status}: {notes:?}"
+        );
+        assert!(
+            !notes
+                .iter()
+                .any(|n| n.contains("counted from code scanning"))
+        );
+    }
 }
 
 /// `n` copies of app-service named `acme/svc-NNN`, each with `runs` runs

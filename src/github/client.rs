@@ -62,6 +62,16 @@ struct RawReply {
     scopes: Option<String>,
 }
 
+/// One request, before it is sent.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    method: Method,
+    route: &'a str,
+    body: Option<&'a serde_json::Value>,
+    /// The media type asked for; octocrab's default when `None`.
+    accept: Option<&'a str>,
+}
+
 /// What one response meant.
 enum Answer {
     Ok(String),
@@ -134,6 +144,14 @@ impl fmt::Debug for Client {
             .field("retry", &self.retry)
             .finish()
     }
+}
+
+/// `Accept: MEDIA-TYPE`, or `None` for octocrab's default.
+fn accept_header(accept: Option<&str>) -> Option<http::HeaderMap> {
+    let value = http::HeaderValue::from_str(accept?).ok()?;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(http::header::ACCEPT, value);
+    Some(headers)
 }
 
 /// The `message` of a GitHub error body, or the start of the body.
@@ -274,9 +292,13 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<Reply, RemoteError> {
-        let raw = self
-            .exchange(method, route, body, repeat, MAX_TEXT_BYTES)
-            .await?;
+        let request = Request {
+            method,
+            route,
+            body,
+            accept: None,
+        };
+        let raw = self.exchange(&request, repeat, MAX_TEXT_BYTES).await?;
         let body = String::from_utf8(raw.body)
             .map_err(|_| self.error(format!("{method} {route}: the answer is not UTF-8 text")))?;
         Ok(Reply {
@@ -291,9 +313,35 @@ impl Client {
     /// at most `cap` bytes: a longer answer is an error, never buffered.
     /// `None` when GitHub answers 404 or 410 (gone, e.g. expired).
     pub async fn bytes(&self, route: &str, cap: u64) -> Result<Option<Vec<u8>>, RemoteError> {
-        let raw = self
-            .exchange(Method::Get, route, None, Repeat::Safe, cap)
-            .await?;
+        self.get_bytes(route, None, cap).await
+    }
+
+    /// [`Client::bytes`] in the media type `accept`: some endpoints answer
+    /// other representations of the same resource by `Accept` (a code
+    /// scanning analysis as the SARIF that was uploaded,
+    /// `application/sarif+json`).
+    pub async fn bytes_as(
+        &self,
+        route: &str,
+        accept: &str,
+        cap: u64,
+    ) -> Result<Option<Vec<u8>>, RemoteError> {
+        self.get_bytes(route, Some(accept), cap).await
+    }
+
+    async fn get_bytes(
+        &self,
+        route: &str,
+        accept: Option<&str>,
+        cap: u64,
+    ) -> Result<Option<Vec<u8>>, RemoteError> {
+        let request = Request {
+            method: Method::Get,
+            route,
+            body: None,
+            accept,
+        };
+        let raw = self.exchange(&request, Repeat::Safe, cap).await?;
         match raw.status {
             200..=299 => Ok(Some(raw.body)),
             404 | 410 => Ok(None),
@@ -307,12 +355,11 @@ impl Client {
     /// [`Client::send`] with the answer as bytes, at most `cap` of them.
     async fn exchange(
         &self,
-        method: Method,
-        route: &str,
-        body: Option<&serde_json::Value>,
+        request: &Request<'_>,
         repeat: Repeat,
         cap: u64,
     ) -> Result<RawReply, RemoteError> {
+        let (method, route) = (request.method, request.route);
         let mut backoff = self.retry.backoff;
         let mut attempt = 0;
         loop {
@@ -322,9 +369,12 @@ impl Client {
                 self.pace_write().await;
             }
             let sent = match method {
-                Method::Get => self.gh._get(route).await,
-                Method::Post => self.gh._post(route, body).await,
-                Method::Patch => self.gh._patch(route, body).await,
+                Method::Get => {
+                    let headers = accept_header(request.accept);
+                    self.gh._get_with_headers(route, headers).await
+                }
+                Method::Post => self.gh._post(route, request.body).await,
+                Method::Patch => self.gh._patch(route, request.body).await,
             };
             if method != Method::Get {
                 self.write_answered();

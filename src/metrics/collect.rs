@@ -5,8 +5,9 @@
 //! engine's inventory), then for each gated workflow its runs in the window
 //! (`GET …/actions/workflows/{file}/runs?created=SINCE..UNTIL`, paged), and
 //! for each completed run its jobs and its artifacts, downloading the
-//! reports artifacts (capped, in memory). Whether the repository has code
-//! scanning is asked once. Anything that fails for one repository or run
+//! reports artifacts (capped, in memory). When some run's reports artifact
+//! has expired, its vulnerabilities are read from code scanning instead
+//! ([`code_scanning`]), listing the repository's analyses once. Anything that fails for one repository or run
 //! becomes a note in its report; only a bad token stops everything (the
 //! client says so for every repository).
 //!
@@ -19,9 +20,11 @@ use chrono::NaiveDate;
 use futures_util::StreamExt;
 
 use super::artifact::{self, MAX_ARTIFACT_BYTES};
+use super::code_scanning;
 use super::inventory::Inventory;
-use super::model::{Outcome, RepoInput, Reports, Run};
-use super::wire::{Artifact, ArtifactsPage, JobsPage, RunsPage, WorkflowRun};
+use super::model::{Outcome, RepoInput, Reports, Run, ScannedVuln};
+use super::offline::{CODE_SCANNING_LIST, code_scanning_file};
+use super::wire::{Analysis, Artifact, ArtifactsPage, JobsPage, RunsPage, WorkflowRun};
 use crate::github::{Client, RemoteError, RepoName, encode, repo_route};
 use crate::policy::Policy;
 use crate::pr::Progress;
@@ -126,11 +129,123 @@ async fn repository(client: &Client, repo: &RepoName, request: &Request<'_>) -> 
         .runs
         .iter()
         .any(|r| matches!(r.reports, Reports::Expired))
-        && let Some(note) = code_scanning(client, repo).await
     {
-        input.notes.push(note);
+        from_code_scanning(client, repo, request.policy, keep.as_deref(), &mut input).await;
     }
     input
+}
+
+/// The vulnerabilities of the runs whose reports artifact expired, from
+/// code scanning ([`code_scanning`]); a run it has nothing for stays
+/// expired. Without code scanning, one note says so.
+async fn from_code_scanning(
+    client: &Client,
+    repo: &RepoName,
+    policy: &Policy,
+    keep: Option<&Path>,
+    input: &mut RepoInput,
+) {
+    let since = input
+        .runs
+        .iter()
+        .filter(|r| matches!(r.reports, Reports::Expired))
+        .map(|r| r.created_at)
+        .min()
+        .unwrap_or_default();
+    let all = match code_scanning::analyses(client, repo, since).await {
+        Ok(Some(all)) => all,
+        Ok(None) => {
+            input
+                .notes
+                .push("no code scanning analyses: expired reports cannot be recovered".into());
+            return;
+        }
+        Err(e) => {
+            input.notes.push(format!(
+                "no code scanning ({e}): expired reports cannot be recovered"
+            ));
+            return;
+        }
+    };
+    let prefix = &policy.reports.category_prefix;
+    for run in &mut input.runs {
+        if !matches!(run.reports, Reports::Expired) {
+            continue;
+        }
+        let keep = keep.map(|k| k.join("runs").join(run.id.to_string()));
+        let mine = code_scanning::of_run(&all, run, &input.inventory, prefix);
+        let source = Analyses {
+            client,
+            repo,
+            inventory: &input.inventory,
+            prefix,
+            keep: keep.as_deref(),
+        };
+        if let Some(found) = source.read(run, &mine, &mut input.notes).await {
+            run.reports = Reports::CodeScanning(found);
+        }
+    }
+}
+
+/// Where the analyses of a repository's runs are read from, and kept.
+struct Analyses<'a> {
+    client: &'a Client,
+    repo: &'a RepoName,
+    inventory: &'a Inventory,
+    /// The policy's SARIF category prefix.
+    prefix: &'a str,
+    /// The run's folder under `--keep DIR`.
+    keep: Option<&'a Path>,
+}
+
+impl Analyses<'_> {
+    /// The vulnerabilities of `run` in its analyses `mine`; `None` when
+    /// it has none, or when one could not be read: counts from some of a
+    /// run's analyses only would read as complete.
+    async fn read(
+        &self,
+        run: &Run,
+        mine: &[&Analysis],
+        notes: &mut Vec<String>,
+    ) -> Option<Vec<ScannedVuln>> {
+        if let (Some(dir), false) = (self.keep, mine.is_empty()) {
+            keep_json(&dir.join(CODE_SCANNING_LIST), &mine, notes);
+        }
+        let mut found: Option<Vec<ScannedVuln>> = None;
+        let mut failed = false;
+        for a in mine {
+            match self.one(run, a, notes).await {
+                Ok(Some(v)) => found.get_or_insert_with(Vec::new).extend(v),
+                Ok(None) => {}
+                Err(why) => {
+                    failed = true;
+                    notes.push(format!(
+                        "run {}: code scanning analysis {}: {why}",
+                        run.id, a.id
+                    ));
+                }
+            }
+        }
+        found.filter(|_| !failed)
+    }
+
+    /// One analysis's vulnerabilities, its SARIF kept under `--keep`.
+    async fn one(
+        &self,
+        run: &Run,
+        a: &Analysis,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Vec<ScannedVuln>>, String> {
+        let bytes = match code_scanning::sarif(self.client, self.repo, a.id).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err("gone".into()),
+            Err(e) => return Err(e.to_string()),
+        };
+        if let Some(dir) = self.keep {
+            keep_file(&dir.join(code_scanning_file(a.id)), &bytes, notes);
+        }
+        code_scanning::vulns(self.inventory, &run.workflow, self.prefix, a, &bytes)
+    }
 }
 
 /// The completed runs of `workflow` created in the window, every page.
@@ -180,6 +295,7 @@ async fn run(
         id: wire.id,
         workflow: wire.path.clone(),
         head_branch: wire.head_branch.clone(),
+        head_sha: wire.head_sha.clone(),
         created_at: wire.created_at,
         conclusion: wire.conclusion.clone(),
         steps: None,
@@ -256,19 +372,6 @@ async fn download(client: &Client, repo: &RepoName, a: &Artifact) -> Result<Vec<
         Ok(Some(bytes)) => Ok(bytes),
         Ok(None) => Err("gone (expired or deleted)".into()),
         Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A note when the repository has no code scanning to fall back on for
-/// expired artifacts; `None` when it has analyses.
-async fn code_scanning(client: &Client, repo: &RepoName) -> Option<String> {
-    let route = format!("{}/code-scanning/analyses?per_page=1", repo_route(repo));
-    match client.json::<serde_json::Value>(&route).await {
-        Ok(Some(v)) if v.as_array().is_some_and(|a| !a.is_empty()) => None,
-        Ok(_) => Some("no code scanning analyses: expired reports cannot be recovered".into()),
-        Err(e) => Some(format!(
-            "no code scanning ({e}): expired reports cannot be recovered"
-        )),
     }
 }
 

@@ -8,8 +8,8 @@ use chrono::{Datelike, NaiveDate};
 use super::counts::{Change, Counts, Findings, Severity};
 use super::model::{Outcome, RepoInput, Reports, Run};
 use super::summary::{
-    ImageSummary, LastPushed, PlatformCounts, Releases, RepoSummary, ReportState, Stopped, Summary,
-    Trend, Week, WorkflowReleases,
+    CountSource, ImageSummary, LastPushed, PlatformCounts, Releases, RepoSummary, ReportState,
+    Stopped, Summary, Trend, Week, WorkflowReleases,
 };
 
 /// The window and the policy the numbers are computed for.
@@ -62,15 +62,25 @@ struct Release<'a> {
 }
 
 impl Release<'_> {
-    /// The distinct findings of the reports that `keep` selects, or `None`
-    /// when the reports are not known.
-    fn findings(&self, keep: impl Fn(&super::model::ImageReport) -> bool) -> Option<Findings> {
-        let Reports::Found(reports) = &self.run.reports else {
-            return None;
-        };
+    /// The distinct findings of the images that `keep` selects (by name),
+    /// or `None` when the reports are not known.
+    fn findings(&self, keep: impl Fn(&str) -> bool) -> Option<Findings> {
         let mut f = Findings::default();
-        for r in reports.iter().filter(|r| r.report.is_image() && keep(r)) {
-            f.add(&r.report);
+        match &self.run.reports {
+            Reports::Found(reports) => {
+                for r in reports
+                    .iter()
+                    .filter(|r| r.report.is_image() && keep(&r.image))
+                {
+                    f.add(&r.report);
+                }
+            }
+            Reports::CodeScanning(vulns) => {
+                for v in vulns.iter().filter(|v| keep(&v.image)) {
+                    f.add_vuln(&v.vuln);
+                }
+            }
+            Reports::Expired | Reports::Missing(_) => return None,
         }
         Some(f)
     }
@@ -103,18 +113,7 @@ fn repository(input: &RepoInput, window: &Window) -> RepoSummary {
     if gated.is_empty() {
         notes.push("no workflow at the default branch holds a scangate gate".into());
     }
-    let expired: Vec<String> = releases
-        .iter()
-        .filter(|r| matches!(r.run.reports, Reports::Expired))
-        .map(|r| r.run.id.to_string())
-        .collect();
-    if !expired.is_empty() {
-        notes.push(format!(
-            "reports artifact expired for run{} {}: their vulnerabilities are unknown",
-            if expired.len() == 1 { "" } else { "s" },
-            expired.join(", ")
-        ));
-    }
+    notes.extend(expired_notes(&releases));
     RepoSummary {
         repo: input.repo.clone(),
         notes,
@@ -139,6 +138,41 @@ fn repository(input: &RepoInput, window: &Window) -> RepoSummary {
         trend: None,
     }
     .with_trend()
+}
+
+/// What became of the releases whose reports artifact expired: counted
+/// from code scanning, or unknown.
+fn expired_notes(releases: &[Release<'_>]) -> Vec<String> {
+    let runs = |keep: &dyn Fn(&Release<'_>) -> bool| {
+        let ids: Vec<String> = releases
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| r.run.id.to_string())
+            .collect();
+        let s = if ids.len() == 1 { "" } else { "s" };
+        (!ids.is_empty()).then(|| format!("run{s} {}", ids.join(", ")))
+    };
+    let mut notes = Vec::new();
+    if let Some(ids) = runs(&|r| matches!(r.run.reports, Reports::CodeScanning(_))) {
+        notes.push(format!(
+            "counted from code scanning: reports artifact expired for {ids}"
+        ));
+    }
+    let unfixed = |r: &Release<'_>| {
+        matches!(r.run.reports, Reports::CodeScanning(_))
+            && !r.findings(|_| true).is_some_and(|f| f.fixable_known())
+    };
+    if let Some(ids) = runs(&unfixed) {
+        notes.push(format!(
+            "fixable unknown for {ids}: their code scanning results do not say whether a fix exists"
+        ));
+    }
+    if let Some(ids) = runs(&|r| matches!(r.run.reports, Reports::Expired)) {
+        notes.push(format!(
+            "reports artifact expired for {ids}: their vulnerabilities are unknown"
+        ));
+    }
+    notes
 }
 
 fn totals<'a, 'b: 'a>(releases: impl IntoIterator<Item = &'a Release<'b>>) -> Releases {
@@ -186,7 +220,7 @@ fn images(input: &RepoInput, releases: &[Release<'_>]) -> Vec<ImageSummary> {
                 .iter()
                 .filter(|r| input.inventory.images_of(&r.run.workflow).contains(image))
                 .collect();
-            let only = |rep: &super::model::ImageReport| rep.image == image;
+            let only = |name: &str| name == image;
             ImageSummary {
                 image: image.to_owned(),
                 gated: !coverage.ungated.iter().any(|u| u == image),
@@ -206,28 +240,27 @@ fn images(input: &RepoInput, releases: &[Release<'_>]) -> Vec<ImageSummary> {
 
 fn last_pushed(release: &Release<'_>, image: &str) -> LastPushed {
     let run = release.run;
-    let (reports, state) = match &run.reports {
-        Reports::Found(all) => (
-            all.iter()
-                .filter(|r| r.image == image && r.report.is_image())
-                .collect::<Vec<_>>(),
-            ReportState::Found,
-        ),
-        Reports::Expired => (Vec::new(), ReportState::Expired),
-        Reports::Missing(_) => (Vec::new(), ReportState::Missing),
+    let (state, source) = match &run.reports {
+        Reports::Found(_) => (ReportState::Found, Some(CountSource::Artifact)),
+        Reports::CodeScanning(_) => (ReportState::Expired, Some(CountSource::CodeScanning)),
+        Reports::Expired => (ReportState::Expired, None),
+        Reports::Missing(_) => (ReportState::Missing, None),
     };
-    let mut platforms: BTreeMap<&str, Findings> = BTreeMap::new();
-    for r in &reports {
-        platforms.entry(&r.platform).or_default().add(&r.report);
-    }
-    let os = reports.iter().find_map(|r| r.report.metadata.os.as_ref());
+    let os = match &run.reports {
+        Reports::Found(all) => all
+            .iter()
+            .filter(|r| r.image == image && r.report.is_image())
+            .find_map(|r| r.report.metadata.os.as_ref()),
+        _ => None,
+    };
     LastPushed {
         run: run.id,
         tag: run.head_branch.clone(),
         created_at: run.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         reports: state,
-        vulnerabilities: release.findings(|r| r.image == image).map(|f| f.counts()),
-        platforms: platforms
+        source,
+        vulnerabilities: release.findings(|i| i == image).map(|f| f.counts()),
+        platforms: platforms(run, image)
             .into_iter()
             .map(|(p, f)| PlatformCounts {
                 platform: p.to_owned(),
@@ -239,6 +272,28 @@ fn last_pushed(release: &Release<'_>, image: &str) -> LastPushed {
     }
 }
 
+/// The findings of `image` in `run`, per platform.
+fn platforms<'a>(run: &'a Run, image: &str) -> BTreeMap<&'a str, Findings> {
+    let mut out: BTreeMap<&str, Findings> = BTreeMap::new();
+    match &run.reports {
+        Reports::Found(all) => {
+            for r in all
+                .iter()
+                .filter(|r| r.image == image && r.report.is_image())
+            {
+                out.entry(&r.platform).or_default().add(&r.report);
+            }
+        }
+        Reports::CodeScanning(vulns) => {
+            for v in vulns.iter().filter(|v| v.image == image) {
+                out.entry(&v.platform).or_default().add_vuln(&v.vuln);
+            }
+        }
+        Reports::Expired | Reports::Missing(_) => {}
+    }
+    out
+}
+
 fn stopped(releases: &[Release<'_>], window: &Window) -> Stopped {
     let mut out = Stopped {
         severities: window.severities.clone(),
@@ -248,7 +303,12 @@ fn stopped(releases: &[Release<'_>], window: &Window) -> Stopped {
         if r.outcome != Outcome::Blocked {
             continue;
         }
-        match r.findings(|_| true) {
+        // Without knowing which findings are fixable, what a gate that
+        // ignores unfixed ones stopped is not known either.
+        match r
+            .findings(|_| true)
+            .filter(|f| f.fixable_known() || !window.fixable_only)
+        {
             Some(f) => out
                 .counts
                 .add(&f.gated(&window.severities, window.fixable_only)),

@@ -62,7 +62,7 @@ impl fmt::Display for Severity {
 }
 
 /// Counts by severity, and how many of them have a fixed version.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Counts {
     #[serde(rename = "CRITICAL")]
     pub critical: u64,
@@ -74,7 +74,23 @@ pub struct Counts {
     pub low: u64,
     #[serde(rename = "UNKNOWN")]
     pub unknown: u64,
-    pub fixable: u64,
+    /// `None` (`null`) when some finding's fixed version is not known:
+    /// code scanning may not say it, and a guessed 0 would read as "none".
+    pub fixable: Option<u64>,
+}
+
+impl Default for Counts {
+    /// No findings: none of them fixable, which is known.
+    fn default() -> Self {
+        Counts {
+            critical: 0,
+            high: 0,
+            medium: 0,
+            low: 0,
+            unknown: 0,
+            fixable: Some(0),
+        }
+    }
 }
 
 impl Counts {
@@ -107,7 +123,7 @@ impl Counts {
         for s in Severity::ALL {
             *self.slot(s) += other.get(s);
         }
-        self.fixable += other.fixable;
+        self.fixable = self.fixable.zip(other.fixable).map(|(a, b)| a + b);
     }
 }
 
@@ -124,7 +140,8 @@ pub struct Change {
     pub low: i64,
     #[serde(rename = "UNKNOWN")]
     pub unknown: i64,
-    pub fixable: i64,
+    /// `None` when either side's fixable count is unknown.
+    pub fixable: Option<i64>,
 }
 
 impl Change {
@@ -139,7 +156,7 @@ impl Change {
             medium: d(first.medium, last.medium),
             low: d(first.low, last.low),
             unknown: d(first.unknown, last.unknown),
-            fixable: d(first.fixable, last.fixable),
+            fixable: first.fixable.zip(last.fixable).map(|(a, b)| d(a, b)),
         }
     }
 }
@@ -158,7 +175,21 @@ struct Key {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Seen {
     severity: Severity,
-    fixable: bool,
+    /// `None`: the source does not say whether a fixed version exists.
+    fixable: Option<bool>,
+}
+
+/// One vulnerability as code scanning keeps it (a result of the SARIF the
+/// scan job uploaded): the same identity as a Trivy finding, without the
+/// place, which the SARIF only gives as the scanned folder of each platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vuln {
+    pub id: String,
+    pub package: String,
+    pub installed: String,
+    pub severity: Severity,
+    /// `None` when the result does not say.
+    pub fixable: Option<bool>,
 }
 
 /// The distinct findings of a set of reports.
@@ -189,20 +220,54 @@ impl Findings {
                 };
                 let now = Seen {
                     severity: Severity::parse(&v.severity),
-                    fixable: v
-                        .fixed_version
-                        .as_deref()
-                        .is_some_and(|f| !f.trim().is_empty()),
+                    fixable: Some(
+                        v.fixed_version
+                            .as_deref()
+                            .is_some_and(|f| !f.trim().is_empty()),
+                    ),
                 };
-                self.seen
-                    .entry(key)
-                    .and_modify(|s| {
-                        s.severity = s.severity.min(now.severity);
-                        s.fixable |= now.fixable;
-                    })
-                    .or_insert(now);
+                self.insert(key, now);
             }
         }
+    }
+
+    /// Adds one vulnerability read from code scanning. Its place is left
+    /// empty, so the same package found on two platforms is one finding, as
+    /// with the Trivy reports.
+    pub fn add_vuln(&mut self, v: &Vuln) {
+        let key = Key {
+            class: "code-scanning".into(),
+            place: String::new(),
+            id: v.id.clone(),
+            package: v.package.clone(),
+            installed: v.installed.clone(),
+        };
+        self.insert(
+            key,
+            Seen {
+                severity: v.severity,
+                fixable: v.fixable,
+            },
+        );
+    }
+
+    fn insert(&mut self, key: Key, now: Seen) {
+        self.seen
+            .entry(key)
+            .and_modify(|s| {
+                s.severity = s.severity.min(now.severity);
+                s.fixable = match (s.fixable, now.fixable) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                };
+            })
+            .or_insert(now);
+    }
+
+    /// Whether every finding says if a fixed version exists.
+    pub fn fixable_known(&self) -> bool {
+        self.seen.values().all(|s| s.fixable.is_some())
     }
 
     /// Every finding, counted.
@@ -210,21 +275,56 @@ impl Findings {
         let mut c = Counts::default();
         for s in self.seen.values() {
             *c.slot(s.severity) += 1;
-            c.fixable += u64::from(s.fixable);
+            c.fixable = c.fixable.zip(s.fixable).map(|(n, f)| n + u64::from(f));
         }
         c
     }
 
     /// The findings the gate policy fails on: one of `severities`, and
-    /// fixable when `fixable_only`.
+    /// fixable when `fixable_only` (a finding of unknown fixability is then
+    /// not counted: see [`Findings::fixable_known`]).
     pub fn gated(&self, severities: &[Severity], fixable_only: bool) -> Counts {
         let mut c = Counts::default();
         for s in self.seen.values() {
-            if severities.contains(&s.severity) && (s.fixable || !fixable_only) {
+            let fixable = s.fixable == Some(true);
+            if severities.contains(&s.severity) && (fixable || !fixable_only) {
                 *c.slot(s.severity) += 1;
-                c.fixable += u64::from(s.fixable);
+                c.fixable = c.fixable.zip(s.fixable).map(|(n, f)| n + u64::from(f));
             }
         }
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vuln(id: &str, severity: Severity, fixable: Option<bool>) -> Vuln {
+        Vuln {
+            id: id.into(),
+            package: "openssl".into(),
+            installed: "1.1".into(),
+            severity,
+            fixable,
+        }
+    }
+
+    #[test]
+    fn an_unknown_fixability_makes_the_fixable_count_unknown_not_zero() {
+        let mut f = Findings::default();
+        f.add_vuln(&vuln("CVE-1", Severity::High, Some(true)));
+        f.add_vuln(&vuln("CVE-2", Severity::Critical, None));
+        // The same finding from a second platform is one finding.
+        f.add_vuln(&vuln("CVE-2", Severity::Critical, None));
+        let c = f.counts();
+        assert_eq!((c.critical, c.high, c.total()), (1, 1, 2));
+        assert_eq!(c.fixable, None);
+        assert!(!f.fixable_known());
+        let mut sum = Counts::default();
+        sum.add(&c);
+        assert_eq!(sum.fixable, None);
+        assert_eq!(Change::between(&Counts::default(), &c).fixable, None);
+        assert_eq!(Counts::default().fixable, Some(0));
     }
 }

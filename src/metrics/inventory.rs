@@ -177,6 +177,39 @@ impl Inventory {
         (images.into_iter().collect(), platform.to_owned())
     }
 
+    /// Which images the SARIF category `category` of a run of `workflow`
+    /// names, and the platform: the scan job uploads each target as
+    /// `PREFIX/STEM/JOB/SLUG` (a matrix leg adds `-N`), `STEM` the workflow
+    /// file's name without extension (`src/render/jobs.rs`). `None` for a
+    /// category that is not an image of this workflow's gated jobs (the
+    /// Dockerfile's, another workflow's, another tool's).
+    pub fn attribute_category(
+        &self,
+        workflow: &str,
+        prefix: &str,
+        category: &str,
+    ) -> Option<(Vec<String>, String)> {
+        let stem = std::path::Path::new(workflow).file_stem()?.to_str()?;
+        let (job, slug) = category
+            .strip_prefix(prefix)?
+            .strip_prefix('/')?
+            .strip_prefix(stem)?
+            .strip_prefix('/')?
+            .split_once('/')?;
+        let slug = without_leg(slug);
+        if slug == "dockerfile" {
+            return None;
+        }
+        let site = self
+            .workflows
+            .iter()
+            .filter(|w| w.path == workflow)
+            .flat_map(|w| &w.sites)
+            .find(|s| s.gated && s.job == job)?;
+        let (images, platform) = self.attribute(workflow, &site.artifact, slug);
+        (!images.is_empty()).then_some((images, platform))
+    }
+
     /// Whether `artifact` is a reports artifact of a gated job of `workflow`.
     pub fn is_reports_artifact(&self, workflow: &str, artifact: &str) -> bool {
         !self.job_sites(workflow, artifact).is_empty()
@@ -209,6 +242,23 @@ fn is_leg_of(artifact: &str, prefix: &str) -> bool {
             .strip_prefix('-')
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
         None => false,
+    }
+}
+
+/// `slug` without a matrix leg's `-N`. A slug is `image` or a platform
+/// (`linux-amd64`, after a `KEY-`), so a number after the last dash is a
+/// leg — except `linux-386`'s, the one architecture named by a number.
+fn without_leg(slug: &str) -> &str {
+    match slug.rsplit_once('-') {
+        Some((head, n))
+            if !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && n != "386"
+                && (head == "image" || head.ends_with("-image") || head.contains('-')) =>
+        {
+            head
+        }
+        _ => slug,
     }
 }
 

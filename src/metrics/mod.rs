@@ -9,6 +9,7 @@
 //! ([`render`]: text, Markdown, JSON, HTML). Only collection does I/O.
 
 pub mod artifact;
+pub mod code_scanning;
 pub mod collect;
 pub mod compute;
 pub mod counts;

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::counts::Vuln;
 use super::inventory::Inventory;
 use super::trivy::TrivyReport;
 
@@ -37,6 +38,8 @@ pub struct Run {
     pub workflow: String,
     /// The ref the run ran on (a tag for a release, or a branch).
     pub head_branch: Option<String>,
+    /// The commit the run ran on: what its code scanning analyses name.
+    pub head_sha: Option<String>,
     pub created_at: DateTime<Utc>,
     /// GitHub's `conclusion` (`success`, `failure`, `timed_out`,
     /// `cancelled`, `skipped`, …); `None` while the run is in progress.
@@ -59,7 +62,12 @@ pub struct Step {
 pub enum Reports {
     /// The reports artifacts were read: every image report in them.
     Found(Vec<ImageReport>),
-    /// GitHub deleted the artifact at the end of its retention.
+    /// GitHub deleted the artifact at the end of its retention, and the
+    /// SARIF the scan job uploaded to code scanning was read instead: every
+    /// vulnerability result of it, attributed to its image.
+    CodeScanning(Vec<ScannedVuln>),
+    /// GitHub deleted the artifact at the end of its retention (and code
+    /// scanning had nothing for the run).
     Expired,
     /// The run published no reports artifact, or it could not be read (why).
     Missing(String),
@@ -73,6 +81,16 @@ pub struct ImageReport {
     /// `linux-amd64` …; empty for a single-platform image.
     pub platform: String,
     pub report: TrivyReport,
+}
+
+/// One vulnerability result of a code scanning analysis of a run,
+/// attributed to the image (and platform) its SARIF category names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedVuln {
+    pub image: String,
+    /// `linux-amd64` …; empty for a single-platform image.
+    pub platform: String,
+    pub vuln: Vuln,
 }
 
 /// How a run ended, as a release.
@@ -137,6 +155,7 @@ mod tests {
             id: 1,
             workflow: ".github/workflows/release.yml".into(),
             head_branch: Some("v1".into()),
+            head_sha: None,
             created_at: DateTime::UNIX_EPOCH,
             conclusion: Some(conclusion.into()),
             steps: Some(

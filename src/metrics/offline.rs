@@ -7,6 +7,10 @@
 //! DIR/OWNER/NAME/runs/RUN/jobs.json           GET …/actions/runs/RUN/jobs
 //! DIR/OWNER/NAME/runs/RUN/artifacts.json      GET …/actions/runs/RUN/artifacts
 //! DIR/OWNER/NAME/runs/RUN/ARTIFACT.zip        each reports artifact, as downloaded
+//! DIR/OWNER/NAME/runs/RUN/code-scanning.json  its code scanning analyses, when
+//!                                             the reports artifact expired
+//! DIR/OWNER/NAME/runs/RUN/code-scanning/ID.sarif  GET …/code-scanning/analyses/ID
+//!                                             as application/sarif+json
 //! ```
 //!
 //! A run without `jobs.json` is not a release (its outcome is unknown, and
@@ -20,14 +24,23 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::ReportError;
-use super::artifact::{self, MAX_ARTIFACT_BYTES};
+use super::artifact::{self, MAX_ARTIFACT_BYTES, MAX_REPORT_BYTES};
+use super::code_scanning;
 use super::inventory::Inventory;
-use super::model::{RepoInput, Reports, Run};
-use super::wire::{ArtifactsPage, JobsPage, WorkflowRun};
+use super::model::{RepoInput, Reports, Run, ScannedVuln};
+use super::wire::{Analysis, ArtifactsPage, JobsPage, WorkflowRun};
 use crate::policy::Policy;
 
 /// The most bytes of one JSON body read from the folder.
 const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+/// A run's code scanning analyses (a JSON array of
+/// `GET …/code-scanning/analyses` entries), beside `run.json`.
+pub const CODE_SCANNING_LIST: &str = "code-scanning.json";
+
+/// The SARIF of analysis `id`, relative to the run's folder.
+pub fn code_scanning_file(id: u64) -> String {
+    format!("code-scanning/{id}.sarif")
+}
 
 /// Every `OWNER/NAME` folder under `dir`, in name order.
 pub fn read(dir: &Path, policy: &Policy) -> Result<Vec<RepoInput>, ReportError> {
@@ -61,7 +74,14 @@ pub fn read_repo(dir: &Path, policy: &Policy) -> Result<RepoInput, ReportError> 
     }
     for run_dir in sorted_dirs(&runs_dir)? {
         let wire: WorkflowRun = read_json(&run_dir.join("run.json"))?;
-        let run = read_run(&run_dir, wire, &input.inventory, &mut input.notes)?;
+        let mut run = read_run(&run_dir, wire, &input.inventory, &mut input.notes)?;
+        if matches!(run.reports, Reports::Expired) {
+            let prefix = &policy.reports.category_prefix;
+            let found = read_code_scanning(&run_dir, &run, &input.inventory, prefix)?;
+            if let Some(found) = found {
+                run.reports = Reports::CodeScanning(found);
+            }
+        }
         input.runs.push(run);
     }
     Ok(input)
@@ -124,11 +144,45 @@ fn read_run(
         id: wire.id,
         workflow: wire.path,
         head_branch: wire.head_branch,
+        head_sha: wire.head_sha,
         created_at: wire.created_at,
         conclusion: wire.conclusion,
         steps,
         reports,
     })
+}
+
+/// The code scanning results of an expired run, when its folder has them
+/// (`None` when not, or when one of its analyses is not there).
+fn read_code_scanning(
+    dir: &Path,
+    run: &Run,
+    inventory: &Inventory,
+    prefix: &str,
+) -> Result<Option<Vec<ScannedVuln>>, ReportError> {
+    let list = dir.join(CODE_SCANNING_LIST);
+    if !list.is_file() {
+        return Ok(None);
+    }
+    let analyses: Vec<Analysis> = read_json(&list)?;
+    let mut found: Option<Vec<ScannedVuln>> = None;
+    for a in &analyses {
+        let path = dir.join(code_scanning_file(a.id));
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let sarif = read_capped(&path, MAX_REPORT_BYTES)?;
+        let vulns = code_scanning::vulns(inventory, &run.workflow, prefix, a, &sarif).map_err(
+            |message| ReportError::Layout {
+                path: path.clone(),
+                message,
+            },
+        )?;
+        if let Some(v) = vulns {
+            found.get_or_insert_with(Vec::new).extend(v);
+        }
+    }
+    Ok(found)
 }
 
 /// `OWNER/NAME` from the last two components of `dir`.

@@ -89,6 +89,17 @@ pub enum ReportState {
     Missing,
 }
 
+/// Where a release's vulnerabilities were counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CountSource {
+    /// Its Trivy JSON reports, in the reports artifact.
+    Artifact,
+    /// The artifact expired: the SARIF its scan uploaded to code scanning
+    /// (no OS, and `fixable` is `null` where the results do not say).
+    CodeScanning,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LastPushed {
     pub run: u64,
@@ -96,6 +107,9 @@ pub struct LastPushed {
     pub tag: Option<String>,
     pub created_at: String,
     pub reports: ReportState,
+    /// Where `vulnerabilities` were counted from; `null` when they are not
+    /// known.
+    pub source: Option<CountSource>,
     /// All platforms together; `null` when the reports are not known.
     pub vulnerabilities: Option<Counts>,
     pub platforms: Vec<PlatformCounts>,

@@ -25,6 +25,8 @@ pub struct WorkflowRun {
     pub path: String,
     pub head_branch: Option<String>,
     #[serde(default)]
+    pub head_sha: Option<String>,
+    #[serde(default)]
     pub event: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
@@ -70,6 +72,23 @@ pub struct Artifact {
     pub size_in_bytes: u64,
     #[serde(default)]
     pub expired: bool,
+}
+
+/// One entry of `GET /repos/{o}/{r}/code-scanning/analyses`: one SARIF
+/// upload (one category) for one commit and ref.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Analysis {
+    pub id: u64,
+    /// `refs/heads/main`, `refs/tags/v1.2.3`, `refs/pull/7/merge`.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub commit_sha: String,
+    #[serde(default)]
+    pub category: String,
+    pub created_at: DateTime<Utc>,
+    /// GitHub's processing error of the upload, empty when none.
+    #[serde(default)]
+    pub error: String,
 }
 
 impl JobsPage {

@@ -43,7 +43,10 @@ fn count_cells(c: Option<&Counts>) -> impl Iterator<Item = String> {
         Some(c) => Severity::ALL
             .iter()
             .map(|&s| c.get(s).to_string())
-            .chain(std::iter::once(c.fixable.to_string()))
+            .chain(std::iter::once(
+                c.fixable
+                    .map_or_else(|| UNKNOWN.to_owned(), |n| n.to_string()),
+            ))
             .collect(),
         None => vec![UNKNOWN.to_owned(); Severity::ALL.len() + 1],
     };
