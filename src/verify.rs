@@ -104,8 +104,8 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     }
     match plan.site.check() {
         Check::Exports(builds) => exporting_steps(&old_steps, &build_steps, plan, &builds)?,
-        Check::Runs { steps, edit } => {
-            recording_steps(&old_steps, &build_steps, plan, &steps, edit)?;
+        Check::Runs { steps, edit, each } => {
+            recording_steps(&old_steps, &build_steps, plan, (&steps, each), edit)?;
         }
     }
     let push_steps = steps(push);
@@ -217,12 +217,15 @@ fn recording_steps(
     old: &[Value],
     new: &[Value],
     plan: &Plan,
-    pushing: &[usize],
+    (pushing, each): (&[usize], bool),
     edit: fn(&str) -> String,
 ) -> Result<(), String> {
     let first = plan.pre_steps.end;
     // Inserted before the first pushing step: the stand-in, and a builder.
-    let offset = first + 1 + usize::from(plan.insert_setup_buildx);
+    let mut offset = first + 1 + usize::from(plan.insert_setup_buildx);
+    // With `each`, between two pushing steps: the record step (and the
+    // upload in the three-job layout), then the next one's stand-in.
+    let between = if plan.single_job.is_some() { 2 } else { 3 };
     for (i, original) in old
         .iter()
         .enumerate()
@@ -238,6 +241,9 @@ fn recording_steps(
         }
         if new.get(i - first + offset) != Some(&expected) {
             return Err(format!("step {i} changed beyond its `docker push`"));
+        }
+        if each && pushing.contains(&i) {
+            offset += between;
         }
     }
     Ok(())

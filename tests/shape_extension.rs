@@ -137,6 +137,7 @@ impl Rewrite for AcmeJob {
         Check::Runs {
             steps: vec![self.step],
             edit: record_instead_of_acme_push,
+            each: false,
         }
     }
 }

@@ -132,6 +132,12 @@ fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");
 fixture_snapshot!(
+    shapes_buildx_two,
+    "shapes",
+    "buildx-two.yml",
+    "shapes-buildx-two"
+);
+fixture_snapshot!(
     shapes_legacy_action,
     "shapes",
     "legacy-action.yml",

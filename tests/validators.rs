@@ -506,6 +506,7 @@ fixture_tests! {
     shapes_script_login => ("shapes", "script-login.yml"),
     shapes_legacy_action => ("shapes", "legacy-action.yml"),
     shapes_build_if => ("shapes", "build-if.yml"),
+    shapes_buildx_two => ("shapes", "buildx-two.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

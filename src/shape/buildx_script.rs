@@ -9,7 +9,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::{Check, Found, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job, var};
+use super::{
+    Check, Found, ImageSpec, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job, var,
+};
 use crate::gate::{self, Push};
 
 static BUILDX_BUILD: LazyLock<Regex> = LazyLock::new(|| {
@@ -29,17 +31,35 @@ static CONFLICTS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// A job whose script pushes with `docker buildx build --push`.
+/// One step whose script pushes with `docker buildx build --push`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildxPush {
     pub job: String,
     pub step: usize,
+    /// The step's `id:`, which names its image among several.
+    pub step_id: Option<String>,
     /// The `--platform` list; empty for the builder's default platform.
     pub platforms: Vec<String>,
     /// The command as written (continuations joined), for summaries.
     pub command: String,
     /// The job runs a matrix: each leg is built, scanned and pushed alone.
     pub matrix: bool,
+}
+
+/// The buildx pushes of one job, one step each, in order; never empty.
+/// Each is one image with its own archive, artifact, scan and push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildxPushes(Vec<BuildxPush>);
+
+impl BuildxPushes {
+    fn first(&self) -> &BuildxPush {
+        // #[allow]: never empty: `read` builds it from at least one push.
+        &self.0[0]
+    }
+
+    fn last(&self) -> &BuildxPush {
+        &self.0[self.0.len() - 1]
+    }
 }
 
 /// The buildx command lines of `script`: the first non-comment line that
@@ -94,7 +114,7 @@ pub struct BuildxScript;
 
 impl Shape for BuildxScript {
     fn id(&self) -> &'static str {
-        "buildx-script"
+        BUILDX_SHAPE
     }
 
     fn label(&self) -> &'static str {
@@ -123,39 +143,54 @@ impl Shape for BuildxScript {
     }
 }
 
-impl Rewrite for BuildxPush {
+impl Rewrite for BuildxPushes {
     fn job(&self) -> &str {
-        &self.job
+        &self.first().job
     }
 
     fn first_step(&self) -> usize {
-        self.step
+        self.first().step
     }
 
     fn last_step(&self) -> usize {
-        self.step
+        self.last().step
     }
 
     fn matrix(&self) -> bool {
-        self.matrix
+        self.first().matrix
     }
 
     fn destinations(&self) -> String {
-        self.command.clone()
+        self.0
+            .iter()
+            .map(|b| b.command.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn platforms(&self) -> Vec<String> {
-        self.platforms.clone()
+        self.0.iter().flat_map(|b| b.platforms.clone()).collect()
     }
 
-    /// A builder (set up by scangate when the job has none), the stand-in
-    /// on the PATH, the command calling it, and the record step.
+    fn images(&self) -> Vec<ImageSpec> {
+        self.0
+            .iter()
+            .map(|b| ImageSpec {
+                step: Some(b.step),
+                step_id: b.step_id.clone(),
+                by_digest: false,
+                platforms: b.platforms.clone(),
+            })
+            .collect()
+    }
+
+    /// A builder (set up by scangate when the job has none) before the
+    /// first push; before each push the stand-in, set to export that
+    /// image, the command calling it, and its record step after it.
     fn pieces(&self, index: usize, builder: bool) -> Option<Vec<Piece>> {
-        if index != self.step {
-            return None;
-        }
+        self.0.iter().find(|b| b.step == index)?;
         let mut out = Vec::new();
-        if builder {
+        if builder && index == self.first().step {
             out.push(Piece::Template {
                 name: "setup-buildx.yml",
                 vars: Vec::new(),
@@ -174,8 +209,12 @@ impl Rewrite for BuildxPush {
             Piece::Blank,
             Piece::Template {
                 name: "build-record.yml",
-                vars: vec![("recorded", var(&true)), ("push_if", var(&()))],
-                carried: true,
+                vars: vec![
+                    ("recorded", var(&true)),
+                    ("push_if", var(&())),
+                    ("build_if", var(&())),
+                ],
+                carried: index == self.last().step,
             },
         ]);
         Some(out)
@@ -183,25 +222,112 @@ impl Rewrite for BuildxPush {
 
     fn check(&self) -> Check {
         Check::Runs {
-            steps: vec![self.step],
+            steps: self.0.iter().map(|b| b.step).collect(),
             edit: export_instead_of_push,
+            each: true,
         }
     }
 }
 
 fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
-    let refuse = |step: usize, reason: String, hint: &str| {
-        Unsupported::new(job_id, Some(step), reason, hint)
-    };
+    let refuse =
+        |step: usize, reason: &str, hint: &str| Unsupported::new(job_id, Some(step), reason, hint);
     let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
     check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
-    let [push] = pushes else {
+    if let Some(other) = pushes.iter().find(|p| p.kind.shape != BUILDX_SHAPE) {
         return Err(refuse(
-            pushes[1].step,
-            "this job pushes more than once, and one of the pushes is `docker buildx build --push`; scangate rewrites a buildx push only when it is the job's only push"
-                .into(),
+            other.step,
+            "this job pushes with `docker buildx build --push` and also with another command; scangate rewrites buildx pushes only when they are all of the job's pushes",
+            "split it into one job per kind of push (scangate migrates each)",
+        ));
+    }
+    if matrix && let Some(second) = pushes.get(1) {
+        return Err(refuse(
+            second.step,
+            "this matrix job pushes more than once with `docker buildx build --push`; scangate gates one buildx push per matrix leg",
             "split it into one job per push (scangate migrates each)",
         ));
+    }
+    let each = pushes
+        .iter()
+        .map(|push| read_one(job_id, job, push, matrix))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some((step, repository)) = reads_an_earlier_image(job, &each) {
+        return Err(refuse(
+            step,
+            &format!(
+                "this step names `{repository}`, which an earlier step of the job pushes; after the split that image is pushed only after the scan, so this step would get the registry's previous version"
+            ),
+            "build the base image in a job of its own that this job `needs:` (scangate gates each), or gate the job by hand",
+        ));
+    }
+    Ok(Site::new(BuildxPushes(each)))
+}
+
+/// The shape's id, which detection writes on the pushes it finds.
+const BUILDX_SHAPE: &str = "buildx-script";
+
+/// A step after a buildx push (up to the last push) whose text names the
+/// repository an earlier push tags literally, and that repository.
+fn reads_an_earlier_image(job: &Mapping, pushes: &[BuildxPush]) -> Option<(usize, String)> {
+    let last = pushes.last()?.step;
+    let steps = gate::steps(job);
+    pushes.iter().find_map(|earlier| {
+        let repositories = tag_repositories(&earlier.command);
+        steps
+            .iter()
+            .filter(|(i, _)| *i > earlier.step && *i <= last)
+            .find_map(|(i, step)| {
+                let text = yaml_serde::to_string(step).unwrap_or_default();
+                repositories
+                    .iter()
+                    .find(|r| text.contains(r.as_str()))
+                    .map(|r| (*i, r.clone()))
+            })
+    })
+}
+
+/// The repositories of the `-t`/`--tag` values of `command` whose name is
+/// written literally (`ghcr.io/acme/api:${TAG}` → `ghcr.io/acme/api`).
+fn tag_repositories(command: &str) -> Vec<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let mut values = Vec::new();
+    for (n, word) in words.iter().enumerate() {
+        let value = match *word {
+            "-t" | "--tag" => words.get(n + 1).copied(),
+            w => w
+                .strip_prefix("--tag=")
+                .or_else(|| w.strip_prefix("-t="))
+                .or_else(|| w.strip_prefix("-t").filter(|v| !v.is_empty())),
+        };
+        values.extend(value);
+    }
+    values
+        .iter()
+        .filter_map(|v| {
+            let v = v.trim_matches(['"', '\'']);
+            let literal = &v[..v.find('$').unwrap_or(v.len())];
+            let name_end = literal.rfind('/').map_or(0, |slash| slash + 1);
+            let repository = match literal[name_end..].find(':') {
+                Some(colon) => &literal[..name_end + colon],
+                None if literal.len() == v.len() => literal,
+                None => return None,
+            };
+            repository.contains('/').then(|| repository.to_owned())
+        })
+        .collect()
+}
+
+/// One buildx push, checked: a command scangate can re-point at its
+/// stand-in, with nothing after it in the step and a known platform list.
+fn read_one(
+    job_id: &str,
+    job: &Mapping,
+    push: &Push,
+    matrix: bool,
+) -> Result<BuildxPush, Unsupported> {
+    let refuse = |step: usize, reason: String, hint: &str| {
+        Unsupported::new(job_id, Some(step), reason, hint)
     };
     let steps = gate::steps(job);
     let Some((_, step)) = steps.iter().find(|(n, _)| *n == push.step) else {
@@ -281,18 +407,69 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
             "scangate scans Linux images only",
         ));
     }
-    Ok(Site::new(BuildxPush {
+    Ok(BuildxPush {
         job: job_id.to_owned(),
         step: push.step,
+        step_id: step.get("id").and_then(gate::scalar),
         platforms,
         command,
         matrix,
-    }))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_repositories_are_the_literal_names() {
+        assert_eq!(
+            tag_repositories(
+                "docker buildx build -t ghcr.io/acme/api:${TAG} --tag=\"ghcr.io/acme/w\" -t $IMG:1 -tghcr.io/x/y:z --push ."
+            ),
+            ["ghcr.io/acme/api", "ghcr.io/acme/w", "ghcr.io/x/y"]
+        );
+        // A name that is partly a variable is no literal repository.
+        assert!(
+            tag_repositories("docker buildx build -t ghcr.io/acme/${NAME} --push .").is_empty()
+        );
+    }
+
+    fn verdict(yaml: &str) -> Verdict {
+        let doc: Value = yaml_serde::from_str(yaml).unwrap();
+        crate::detect::ungated_jobs(
+            &doc,
+            &crate::gate::Threshold::default(),
+            super::super::Shapes::builtin(),
+        )
+        .remove(0)
+    }
+
+    #[test]
+    fn several_buildx_pushes_are_images_of_one_job_unless_one_reads_another() {
+        let two = "jobs:\n  p:\n    steps:\n      - run: docker buildx build -t ghcr.io/acme/base:1 --push base\n      - id: app\n        run: docker buildx build -t ghcr.io/acme/app:1 --push app\n";
+        let site = verdict(two).unwrap();
+        let images = site.images();
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[1].step_id.as_deref(), Some("app"));
+        let reads = two.replace(
+            "--push app",
+            "--build-context base=docker-image://ghcr.io/acme/base:1 --push app",
+        );
+        let r = verdict(&reads).unwrap_err();
+        assert!(r.reason.contains("`ghcr.io/acme/base`"), "{}", r.reason);
+        assert_eq!(r.step, Some(1));
+        let mixed = two.replace(
+            "docker buildx build -t ghcr.io/acme/app:1 --push app",
+            "docker push ghcr.io/acme/app:1",
+        );
+        assert!(
+            verdict(&mixed)
+                .unwrap_err()
+                .reason
+                .contains("also with another command")
+        );
+    }
 
     #[test]
     fn replaces_push_only_in_the_buildx_command() {

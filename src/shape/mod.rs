@@ -256,10 +256,12 @@ pub enum Check {
     Exports(Vec<usize>),
     /// The steps are the original ones after the inserted ones (one, and the
     /// builder when one is set up), with `edit` applied to the `run:` of
-    /// `steps`.
+    /// `steps`. With `each`, every one of `steps` has its own inserted step
+    /// before it and its record step (and upload) after it.
     Runs {
         steps: Vec<usize>,
         edit: fn(&str) -> String,
+        each: bool,
     },
 }
 

@@ -183,6 +183,7 @@ impl Rewrite for ScriptPush {
         Check::Runs {
             steps: self.steps.clone(),
             edit: record_instead_of_push,
+            each: false,
         }
     }
 }
