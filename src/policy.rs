@@ -118,14 +118,23 @@ impl Default for Layout {
 
 impl Policy {
     /// The flags of `trivy image` that make it this policy's gate: what is
-    /// looked for (scanners, package types when not Trivy's default, the
-    /// ignore file), what fails (severities, unfixed ones or not) and the
-    /// verdict as the exit code, with Trivy's table for a person. The
-    /// generated gate step runs the same flags (plus `--skip-db-update`,
-    /// as its job downloaded the database before); `scangate gate` runs
-    /// them on a laptop, where Trivy fetches the database itself from the
-    /// policy's mirrors. A test (tests/gate.rs) holds the two together.
+    /// looked for ([`Policy::trivy_image_flags`]), what fails
+    /// ([`Policy::trivy_threshold_flags`]) and Trivy's table for a person.
+    /// The generated gate step is rendered from the same two (plus
+    /// `--skip-db-update`, as its job downloaded the database before);
+    /// `scangate gate` runs them on a laptop, where Trivy fetches the
+    /// database itself from the policy's mirrors.
     pub fn trivy_gate_flags(&self) -> Vec<String> {
+        let mut flags = self.trivy_image_flags();
+        flags.extend(self.trivy_threshold_flags());
+        flags.extend(["--format", "table"].map(str::to_owned));
+        flags
+    }
+
+    /// What every `trivy image` run of the policy looks for, the full
+    /// report's and the gate's alike: the scanners, the package types when
+    /// not Trivy's default, and the ignore file.
+    pub fn trivy_image_flags(&self) -> Vec<String> {
         let mut flags = vec!["--scanners".to_owned(), self.scanners.image()];
         if self.scanners.vuln && self.pkg_types != Policy::default().pkg_types {
             flags.extend(["--pkg-types".to_owned(), self.pkg_types.clone()]);
@@ -133,11 +142,17 @@ impl Policy {
         if let Some(file) = &self.trivyignore {
             flags.extend(["--ignorefile".to_owned(), file.clone()]);
         }
-        flags.extend(["--severity".to_owned(), self.severity.clone()]);
+        flags
+    }
+
+    /// What makes the gate fail: the severities, unfixed ones or not, and
+    /// the verdict as the exit code.
+    pub fn trivy_threshold_flags(&self) -> Vec<String> {
+        let mut flags = vec!["--severity".to_owned(), self.severity.clone()];
         if self.ignore_unfixed {
             flags.push("--ignore-unfixed".to_owned());
         }
-        flags.extend(["--exit-code", "1", "--format", "table"].map(str::to_owned));
+        flags.extend(["--exit-code", "1"].map(str::to_owned));
         flags
     }
 

@@ -793,9 +793,9 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             sarif => ser(&sarif),
             context => ser(&context_dir),
             severity => ser(&policy.severity),
-            image_flags => image_flags(policy),
+            image_flags => policy.trivy_image_flags().join(" "),
+            threshold_flags => policy.trivy_threshold_flags().join(" "),
             ignorefile => ignorefile(policy),
-            ignore_unfixed => policy.ignore_unfixed,
             misconfig => misconfig,
             fail_on_misconfig => policy.fail_on_misconfig,
             eol_gates => eol_gates,
@@ -836,14 +836,6 @@ fn checks_out(input: &JobInput<'_>, index: usize) -> bool {
 
 /// The `trivy image` flags that choose what is looked for: the scanners,
 /// the package types when they are not Trivy's default, the ignore file.
-fn image_flags(policy: &Policy) -> String {
-    let mut flags = format!("--scanners {}", policy.scanners.image());
-    if policy.scanners.vuln && policy.pkg_types != Policy::default().pkg_types {
-        flags.push_str(&format!(" --pkg-types {}", policy.pkg_types));
-    }
-    flags.push_str(&ignorefile(policy));
-    flags
-}
 
 fn ignorefile(policy: &Policy) -> String {
     policy
