@@ -834,9 +834,8 @@ fn checks_out(input: &JobInput<'_>, index: usize) -> bool {
     })
 }
 
-/// The `trivy image` flags that choose what is looked for: the scanners,
-/// the package types when they are not Trivy's default, the ignore file.
-
+/// The ignore file for `trivy config` (the Dockerfile scan), which takes
+/// none of the image flags but this one.
 fn ignorefile(policy: &Policy) -> String {
     policy
         .trivyignore
