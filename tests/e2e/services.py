@@ -132,6 +132,7 @@ class Registry:
         self._proc: subprocess.Popen | None = None
         self._trusted: list[Path] = []
         self.ca: Path | None = None
+        self._tls: tuple[Path, Path, Path] | None = None
 
     @property
     def host(self) -> str:
@@ -141,7 +142,12 @@ class Registry:
         self.storage.mkdir(parents=True, exist_ok=True)
         # `port`: the same address again (a registry back after an outage)
         self.port = port or free_port()
-        self.ca, crt, key = make_certificate(self.root)
+        # One certificate for the registry's life, as a real one keeps its
+        # own across an outage (a new CA for the same host:port is a
+        # different server to a client that has talked to the old one).
+        if self._tls is None:
+            self._tls = make_certificate(self.root)
+        self.ca, crt, key = self._tls
         config = {
             "version": 0.1,
             "log": {"level": "warn", "accesslog": {"disabled": True}},
