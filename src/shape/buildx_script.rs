@@ -435,15 +435,7 @@ mod tests {
         );
     }
 
-    fn verdict(yaml: &str) -> Verdict {
-        let doc: Value = yaml_serde::from_str(yaml).unwrap();
-        crate::detect::ungated_jobs(
-            &doc,
-            &crate::gate::Threshold::default(),
-            super::super::Shapes::builtin(),
-        )
-        .remove(0)
-    }
+    use super::super::first_verdict as verdict;
 
     #[test]
     fn several_buildx_pushes_are_images_of_one_job_unless_one_reads_another() {

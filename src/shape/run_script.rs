@@ -514,13 +514,7 @@ mod tests {
                 .map(|l| format!("          {l}\n"))
                 .collect::<String>()
         );
-        let doc: Value = yaml_serde::from_str(&y).unwrap();
-        crate::detect::ungated_jobs(
-            &doc,
-            &crate::gate::Threshold::default(),
-            super::super::Shapes::builtin(),
-        )
-        .remove(0)
+        super::super::first_verdict(&y)
     }
 
     #[test]
