@@ -435,7 +435,7 @@ mod tests {
         );
     }
 
-    use super::super::first_verdict as verdict;
+    use super::super::tests::first_verdict as verdict;
 
     #[test]
     fn several_buildx_pushes_are_images_of_one_job_unless_one_reads_another() {

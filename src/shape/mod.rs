@@ -662,11 +662,15 @@ macro_rules! refused_shape {
     };
 }
 
-/// The verdict on the first job of `yaml` with an ungated push, as
-/// detection reaches it with the built-in shapes: for the shapes' tests.
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-pub(crate) fn first_verdict(yaml: &str) -> Verdict {
-    let doc: Value = yaml_serde::from_str(yaml).unwrap();
-    crate::detect::ungated_jobs(&doc, &gate::Threshold::default(), Shapes::builtin()).remove(0)
+mod tests {
+    use super::*;
+
+    /// The verdict on the first job of `yaml` with an ungated push, as
+    /// detection reaches it with the built-in shapes: for the shapes' tests.
+    #[allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+    pub(super) fn first_verdict(yaml: &str) -> Verdict {
+        let doc: Value = yaml_serde::from_str(yaml).unwrap();
+        crate::detect::ungated_jobs(&doc, &gate::Threshold::default(), Shapes::builtin()).remove(0)
+    }
 }

@@ -514,7 +514,7 @@ mod tests {
                 .map(|l| format!("          {l}\n"))
                 .collect::<String>()
         );
-        super::super::first_verdict(&y)
+        super::super::tests::first_verdict(&y)
     }
 
     #[test]
