@@ -529,7 +529,7 @@ fn dockerfile_dir(a: &BuildPush) -> String {
 
 /// The values of `step` that could name an image it reads: its `run:`,
 /// `env:` and `with:` values; for a build, not where its own image goes.
-fn read_values(step: &Mapping, build: bool) -> Vec<String> {
+pub(super) fn read_values(step: &Mapping, build: bool) -> Vec<String> {
     let values = |key: &str| -> Vec<(String, String)> {
         step.get(key)
             .and_then(Value::as_mapping)
@@ -621,7 +621,7 @@ fn repositories(tags: &str) -> Vec<String> {
 
 /// Whether `value` names repository `repo` (followed by a tag, a digest or
 /// the end of the name, so `acme/api` does not match `acme/api-worker`).
-fn names(value: &str, repo: &str) -> bool {
+pub(super) fn names(value: &str, repo: &str) -> bool {
     value.match_indices(repo).any(|(at, _)| {
         value[at + repo.len()..]
             .chars()

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use super::build_push_action::{names, read_values};
 use super::{
     Check, Found, ImageSpec, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job, var,
 };
@@ -267,21 +268,24 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
 /// The shape's id, which detection writes on the pushes it finds.
 const BUILDX_SHAPE: &str = "buildx-script";
 
-/// A step after a buildx push (up to the last push) whose text names the
-/// repository an earlier push tags literally, and that repository.
+/// A step after a buildx push (up to the last push) whose values name the
+/// repository an earlier push tags literally, and that repository: the same
+/// reading of a step as for docker/build-push-action.
 fn reads_an_earlier_image(job: &Mapping, pushes: &[BuildxPush]) -> Option<(usize, String)> {
-    let last = pushes.last()?.step;
-    let steps = gate::steps(job);
+    let (first, last) = (pushes.first()?.step, pushes.last()?.step);
+    let read: Vec<(usize, Vec<String>)> = gate::steps(job)
+        .into_iter()
+        .filter(|(i, _)| *i > first && *i <= last)
+        .map(|(i, step)| (i, read_values(step, false)))
+        .collect();
     pushes.iter().find_map(|earlier| {
         let repositories = tag_repositories(&earlier.command);
-        steps
-            .iter()
-            .filter(|(i, _)| *i > earlier.step && *i <= last)
-            .find_map(|(i, step)| {
-                let text = yaml_serde::to_string(step).unwrap_or_default();
+        read.iter()
+            .filter(|(i, _)| *i > earlier.step)
+            .find_map(|(i, values)| {
                 repositories
                     .iter()
-                    .find(|r| text.contains(r.as_str()))
+                    .find(|r| values.iter().any(|v| names(v, r)))
                     .map(|r| (*i, r.clone()))
             })
     })
