@@ -121,25 +121,60 @@ fn check_reports_each_as_an_ungated_push() {
 #[test]
 fn local_builds_are_no_push() {
     let local = [
-        "dotnet publish -t:PublishContainer -p:ContainerRepository=acme/api",
-        "./mvnw -B package jib:dockerBuild",
-        "./gradlew jibBuildTar",
-        "ko build --push=false --tarball=image.tar ./cmd/server",
-        "ko build --local ./cmd/server",
-        "pack build acme/web --builder paketobuildpacks/builder-jammy-base",
-        "/kaniko/executor --context . --destination ghcr.io/acme/w:1 --no-push --tar-path=image.tar",
-        "docker compose build && git push origin main",
+        "run: dotnet publish -t:PublishContainer -p:ContainerRepository=acme/api",
+        "run: ./mvnw -B package jib:dockerBuild",
+        "run: ./gradlew jibBuildTar",
+        "run: ko build --push=false --tarball=image.tar ./cmd/server",
+        "run: ko build --local ./cmd/server",
+        "run: pack build acme/web --builder paketobuildpacks/builder-jammy-base",
+        "run: /kaniko/executor --context . --destination ghcr.io/acme/w:1 --no-push --tar-path=image.tar",
+        "run: docker compose build && git push origin main",
+        "run: docker buildx build --output \"type=image,push=false\" .",
     ];
     let dir = tempfile::tempdir().unwrap();
-    for (n, command) in local.iter().enumerate() {
-        let path = dir.path().join(format!("local-{n}.yml"));
-        std::fs::write(
-            &path,
-            format!("on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: {command}\n"),
-        )
-        .unwrap();
-        let path = path.to_str().unwrap();
-        let (code, _, stderr) = scangate(&["migrate", "--check", "--color", "never", path]);
-        assert_eq!(code, Some(0), "{command}: {stderr}");
+    for (n, step) in local.iter().enumerate() {
+        let path = one_step_workflow(dir.path(), n, step);
+        let (code, _, stderr) = scangate(&["migrate", "--check", "--color", "never", &path]);
+        assert_eq!(code, Some(0), "{step}: {stderr}");
+    }
+}
+
+/// A workflow of one job whose one step is `step` (`run: …` or `uses: …`).
+fn one_step_workflow(dir: &Path, n: usize, step: &str) -> String {
+    let path = dir.join(format!("workflow-{n}.yml"));
+    std::fs::write(
+        &path,
+        format!(
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - {step}\n"
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Other spellings of the same pushes, as real workflows write them: each
+/// is seen (exit 3, never "unchanged").
+#[test]
+fn other_spellings_are_pushes_too() {
+    let pushing = [
+        // The dotnet CLI takes `-p Name=Value` as well as `-p:Name=Value`.
+        "run: dotnet publish -t:PublishContainer --arch x64 -p ContainerRegistry=ghcr.io /check",
+        "run: dotnet publish /t:PublishContainer --property:ContainerRegistry=ghcr.io",
+        "run: dotnet publish -t:PublishContainer --property ContainerRegistry=ghcr.io",
+        "run: ./gradlew --no-daemon -Djib.to.image=x :bot:jib",
+        // buildx pushing through its exporter rather than `--push`.
+        "run: docker buildx build --output \"type=image,push=true\" -t ghcr.io/a/b:1 .",
+        "run: docker buildx build -o type=registry -t ghcr.io/a/b:1 .",
+        // A fork of push-to-registry pushes as the original does.
+        "uses: travier/push-to-registry@sigstore-signing",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (n, step) in pushing.iter().enumerate() {
+        let path = one_step_workflow(dir.path(), n, step);
+        let (code, _, stderr) = scangate(&["migrate", "--check", "--color", "never", &path]);
+        assert_eq!(code, Some(3), "{step}: {stderr}");
+        let (code, stdout, _) = scangate(&["check", "--format", "json", &path]);
+        assert_eq!(code, Some(1), "{step}");
+        assert!(stdout.contains("ungated-push"), "{step}: {stdout}");
     }
 }

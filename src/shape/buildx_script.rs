@@ -105,9 +105,15 @@ pub fn export_instead_of_push(script: &str) -> String {
         .collect()
 }
 
-/// `buildx build … --push` (or `buildx bake … --push`) in a script.
+/// `buildx build … --push` (or `buildx bake … --push`) in a script, or
+/// the same push spelt as an exporter (`--output type=image,push=true`,
+/// `-o type=registry`), which scangate sees but does not rewrite.
 static BUILDX_PUSH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bbuildx\s+(?:build|bake)\b[^\n]*--push\b").expect("static regex")
+    Regex::new(concat!(
+        r"\bbuildx\s+(?:build|bake)\b[^\n]*",
+        r#"(?:--push\b|(?:--output|-o)[=\s]\s*["']?(?:[^\s"']*\bpush=true|type=registry))"#,
+    ))
+    .expect("static regex")
 });
 
 /// The shape: `docker buildx build … --push` in a `run:` script.
@@ -354,8 +360,8 @@ fn read_one(
     if !PUSH_FLAG.is_match(&command) || !DOCKER_BUILDX.is_match(&command) {
         return Err(refuse(
             push.step,
-            "the command is not written as `docker buildx build … --push`".into(),
-            "write the push as `docker buildx build … --push`",
+            "the command is not written as `docker buildx build … --push` (an `--output` that pushes is not rewritten)".into(),
+            "write the push as `docker buildx build … --push` (instead of `--output type=image,push=true` or `type=registry`)",
         ));
     }
     if let Some(m) = CONFLICTS.captures(&command) {

@@ -18,8 +18,12 @@ static CONTAINER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[-/]t(?:arget)?:PublishContainer\b|PublishProfile=DefaultContainer\b")
         .expect("static regex")
 });
-static REGISTRY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[-/]p(?:roperty)?:ContainerRegistry=\S").expect("static regex"));
+/// `-p:`, `/p:`, `--property:` and, as the dotnet CLI also takes them, the
+/// same followed by a space.
+static REGISTRY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|\s)(?:[-/]p|--?property|/property)[:\s]\s*ContainerRegistry=\S")
+        .expect("static regex")
+});
 
 pub static REFUSED: Refused = Refused {
     id: "dotnet-container",

@@ -217,13 +217,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         };
         conditional |= step.get("if").is_some();
         let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-        let found = check_script(run).map_err(|r| {
-            refuse(
-                Some(i),
-                r,
-                "put the push on a line of its own, at the end of the step",
-            )
-        })?;
+        let found = check_script(run).map_err(|(r, hint)| refuse(Some(i), r, hint))?;
         for line in &found {
             podman_args(line).map_err(|r| {
                 refuse(
@@ -305,23 +299,66 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     }))
 }
 
-/// The push command lines of `run`; refuses pushes that span lines.
-fn check_script(run: &str) -> Result<Vec<String>, String> {
+/// `sudo` (with its options) right before a command.
+static SUDO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bsudo(?:\s+-\S+)*\s+$").expect("static regex"));
+
+const SUDO_HINT: &str = "push without `sudo` (the runner user may use the Docker daemon; rootless podman and buildah keep images in the user's own storage), or gate the job by hand";
+
+fn sudo_reason(tool: &str) -> String {
+    let storage = if tool == "docker" {
+        ""
+    } else {
+        ", and the image lives in root's containers storage, which the steps that save and push it (run as the runner user) cannot read"
+    };
+    format!(
+        "`sudo {tool} push`: the push runs as root, where the recording command scangate puts on the runner user's PATH is not found{storage}"
+    )
+}
+
+/// Whether the line's last command goes on on the next line: a trailing
+/// `\\` that does not follow `&&`, `||`, `|` or `;` (after those, the next
+/// line is a command of its own).
+fn continues_the_command(line: &str) -> bool {
+    let Some(body) = line.trim_end().strip_suffix('\\') else {
+        return false;
+    };
+    let body = body.trim_end();
+    !["&&", "||", "|", ";"].iter().any(|op| body.ends_with(op))
+}
+
+/// The push command lines of `run`; refuses pushes that span lines or run
+/// as root (the reason and the hint).
+fn check_script(run: &str) -> Result<Vec<String>, (String, &'static str)> {
+    const ONE_LINE: &str = "put the push on a line of its own, at the end of the step";
     let mut out = Vec::new();
     for line in run.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        let Some(tool) = DOCKER_PUSH.captures(line).and_then(|c| c.get(1)) else {
+        let mut pushes = DOCKER_PUSH
+            .captures_iter(line)
+            .filter_map(|c| c.get(1))
+            .peekable();
+        let Some(first) = pushes.peek().map(|t| t.as_str()) else {
             continue;
         };
-        let tool = tool.as_str();
-        if line.trim_end().ends_with('\\') {
-            return Err(format!(
-                "a `{tool} push` command continues on the next line"
+        if continues_the_command(line) {
+            return Err((
+                format!("a `{first} push` command continues on the next line"),
+                ONE_LINE,
             ));
         }
-        if line.contains("$(") || line.contains('`') {
-            return Err(format!(
-                "a `{tool} push` command runs inside a command substitution"
-            ));
+        for tool in pushes {
+            let (before, tool) = (&line[..tool.start()], tool.as_str());
+            if SUDO.is_match(before) {
+                return Err((sudo_reason(tool), SUDO_HINT));
+            }
+            // Its arguments may be substituted (the recording command gets
+            // them expanded); the push itself must not run in a substitution.
+            if before.contains("$(") || before.contains('`') {
+                return Err((
+                    format!("a `{tool} push` command runs inside a command substitution"),
+                    ONE_LINE,
+                ));
+            }
         }
         out.push(line.trim().to_owned());
     }
@@ -524,6 +561,37 @@ mod tests {
                 .unwrap();
         assert_eq!(site.format(), Format::DockerArchive(Tool::Podman));
         assert_eq!(site.destinations().lines().count(), 2);
+    }
+
+    #[test]
+    fn a_push_line_may_end_in_an_operator_and_a_continuation() {
+        let site = verdict(
+            "docker push \"r/x:$(echo $SHA | head -c7)\" && \\\ndocker push \"r/x:latest\"",
+        )
+        .unwrap();
+        assert_eq!(site.destinations().lines().count(), 2);
+        let r = verdict("docker push \\\n  r/x:1").unwrap_err();
+        assert!(
+            r.reason.contains("continues on the next line"),
+            "{}",
+            r.reason
+        );
+        let r = verdict("echo \"$(docker push r/x:1)\"").unwrap_err();
+        assert!(r.reason.contains("command substitution"), "{}", r.reason);
+    }
+
+    #[test]
+    fn pushes_as_root_are_refused() {
+        let r = verdict("sudo -E docker push r/x:1").unwrap_err();
+        assert!(r.reason.contains("`sudo docker push`"), "{}", r.reason);
+        assert!(!r.reason.contains("containers storage"), "{}", r.reason);
+        let r = verdict("sudo buildah push x docker://r/x:1").unwrap_err();
+        assert!(
+            r.reason.contains("root's containers storage"),
+            "{}",
+            r.reason
+        );
+        assert!(r.hint.contains("without `sudo`"), "{}", r.hint);
     }
 
     #[test]
