@@ -138,6 +138,12 @@ fixture_snapshot!(
     "shapes-buildx-two"
 );
 fixture_snapshot!(
+    shapes_by_digest_tags,
+    "shapes",
+    "by-digest-tags.yml",
+    "shapes-by-digest-tags"
+);
+fixture_snapshot!(
     shapes_legacy_action,
     "shapes",
     "legacy-action.yml",

@@ -354,7 +354,7 @@ fn check_fixture(repo: &str, workflow: &str, migrate_args: &[&str]) {
 
 /// Fixtures that `migrate --sign` refuses: push-by-digest legs, whose index
 /// another job creates (and scangate cannot sign).
-const REFUSED_WHEN_SIGNING: &[&str] = &["matrix-by-digest.yml"];
+const REFUSED_WHEN_SIGNING: &[&str] = &["matrix-by-digest.yml", "by-digest-tags.yml"];
 
 /// Migrates `file` (in the scratch repository `root`) in place.
 type Migrate<'a> = &'a dyn Fn(&Path, &Path);
@@ -507,6 +507,7 @@ fixture_tests! {
     shapes_legacy_action => ("shapes", "legacy-action.yml"),
     shapes_build_if => ("shapes", "build-if.yml"),
     shapes_buildx_two => ("shapes", "buildx-two.yml"),
+    shapes_by_digest_tags => ("shapes", "by-digest-tags.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -632,36 +632,69 @@ pub(super) fn names(value: &str, repo: &str) -> bool {
 
 /// The image name when the step pushes by digest through `outputs:`; an
 /// error for any other `outputs:` that pushes.
+///
+/// Docker's multi-runner example names the image with `tags:` and no
+/// `name=` (the image exporter then names it by its tags), and teams turn
+/// the push off for dry runs with the same expression as `push:`
+/// (`push=${{ !inputs.dry-run }}`): when `push:` is that expression, the
+/// attribute pushes exactly when the step does.
 fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
     let Some(outputs) = input(step, "outputs") else {
         return Ok(None);
     };
+    let push = input(step, "push").map(|p| p.trim().to_owned());
+    let is_on = |value: &str| value == "true" || push.as_deref().is_some_and(|p| p == value);
     let outputs = outputs.trim();
-    let pushes = outputs.contains("push=true") || outputs.contains("type=registry");
+    if outputs.contains('\n') || outputs.contains('"') {
+        let pushes = outputs.contains("push=true") || outputs.contains("type=registry");
+        return if pushes {
+            Err("`outputs:` lists several exporters or quoted values")
+        } else {
+            Ok(None)
+        };
+    }
+    let attrs: Vec<(&str, &str)> = attributes(outputs)
+        .into_iter()
+        .filter_map(|a| a.split_once('='))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect();
+    let get = |k: &str| attrs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let kind = get("type");
+    let pushes = kind == Some("registry") || get("push").is_some_and(is_on);
     if !pushes {
         return Ok(None);
     }
-    if outputs.contains('\n') || outputs.contains('"') {
-        return Err("`outputs:` lists several exporters or quoted values");
-    }
-    let attrs: Vec<(&str, &str)> = outputs
-        .split(',')
-        .filter_map(|a| a.split_once('='))
-        .collect();
-    let get = |k: &str| {
-        attrs
-            .iter()
-            .find(|(key, _)| key.trim() == k)
-            .map(|(_, v)| v.trim())
-    };
-    let by_digest = get("push-by-digest") == Some("true");
-    let image = matches!(get("type"), Some("image" | "registry"));
-    match (image, by_digest, get("name")) {
-        (true, true, Some(name)) if !name.is_empty() => Ok(Some(name.to_owned())),
+    let by_digest = get("push-by-digest").is_some_and(is_on);
+    let image = matches!(kind, Some("image" | "registry"));
+    let name = get("name")
+        .map(str::to_owned)
+        .or_else(|| input(step, "tags"))
+        .filter(|n| !n.trim().is_empty());
+    match (image, by_digest, name) {
+        (true, true, Some(name)) => Ok(Some(name)),
         _ => Err(
             "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`)",
         ),
     }
+}
+
+/// The `key=value` attributes of an exporter, split on the commas between
+/// them, not those inside a `${{ … }}` expression.
+fn attributes(exporter: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut in_expression) = (0, false);
+    for (at, c) in exporter.char_indices() {
+        if exporter[at..].starts_with("${{") {
+            in_expression = true;
+        } else if exporter[at..].starts_with("}}") {
+            in_expression = false;
+        } else if c == ',' && !in_expression {
+            out.push(&exporter[start..at]);
+            start = at + 1;
+        }
+    }
+    out.push(&exporter[start..]);
+    out
 }
 
 /// The major version of a `uses: …@vN…` reference; `None` for SHAs and branches.
@@ -724,6 +757,44 @@ mod tests {
         assert!(refused("          load: true\n").contains("loads"));
         assert!(refused("          platforms: ${{ matrix.p }}\n").contains("expression"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
+    }
+
+    #[test]
+    fn reads_each_way_of_pushing_by_digest() {
+        let read = |with: &str| {
+            let y = format!(
+                "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n{with}"
+            );
+            read_yaml(&y).map(|s| (s.by_digest, s.push_if))
+        };
+        // The name in `outputs:` (Docker's earlier example).
+        let (name, push_if) =
+            read("          outputs: type=image,name=ghcr.io/o/r,push-by-digest=true,name-canonical=true,push=true\n").unwrap();
+        assert_eq!(name.as_deref(), Some("ghcr.io/o/r"));
+        assert_eq!(push_if, None);
+        // Named by `tags:`, pushed as `push:` says (its current example, with a dry run).
+        let (name, push_if) = read(
+            "          tags: ${{ env.IMAGE }}\n          push: ${{ !inputs.dry-run }}\n          outputs: type=image,push-by-digest=${{ !inputs.dry-run }},name-canonical=true,push=${{ !inputs.dry-run }}\n",
+        )
+        .unwrap();
+        assert_eq!(name.as_deref(), Some("${{ env.IMAGE }}"));
+        assert_eq!(push_if.as_deref(), Some("!inputs.dry-run"));
+        // An attribute's expression that is not `push:`'s could differ from it.
+        let refused = read(
+            "          tags: ${{ env.IMAGE }}\n          push: true\n          outputs: type=image,push-by-digest=${{ inputs.digest }},push=true\n",
+        )
+        .unwrap_err();
+        assert!(
+            refused.reason.contains("other than by digest"),
+            "{}",
+            refused.reason
+        );
+        // Without a name anywhere there is nothing to push to.
+        assert!(read("          outputs: type=image,push-by-digest=true,push=true\n").is_err());
+        assert_eq!(
+            attributes("type=image,push=${{ a, b }},x=1"),
+            ["type=image", "push=${{ a, b }}", "x=1"]
+        );
     }
 
     /// Two build-and-push steps; `second_with` is added to the second's

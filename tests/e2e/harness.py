@@ -77,6 +77,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
+    ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
+    ("shapes", "by-digest-tags.yml", "pr"): {},
 }
 
 #: Cases whose original builds nothing (the build step's own `if:` is false):
@@ -90,7 +92,8 @@ def builds_nothing(case: Case) -> bool:
 
 #: Repositories whose images hold several platforms (an index in the registry).
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
-                  ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"}}
+                  ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
+                  ("shapes", "by-digest-tags.yml"): {"acme/api"}}
 
 
 class HookServer:

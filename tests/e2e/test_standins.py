@@ -156,6 +156,19 @@ def test_push_by_digest_pushes_no_tag(job, reg):
     assert reg.manifest_digest(f"acme/api@{r.outputs['digest']}") == r.outputs["digest"]
 
 
+def test_push_input_pushes_the_image_exporter_by_digest(job, reg):
+    """`push: true` beside an image exporter sets that exporter's push (buildx
+    adds no second exporter): named by `tags:`, pushed by digest, no tag."""
+    login(job, reg)
+    r = job.action("docker/build-push-action", {
+        "context": ".", "platforms": "linux/arm64", "provenance": "false", "push": "true",
+        "tags": f"{reg.host}/acme/api",
+        "outputs": "type=image,push-by-digest=true,name-canonical=true,push=true"})
+    assert r.code == 0, r.stdout + r.stderr
+    assert reg.tags("acme/api") == []
+    assert reg.manifest_digest(f"acme/api@{r.outputs['digest']}") == r.outputs["digest"]
+
+
 def test_load_builds_in_the_docker_daemon_without_attestations(job, reg):
     r = job.action("docker/build-push-action", {"context": ".", "load": "true", "tags": "acme/app:local"})
     assert r.code == 0, r.stdout + r.stderr

@@ -18,7 +18,8 @@ What it reproduces, with the source read:
   PER NAME, same digest, each with io.containerd.image.name (the full
   normalised name) and org.opencontainers.image.ref.name (the tag);
   `dest` is a tar unless `tar=false`;
-- `type=image,...,push=true` (and `push: true` = type=registry): manifests
+- `type=image,...,push=true` (and `push: true`, which sets push=true on an
+  image exporter of `outputs:` or else adds type=registry): manifests
   pushed by digest, the top one under each tag, or only by digest with
   push-by-digest=true; credentials from the docker config, as buildx;
 - outputs digest (containerimage.digest), imageid (the config digest, or
@@ -171,7 +172,13 @@ class Build:
     def exporters(self) -> list[dict[str, str]]:
         exporters = [parse_output(o) for o in self.outputs]
         if self.push:
-            exporters.append({"type": "registry"})
+            # buildx (commands/build.go): `--push` sets push=true on each image
+            # exporter of `--output`, and adds one only when there is none.
+            images = [e for e in exporters if e["type"] == "image"]
+            for e in images:
+                e["push"] = "true"
+            if not images:
+                exporters.append({"type": "registry"})
         if self.load or (not exporters and self.opts.driver == "docker"):
             exporters.append({"type": "docker"})
         for e in exporters:
