@@ -58,8 +58,10 @@ pub struct Plan {
     /// (when it reads nothing the scan job lacks), and for scripts, that
     /// something was pushed at all.
     pub scan_if: Option<String>,
-    /// The condition the push job runs under: the original job's `if:` and
-    /// the build step's push condition.
+    /// The jobs the scan job needs (the build job first).
+    pub scan_needs: Vec<String>,
+    /// The condition the push job runs under: the original job's `if:`,
+    /// the build step's push condition, and in a matrix its own `if:`.
     pub push_if: Option<String>,
     /// `J-build`: the original steps up to the build, exporting instead of pushing.
     pub build_job: String,
@@ -143,14 +145,30 @@ pub fn all_of(conds: &[Option<String>]) -> Option<String> {
 fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String> {
     let own = job_condition(job).filter(|c| !c.contains("needs."));
     // A matrix job's outputs come from whichever leg finished last, so they
-    // cannot say whether this leg pushed; there every leg must push.
+    // cannot say whether this leg pushed: there the build's own condition
+    // is evaluated again.
     let pushed = (site.may_skip_push() && !site.matrix())
         .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
-    all_of(&[own, pushed])
+    let built = site.matrix_build_if().map(str::to_owned);
+    all_of(&[own, pushed, built])
+}
+
+/// The jobs the scan job needs: the build job, and the original job's
+/// needs when the build's condition, evaluated again, reads them.
+fn scan_needs(job: &Mapping, site: &Site, build_job: &str) -> Vec<String> {
+    let mut needs = vec![build_job.to_owned()];
+    if site.matrix_build_if().is_some_and(|c| c.contains("needs.")) {
+        needs.extend(gate::needs(job));
+    }
+    needs
 }
 
 fn push_condition(job: &Mapping, site: &Site) -> Option<String> {
-    all_of(&[job_condition(job), site.push_if().map(str::to_owned)])
+    all_of(&[
+        job_condition(job),
+        site.push_if().map(str::to_owned),
+        site.matrix_build_if().map(str::to_owned),
+    ])
 }
 
 /// What makes a name unique per matrix leg (the legs of the build, scan and
@@ -298,6 +316,9 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         return Err(refusal);
     }
     let single = policy.layout.single_job;
+    if !single && let Some(refusal) = site.refuse_jobs() {
+        return Err(refusal);
+    }
     if !single && let Some(i) = login_only_while_pushing(&steps, first, last) {
         return Err(Unsupported::new(
             job_id,
@@ -457,6 +478,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job),
+        scan_needs: scan_needs(job, site, &build_job),
         push_if: push_condition(job, site),
         images: images(site, matrix, single),
         matrix,

@@ -103,6 +103,34 @@ fn a_login_inside_the_pushing_script_goes_in_one_job() {
     assert!(stderr(&o).contains("log in to the registry in a step of its own"));
 }
 
+/// A matrix build whose `if:` reads the leg's own values (here `env`, set
+/// by an earlier step): the scan and push jobs could not evaluate it, one
+/// job follows the leg's record step. Reading only `needs`, it splits.
+#[test]
+fn a_matrix_build_conditioned_on_the_leg_goes_in_one_job() {
+    let portable = fixture("matrix-build-if.yml");
+    let own = portable.replace(
+        "if: needs.prepare.outputs.push == 'true'",
+        "if: env.PUSH == 'true'",
+    );
+    assert_ne!(own, portable);
+    let (o, after) = run(&own, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("legs-build:"), "{after}");
+    assert!(
+        after.contains("if: ${{ steps.scangate-record.outputs.pushed == 'true' }}"),
+        "{after}"
+    );
+    let err = stderr(&o);
+    assert!(err.contains("note: job `legs` stays one job"), "{err}");
+    assert!(err.contains("`if:` reads `env`"), "{err}");
+
+    let (o, after) = run(&portable, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(after.contains("legs-scan:\n"), "{after}");
+    assert!(after.contains("needs: [legs-build, prepare]"), "{after}");
+}
+
 #[test]
 fn the_configuration_can_forbid_the_fallback() {
     let text = fixture("ecr.yml");

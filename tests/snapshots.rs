@@ -144,6 +144,12 @@ fixture_snapshot!(
     "shapes-by-digest-tags"
 );
 fixture_snapshot!(
+    shapes_matrix_build_if,
+    "shapes",
+    "matrix-build-if.yml",
+    "shapes-matrix-build-if"
+);
+fixture_snapshot!(
     shapes_legacy_action,
     "shapes",
     "legacy-action.yml",

@@ -508,6 +508,7 @@ fixture_tests! {
     shapes_build_if => ("shapes", "build-if.yml"),
     shapes_buildx_two => ("shapes", "buildx-two.yml"),
     shapes_by_digest_tags => ("shapes", "by-digest-tags.yml"),
+    shapes_matrix_build_if => ("shapes", "matrix-build-if.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

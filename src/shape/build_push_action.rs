@@ -85,13 +85,6 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     let here = Some(step_index);
     let step_if = match step.get("if") {
         None => None,
-        Some(_) if matrix => {
-            return Err(refuse(
-                here,
-                "in a matrix job, the build-and-push step has its own `if:`; a matrix job's outputs cannot say which legs built",
-                "move the condition to the job's `if:` or to `push: ${{ … }}`",
-            ));
-        }
         Some(cond) => Some(step_condition(cond).ok_or_else(|| {
             refuse(
                 here,
@@ -100,6 +93,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             )
         })?),
     };
+
     let major = major_version(step);
     if let Some(major) = major
         && major < 2
@@ -210,6 +204,28 @@ fn step_condition(cond: &Value) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+static CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(github|inputs|vars|needs|env|matrix|steps|runner|job|strategy|secrets)\s*[.\[]|(success|failure|always|cancelled)\s*\()")
+        .expect("static regex")
+});
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("static regex"));
+
+/// What `cond` reads that another job of the same leg would not see alike:
+/// a context other than `github`, `inputs`, `vars` and `needs`, or a status
+/// function (at job level it judges the needed jobs, not earlier steps).
+/// `None` when every job evaluates it as the build step did.
+fn leg_values(cond: &str) -> Option<String> {
+    let code = QUOTED.replace_all(cond, "''");
+    CONTEXT.captures_iter(&code).find_map(|c| {
+        if let Some(function) = c.get(2) {
+            return Some(format!("{}()", function.as_str()));
+        }
+        let context = c.get(1)?.as_str();
+        (!matches!(context, "github" | "inputs" | "vars" | "needs")).then(|| context.to_owned())
+    })
+}
+
 /// The pushing build steps of one job, in order; never empty. Each is one
 /// image with its own artifact, scan targets and push; they share the job's
 /// push condition.
@@ -260,7 +276,10 @@ impl Builds {
             ));
         }
         if let Some(guarded) = builds.iter().find(|b| b.step_if.is_some()) {
-            let after = gate::steps(job).iter().any(|(i, _)| *i > guarded.step);
+            // Later steps under the same condition are skipped with the build.
+            let after = gate::steps(job).iter().any(|(i, s)| {
+                *i > guarded.step && s.get("if").and_then(step_condition) != guarded.step_if
+            });
             if builds.len() > 1 || after {
                 return Err(Unsupported::new(
                     job_id,
@@ -414,6 +433,33 @@ impl Rewrite for Builds {
     /// checks it) may not run: the record step says whether it did.
     fn may_skip_push(&self) -> bool {
         self.first().step_if.is_some()
+    }
+
+    fn matrix_build_if(&self) -> Option<&str> {
+        let first = self.first();
+        first
+            .step_if
+            .as_deref()
+            .filter(|cond| first.matrix && leg_values(cond).is_none())
+    }
+
+    /// A matrix build whose `if:` reads a value of the leg itself: the
+    /// scan and push jobs could not tell which legs built. One job can (it
+    /// follows the leg's own record step).
+    fn refuse_jobs(&self) -> Option<Unsupported> {
+        let first = self.first();
+        let what = leg_values(first.step_if.as_deref().filter(|_| first.matrix)?)?;
+        Some(
+            Unsupported::new(
+                &first.job,
+                Some(first.step),
+                format!(
+                    "in a matrix job, the build-and-push step's `if:` reads `{what}`, a value of the leg itself; a matrix job's outputs cannot say which legs built, and the scan and push jobs cannot evaluate it again"
+                ),
+                "make the condition read only `github`, `inputs`, `vars` or `needs` (the scan and push jobs then evaluate it again), or move it to the job's `if:` or to `push: ${{ … }}`",
+            )
+            .cured_by_one_job(),
+        )
     }
 
     fn images(&self) -> Vec<ImageSpec> {
@@ -795,6 +841,46 @@ mod tests {
             attributes("type=image,push=${{ a, b }},x=1"),
             ["type=image", "push=${{ a, b }}", "x=1"]
         );
+    }
+
+    #[test]
+    fn a_matrix_build_condition_must_read_what_every_job_sees() {
+        assert_eq!(leg_values("needs.meta.outputs.push == 'true'"), None);
+        assert_eq!(
+            leg_values("github.event_name != 'pull_request' && inputs.publish && vars.ON"),
+            None
+        );
+        // Words in strings are not contexts.
+        assert_eq!(leg_values("github.ref == 'refs/heads/env.main'"), None);
+        assert_eq!(leg_values("env.TAGS != ''").as_deref(), Some("env"));
+        assert_eq!(leg_values("matrix.push").as_deref(), Some("matrix"));
+        assert_eq!(
+            leg_values("steps.meta.outputs.tags != ''").as_deref(),
+            Some("steps")
+        );
+        assert_eq!(
+            leg_values("success() && github.ref_type == 'tag'").as_deref(),
+            Some("success()")
+        );
+        let matrix = |cond: &str| {
+            read_yaml(&format!(
+                "jobs:\n  b:\n    strategy:\n      matrix:\n        p: [linux/amd64]\n    steps:\n      - if: {cond}\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          platforms: ${{{{ matrix.p }}}}\n          tags: ghcr.io/o/r:${{{{ github.sha }}}}\n"
+            ))
+        };
+        let site = matrix("needs.prepare.outputs.push == 'true'").unwrap();
+        assert_eq!(
+            site.step_if.as_deref(),
+            Some("needs.prepare.outputs.push == 'true'")
+        );
+        let builds = |cond: &str| Builds::new("b", &Mapping::new(), vec![matrix(cond).unwrap()]);
+        let portable = builds("needs.prepare.outputs.push == 'true'").unwrap();
+        assert!(portable.refuse_jobs().is_none());
+        assert!(portable.matrix_build_if().is_some());
+        let own = builds("env.PUSH == 'true'").unwrap();
+        assert_eq!(own.matrix_build_if(), None);
+        let refused = own.refuse_jobs().unwrap();
+        assert!(refused.reason.contains("reads `env`"), "{}", refused.reason);
+        assert_eq!(refused.cure, Some(super::super::Cure::OneJob));
     }
 
     /// Two build-and-push steps; `second_with` is added to the second's

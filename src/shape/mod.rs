@@ -330,6 +330,19 @@ pub trait Rewrite: std::fmt::Debug + Send + Sync {
         false
     }
 
+    /// In a matrix, the build step's own `if:`, which the scan and push jobs
+    /// evaluate again: the legs' outputs cannot say which of them built. It
+    /// reads only what every job of the leg sees alike (the shape checks).
+    fn matrix_build_if(&self) -> Option<&str> {
+        None
+    }
+
+    /// Why the job cannot be split into three jobs, when one job can still
+    /// migrate it (the refusal carries [`Cure::OneJob`]).
+    fn refuse_jobs(&self) -> Option<Unsupported> {
+        None
+    }
+
     /// How the image travels to the scan and push jobs.
     fn format(&self) -> Format {
         Format::OciLayout

@@ -79,11 +79,13 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
     ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "by-digest-tags.yml", "pr"): {},
+    ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
+    ("shapes", "matrix-build-if.yml", "pr"): {},
 }
 
 #: Cases whose original builds nothing (the build step's own `if:` is false):
 #: the migrated workflow must then neither scan nor record an image.
-NOT_BUILT = {("shapes", "build-if.yml", "pr")}
+NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr")}
 
 
 def builds_nothing(case: Case) -> bool:
