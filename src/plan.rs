@@ -13,7 +13,7 @@ use yaml_serde::{Mapping, Value};
 use crate::detect::{Site, Unsupported};
 use crate::gate::{self, action_name, scalar};
 use crate::pins::Pins;
-use crate::shape::{Format, ImageSpec};
+use crate::shape::{Format, ImageSpec, Platforms};
 
 static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
@@ -202,8 +202,9 @@ pub struct Image {
     pub push_step_id: String,
     /// Pushed untagged, by digest (`outputs: …push-by-digest=true`).
     pub by_digest: bool,
-    /// Target platforms; empty for the runner's own.
-    pub platforms: Vec<String>,
+    /// Its target platforms.
+    #[serde(skip)]
+    pub platforms: Platforms,
 }
 
 /// The images of `site`. One image keeps the names scangate always gave
@@ -314,6 +315,20 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         && let Some(refusal) = site.refuse_signing()
     {
         return Err(refusal);
+    }
+    if policy.signing.as_ref().is_some_and(|s| s.sbom)
+        && let Some(image) = site
+            .images()
+            .into_iter()
+            .find(|i| i.platforms == Platforms::AtRunTime)
+    {
+        // One `actions/attest` step per platform: the steps are written now.
+        return Err(Unsupported::new(
+            job_id,
+            image.step,
+            "with SBOM attestations on, this build's `platforms:` is an expression: one attestation step per platform cannot be written before the platforms are known",
+            "list the platforms literally, or attest SBOMs without scangate (`[signing] sbom = false`)",
+        ));
     }
     let single = policy.layout.single_job;
     if !single && let Some(refusal) = site.refuse_jobs() {
@@ -924,6 +939,36 @@ jobs:
             p.build_permissions.get("packages").map(String::as_str),
             Some("read")
         );
+    }
+
+    #[test]
+    fn platforms_known_at_run_time_are_planned_but_not_with_sbom_attestations() {
+        let wf = WF.replace(
+            "{push: true,",
+            "{push: true, platforms: \"${{ env.PLATFORMS }}\",",
+        );
+        assert_ne!(wf, WF);
+        let p = plan_of(&wf).unwrap();
+        assert_eq!(p.images[0].platforms, Platforms::AtRunTime);
+        let doc: Value = yaml_serde::from_str(&wf).unwrap();
+        let site = detect::ungated_jobs(
+            &doc,
+            &crate::gate::Threshold::default(),
+            crate::shape::Shapes::builtin(),
+        )
+        .remove(0)
+        .unwrap();
+        let signing = |sbom: bool| Policy {
+            signing: Some(crate::signing::Signing {
+                sbom,
+                ..Default::default()
+            }),
+            ..Policy::default()
+        };
+        assert!(plan(&doc, &site, &Pins::embedded(), &signing(false)).is_ok());
+        let refused = plan(&doc, &site, &Pins::embedded(), &signing(true)).unwrap_err();
+        assert!(refused.reason.contains("SBOM"), "{}", refused.reason);
+        assert_eq!(refused.step, Some(3));
     }
 
     #[test]

@@ -150,6 +150,12 @@ fixture_snapshot!(
     "shapes-matrix-build-if"
 );
 fixture_snapshot!(
+    shapes_platforms_expression,
+    "shapes",
+    "platforms-expression.yml",
+    "shapes-platforms-expression"
+);
+fixture_snapshot!(
     shapes_legacy_action,
     "shapes",
     "legacy-action.yml",

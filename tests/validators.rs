@@ -509,6 +509,7 @@ fixture_tests! {
     shapes_buildx_two => ("shapes", "buildx-two.yml"),
     shapes_by_digest_tags => ("shapes", "by-digest-tags.yml"),
     shapes_matrix_build_if => ("shapes", "matrix-build-if.yml"),
+    shapes_platforms_expression => ("shapes", "platforms-expression.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

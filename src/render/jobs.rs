@@ -12,7 +12,7 @@ use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
 use crate::plan::{self, CopiedStep, Image, Plan};
 use crate::policy::Policy;
-use crate::shape::{InputsEdit, Piece};
+use crate::shape::{InputsEdit, Piece, Platforms};
 use crate::style::Style;
 
 /// Job keys the push job takes over verbatim, in the order it writes them.
@@ -640,7 +640,7 @@ impl Target {
     }
 }
 
-fn targets(platforms: &[String]) -> Vec<Target> {
+fn targets(platforms: &Platforms) -> Vec<Target> {
     let target = |p: &str, dir: Option<&str>| {
         let mut parts = p.split('/');
         let (os, arch, variant) = (parts.next(), parts.next(), parts.next());
@@ -653,7 +653,7 @@ fn targets(platforms: &[String]) -> Vec<Target> {
             variant: variant.unwrap_or_default().to_owned(),
         }
     };
-    match platforms {
+    match platforms.as_listed() {
         [] => vec![target("image", Some("layout"))],
         [one] => vec![target(one, Some("layout"))],
         many => many.iter().map(|p| target(p, None)).collect(),
@@ -677,8 +677,17 @@ struct Scanned<'a> {
     key: &'a str,
     dir: &'a str,
     artifact: &'a str,
-    /// Its targets, seen from its own folder.
+    /// Its targets, seen from its own folder (with `runtime`, the whole
+    /// image as downloaded: the scan lists the targets itself).
     targets: Vec<Target>,
+    /// Its platforms are known only at run time: the check step lists them
+    /// in `targets.tsv` (folder and report name, seen from the job's
+    /// folder), and the scan, gate and signing read that list.
+    runtime: bool,
+    /// What the job's folder adds to its own folder and report names
+    /// (`KEY/`, `KEY-`), when the job has several images.
+    prefix_dir: String,
+    prefix_slug: String,
 }
 
 /// The job's images with what is scanned of each.
@@ -695,6 +704,17 @@ fn scanned(plan: &Plan) -> Vec<Scanned<'_>> {
             } else {
                 targets(&im.platforms)
             },
+            runtime: !archive && im.platforms == Platforms::AtRunTime,
+            prefix_dir: if im.key.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", im.key)
+            },
+            prefix_slug: if im.key.is_empty() {
+                String::new()
+            } else {
+                format!("{}-", im.key)
+            },
         })
         .collect()
 }
@@ -705,6 +725,10 @@ fn scanned(plan: &Plan) -> Vec<Scanned<'_>> {
 struct Signed<'a> {
     dir: &'a str,
     slugs: Vec<String>,
+    /// Its report names are listed at run time, in the reports folder's
+    /// `{prefix_slug}platforms.tsv`.
+    runtime: bool,
+    prefix_slug: String,
 }
 
 fn signed(plan: &Plan) -> Vec<Signed<'_>> {
@@ -712,7 +736,13 @@ fn signed(plan: &Plan) -> Vec<Signed<'_>> {
         .into_iter()
         .map(|im| Signed {
             dir: im.dir,
-            slugs: im.targets.iter().map(|t| t.of_image(im.key).slug).collect(),
+            slugs: if im.runtime {
+                Vec::new()
+            } else {
+                im.targets.iter().map(|t| t.of_image(im.key).slug).collect()
+            },
+            runtime: im.runtime,
+            prefix_slug: im.prefix_slug,
         })
         .collect()
 }
@@ -745,11 +775,18 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let job = plan.site.job();
     let script = plan.site.format().is_archive();
     let images = scanned(plan);
-    // Every target of every image, seen from the job's folder: scanned,
-    // reported (one SARIF category each) and gated.
+    // Every target of every image whose platforms are known, seen from the
+    // job's folder: scanned, reported (one SARIF category each) and gated.
+    // The others' are listed at run time; one SARIF file each holds them.
     let targets: Vec<Target> = images
         .iter()
+        .filter(|im| !im.runtime)
         .flat_map(|im| im.targets.iter().map(|t| t.of_image(im.key)))
+        .collect();
+    let listed_at_run_time: Vec<String> = images
+        .iter()
+        .filter(|im| im.runtime)
+        .map(|im| format!("{}platforms", im.prefix_slug))
         .collect();
     let leg = plan::leg_suffix(plan.matrix);
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
@@ -757,6 +794,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
+        .chain(listed_at_run_time.iter().map(String::as_str))
         .chain(misconfig.then_some("dockerfile"))
         .filter(|_| reports.sarif)
         .map(|slug| Sarif {
@@ -782,6 +820,8 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             scan_job => ser(&plan.scan_job),
             scan_if => ser(&plan.scan_if),
             scan_needs => ser(&plan.scan_needs),
+            category => format!("{}/{workflow}/{job}/", reports.category_prefix),
+            leg => leg,
             scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
             build_job => ser(&plan.build_job),
             job => ser(&job),
@@ -800,6 +840,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             misconfig => misconfig,
             fail_on_misconfig => policy.fail_on_misconfig,
             eol_gates => eol_gates,
+            eol_gate_each => policy.eol_gate("\"$dir/reports/$slug.json\""),
             gated_findings => gated_findings(policy),
             trivy_version => ser(&policy.trivy_version),
             trivy_cache => policy.trivy_cache,
@@ -979,16 +1020,23 @@ mod tests {
 
     #[test]
     fn one_target_per_platform_when_there_are_several() {
-        let t = targets(&["linux/amd64".into(), "linux/arm/v7".into()]);
+        let t = targets(&Platforms::listed(vec![
+            "linux/amd64".into(),
+            "linux/arm/v7".into(),
+        ]));
         assert_eq!(t.len(), 2);
         assert_eq!(
             (t[1].dir.as_str(), t[1].variant.as_str()),
             ("linux-arm-v7", "v7")
         );
-        let single = targets(&[]);
-        assert_eq!(
-            (single[0].dir.as_str(), single[0].slug.as_str()),
-            ("layout", "image")
-        );
+        // The runner's own platform, and platforms known at run time (the
+        // scan lists those itself): the whole downloaded image.
+        for platforms in [Platforms::Runner, Platforms::AtRunTime] {
+            let single = targets(&platforms);
+            assert_eq!(
+                (single[0].dir.as_str(), single[0].slug.as_str()),
+                ("layout", "image")
+            );
+        }
     }
 }

@@ -41,6 +41,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "login.yml",
     "oci-layout.yml",
     "permissions.yml",
+    "platforms-at-run-time.yml",
     "push-job.yml",
     "scan-job.yml",
     "script-prepare.yml",

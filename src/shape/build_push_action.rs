@@ -8,8 +8,8 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::{
-    Check, Found, ImageSpec, InputsEdit, Piece, Rewrite, Shape, Site, Unsupported, Verdict,
-    check_job, is_false, var,
+    Check, Found, ImageSpec, InputsEdit, Piece, Platforms, Rewrite, Shape, Site, Unsupported,
+    Verdict, check_job, is_false, var,
 };
 use crate::gate::{self, Push, input, scalar};
 
@@ -28,8 +28,8 @@ pub struct BuildPush {
     pub step_id: Option<String>,
     /// The `tags` input as GitHub reads it (may contain expressions).
     pub tags: String,
-    /// Target platforms, in order; empty means the runner's own.
-    pub platforms: Vec<String>,
+    /// Target platforms.
+    pub platforms: Platforms,
     /// The inside of `push: ${{ … }}`, when pushing is conditional.
     pub push_if: Option<String>,
     /// The build context when it is a literal local path.
@@ -144,25 +144,18 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         ));
     };
     let platforms = match input(step, "platforms") {
-        // A matrix leg builds what its expression says; the scan checks at
-        // run time that the leg's image has one platform.
-        Some(p) if p.contains("${{") && matrix => Vec::new(),
-        Some(p) if p.contains("${{") => {
-            return Err(refuse(
-                here,
-                "`platforms:` is an expression; every platform must be known to scan each one",
-                "list the platforms literally, e.g. `platforms: linux/amd64,linux/arm64`",
-            ));
-        }
-        Some(p) => p
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => Vec::new(),
+        // The scan reads them from the exported image.
+        Some(p) if p.contains("${{") => Platforms::AtRunTime,
+        Some(p) => Platforms::listed(
+            p.split([',', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        None => Platforms::Runner,
     };
-    for p in &platforms {
+    for p in platforms.as_listed() {
         if !p.starts_with("linux/") || p.split('/').count() > 3 {
             return Err(refuse(
                 here,
@@ -421,7 +414,9 @@ impl Rewrite for Builds {
     }
 
     fn platforms(&self) -> Vec<String> {
-        self.iter().flat_map(|b| b.platforms.clone()).collect()
+        self.iter()
+            .flat_map(|b| b.platforms.as_listed().to_vec())
+            .collect()
     }
 
     fn push_if(&self) -> Option<&str> {
@@ -783,7 +778,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(site.step_id.as_deref(), Some("build"));
-        assert_eq!(site.platforms, ["linux/amd64", "linux/arm64/v8"]);
+        assert_eq!(
+            site.platforms.as_listed(),
+            ["linux/amd64", "linux/arm64/v8"]
+        );
         assert_eq!(
             site.push_if.as_deref(),
             Some("github.event_name != 'pull_request'")
@@ -801,7 +799,6 @@ mod tests {
             read_yaml(&y).unwrap_err().reason
         };
         assert!(refused("          load: true\n").contains("loads"));
-        assert!(refused("          platforms: ${{ matrix.p }}\n").contains("expression"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
     }
 

@@ -11,7 +11,8 @@ use yaml_serde::{Mapping, Value};
 
 use super::build_push_action::{names, read_values};
 use super::{
-    Check, Found, ImageSpec, Piece, Rewrite, Shape, Site, Unsupported, Verdict, check_job, var,
+    Check, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Unsupported, Verdict,
+    check_job, var,
 };
 use crate::gate::{self, Push};
 
@@ -39,8 +40,8 @@ pub struct BuildxPush {
     pub step: usize,
     /// The step's `id:`, which names its image among several.
     pub step_id: Option<String>,
-    /// The `--platform` list; empty for the builder's default platform.
-    pub platforms: Vec<String>,
+    /// The `--platform` list.
+    pub platforms: Platforms,
     /// The command as written (continuations joined), for summaries.
     pub command: String,
     /// The job runs a matrix: each leg is built, scanned and pushed alone.
@@ -176,7 +177,10 @@ impl Rewrite for BuildxPushes {
     }
 
     fn platforms(&self) -> Vec<String> {
-        self.0.iter().flat_map(|b| b.platforms.clone()).collect()
+        self.0
+            .iter()
+            .flat_map(|b| b.platforms.as_listed().to_vec())
+            .collect()
     }
 
     fn images(&self) -> Vec<ImageSpec> {
@@ -393,24 +397,21 @@ fn read_one(
         ));
     }
     let platforms = match PLATFORM.captures(&command) {
-        // A matrix leg builds what its variable says; the scan checks at
-        // run time that the leg's image has one platform.
-        Some(c) if c[1].contains('$') && matrix => Vec::new(),
-        Some(c) if c[1].contains('$') => {
-            return Err(refuse(
-                push.step,
-                "`--platform` is a variable; every platform must be known to scan each one".into(),
-                "list the platforms literally",
-            ));
-        }
-        Some(c) => c[1]
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect(),
-        None => Vec::new(),
+        // The scan reads them from the exported image.
+        Some(c) if c[1].contains('$') => Platforms::AtRunTime,
+        Some(c) => Platforms::listed(
+            c[1].split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        ),
+        None => Platforms::Runner,
     };
-    if let Some(p) = platforms.iter().find(|p| !p.starts_with("linux/")) {
+    if let Some(p) = platforms
+        .as_listed()
+        .iter()
+        .find(|p| !p.starts_with("linux/"))
+    {
         return Err(refuse(
             push.step,
             format!("platform `{p}` is not a Linux platform"),

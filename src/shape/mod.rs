@@ -197,6 +197,38 @@ impl Format {
     }
 }
 
+/// The platforms a build produces, as far as the workflow says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Platforms {
+    /// None given: the runner's own.
+    #[default]
+    Runner,
+    /// Listed literally, in order (never empty).
+    Listed(Vec<String>),
+    /// An expression (`${{ … }}`, `$VAR`): known only when the job runs.
+    /// The scan reads them from the exported image and scans each.
+    AtRunTime,
+}
+
+impl Platforms {
+    /// From a list as written: `Runner` when it names none.
+    pub fn listed(platforms: Vec<String>) -> Self {
+        if platforms.is_empty() {
+            Platforms::Runner
+        } else {
+            Platforms::Listed(platforms)
+        }
+    }
+
+    /// The platforms listed literally; none for the others.
+    pub fn as_listed(&self) -> &[String] {
+        match self {
+            Platforms::Listed(p) => p,
+            Platforms::Runner | Platforms::AtRunTime => &[],
+        }
+    }
+}
+
 /// An image a rewrite exports, before `plan` names it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImageSpec {
@@ -206,8 +238,8 @@ pub struct ImageSpec {
     pub step_id: Option<String>,
     /// Pushed untagged, by digest.
     pub by_digest: bool,
-    /// Target platforms; empty for the runner's own.
-    pub platforms: Vec<String>,
+    /// Its target platforms.
+    pub platforms: Platforms,
 }
 
 /// One part of the text that replaces a step the rewrite edits, in order;
@@ -284,7 +316,8 @@ pub trait Rewrite: std::fmt::Debug + Send + Sync {
     /// Where the images go, as written (tags or push commands).
     fn destinations(&self) -> String;
 
-    /// Target platforms as written; empty for the runner's own.
+    /// Target platforms listed literally; empty for the runner's own and
+    /// for platforms known only at run time.
     fn platforms(&self) -> Vec<String> {
         Vec::new()
     }
@@ -297,7 +330,7 @@ pub trait Rewrite: std::fmt::Debug + Send + Sync {
     /// The images, in build order (one unless the shape splits several).
     fn images(&self) -> Vec<ImageSpec> {
         vec![ImageSpec {
-            platforms: self.platforms(),
+            platforms: Platforms::listed(self.platforms()),
             ..ImageSpec::default()
         }]
     }

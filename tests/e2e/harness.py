@@ -81,6 +81,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "by-digest-tags.yml", "pr"): {},
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
     ("shapes", "matrix-build-if.yml", "pr"): {},
+    ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
 }
 
 #: Cases whose original builds nothing (the build step's own `if:` is false):
@@ -95,7 +96,7 @@ def builds_nothing(case: Case) -> bool:
 #: Repositories whose images hold several platforms (an index in the registry).
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
                   ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
-                  ("shapes", "by-digest-tags.yml"): {"acme/api"}}
+                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"}}
 
 
 class HookServer:
