@@ -105,7 +105,10 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     match plan.site.check() {
         Check::Exports(builds) => exporting_steps(&old_steps, &build_steps, plan, &builds)?,
         Check::Runs { steps, edit, each } => {
-            recording_steps(&old_steps, &build_steps, plan, (&steps, each), edit)?;
+            recording_steps(&old_steps, &build_steps, plan, (&steps, each), Some(edit))?;
+        }
+        Check::Replaced(steps) => {
+            recording_steps(&old_steps, &build_steps, plan, (&steps, false), None)?;
         }
     }
     let push_steps = steps(push);
@@ -218,7 +221,7 @@ fn recording_steps(
     new: &[Value],
     plan: &Plan,
     (pushing, each): (&[usize], bool),
-    edit: fn(&str) -> String,
+    edit: Option<fn(&str) -> String>,
 ) -> Result<(), String> {
     let first = plan.pre_steps.end;
     // Inserted before the first pushing step: the stand-in, and a builder.
@@ -232,14 +235,26 @@ fn recording_steps(
         .take(plan.post_steps.start)
         .skip(first)
     {
+        let now = new.get(i - first + offset);
+        // Without `edit` each pushing step is replaced by one that records
+        // its push: a `run:` step calling the recording command.
+        if pushing.contains(&i) && edit.is_none() {
+            if !now.is_some_and(records_a_push) {
+                return Err(format!(
+                    "step {i} was not replaced by a step that records its push"
+                ));
+            }
+            continue;
+        }
         let mut expected = original.clone();
         if pushing.contains(&i)
+            && let Some(edit) = edit
             && let Some(Value::String(run)) =
                 expected.as_mapping_mut().and_then(|m| m.get_mut("run"))
         {
             *run = edit(run);
         }
-        if new.get(i - first + offset) != Some(&expected) {
+        if now != Some(&expected) {
             return Err(format!("step {i} changed beyond its `docker push`"));
         }
         if each && pushing.contains(&i) {
@@ -247,6 +262,16 @@ fn recording_steps(
         }
     }
     Ok(())
+}
+
+/// Whether `step` is a `run:` step (no action) that calls the command
+/// recording a push instead of pushing.
+fn records_a_push(step: &Value) -> bool {
+    step.get("uses").is_none()
+        && step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|run| run.contains(crate::shape::run_script::RECORD_COMMAND))
 }
 
 /// A step without what a copy may change: its `uses` ref and its checkout's

@@ -49,9 +49,9 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "docker push IMAGE",
     ),
     (
-        "push-to-registry.yml",
-        "24:7",
-        "`redhat-actions/push-to-registry` pushes the image",
+        "push-to-registry-fork.yml",
+        "25:7",
+        "is a fork of `redhat-actions/push-to-registry`",
         "buildah push IMAGE",
     ),
     (

@@ -156,6 +156,12 @@ fixture_snapshot!(
     "shapes-platforms-expression"
 );
 fixture_snapshot!(
+    shapes_push_to_registry,
+    "shapes",
+    "push-to-registry.yml",
+    "shapes-push-to-registry"
+);
+fixture_snapshot!(
     shapes_legacy_action,
     "shapes",
     "legacy-action.yml",

@@ -510,6 +510,7 @@ fixture_tests! {
     shapes_by_digest_tags => ("shapes", "by-digest-tags.yml"),
     shapes_matrix_build_if => ("shapes", "matrix-build-if.yml"),
     shapes_platforms_expression => ("shapes", "platforms-expression.yml"),
+    shapes_push_to_registry => ("shapes", "push-to-registry.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -54,6 +54,8 @@ static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)\s*(?:#.*)?$"#)
         .expect("static regex")
 });
+static EXPRESSION_OR_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:\$\{\{.*?\}\}|\S)+").expect("static regex"));
 static OUTPUT_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"\bname=((?:\$\{\{[^}]*\}\}|[^,"\s])+)"#).expect("static regex"));
 
@@ -106,8 +108,24 @@ pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
 
 /// The references one step pushes (or, migrated, exports for the push job).
 fn references(step: &Mapping) -> Vec<String> {
-    if action_name(step).as_deref() == Some("docker/build-push-action") {
-        return build_push_references(step);
+    match action_name(step).as_deref() {
+        Some("docker/build-push-action") => return build_push_references(step),
+        Some("redhat-actions/push-to-registry") => {
+            let text = |key: &str| input(step, key).unwrap_or_default();
+            let tags = input(step, "tags").unwrap_or_else(|| "latest".into());
+            return registry_push_references(&text("image"), &tags, &text("registry"));
+        }
+        _ => {}
+    }
+    // Migrated push-to-registry: the step that records its push reads the
+    // same inputs from its `env:`.
+    let env = |key: &str| step.get("env").and_then(|e| e.get(key)).and_then(scalar);
+    if let Some(tags) = env("SCANGATE_PUSH_TAGS") {
+        return registry_push_references(
+            &env("SCANGATE_PUSH_IMAGE").unwrap_or_default(),
+            &tags,
+            &env("SCANGATE_PUSH_REGISTRY").unwrap_or_default(),
+        );
     }
     // Migrated: the build step exports, and the step after it records the
     // references the push job pushes, from the build step's tags (or name).
@@ -152,16 +170,38 @@ fn references(step: &Mapping) -> Vec<String> {
     refs
 }
 
+/// What `redhat-actions/push-to-registry` pushes (its src/index.ts): each
+/// whitespace-separated tag, lower-cased, as a full name when it has a
+/// colon, else `REGISTRY/IMAGE:TAG`. A tag that is an expression stays one
+/// (`${{ … }}` holds spaces).
+fn registry_push_references(image: &str, tags: &str, registry: &str) -> Vec<String> {
+    let registry = registry.trim_end_matches('/');
+    let image = image.to_lowercase();
+    EXPRESSION_OR_WORD
+        .find_iter(tags)
+        .map(|t| t.as_str().to_lowercase())
+        .map(|tag| {
+            if tag.find(':').is_some_and(|at| at > 0) && !tag.starts_with("${{") {
+                tag
+            } else {
+                format!("{registry}/{image}:{tag}")
+            }
+        })
+        .collect()
+}
+
 fn build_push_references(step: &Mapping) -> Vec<String> {
     if gate::Recognise::push_kind(crate::shape::Shapes::builtin(), step).is_none() {
         return Vec::new();
     }
     let outputs = input(step, "outputs").unwrap_or_default();
-    if outputs.contains("push-by-digest=true") {
-        return OUTPUT_NAME
-            .captures_iter(&outputs)
-            .map(|c| c[1].to_owned())
-            .collect();
+    let named: Vec<String> = OUTPUT_NAME
+        .captures_iter(&outputs)
+        .map(|c| c[1].to_owned())
+        .collect();
+    // Pushed by digest, named in `outputs:` or else by `tags:`.
+    if outputs.contains("push-by-digest=true") && !named.is_empty() {
+        return named;
     }
     split_list(&input(step, "tags").unwrap_or_default())
 }
@@ -427,6 +467,42 @@ jobs:
         );
         assert_eq!(images.len(), 5);
         assert!(images[4].as_ref().unwrap_err().contains("shell variable"));
+    }
+
+    #[test]
+    fn reads_push_to_registry_and_by_digest_names_from_tags() {
+        let f = found(
+            r#"
+jobs:
+  a:
+    steps:
+      - uses: redhat-actions/push-to-registry@v2
+        with:
+          image: App
+          tags: latest ${{ github.ref_name }}
+          registry: ghcr.io/acme/
+      - uses: redhat-actions/push-to-registry@v2
+        with:
+          tags: quay.io/acme/tool:1
+      - uses: docker/build-push-action@v6
+        with:
+          tags: ghcr.io/acme/legs
+          outputs: type=image,push-by-digest=true,name-canonical=true,push=true
+"#,
+        );
+        let refs: Vec<&str> = f.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(
+            refs,
+            [
+                "ghcr.io/acme/app:latest",
+                "ghcr.io/acme/app:${{ github.ref_name }}",
+                "quay.io/acme/tool:1",
+                "ghcr.io/acme/legs"
+            ]
+        );
+        let images: Vec<_> = f.iter().map(|(_, i)| i.clone().unwrap()).collect();
+        assert_eq!(images[1], "ghcr.io/acme/app");
+        assert_eq!(images[3], "ghcr.io/acme/legs");
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "permissions.yml",
     "platforms-at-run-time.yml",
     "push-job.yml",
+    "push-to-registry-record.yml",
     "scan-job.yml",
     "script-prepare.yml",
     "script-save.yml",

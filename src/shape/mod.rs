@@ -295,6 +295,9 @@ pub enum Check {
         edit: fn(&str) -> String,
         each: bool,
     },
+    /// As `Runs`, but each of the steps is replaced by a `run:` step that
+    /// records its push instead (an action the build job cannot keep).
+    Replaced(Vec<usize>),
 }
 
 /// A job a shape read and will rewrite: everything shape-specific that the
@@ -442,6 +445,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(buildx_script::BuildxScript),
         Arc::new(run_script::RunScript),
         Arc::new(push_to_registry::PushToRegistry),
+        Arc::new(push_to_registry::Fork),
         Arc::new(dotnet_container::DotnetContainer),
         Arc::new(jib::Jib),
         Arc::new(ko::Ko),

@@ -82,6 +82,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
+    ("shapes", "push-to-registry.yml", "tag"): {"acme/redhat-app": ["latest", "v1.2.3"], "acme/redhat-tools": ["v1.2.3"]},
 }
 
 #: Cases whose original builds nothing (the build step's own `if:` is false):

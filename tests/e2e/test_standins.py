@@ -455,3 +455,27 @@ def test_a_named_builder_is_used_without_becoming_current(bare_job, reg):
     assert cli.returncode == 0, cli.stderr
     unknown = job.action("docker/build-push-action", {**export, "builder": "nope"})
     assert unknown.code == 1 and 'no builder "nope" found' in unknown.stdout
+
+
+# --- redhat-actions/buildah-build, redhat-actions/push-to-registry ------------
+
+
+def test_buildah_build_tags_and_push_to_registry_pushes_as_the_actions_do(job, reg):
+    """buildah-build names the image IMAGE:TAG for each tag; push-to-registry
+    pushes IMAGE:TAG to REGISTRY/IMAGE:TAG (full-name tags as they are),
+    logging in with its own credentials, and outputs what it pushed."""
+    built = job.action("redhat-actions/buildah-build", {"image": "App", "tags": "latest V1", "containerfiles": "./Dockerfile"})
+    assert built.code == 0, built.stdout + built.stderr
+    assert built.outputs["image-with-tag"] == "app:latest"
+    assert job.run("podman", "image", "exists", "app:v1").returncode == 0
+    no_creds = job.action("redhat-actions/push-to-registry", {"image": "app", "tags": "latest v1", "registry": f"{reg.host}/acme"})
+    assert no_creds.code != 0 and reg.tags("acme/app") == []
+    pushed = job.action("redhat-actions/push-to-registry", {
+        "image": built.outputs["image"], "tags": built.outputs["tags"], "registry": f"{reg.host}/acme/",
+        "username": ACTOR, "password": TOKEN})
+    assert pushed.code == 0, pushed.stdout + pushed.stderr
+    assert sorted(reg.tags("acme/app")) == ["latest", "v1"]
+    assert json.loads(pushed.outputs["registry-paths"]) == [f"{reg.host}/acme/app:latest", f"{reg.host}/acme/app:v1"]
+    assert pushed.outputs["digest"] == reg.manifest_digest("acme/app:v1")
+    mixed = job.action("redhat-actions/push-to-registry", {"tags": f"{reg.host}/acme/app:x latest"})
+    assert mixed.code != 0 and "mix of full name" in mixed.stdout + mixed.stderr
