@@ -222,17 +222,8 @@ impl Rewrite for RegistryPush {
     /// last, the image is saved.
     fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
         let step = self.at(index)?;
-        let mut out = Vec::new();
-        if self.first_step() == index {
-            out.push(Piece::Template {
-                name: "script-prepare.yml",
-                vars: Vec::new(),
-                carried: false,
-            });
-            out.push(Piece::Blank);
-        }
         let (username, password) = step.creds.clone().unzip();
-        out.push(Piece::Template {
+        let record = Piece::Template {
             name: "push-to-registry-record.yml",
             vars: vec![
                 ("name", var(&step.name)),
@@ -244,16 +235,12 @@ impl Rewrite for RegistryPush {
                 ("password", var(&password)),
             ],
             carried: false,
-        });
-        if self.last_step() == index {
-            out.push(Piece::Blank);
-            out.push(Piece::Template {
-                name: "script-save.yml",
-                vars: Vec::new(),
-                carried: true,
-            });
-        }
-        Some(out)
+        };
+        Some(super::run_script::recording(
+            self.first_step() == index,
+            record,
+            self.last_step() == index,
+        ))
     }
 
     fn check(&self) -> Check {

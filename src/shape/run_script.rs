@@ -105,6 +105,31 @@ pub struct ScriptPush {
     pub matrix: bool,
 }
 
+/// The pieces of a step that records its push instead of pushing
+/// (`record`): the stand-in goes on the PATH before the `first`, and the
+/// image is saved after the `last`.
+pub fn recording(first: bool, record: Piece, last: bool) -> Vec<Piece> {
+    let mut out = Vec::new();
+    if first {
+        out.push(Piece::Template {
+            name: "script-prepare.yml",
+            vars: Vec::new(),
+            carried: false,
+        });
+        out.push(Piece::Blank);
+    }
+    out.push(record);
+    if last {
+        out.push(Piece::Blank);
+        out.push(Piece::Template {
+            name: "script-save.yml",
+            vars: Vec::new(),
+            carried: true,
+        });
+    }
+    out
+}
+
 /// The script with every `docker push` replaced by the recording command,
 /// on lines that are not comments; what the build job runs instead.
 pub fn record_instead_of_push(script: &str) -> String {
@@ -158,25 +183,11 @@ impl Rewrite for ScriptPush {
         if !self.steps.contains(&index) {
             return None;
         }
-        let mut out = Vec::new();
-        if self.steps.first() == Some(&index) {
-            out.push(Piece::Template {
-                name: "script-prepare.yml",
-                vars: Vec::new(),
-                carried: false,
-            });
-            out.push(Piece::Blank);
-        }
-        out.push(Piece::Run(record_instead_of_push));
-        if self.steps.last() == Some(&index) {
-            out.push(Piece::Blank);
-            out.push(Piece::Template {
-                name: "script-save.yml",
-                vars: Vec::new(),
-                carried: true,
-            });
-        }
-        Some(out)
+        Some(recording(
+            self.steps.first() == Some(&index),
+            Piece::Run(record_instead_of_push),
+            self.steps.last() == Some(&index),
+        ))
     }
 
     fn check(&self) -> Check {
