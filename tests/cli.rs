@@ -1026,10 +1026,9 @@ fn text_job_strategy(text: &str) -> Option<Value> {
 }
 
 #[test]
-fn refuses_platforms_from_an_expression() {
-    // A matrix leg may build what its expression says (checked at run time);
-    // anywhere else every platform must be known.
-    // From an input: the build step is to blame.
+fn platforms_from_an_expression_are_read_at_run_time() {
+    // From an input of a reusable workflow: known only when it runs, so the
+    // scan job reads them from the exported image and scans each.
     let input = r#"name: Publish
 on:
   workflow_call:
@@ -1052,8 +1051,26 @@ jobs:
           platforms: ${{ inputs.platforms }}
           tags: ghcr.io/acme/app:${{ github.sha }}
 "#;
-    let step = position(input, "- name: Build and push");
-    assert_refused("input-platform.yml", input, &[step], &["platforms"]);
+    let (dir, path) = scratch("input-platform.yml", input.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "input-platform.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    assert!(migrated.contains("targets.tsv"), "{migrated}");
+    assert!(
+        migrated.contains("platforms: ${{ inputs.platforms }}"),
+        "{migrated}"
+    );
+    let out = scangate(dir.path(), &["migrate", "--check", "input-platform.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+
+    // With SBOM attestations, one attest step per platform must be written
+    // ahead: refused at the build step.
+    let (dir, path) = scratch("input-platform.yml", input.as_bytes());
+    fs::write(dir.path().join("scangate.toml"), "[signing]\nsbom = true\n").unwrap();
+    let out = scangate(dir.path(), &["migrate", "--write", "input-platform.yml"]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    assert!(show(&out).contains("SBOM"), "{}", show(&out));
+    assert_eq!(fs::read_to_string(&path).unwrap(), input);
 }
 
 #[test]
