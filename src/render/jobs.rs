@@ -705,18 +705,20 @@ fn scanned(plan: &Plan) -> Vec<Scanned<'_>> {
                 targets(&im.platforms)
             },
             runtime: !archive && im.platforms == Platforms::AtRunTime,
-            prefix_dir: if im.key.is_empty() {
-                String::new()
-            } else {
-                format!("{}/", im.key)
-            },
-            prefix_slug: if im.key.is_empty() {
-                String::new()
-            } else {
-                format!("{}-", im.key)
-            },
+            prefix_dir: key_prefix(&im.key, '/'),
+            prefix_slug: key_prefix(&im.key, '-'),
         })
         .collect()
+}
+
+/// What a job with several images puts before an image's folder or report
+/// names (`KEY/`, `KEY-`), as [`Target::of_image`] does; nothing for one image.
+fn key_prefix(key: &str, separator: char) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("{key}{separator}")
+    }
 }
 
 /// An image as the signing step signs it: its folder, and the report slugs
@@ -791,6 +793,8 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let leg = plan::leg_suffix(plan.matrix);
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
     let reports = &policy.reports;
+    // One code scanning category per report: the job's prefix, then its name.
+    let category = format!("{}/{workflow}/{job}/", reports.category_prefix);
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
@@ -799,7 +803,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         .filter(|_| reports.sarif)
         .map(|slug| Sarif {
             slug: slug.to_owned(),
-            category: format!("{}/{workflow}/{job}/{slug}{leg}", reports.category_prefix),
+            category: format!("{category}{slug}{leg}"),
         })
         .collect();
     let context_dir = plan.site.dockerfile_dir();
@@ -820,7 +824,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             scan_job => ser(&plan.scan_job),
             scan_if => ser(&plan.scan_if),
             scan_needs => ser(&plan.scan_needs),
-            category => format!("{}/{workflow}/{job}/", reports.category_prefix),
+            category => category,
             leg => leg,
             scan_name => format!("{} (scan)", plan.name.as_deref().unwrap_or(job)),
             build_job => ser(&plan.build_job),

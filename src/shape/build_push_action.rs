@@ -146,13 +146,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     let platforms = match input(step, "platforms") {
         // The scan reads them from the exported image.
         Some(p) if p.contains("${{") => Platforms::AtRunTime,
-        Some(p) => Platforms::listed(
-            p.split([',', '\n'])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        ),
+        Some(p) => Platforms::from_list(&p),
         None => Platforms::Runner,
     };
     for p in platforms.as_listed() {

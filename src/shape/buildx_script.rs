@@ -399,12 +399,7 @@ fn read_one(
     let platforms = match PLATFORM.captures(&command) {
         // The scan reads them from the exported image.
         Some(c) if c[1].contains('$') => Platforms::AtRunTime,
-        Some(c) => Platforms::listed(
-            c[1].split(',')
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
-        ),
+        Some(c) => Platforms::from_list(&c[1]),
         None => Platforms::Runner,
     };
     if let Some(p) = platforms

@@ -220,6 +220,17 @@ impl Platforms {
         }
     }
 
+    /// From a list as written (`linux/amd64, linux/arm64`, one per line).
+    pub fn from_list(list: &str) -> Self {
+        Platforms::listed(
+            list.split([',', '\n'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
     /// The platforms listed literally; none for the others.
     pub fn as_listed(&self) -> &[String] {
         match self {
