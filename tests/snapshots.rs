@@ -138,6 +138,12 @@ fixture_snapshot!(
     "shapes-buildx-two"
 );
 fixture_snapshot!(
+    shapes_buildx_output,
+    "shapes",
+    "buildx-output.yml",
+    "shapes-buildx-output"
+);
+fixture_snapshot!(
     shapes_by_digest_tags,
     "shapes",
     "by-digest-tags.yml",

@@ -19,7 +19,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use crate::gate::{self, action_name, input, scalar};
-use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN};
+use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN, push_as_flag};
 use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
@@ -160,7 +160,7 @@ fn references(step: &Mapping) -> Vec<String> {
                 .map_or(pushed.clone(), str::to_owned)
         }));
         let buildx = line.contains("buildx build") || line.contains(STAND_IN);
-        let pushes = line
+        let pushes = push_as_flag(line)
             .split_whitespace()
             .any(|w| w == "--push" || w == EXPORT_FLAG);
         if buildx && pushes {
@@ -451,22 +451,24 @@ jobs:
           docker buildx build --platform linux/amd64 \
             -t ghcr.io/acme/three:v1 --push .
           scangate-buildx build --tag=ghcr.io/acme/four:v1 --scan-export .
+          docker buildx build -o type=registry -t ghcr.io/acme/five:v1 .
           docker build -t ghcr.io/acme/local-only:v1 .
           docker push "$IMAGE"
 "#,
         );
         let images: Vec<_> = f.iter().map(|(_, i)| i.clone()).collect();
         assert_eq!(
-            images[..4],
+            images[..5],
             [
                 Ok("ghcr.io/acme/one".into()),
                 Ok("ghcr.io/acme/two".into()),
                 Ok("ghcr.io/acme/three".into()),
                 Ok("ghcr.io/acme/four".into()),
+                Ok("ghcr.io/acme/five".into()),
             ]
         );
-        assert_eq!(images.len(), 5);
-        assert!(images[4].as_ref().unwrap_err().contains("shell variable"));
+        assert_eq!(images.len(), 6);
+        assert!(images[5].as_ref().unwrap_err().contains("shell variable"));
     }
 
     #[test]

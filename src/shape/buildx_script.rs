@@ -27,6 +27,13 @@ static PUSH_FLAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(^|\s)--push(\s|$)").expect("static regex"));
 static PLATFORM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"--platform[ =]"?([^\s"\\]+)"?"#).expect("static regex"));
+/// An `--output`/`-o` argument and its value, quotes aside: the pushing
+/// one (`type=image,push=true`, `type=registry`) is the same push as
+/// `--push`, and is rewritten the same way.
+static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(^|\s)(?:--output|-o)(?:=|\s+)(?:"([^"\s]*)"|'([^'\s]*)'|([^\s"']+))(\s|$)"#)
+        .expect("static regex")
+});
 /// Flags that decide the output themselves; the export could not be added.
 static CONFLICTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(^|\s)(--load|--output|-o|--provenance|--attest|--sbom|--metadata-file)([\s=]|$)")
@@ -78,6 +85,20 @@ fn command_lines(script: &str) -> Option<(usize, usize)> {
     Some((start, end + 1))
 }
 
+/// The buildx command of `script`, its lines joined, and the index of the
+/// line after it.
+fn joined_command(script: &str) -> Option<(String, usize)> {
+    let (start, end) = command_lines(script)?;
+    let command = script
+        .split_inclusive('\n')
+        .skip(start)
+        .take(end - start)
+        .map(|l| l.trim().trim_end_matches('\\').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some((command, end))
+}
+
 /// The stand-in command that replaces `docker buildx build`.
 pub const STAND_IN: &str = "scangate-buildx build";
 /// The argument that replaces `--push`.
@@ -95,7 +116,8 @@ pub fn export_instead_of_push(script: &str) -> String {
         .enumerate()
         .map(|(i, line)| {
             if (start..end).contains(&i) {
-                let line = DOCKER_BUILDX.replace(line, STAND_IN);
+                let line = push_as_flag(line);
+                let line = DOCKER_BUILDX.replace(&line, STAND_IN);
                 PUSH_FLAG
                     .replace_all(&line, format!("${{1}}{EXPORT_FLAG}${{2}}"))
                     .into_owned()
@@ -104,6 +126,55 @@ pub fn export_instead_of_push(script: &str) -> String {
             }
         })
         .collect()
+}
+
+/// How an `--output` value treats the image, read as buildx reads it
+/// (comma-separated `key=value`; `type=registry` is `type=image,push=true`).
+#[derive(Debug, PartialEq, Eq)]
+enum Output {
+    /// It pushes, and sets nothing else: the same as `--push`.
+    Push,
+    /// It pushes, and also sets this attribute, which `--push` would drop.
+    PushAnd(String),
+    /// It does not push.
+    Other,
+}
+
+fn output(value: &str) -> Output {
+    let attributes: Vec<(&str, &str)> = value
+        .split(',')
+        .map(|a| a.split_once('=').unwrap_or((a, "")))
+        .collect();
+    let has = |key: &str, wanted: &str| attributes.iter().any(|&(k, v)| k == key && v == wanted);
+    let pushes = has("type", "registry") || (has("type", "image") && has("push", "true"));
+    if !pushes {
+        return Output::Other;
+    }
+    match attributes
+        .iter()
+        .find(|(k, _)| !matches!(*k, "type" | "push"))
+    {
+        Some((k, v)) => Output::PushAnd(format!("{k}={v}")),
+        None => Output::Push,
+    }
+}
+
+/// What the `--output` argument matched by `OUTPUT` does, quotes aside.
+fn output_of(c: &regex::Captures) -> Output {
+    let value = c.get(2).or(c.get(3)).or(c.get(4));
+    output(value.map_or("", |m| m.as_str()))
+}
+
+/// `line` with each `--output` that only pushes written as `--push`, so
+/// that one rewrite (and one reading of what is pushed) serves both
+/// spellings.
+pub fn push_as_flag(line: &str) -> String {
+    OUTPUT
+        .replace_all(line, |c: &regex::Captures| match output_of(c) {
+            Output::Push => format!("{}--push{}", &c[1], &c[5]),
+            Output::PushAnd(_) | Output::Other => c[0].to_owned(),
+        })
+        .into_owned()
 }
 
 /// `buildx build … --push` (or `buildx bake … --push`) in a script, or
@@ -332,6 +403,33 @@ fn tag_repositories(command: &str) -> Vec<String> {
         .collect()
 }
 
+/// The flags of `docker buildx build` that take no value.
+const SWITCHES: &[&str] = &[
+    "--push",
+    "--load",
+    "--pull",
+    "--no-cache",
+    "-q",
+    "--quiet",
+    "--check",
+];
+
+/// Whether a word of `command` is an expansion standing for arguments of
+/// its own (`$ARGS`, `"${args[@]}"`, `${{ … }}`) rather than a flag's
+/// value: a `--platform` may hide there, so the platforms are read from
+/// the exported image.
+fn hides_arguments(command: &str) -> bool {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words.iter().enumerate().any(|(n, word)| {
+        let expansion = word.trim_start_matches(['"', '\'']).starts_with('$');
+        let value_of_flag = n > 0 && {
+            let before = words[n - 1];
+            before.starts_with('-') && !before.contains('=') && !SWITCHES.contains(&before)
+        };
+        expansion && !value_of_flag
+    })
+}
+
 /// One buildx push, checked: a command scangate can re-point at its
 /// stand-in, with nothing after it in the step and a known platform list.
 fn read_one(
@@ -348,7 +446,7 @@ fn read_one(
         return Err(refuse(push.step, "step not found".into(), ""));
     };
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-    let Some((start, end)) = command_lines(run) else {
+    let Some((command, end)) = joined_command(run) else {
         return Err(refuse(
             push.step,
             "the buildx command could not be found in the script".into(),
@@ -356,19 +454,39 @@ fn read_one(
         ));
     };
     let lines: Vec<&str> = run.split_inclusive('\n').collect();
-    let command = lines[start..end]
-        .iter()
-        .map(|l| l.trim().trim_end_matches('\\').trim())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if !PUSH_FLAG.is_match(&command) || !DOCKER_BUILDX.is_match(&command) {
+    if let Some(extra) = OUTPUT
+        .captures_iter(&command)
+        .find_map(|c| match output_of(&c) {
+            Output::PushAnd(extra) => Some(extra),
+            Output::Push | Output::Other => None,
+        })
+    {
         return Err(refuse(
             push.step,
-            "the command is not written as `docker buildx build … --push` (an `--output` that pushes is not rewritten)".into(),
-            "write the push as `docker buildx build … --push` (instead of `--output type=image,push=true` or `type=registry`)",
+            format!(
+                "the pushing `--output` also sets `{extra}`, which the export for the scan would drop"
+            ),
+            "push with `--push` (or `--output type=image,push=true` alone), or gate the job by hand",
         ));
     }
-    if let Some(m) = CONFLICTS.captures(&command) {
+    let flagged = push_as_flag(&command);
+    if !PUSH_FLAG.is_match(&flagged) || !DOCKER_BUILDX.is_match(&flagged) {
+        return Err(refuse(
+            push.step,
+            "the command is not written as `docker buildx build … --push`".into(),
+            "write the push as `docker buildx build … --push`, or gate the job by hand",
+        ));
+    }
+    let rewritten = joined_command(&export_instead_of_push(run)).map(|(c, _)| push_as_flag(&c));
+    if rewritten.is_none_or(|c| PUSH_FLAG.is_match(&c)) {
+        return Err(refuse(
+            push.step,
+            "the pushing `--output` is split over two lines, so the rewrite cannot replace it"
+                .into(),
+            "write `--output` and its value on one line",
+        ));
+    }
+    if let Some(m) = CONFLICTS.captures(&flagged) {
         return Err(refuse(
             push.step,
             format!(
@@ -400,6 +518,7 @@ fn read_one(
         // The scan reads them from the exported image.
         Some(c) if c[1].contains('$') => Platforms::AtRunTime,
         Some(c) => Platforms::from_list(&c[1]),
+        None if hides_arguments(&flagged) => Platforms::AtRunTime,
         None => Platforms::Runner,
     };
     if let Some(p) = platforms
@@ -467,6 +586,69 @@ mod tests {
                 .reason
                 .contains("also with another command")
         );
+    }
+
+    #[test]
+    fn an_output_that_only_pushes_is_the_push_flag() {
+        assert_eq!(output("type=registry"), Output::Push);
+        assert_eq!(output("push=true,type=image"), Output::Push);
+        assert_eq!(output("type=image,push=false"), Output::Other);
+        assert_eq!(output("type=oci,dest=x.tar"), Output::Other);
+        assert_eq!(
+            output("type=image,name=ghcr.io/acme/x,push=true"),
+            Output::PushAnd("name=ghcr.io/acme/x".into())
+        );
+        assert_eq!(
+            export_instead_of_push(
+                "docker buildx build --output \"type=image,push=true\" -t x .\n"
+            ),
+            "scangate-buildx build --scan-export -t x .\n"
+        );
+        assert_eq!(
+            export_instead_of_push("docker buildx build -t x -o type=registry ."),
+            "scangate-buildx build -t x --scan-export ."
+        );
+        // A build that does not push keeps its exporter.
+        let local = "docker buildx build --output=type=image,push=false -t x .";
+        assert_eq!(push_as_flag(local), local);
+    }
+
+    #[test]
+    fn arguments_in_an_expansion_may_hold_platforms() {
+        assert!(hides_arguments("docker buildx build $ARGS --push ."));
+        assert!(hides_arguments(
+            "docker buildx build \"${args[@]}\" --push ."
+        ));
+        assert!(hides_arguments(
+            "docker buildx build --push ${{ steps.p.outputs.args }}"
+        ));
+        // A flag's value is no argument of its own.
+        assert!(!hides_arguments(
+            "docker buildx build -t \"$IMAGE:$TAG\" --build-arg V=$V --file ${{ env.F }} --push ."
+        ));
+        assert!(hides_arguments("docker buildx build --push $CONTEXT"));
+    }
+
+    #[test]
+    fn an_output_push_is_migrated_and_other_outputs_say_why_not() {
+        let job = |command: &str| {
+            format!(
+                "jobs:\n  p:\n    steps:\n      - run: docker buildx build -t ghcr.io/acme/api:1 {command} .\n"
+            )
+        };
+        let site = verdict(&job("--output type=image,push=true")).unwrap();
+        assert_eq!(site.images()[0].platforms, Platforms::Runner);
+        let hidden = verdict(&job("-o type=registry $EXTRA")).unwrap();
+        assert_eq!(hidden.images()[0].platforms, Platforms::AtRunTime);
+        let named = verdict(&job("--output type=image,name=ghcr.io/acme/b,push=true")).unwrap_err();
+        assert!(
+            named.reason.contains("`name=ghcr.io/acme/b`"),
+            "{}",
+            named.reason
+        );
+        let split = "jobs:\n  p:\n    steps:\n      - run: |\n          docker buildx build -t ghcr.io/acme/api:1 --output \\\n            type=registry .\n";
+        let r = verdict(split).unwrap_err();
+        assert!(r.reason.contains("split over two lines"), "{}", r.reason);
     }
 
     #[test]

@@ -77,6 +77,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
+    ("shapes", "buildx-output.yml", "tag"): {"acme/gateway": ["1.2.3", "latest"], "acme/worker": ["1.2.3"]},
     ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "by-digest-tags.yml", "pr"): {},
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
@@ -96,7 +97,8 @@ def builds_nothing(case: Case) -> bool:
 
 #: Repositories whose images hold several platforms (an index in the registry).
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
-                  ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
+                  ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"},
+                  ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
                   ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"}}
 
 

@@ -240,6 +240,8 @@ INJECTED = [
     (Case("shapes", "two-images.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/api")]), "acme/api"),
     # the second of two buildx pushes of one job
     (Case("shapes", "buildx-two.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker"),
+    # one platform of a buildx push whose `--platform` hides in a step output
+    (Case("shapes", "buildx-output.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api", "arm64")]), "acme/gateway"),
     # one platform of platforms known only at run time (`platforms: ${{ env.PLATFORMS }}`)
     (Case("shapes", "platforms-expression.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api", "arm64")]), "acme/api"),
     (Case("shapes", "platforms-expression.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/api", "arm64")]), "acme/api"),
