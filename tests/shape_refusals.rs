@@ -37,6 +37,12 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
     ),
     ("pack.yml", "20:7", "`--publish`", "drop `--publish`"),
     (
+        "cloud-build.yml",
+        "23:7",
+        "pushes it from its own machines",
+        "a Trivy step ahead of `images:`",
+    ),
+    (
         "kaniko.yml",
         "19:7",
         "each `--destination`",
@@ -130,6 +136,8 @@ fn local_builds_are_no_push() {
         "run: /kaniko/executor --context . --destination ghcr.io/acme/w:1 --no-push --tar-path=image.tar",
         "run: docker compose build && git push origin main",
         "run: docker buildx build --output \"type=image,push=false\" .",
+        "run: az acr build --registry acme --image api:1 --no-push .",
+        "run: gcloud builds submit --config cloudbuild.yaml .",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (n, step) in local.iter().enumerate() {
@@ -162,9 +170,14 @@ fn other_spellings_are_pushes_too() {
         "run: dotnet publish /t:PublishContainer --property:ContainerRegistry=ghcr.io",
         "run: dotnet publish -t:PublishContainer --property ContainerRegistry=ghcr.io",
         "run: ./gradlew --no-daemon -Djib.to.image=x :bot:jib",
-        // buildx pushing through its exporter rather than `--push`.
-        "run: docker buildx build --output \"type=image,push=true\" -t ghcr.io/a/b:1 .",
-        "run: docker buildx build -o type=registry -t ghcr.io/a/b:1 .",
+        // buildx pushing through an exporter that also names the image or
+        // sets what `--push` would drop (without those it is migrated).
+        "run: docker buildx build --output \"type=image,name=ghcr.io/a/b:1,push=true\" .",
+        "run: docker buildx build -o type=registry,compression=zstd -t ghcr.io/a/b:1 .",
+        // Cloud build services build and push on their own machines.
+        "run: gcloud builds submit --region=us-west2 --tag gcr.io/acme/api .",
+        "run: gcloud beta builds submit --pack image=gcr.io/acme/api",
+        "run: az acr build --registry acme --image api:${{ github.sha }} .",
         // A fork of push-to-registry pushes as the original does.
         "uses: travier/push-to-registry@sigstore-signing",
     ];

@@ -18,6 +18,7 @@
 pub mod bake_action;
 pub mod build_push_action;
 pub mod buildx_script;
+pub mod cloud_build;
 pub mod compose_push;
 pub mod dotnet_container;
 pub mod jib;
@@ -463,6 +464,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(pack::Pack),
         Arc::new(kaniko::Kaniko),
         Arc::new(compose_push::ComposePush),
+        Arc::new(cloud_build::CloudBuild),
     ])
 });
 
