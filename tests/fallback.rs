@@ -166,3 +166,48 @@ fn a_read_of_a_missing_step_id_is_a_warning_at_that_step() {
         "{json}"
     );
 }
+
+/// A provenance attestation the build asked for is not in the scanned
+/// export, so the push cannot carry it: said at the build step, not hidden
+/// in the diff. `provenance: false` (what the export sets) says nothing.
+#[test]
+fn a_provenance_attestation_asked_for_is_said_to_be_dropped() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          provenance: mode=max\n          tags: ghcr.io/acme/app:1\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(after.contains("build-scan:"), "{after}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("w.yml:11:7: warning: job `build`: `provenance: mode=max` is dropped"),
+        "{err}"
+    );
+    let quiet = text.replace("mode=max", "false");
+    let (o, _) = run(&quiet, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+/// A build step with its own `if:` followed by a step that runs on every
+/// event: a push job, skipped with the build, would skip that step too, so
+/// the job stays one job (the step keeps running after the skipped gate).
+#[test]
+fn later_steps_under_other_conditions_keep_the_build_in_one_job() {
+    let text = fixture("build-if-summary.yml");
+    let (o, after) = run(&text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("edge-scan:"), "{after}");
+    assert!(
+        after.contains("      - name: Summary\n        if: always()\n"),
+        "{after}"
+    );
+    let err = stderr(&o);
+    assert!(err.contains("note: job `edge` stays one job"), "{err}");
+    assert!(
+        err.contains("later steps run under other conditions"),
+        "{err}"
+    );
+    let config = "[layout]\nmode = \"jobs\"\nfallback = \"refuse\"\n";
+    let (o, after) = run(&text, Some(config), &["--write"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(after, text);
+}

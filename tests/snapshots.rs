@@ -132,6 +132,12 @@ fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");
 fixture_snapshot!(
+    shapes_build_if_summary,
+    "shapes",
+    "build-if-summary.yml",
+    "shapes-build-if-summary"
+);
+fixture_snapshot!(
     shapes_buildx_two,
     "shapes",
     "buildx-two.yml",

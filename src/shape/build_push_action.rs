@@ -51,6 +51,13 @@ pub struct BuildPush {
     /// The step's own `if:`, bare: when it is false nothing is built, so
     /// the record and upload steps skip too and scan and push do not run.
     pub step_if: Option<String>,
+    /// Some later step runs under another condition than the step's own
+    /// `if:`: when the build is skipped it still runs, which a push job
+    /// (skipped with the build) could not do; one job can.
+    pub later_steps_differ: bool,
+    /// `provenance:` as written when it asks for an attestation, which the
+    /// export for the scan (`provenance: false`) does not carry.
+    pub provenance: Option<String>,
 }
 
 /// The step env that turns off buildx's default attestations (buildx reads
@@ -173,7 +180,12 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         by_digest,
         matrix,
         attestations_by_env: major.is_some_and(|m| m <= 3),
+        later_steps_differ: step_if.is_some()
+            && steps
+                .iter()
+                .any(|(i, s)| *i > step_index && s.get("if").and_then(step_condition) != step_if),
         step_if,
+        provenance: input(step, "provenance").filter(|p| !p.trim().eq_ignore_ascii_case("false")),
     })
 }
 
@@ -262,19 +274,15 @@ impl Builds {
                 "give every build step of the job the same `push:`, or split the job",
             ));
         }
-        if let Some(guarded) = builds.iter().find(|b| b.step_if.is_some()) {
-            // Later steps under the same condition are skipped with the build.
-            let after = gate::steps(job).iter().any(|(i, s)| {
-                *i > guarded.step && s.get("if").and_then(step_condition) != guarded.step_if
-            });
-            if builds.len() > 1 || after {
-                return Err(Unsupported::new(
-                    job_id,
-                    Some(guarded.step),
-                    "the build-and-push step has its own `if:`, and other builds or later steps share its job; they could not keep running when it is skipped",
-                    "move the condition to the job's `if:` or to `push: ${{ … }}`, or split the job",
-                ));
-            }
+        if let Some(guarded) = builds.iter().find(|b| b.step_if.is_some())
+            && builds.len() > 1
+        {
+            return Err(Unsupported::new(
+                job_id,
+                Some(guarded.step),
+                "the build-and-push step has its own `if:`, and other builds share its job; they could not keep running when it is skipped",
+                "move the condition to the job's `if:` or to `push: ${{ … }}`, or split the job",
+            ));
         }
         // Every step from the second build on stays in the build job, before
         // any image is pushed: none may read an image an earlier build pushes.
@@ -388,6 +396,23 @@ impl Rewrite for Builds {
         &self.first().job
     }
 
+    /// A provenance attestation asked for is not pushed: the scanned export
+    /// is the image alone, and the push copies exactly that.
+    fn warnings(&self) -> Vec<Unsupported> {
+        self.0
+            .iter()
+            .filter_map(|b| {
+                let asked = b.provenance.as_deref()?;
+                Some(Unsupported::new(
+                    &b.job,
+                    Some(b.step),
+                    format!("`provenance: {asked}` is dropped: the image is exported for the scan without attestations, and the push copies exactly what was scanned"),
+                    "attest the pushed digest after the push (actions/attest-build-provenance, or `scangate migrate --sign` for signed vulnerability attestations)",
+                ))
+            })
+            .collect()
+    }
+
     fn first_step(&self) -> usize {
         self.first().step
     }
@@ -435,9 +460,26 @@ impl Rewrite for Builds {
     /// A matrix build whose `if:` reads a value of the leg itself: the
     /// scan and push jobs could not tell which legs built. One job can (it
     /// follows the leg's own record step).
+    /// Later steps under other conditions than the build's own `if:` too:
+    /// they run when the build is skipped, and a push job would not.
     fn refuse_jobs(&self) -> Option<Unsupported> {
         let first = self.first();
-        let what = leg_values(first.step_if.as_deref().filter(|_| first.matrix)?)?;
+        let Some(what) = first
+            .step_if
+            .as_deref()
+            .filter(|_| first.matrix)
+            .and_then(leg_values)
+        else {
+            return first.later_steps_differ.then(|| {
+                Unsupported::new(
+                    &first.job,
+                    Some(first.step),
+                    "the build-and-push step has its own `if:`, and later steps run under other conditions; they run when the build is skipped, and a push job skipped with it could not",
+                    "move the condition to the job's `if:` or to `push: ${{ … }}`, or split the job",
+                )
+                .cured_by_one_job()
+            });
+        };
         Some(
             Unsupported::new(
                 &first.job,

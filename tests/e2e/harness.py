@@ -76,6 +76,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "legacy-action.yml", "tag"): {"acme/legacy": ["v1.2.3"]},
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
+    ("shapes", "build-if-summary.yml", "branch"): {"acme/edge-summary": ["edge"]},
+    ("shapes", "build-if-summary.yml", "pr"): {},
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
     ("shapes", "buildx-output.yml", "tag"): {"acme/gateway": ["1.2.3", "latest"], "acme/worker": ["1.2.3"]},
     ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
@@ -88,7 +90,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
 
 #: Cases whose original builds nothing (the build step's own `if:` is false):
 #: the migrated workflow must then neither scan nor record an image.
-NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr")}
+NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "build-if-summary.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr")}
 
 
 def builds_nothing(case: Case) -> bool:

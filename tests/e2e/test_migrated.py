@@ -251,6 +251,8 @@ INJECTED = [
     # push-to-registry: both jobs built from "." (one split in three jobs, one
     # in one job as its step logs in itself); neither image is pushed
     (Case("shapes", "push-to-registry.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/redhat-tools"),
+    # a build with its own `if:` kept in one job (a later step runs on every event)
+    (Case("shapes", "build-if-summary.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/edge-summary"),
     # a single image, script shape
     (Case("shapes", "script-push.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/shapes"),
     (Case("app-service", "release.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app-service"),
