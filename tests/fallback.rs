@@ -211,3 +211,32 @@ fn later_steps_under_other_conditions_keep_the_build_in_one_job() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(after, text);
 }
+
+/// `push: ${{ … }}` followed by a step for the runs that do not push (a
+/// smoke test of the image loaded on pull requests): in a push job skipped
+/// with the push it would never run, so the job stays one job.
+#[test]
+fn a_step_for_the_runs_that_do_not_push_keeps_the_build_in_one_job() {
+    let text = fixture("load-pull-request.yml");
+    let (o, after) = run(&text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("image-scan:"), "{after}");
+    assert!(
+        after.contains("load: ${{ github.event_name == 'pull_request' }}"),
+        "{after}"
+    );
+    assert!(
+        stderr(&o).contains("a later step has an `if:` of its own"),
+        "{}",
+        stderr(&o)
+    );
+    // A later step under the push's own condition runs with the push: split.
+    let same = text.replace(
+        "if: github.event_name == 'pull_request'\n        run: docker image",
+        "if: ${{ github.event_name != 'pull_request' }}\n        run: docker image",
+    );
+    assert_ne!(same, text);
+    let (o, after) = run(&same, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(after.contains("image-scan:"), "{after}");
+}

@@ -67,10 +67,6 @@ const NO_DEFAULT_ATTESTATIONS: &[(&str, &str)] = &[("BUILDX_NO_DEFAULT_ATTESTATI
 /// Inputs that change what the step produces in ways the export cannot keep.
 const CONFLICTING_INPUTS: &[(&str, &str)] = &[
     ("outputs", "the step already sets `outputs:`"),
-    (
-        "load",
-        "the step loads the image into the local Docker daemon",
-    ),
     ("sbom", "the step attaches an SBOM attestation"),
     ("attests", "the step attaches attestations"),
     (
@@ -166,6 +162,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         }
     }
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
+    let later_steps_differ = later_steps_differ(&steps, step_index, &step_if, &push_if);
     Ok(BuildPush {
         job: job_id.to_owned(),
         step: step_index,
@@ -180,13 +177,34 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         by_digest,
         matrix,
         attestations_by_env: major.is_some_and(|m| m <= 3),
-        later_steps_differ: step_if.is_some()
-            && steps
-                .iter()
-                .any(|(i, s)| *i > step_index && s.get("if").and_then(step_condition) != step_if),
+        later_steps_differ,
         step_if,
         provenance: input(step, "provenance").filter(|p| !p.trim().eq_ignore_ascii_case("false")),
     })
+}
+
+/// Whether a step after the build runs under another condition than the
+/// push: with the build's own `if:`, any other condition (none included:
+/// such a step runs when the build is skipped); with `push: ${{ … }}`, an
+/// `if:` of its own that is not the push's (a step for the runs that do
+/// not push). In a push job skipped with the push, such steps never run.
+fn later_steps_differ(
+    steps: &[(usize, &Mapping)],
+    step: usize,
+    step_if: &Option<String>,
+    push_if: &Option<String>,
+) -> bool {
+    let later = || {
+        steps
+            .iter()
+            .filter(move |(i, _)| *i > step)
+            .map(|(_, s)| s.get("if").and_then(step_condition))
+    };
+    match (step_if, push_if) {
+        (Some(_), _) => later().any(|c| c != *step_if),
+        (None, Some(_)) => later().any(|c| c.is_some() && c != *push_if),
+        (None, None) => false,
+    }
 }
 
 /// A step's `if:` as a bare expression: `${{ … }}` unwrapped, a bare one
@@ -470,12 +488,17 @@ impl Rewrite for Builds {
             .filter(|_| first.matrix)
             .and_then(leg_values)
         else {
+            let reason = if first.step_if.is_some() {
+                "the build-and-push step has its own `if:`, and later steps run under other conditions; they run when the build is skipped, and a push job skipped with it could not"
+            } else {
+                "`push:` is conditional, and a later step has an `if:` of its own; it runs when nothing is pushed, and a push job skipped with the push could not"
+            };
             return first.later_steps_differ.then(|| {
                 Unsupported::new(
                     &first.job,
                     Some(first.step),
-                    "the build-and-push step has its own `if:`, and later steps run under other conditions; they run when the build is skipped, and a push job skipped with it could not",
-                    "move the condition to the job's `if:` or to `push: ${{ … }}`, or split the job",
+                    reason,
+                    "move the condition to the job's `if:`, or split the job",
                 )
                 .cured_by_one_job()
             });
@@ -834,7 +857,7 @@ mod tests {
             );
             read_yaml(&y).unwrap_err().reason
         };
-        assert!(refused("          load: true\n").contains("loads"));
+        assert!(refused("          sbom: true\n").contains("SBOM"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
     }
 

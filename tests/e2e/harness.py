@@ -76,6 +76,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "legacy-action.yml", "tag"): {"acme/legacy": ["v1.2.3"]},
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
+    ("shapes", "load-pull-request.yml", "tag"): {"acme/loaded": ["latest"]},
+    ("shapes", "load-pull-request.yml", "pr"): {},
     ("shapes", "build-if-summary.yml", "branch"): {"acme/edge-summary": ["edge"]},
     ("shapes", "build-if-summary.yml", "pr"): {},
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
