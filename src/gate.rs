@@ -47,6 +47,27 @@ pub const PUBLISH_ACTIONS: &[&str] = &[
     "mr-smithers-excellent/docker-build-push",
 ];
 
+/// Actions whose only job is to log the runner in to a container registry.
+const REGISTRY_LOGIN_ACTIONS: &[&str] = &[
+    "docker/login-action",
+    "aws-actions/amazon-ecr-login",
+    "azure/docker-login",
+];
+
+static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:docker|podman|buildah|skopeo)\s+login\b").expect("static regex")
+});
+
+/// Whether `step` logs the runner in to a container registry (an action,
+/// or `docker|podman|buildah|skopeo login` in its script).
+pub fn registry_login(step: &Mapping) -> bool {
+    action_name(step).is_some_and(|a| REGISTRY_LOGIN_ACTIONS.contains(&a.as_str()))
+        || step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|r| LOGIN_RUN.is_match(&shell_body(r)))
+}
+
 /// How a step pushes an image: which push shape recognised it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushKind {
@@ -63,8 +84,8 @@ pub struct PushKind {
 /// What tells a pushing step from others: the push shapes' registry
 /// (`shape::Shapes`), which sits above this module and is handed in.
 pub trait Recognise {
-    /// How `step` pushes an image, if it does.
-    fn push_kind(&self, step: &Mapping) -> Option<PushKind>;
+    /// How `step`, a step of `job`, pushes an image, if it does.
+    fn push_kind(&self, job: &Mapping, step: &Mapping) -> Option<PushKind>;
 }
 
 /// The action name of a `uses:` value, lower-cased, without `@ref`.
@@ -248,7 +269,7 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
         let mut by_need: Option<bool> = None;
         let mut gate_seen = false;
         for (i, s) in &steps {
-            let Some(kind) = shapes.push_kind(s) else {
+            let Some(kind) = shapes.push_kind(j, s) else {
                 gate_seen |= is_gate(s, threshold);
                 continue;
             };

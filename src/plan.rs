@@ -29,16 +29,11 @@ static GITHUB_ENV_WRITE: LazyLock<Regex> = LazyLock::new(|| {
 static SHELL_VAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)").expect("static regex"));
 static GIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bgit\s").expect("static regex"));
-static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:docker|podman|buildah|skopeo)\s+login\b").expect("static regex")
-});
 
-/// Actions whose only job is to give the runner registry credentials.
-const LOGIN_ACTIONS: &[&str] = &[
-    "docker/login-action",
-    "aws-actions/amazon-ecr-login",
+/// Actions that give the runner cloud credentials a registry login (or a
+/// credential helper) then uses.
+const CREDENTIAL_ACTIONS: &[&str] = &[
     "aws-actions/configure-aws-credentials",
-    "azure/docker-login",
     "azure/login",
     "google-github-actions/auth",
 ];
@@ -599,11 +594,8 @@ fn login_only_while_pushing(steps: &[&Mapping], first: usize, last: usize) -> Op
 }
 
 fn is_login(step: &Mapping) -> bool {
-    action_name(step).is_some_and(|a| LOGIN_ACTIONS.contains(&a.as_str()))
-        || step
-            .get("run")
-            .and_then(Value::as_str)
-            .is_some_and(|r| LOGIN_RUN.is_match(&gate::shell_body(r)))
+    gate::registry_login(step)
+        || action_name(step).is_some_and(|a| CREDENTIAL_ACTIONS.contains(&a.as_str()))
 }
 
 fn is_trivy(step: &Mapping) -> bool {

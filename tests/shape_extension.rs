@@ -56,7 +56,7 @@ impl Shape for AcmePush {
         &[("acme-prepare.yml", PREPARE)]
     }
 
-    fn push(&self, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+    fn push(&self, _job: &Mapping, _step: &Mapping, script: Option<&str>) -> Option<Found> {
         let at = script?.find("acme-push ")?;
         Some(Found {
             at,

@@ -37,6 +37,12 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
     ),
     ("pack.yml", "20:7", "`--publish`", "drop `--publish`"),
     (
+        "goreleaser.yml",
+        "24:7",
+        "logs in to a container registry",
+        "skip_push: true",
+    ),
+    (
         "cloud-build.yml",
         "23:7",
         "pushes it from its own machines",
@@ -138,6 +144,8 @@ fn local_builds_are_no_push() {
         "run: docker buildx build --output \"type=image,push=false\" .",
         "run: az acr build --registry acme --image api:1 --no-push .",
         "run: gcloud builds submit --config cloudbuild.yaml .",
+        // GoReleaser pushes images only once its job logs in to a registry.
+        "uses: goreleaser/goreleaser-action@v6",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (n, step) in local.iter().enumerate() {

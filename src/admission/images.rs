@@ -92,7 +92,7 @@ pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
         let steps = gate::steps(job);
         for (index, step) in &steps {
             let vars = shell_vars(step);
-            for reference in references(step) {
+            for reference in references(job, step) {
                 let image = resolve(&reference, &env, &vars, &steps, 0);
                 out.push(Found {
                     job: job_id.clone(),
@@ -106,10 +106,11 @@ pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
     out
 }
 
-/// The references one step pushes (or, migrated, exports for the push job).
-fn references(step: &Mapping) -> Vec<String> {
+/// The references one step of `job` pushes (or, migrated, exports for the
+/// push job).
+fn references(job: &Mapping, step: &Mapping) -> Vec<String> {
     match action_name(step).as_deref() {
-        Some("docker/build-push-action") => return build_push_references(step),
+        Some("docker/build-push-action") => return build_push_references(job, step),
         Some("redhat-actions/push-to-registry") => {
             let text = |key: &str| input(step, key).unwrap_or_default();
             let tags = input(step, "tags").unwrap_or_else(|| "latest".into());
@@ -190,8 +191,8 @@ fn registry_push_references(image: &str, tags: &str, registry: &str) -> Vec<Stri
         .collect()
 }
 
-fn build_push_references(step: &Mapping) -> Vec<String> {
-    if gate::Recognise::push_kind(crate::shape::Shapes::builtin(), step).is_none() {
+fn build_push_references(job: &Mapping, step: &Mapping) -> Vec<String> {
+    if gate::Recognise::push_kind(crate::shape::Shapes::builtin(), job, step).is_none() {
         return Vec::new();
     }
     let outputs = input(step, "outputs").unwrap_or_default();

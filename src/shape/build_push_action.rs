@@ -369,7 +369,7 @@ impl Shape for BuildPushAction {
         "docker/build-push-action"
     }
 
-    fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
+    fn push(&self, _job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found> {
         if script.is_some() || gate::action_name(step)? != "docker/build-push-action" {
             return None;
         }

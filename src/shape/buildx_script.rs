@@ -200,7 +200,7 @@ impl Shape for BuildxScript {
         "a `run:` script"
     }
 
-    fn push(&self, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+    fn push(&self, _job: &Mapping, _step: &Mapping, script: Option<&str>) -> Option<Found> {
         BUILDX_PUSH.find(script?).map(|m| Found {
             at: m.start(),
             what: m.as_str().to_owned(),

@@ -21,6 +21,7 @@ pub mod buildx_script;
 pub mod cloud_build;
 pub mod compose_push;
 pub mod dotnet_container;
+pub mod goreleaser;
 pub mod jib;
 pub mod kaniko;
 pub mod ko;
@@ -111,10 +112,12 @@ pub trait Shape: Send + Sync {
         &[]
     }
 
-    /// The push of `step`, if it pushes this shape's way. `script` is the
-    /// step's `run:` as the shell reads it (comments dropped, continuations
-    /// joined), `None` for a `uses:` step.
-    fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found>;
+    /// The push of `step` (a step of `job`), if it pushes this shape's way.
+    /// `script` is the step's `run:` as the shell reads it (comments
+    /// dropped, continuations joined), `None` for a `uses:` step. Most
+    /// shapes read the step alone; one whose push depends on the steps
+    /// around it (a registry login) reads the job.
+    fn push(&self, job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found>;
 
     /// The push is a command of a `run:` script (not an action).
     fn in_script(&self) -> bool {
@@ -471,6 +474,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(kaniko::Kaniko),
         Arc::new(compose_push::ComposePush),
         Arc::new(cloud_build::CloudBuild),
+        Arc::new(goreleaser::Goreleaser),
     ])
 });
 
@@ -531,7 +535,7 @@ impl Shapes {
 }
 
 impl gate::Recognise for Shapes {
-    fn push_kind(&self, step: &Mapping) -> Option<PushKind> {
+    fn push_kind(&self, job: &Mapping, step: &Mapping) -> Option<PushKind> {
         let script = if step.get("uses").is_some() {
             None
         } else {
@@ -539,7 +543,7 @@ impl gate::Recognise for Shapes {
         };
         self.0
             .iter()
-            .filter_map(|s| Some((s.push(step, script.as_deref())?, s)))
+            .filter_map(|s| Some((s.push(job, step, script.as_deref())?, s)))
             .min_by_key(|(found, _)| found.at)
             .map(|(found, s)| PushKind {
                 shape: s.id(),
@@ -649,11 +653,16 @@ pub enum Finder {
     /// An action: given its lower-cased name and the step, the push as
     /// messages name it, if the step pushes.
     Action(fn(&str, &Mapping) -> Option<String>),
+    /// A step that pushes only beside others of its job (a tool that
+    /// pushes what its own config says once the job logged in): given the
+    /// job and the step, the push as messages name it.
+    InJob(fn(&Mapping, &Mapping) -> Option<String>),
 }
 
 impl Refused {
-    /// The push of `step` (`script`: its shell text, `None` for an action).
-    pub fn find(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
+    /// The push of `step`, a step of `job` (`script`: its shell text,
+    /// `None` for an action).
+    pub fn find(&self, job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found> {
         match (&self.finder, script) {
             (Finder::Command { pattern, pushes }, Some(script)) => {
                 pattern.find_iter(script).find_map(|m| {
@@ -669,6 +678,7 @@ impl Refused {
                 let what = pushes(&gate::action_name(step)?, step)?;
                 Some(Found { at: 0, what })
             }
+            (Finder::InJob(pushes), _) => pushes(job, step).map(|what| Found { at: 0, what }),
             _ => None,
         }
     }
@@ -699,10 +709,11 @@ macro_rules! refused_shape {
 
             fn push(
                 &self,
+                job: &yaml_serde::Mapping,
                 step: &yaml_serde::Mapping,
                 script: Option<&str>,
             ) -> Option<$crate::shape::Found> {
-                $refused.find(step, script)
+                $refused.find(job, step, script)
             }
 
             fn in_script(&self) -> bool {

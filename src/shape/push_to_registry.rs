@@ -38,7 +38,7 @@ impl Shape for PushToRegistry {
         ACTION
     }
 
-    fn push(&self, step: &Mapping, script: Option<&str>) -> Option<Found> {
+    fn push(&self, _job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found> {
         if script.is_some() {
             return None;
         }

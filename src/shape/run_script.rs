@@ -67,7 +67,7 @@ impl Shape for RunScript {
         "a `run:` script"
     }
 
-    fn push(&self, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+    fn push(&self, _job: &Mapping, _step: &Mapping, script: Option<&str>) -> Option<Found> {
         let script = script?;
         [DOCKER_PUSH.find(script), OTHER_PUSH.find(script)]
             .into_iter()
