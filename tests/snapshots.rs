@@ -132,6 +132,12 @@ fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");
 fixture_snapshot!(
+    shapes_local_cache,
+    "shapes",
+    "local-cache.yml",
+    "shapes-local-cache"
+);
+fixture_snapshot!(
     shapes_load_pull_request,
     "shapes",
     "load-pull-request.yml",

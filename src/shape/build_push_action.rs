@@ -55,6 +55,11 @@ pub struct BuildPush {
     /// `if:`: when the build is skipped it still runs, which a push job
     /// (skipped with the build) could not do; one job can.
     pub later_steps_differ: bool,
+    /// A later step that reads the build's local cache (`cache-to:
+    /// type=local,dest=DIR`, the directory moved into place afterwards as
+    /// Docker's cache example does), and that directory: on a push job's
+    /// runner it does not exist.
+    pub reads_local_cache: Option<(usize, String)>,
     /// `provenance:` as written when it asks for an attestation, which the
     /// export for the scan (`provenance: false`) does not carry.
     pub provenance: Option<String>,
@@ -163,6 +168,17 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     }
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
     let later_steps_differ = later_steps_differ(&steps, step_index, &step_if, &push_if);
+    let reads_local_cache = local_cache_dest(step).and_then(|dest| {
+        let reader = steps
+            .iter()
+            .filter(|(i, _)| *i > step_index)
+            .find(|(_, s)| {
+                s.get("run")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| r.contains(&dest))
+            })?;
+        Some((reader.0, dest))
+    });
     Ok(BuildPush {
         job: job_id.to_owned(),
         step: step_index,
@@ -178,8 +194,30 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         matrix,
         attestations_by_env: major.is_some_and(|m| m <= 3),
         later_steps_differ,
+        reads_local_cache,
         step_if,
         provenance: input(step, "provenance").filter(|p| !p.trim().eq_ignore_ascii_case("false")),
+    })
+}
+
+/// The directory of `cache-to: type=local,dest=DIR`, if the step has one.
+fn local_cache_dest(step: &Mapping) -> Option<String> {
+    input(step, "cache-to")?.lines().find_map(|spec| {
+        let attributes: Vec<(&str, &str)> = spec
+            .split(',')
+            .filter_map(|a| a.trim().split_once('='))
+            .collect();
+        attributes
+            .iter()
+            .any(|&(k, v)| k == "type" && v == "local")
+            .then(|| {
+                attributes
+                    .iter()
+                    .find(|(k, _)| *k == "dest")
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .flatten()
+            .filter(|dest| !dest.is_empty())
     })
 }
 
@@ -482,37 +520,42 @@ impl Rewrite for Builds {
     /// they run when the build is skipped, and a push job would not.
     fn refuse_jobs(&self) -> Option<Unsupported> {
         let first = self.first();
-        let Some(what) = first
+        let one_job = |step: usize, reason: String, hint: &str| {
+            Some(Unsupported::new(&first.job, Some(step), reason, hint).cured_by_one_job())
+        };
+        if let Some(what) = first
             .step_if
             .as_deref()
             .filter(|_| first.matrix)
             .and_then(leg_values)
-        else {
+        {
+            return one_job(
+                first.step,
+                format!(
+                    "in a matrix job, the build-and-push step's `if:` reads `{what}`, a value of the leg itself; a matrix job's outputs cannot say which legs built, and the scan and push jobs cannot evaluate it again"
+                ),
+                "make the condition read only `github`, `inputs`, `vars` or `needs` (the scan and push jobs then evaluate it again), or move it to the job's `if:` or to `push: ${{ … }}`",
+            );
+        }
+        if first.later_steps_differ {
             let reason = if first.step_if.is_some() {
                 "the build-and-push step has its own `if:`, and later steps run under other conditions; they run when the build is skipped, and a push job skipped with it could not"
             } else {
                 "`push:` is conditional, and a later step has an `if:` of its own; it runs when nothing is pushed, and a push job skipped with the push could not"
             };
-            return first.later_steps_differ.then(|| {
-                Unsupported::new(
-                    &first.job,
-                    Some(first.step),
-                    reason,
-                    "move the condition to the job's `if:`, or split the job",
-                )
-                .cured_by_one_job()
-            });
-        };
-        Some(
-            Unsupported::new(
-                &first.job,
-                Some(first.step),
-                format!(
-                    "in a matrix job, the build-and-push step's `if:` reads `{what}`, a value of the leg itself; a matrix job's outputs cannot say which legs built, and the scan and push jobs cannot evaluate it again"
-                ),
-                "make the condition read only `github`, `inputs`, `vars` or `needs` (the scan and push jobs then evaluate it again), or move it to the job's `if:` or to `push: ${{ … }}`",
-            )
-            .cured_by_one_job(),
+            return one_job(
+                first.step,
+                reason.into(),
+                "move the condition to the job's `if:`, or split the job",
+            );
+        }
+        let (step, dest) = self.iter().find_map(|b| b.reads_local_cache.as_ref())?;
+        one_job(
+            *step,
+            format!(
+                "this step reads `{dest}`, the build's local cache (`cache-to: type=local`); it exists only on the build's runner, not on a push job's"
+            ),
+            "keep the cache with `cache-to: type=gha` (nothing to move afterwards), or split the job",
         )
     }
 
@@ -847,6 +890,25 @@ mod tests {
         );
         assert_eq!(site.context.as_deref(), Some("./svc"));
         assert!(site.tags.contains("latest"));
+    }
+
+    #[test]
+    fn reads_the_local_cache_directory() {
+        let step = |cache_to: &str| -> Mapping {
+            yaml_serde::from_str(&format!(
+                "uses: docker/build-push-action@v6\nwith:\n  cache-to: {cache_to}\n"
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            local_cache_dest(&step("type=local,dest=/tmp/.buildx-cache-new,mode=max")).as_deref(),
+            Some("/tmp/.buildx-cache-new")
+        );
+        assert_eq!(local_cache_dest(&step("type=gha,mode=max")), None);
+        assert_eq!(
+            local_cache_dest(&step("type=registry,ref=ghcr.io/a/b:cache")),
+            None
+        );
     }
 
     #[test]

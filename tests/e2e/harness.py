@@ -76,6 +76,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "legacy-action.yml", "tag"): {"acme/legacy": ["v1.2.3"]},
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
+    ("shapes", "local-cache.yml", "tag"): {"acme/cached": ["v1.2.3"]},
     ("shapes", "load-pull-request.yml", "tag"): {"acme/loaded": ["latest"]},
     ("shapes", "load-pull-request.yml", "pr"): {},
     ("shapes", "build-if-summary.yml", "branch"): {"acme/edge-summary": ["edge"]},

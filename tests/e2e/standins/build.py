@@ -95,7 +95,9 @@ class Options:
     load: bool = False
     provenance: str = ""
     sbom: str = ""
-    #: accepted and recorded, not imitated (no BuildKit cache here)
+    #: accepted and recorded; `cache-to: type=local,dest=DIR` writes DIR
+    #: (an OCI layout, as BuildKit's local cache exporter does), the rest is
+    #: not imitated (no BuildKit cache here)
     cache_from: list[str] = dataclasses.field(default_factory=list)
     cache_to: list[str] = dataclasses.field(default_factory=list)
     #: docker-container (a builder from setup-buildx-action) or docker (the
@@ -366,6 +368,17 @@ class Build:
         self.record.setdefault("exports", []).append({"type": "docker", "image_id": image_id})
         return image_id
 
+    def export_local_caches(self) -> None:
+        """`cache-to: type=local,dest=DIR`: BuildKit writes the cache to DIR
+        as an OCI layout (index.json, blobs); here an empty one, so that
+        steps that move the directory afterwards find it."""
+        for spec in self.opts.cache_to:
+            dest = _local_cache_dest(spec)
+            if dest:
+                path = Path(dest)
+                (path / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+                (path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": []}))
+
     def run(self) -> dict:
         """Build and export; returns imageid, digest and buildx's metadata."""
         exporters = self.exporters()
@@ -409,9 +422,15 @@ class Build:
                 metadata["containerimage.config.digest"] = image_id
         if self.names_out and exporters:
             metadata["image.name"] = self.names_out
+        self.export_local_caches()
         self.record.update(digest=digest, imageid=image_id, attestations=kinds, driver=self.opts.driver,
                            build_seconds=round(time.monotonic() - started, 2))
         return {"imageid": image_id, "digest": digest, "metadata": metadata}
+
+
+def _local_cache_dest(spec: str) -> str | None:
+    attrs = dict(f.partition("=")[::2] for f in next(csv.reader([spec])))
+    return attrs.get("dest") if attrs.get("type") == "local" else None
 
 
 def run(cmd: list[str]) -> str:
