@@ -349,11 +349,19 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .iter()
         .filter_map(|s| s.get("run").and_then(Value::as_str))
         .any(|r| GIT.is_match(r));
-    // One job needs no copies: its own login and checkout ran before.
+    let post_scripts: Vec<&str> = steps[post_steps.clone()]
+        .iter()
+        .filter_map(|s| s.get("run").and_then(Value::as_str))
+        .collect();
+    // One job needs no copies: its own login, checkout and tools ran before.
     let copied_steps: Vec<CopiedStep> = pre_steps
         .clone()
         .filter(|_| !single)
-        .filter(|&i| is_login(steps[i]) || (post_runs_code && is_checkout(steps[i])))
+        .filter(|&i| {
+            is_login(steps[i])
+                || (post_runs_code && is_checkout(steps[i]))
+                || installs_a_tool_of(steps[i], &post_scripts)
+        })
         .map(|i| copied(steps[i], i, post_runs_git))
         .collect();
 
@@ -608,6 +616,38 @@ fn is_trivy(step: &Mapping) -> bool {
 
 fn is_checkout(step: &Mapping) -> bool {
     action_name(step).is_some_and(|a| a == "actions/checkout")
+}
+
+/// Actions that install a command-line tool, and the tool. A later step
+/// that runs the tool (`cosign sign` after the push, as GitHub's Docker
+/// publish template does) runs in the push job, on another runner: the
+/// installer goes there too.
+const INSTALLERS: &[(&str, &str)] = &[
+    ("sigstore/cosign-installer", "cosign"),
+    ("anchore/sbom-action/download-syft", "syft"),
+    ("imjasonh/setup-crane", "crane"),
+    ("oras-project/setup-oras", "oras"),
+    ("aquasecurity/setup-trivy", "trivy"),
+    ("azure/setup-helm", "helm"),
+    ("azure/setup-kubectl", "kubectl"),
+];
+
+/// Whether `step` installs a tool that one of `scripts` runs.
+fn installs_a_tool_of(step: &Mapping, scripts: &[&str]) -> bool {
+    let Some(action) = action_name(step) else {
+        return false;
+    };
+    INSTALLERS
+        .iter()
+        .filter(|(installer, _)| action == *installer)
+        .any(|(_, tool)| {
+            scripts
+                .iter()
+                .flat_map(|s| {
+                    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                })
+                .any(|word| word == *tool)
+        })
 }
 
 /// Every key and string value of the steps, one per line: what expression
@@ -931,6 +971,18 @@ jobs:
             p.build_permissions.get("packages").map(String::as_str),
             Some("read")
         );
+    }
+
+    #[test]
+    fn an_installer_goes_to_the_push_job_when_a_later_step_runs_its_tool() {
+        let installer: Mapping = yaml_serde::from_str(
+            "uses: sigstore/cosign-installer@v4\nwith: {cosign-release: v2.2.4}",
+        )
+        .unwrap();
+        let sign = "echo \"$TAGS\" | xargs -I {} cosign sign --yes {}@${DIGEST}";
+        assert!(installs_a_tool_of(&installer, &[sign]));
+        assert!(!installs_a_tool_of(&installer, &["echo cosigned"]));
+        assert!(!installs_a_tool_of(&installer, &[]));
     }
 
     #[test]

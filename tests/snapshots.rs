@@ -132,6 +132,12 @@ fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");
 fixture_snapshot!(
+    shapes_docker_publish,
+    "shapes",
+    "docker-publish.yml",
+    "shapes-docker-publish"
+);
+fixture_snapshot!(
     shapes_local_cache,
     "shapes",
     "local-cache.yml",
