@@ -52,6 +52,11 @@ impl Pins {
         self.0.contains_key(action)
     }
 
+    /// The release the table pins `action` to (`v4.1.2`).
+    pub fn version(&self, action: &str) -> Option<&str> {
+        self.0.get(action).map(|p| p.version.as_str())
+    }
+
     /// Adds `pin`, replacing the pin of the same action.
     pub fn insert(&mut self, pin: Pin) {
         self.0.insert(pin.action.clone(), pin);

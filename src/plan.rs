@@ -368,7 +368,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     if let Some((copy, action)) = copied_steps.iter().find_map(|c| {
         c.repin
             .as_ref()
-            .filter(|a| c.login.is_none() && !pins.has(a))
+            .filter(|a| c.login.is_none() && !repins(pins, steps[c.index], a))
             .map(|a| (c, a))
     }) {
         return Err(Unsupported::new(
@@ -631,6 +631,27 @@ const INSTALLERS: &[(&str, &str)] = &[
     ("azure/setup-helm", "helm"),
     ("azure/setup-kubectl", "kubectl"),
 ];
+
+/// Whether the copy of `step` (an `action` pinned by tag) can take
+/// scangate's pin: the table has one, and for an installer it is of the
+/// same major release as the user's tag (another major installs another
+/// release of the tool: cosign-installer v4 installs cosign v3, which signs
+/// in another format than the v2 of cosign-installer v3).
+fn repins(pins: &Pins, step: &Mapping, action: &str) -> bool {
+    let major = |version: &str| {
+        version
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .map(str::to_owned)
+    };
+    let installer = INSTALLERS.iter().any(|(a, _)| *a == action);
+    let users = step
+        .get("uses")
+        .and_then(scalar)
+        .and_then(|u| u.split_once('@').and_then(|(_, r)| major(r)));
+    pins.has(action) && (!installer || pins.version(action).and_then(major) == users)
+}
 
 /// Whether `step` installs a tool that one of `scripts` runs.
 fn installs_a_tool_of(step: &Mapping, scripts: &[&str]) -> bool {
@@ -983,6 +1004,26 @@ jobs:
         assert!(installs_a_tool_of(&installer, &[sign]));
         assert!(!installs_a_tool_of(&installer, &["echo cosigned"]));
         assert!(!installs_a_tool_of(&installer, &[]));
+        // Tag-pinned: the copy takes scangate's pin only within the same major.
+        let pins = Pins::embedded();
+        let step =
+            |uses: &str| -> Mapping { yaml_serde::from_str(&format!("uses: {uses}")).unwrap() };
+        let cosign = "sigstore/cosign-installer";
+        let major = pins
+            .version(cosign)
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(repins(&pins, &step(&format!("{cosign}@{major}")), cosign));
+        assert!(!repins(&pins, &step(&format!("{cosign}@v1")), cosign));
+        // Any release of a login action logs in alike.
+        assert!(repins(
+            &pins,
+            &step("docker/login-action@v1"),
+            "docker/login-action"
+        ));
     }
 
     #[test]
