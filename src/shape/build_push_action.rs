@@ -70,15 +70,32 @@ pub struct BuildPush {
 const NO_DEFAULT_ATTESTATIONS: &[(&str, &str)] = &[("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")];
 
 /// Inputs that change what the step produces in ways the export cannot keep.
-const CONFLICTING_INPUTS: &[(&str, &str)] = &[
-    ("outputs", "the step already sets `outputs:`"),
-    ("sbom", "the step attaches an SBOM attestation"),
-    ("attests", "the step attaches attestations"),
+/// Each with why, and what to do instead.
+const CONFLICTING_INPUTS: &[(&str, &str, &str)] = &[
+    (
+        "outputs",
+        "the step already sets `outputs:`",
+        "remove it, or gate this job by hand",
+    ),
+    (
+        "sbom",
+        "the step attaches an SBOM attestation, which the export for the scan would drop",
+        SBOM_HINT,
+    ),
+    (
+        "attests",
+        "the step attaches attestations, which the export for the scan would drop",
+        SBOM_HINT,
+    ),
     (
         "repository",
         "the step uses docker/build-push-action v1 inputs",
+        "upgrade to docker/build-push-action v6 or later",
     ),
 ];
+
+/// scangate attests an SBOM of the image it scanned, after the push.
+const SBOM_HINT: &str = "remove it and set `[signing] sbom = true` in scangate.toml (scangate then attests a CycloneDX SBOM of the scanned image with cosign after the push), or gate this job by hand";
 
 fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Unsupported> {
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
@@ -118,7 +135,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         return Err(refuse(here, "the step's `with:` is not a mapping", ""));
     }
     let by_digest = push_by_digest(step).map_err(|why| refuse(here, why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
-    for (key, why) in CONFLICTING_INPUTS {
+    for (key, why, hint) in CONFLICTING_INPUTS {
         if *key == "outputs" && by_digest.is_some() {
             continue;
         }
@@ -127,7 +144,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             .and_then(|w| w.get(*key))
             .is_some_and(|v| !is_false(v))
         {
-            return Err(refuse(here, why, "remove it, or gate this job by hand"));
+            return Err(refuse(here, why, hint));
         }
     }
     let push_if = match input(step, "push") {
