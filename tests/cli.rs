@@ -1074,10 +1074,15 @@ jobs:
 }
 
 #[test]
-fn refuses_a_build_step_that_loads_the_image() {
-    let text = build_and_push("", "          load: true\n");
+fn refuses_a_build_step_that_attaches_an_sbom() {
+    let text = build_and_push("", "          sbom: true\n");
     let step = position(&text, "- name: Build and push");
-    assert_refused("load.yml", &text, &[step], &["load"]);
+    assert_refused(
+        "sbom.yml",
+        &text,
+        &[step],
+        &["SBOM", "[signing] sbom = true"],
+    );
 }
 
 #[test]
