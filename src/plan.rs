@@ -526,7 +526,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         post_steps,
         site: site.clone(),
         fallback: None,
-        warnings: [site.warnings(), warnings].concat(),
+        warnings,
     })
 }
 

@@ -644,6 +644,8 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
         [
             "scangate-ghcr-io-acme-api.yaml",
             "scangate-ghcr-io-acme-app.yaml",
+            "scangate-ghcr-io-acme-attested-api.yaml",
+            "scangate-ghcr-io-acme-attested-worker.yaml",
             "scangate-ghcr-io-acme-cached.yaml",
             "scangate-ghcr-io-acme-legacy.yaml",
             "scangate-ghcr-io-acme-legs.yaml",

@@ -1074,15 +1074,10 @@ jobs:
 }
 
 #[test]
-fn refuses_a_build_step_that_attaches_an_sbom() {
-    let text = build_and_push("", "          sbom: true\n");
+fn refuses_a_build_step_with_outputs_of_its_own() {
+    let text = build_and_push("", "          outputs: type=tar,dest=image.tar\n");
     let step = position(&text, "- name: Build and push");
-    assert_refused(
-        "sbom.yml",
-        &text,
-        &[step],
-        &["SBOM", "[signing] sbom = true"],
-    );
+    assert_refused("outputs.yml", &text, &[step], &["`outputs:`"]);
 }
 
 #[test]

@@ -167,24 +167,25 @@ fn a_read_of_a_missing_step_id_is_a_warning_at_that_step() {
     );
 }
 
-/// A provenance attestation the build asked for is not in the scanned
-/// export, so the push cannot carry it: said at the build step, not hidden
-/// in the diff. `provenance: false` (what the export sets) says nothing.
+/// Attestations asked for (`provenance: mode=max`, `sbom: true`) are kept:
+/// the build step keeps its inputs (no `provenance: false`), and the scan
+/// reads the platforms from the exported index, attestation manifests aside.
 #[test]
-fn a_provenance_attestation_asked_for_is_said_to_be_dropped() {
-    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          provenance: mode=max\n          tags: ghcr.io/acme/app:1\n";
+fn attestations_asked_for_are_kept() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          provenance: mode=max\n          sbom: true\n          tags: ghcr.io/acme/app:1\n";
     let (o, after) = run(text, None, &["--write"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(after.contains("build-scan:"), "{after}");
-    let err = stderr(&o);
     assert!(
-        err.contains("w.yml:11:7: warning: job `build`: `provenance: mode=max` is dropped"),
-        "{err}"
+        after.contains("          provenance: mode=max\n          sbom: true\n"),
+        "{after}"
     );
-    let quiet = text.replace("mode=max", "false");
-    let (o, _) = run(&quiet, None, &["--write"]);
+    assert!(!after.contains("provenance: false"), "{after}");
+    assert!(after.contains("targets.tsv"), "{after}");
+    // Without them, none: not even buildx's default provenance.
+    let plain = text.replace("          provenance: mode=max\n          sbom: true\n", "");
+    let (o, after) = run(&plain, None, &["--write"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert!(after.contains("provenance: false"), "{after}");
 }
 
 /// A build step with its own `if:` followed by a step that runs on every

@@ -138,6 +138,12 @@ fixture_snapshot!(
     "shapes-docker-publish"
 );
 fixture_snapshot!(
+    shapes_attestations,
+    "shapes",
+    "attestations.yml",
+    "shapes-attestations"
+);
+fixture_snapshot!(
     shapes_local_cache,
     "shapes",
     "local-cache.yml",

@@ -507,6 +507,7 @@ fixture_tests! {
     shapes_legacy_action => ("shapes", "legacy-action.yml"),
     shapes_build_if => ("shapes", "build-if.yml"),
     shapes_local_cache => ("shapes", "local-cache.yml"),
+    shapes_attestations => ("shapes", "attestations.yml"),
     shapes_docker_publish => ("shapes", "docker-publish.yml"),
     shapes_load_pull_request => ("shapes", "load-pull-request.yml"),
     shapes_build_if_summary => ("shapes", "build-if-summary.yml"),

@@ -60,9 +60,11 @@ pub struct BuildPush {
     /// Docker's cache example does), and that directory: on a push job's
     /// runner it does not exist.
     pub reads_local_cache: Option<(usize, String)>,
-    /// `provenance:` as written when it asks for an attestation, which the
-    /// export for the scan (`provenance: false`) does not carry.
-    pub provenance: Option<String>,
+    /// The step asks for attestations (`provenance:`, `sbom:`, `attests:`):
+    /// the export keeps them, as an index of the platforms' images and their
+    /// attestation manifests, and the push copies that index whole. The
+    /// scan reads the platforms from it (attestation manifests aside).
+    pub keep_attestations: bool,
 }
 
 /// The step env that turns off buildx's default attestations (buildx reads
@@ -78,24 +80,11 @@ const CONFLICTING_INPUTS: &[(&str, &str, &str)] = &[
         "remove it, or gate this job by hand",
     ),
     (
-        "sbom",
-        "the step attaches an SBOM attestation, which the export for the scan would drop",
-        SBOM_HINT,
-    ),
-    (
-        "attests",
-        "the step attaches attestations, which the export for the scan would drop",
-        SBOM_HINT,
-    ),
-    (
         "repository",
         "the step uses docker/build-push-action v1 inputs",
         "upgrade to docker/build-push-action v6 or later",
     ),
 ];
-
-/// scangate attests an SBOM of the image it scanned, after the push.
-const SBOM_HINT: &str = "remove it and set `[signing] sbom = true` in scangate.toml (scangate then attests a CycloneDX SBOM of the scanned image with cosign after the push), or gate this job by hand";
 
 fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Unsupported> {
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
@@ -183,6 +172,19 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             ));
         }
     }
+    let asks = |key: &str| {
+        step.get("with")
+            .and_then(|w| w.get(key))
+            .is_some_and(|v| !is_false(v))
+    };
+    let keep_attestations = asks("provenance") || asks("sbom") || asks("attests");
+    // With attestation manifests beside the images, the scan reads the
+    // platforms from the exported index.
+    let platforms = if keep_attestations {
+        Platforms::AtRunTime
+    } else {
+        platforms
+    };
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
     let later_steps_differ = later_steps_differ(&steps, step_index, &step_if, &push_if);
     let reads_local_cache = local_cache_dest(step).and_then(|dest| {
@@ -213,7 +215,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         later_steps_differ,
         reads_local_cache,
         step_if,
-        provenance: input(step, "provenance").filter(|p| !p.trim().eq_ignore_ascii_case("false")),
+        keep_attestations,
     })
 }
 
@@ -469,23 +471,6 @@ impl Rewrite for Builds {
         &self.first().job
     }
 
-    /// A provenance attestation asked for is not pushed: the scanned export
-    /// is the image alone, and the push copies exactly that.
-    fn warnings(&self) -> Vec<Unsupported> {
-        self.0
-            .iter()
-            .filter_map(|b| {
-                let asked = b.provenance.as_deref()?;
-                Some(Unsupported::new(
-                    &b.job,
-                    Some(b.step),
-                    format!("`provenance: {asked}` is dropped: the image is exported for the scan without attestations, and the push copies exactly what was scanned"),
-                    "attest the pushed digest after the push (actions/attest-build-provenance, or `scangate migrate --sign` for signed vulnerability attestations)",
-                ))
-            })
-            .collect()
-    }
-
     fn first_step(&self) -> usize {
         self.first().step
     }
@@ -641,12 +626,22 @@ impl Rewrite for Builds {
         } else {
             vec!["push"]
         };
+        // Attestations asked for are kept; else none, not even buildx's
+        // default provenance (an input, or the env for versions without it).
+        let keep = build.keep_attestations;
         out.push(Piece::Inputs(InputsEdit {
             replace,
-            drop: &["push", "outputs", "provenance"],
+            drop: if keep {
+                &["push", "outputs"]
+            } else {
+                &["push", "outputs", "provenance"]
+            },
             template: "build-export.yml",
-            vars: vec![("provenance_input", var(&!build.attestations_by_env))],
-            env: if build.attestations_by_env {
+            vars: vec![(
+                "provenance_input",
+                var(&(!build.attestations_by_env && !keep)),
+            )],
+            env: if build.attestations_by_env && !keep {
                 NO_DEFAULT_ATTESTATIONS
             } else {
                 &[]
@@ -936,7 +931,7 @@ mod tests {
             );
             read_yaml(&y).unwrap_err().reason
         };
-        assert!(refused("          sbom: true\n").contains("SBOM"));
+        assert!(refused("          outputs: type=tar,dest=x.tar\n").contains("`outputs:`"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
     }
 

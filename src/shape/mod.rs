@@ -388,12 +388,6 @@ pub trait Rewrite: std::fmt::Debug + Send + Sync {
         None
     }
 
-    /// What the migration changes that the user asked for, said with the
-    /// step it concerns (the file is migrated all the same).
-    fn warnings(&self) -> Vec<Unsupported> {
-        Vec::new()
-    }
-
     /// Why the job cannot be split into three jobs, when one job can still
     /// migrate it (the refusal carries [`Cure::OneJob`]).
     fn refuse_jobs(&self) -> Option<Unsupported> {

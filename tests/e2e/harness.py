@@ -77,6 +77,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
     ("shapes", "local-cache.yml", "tag"): {"acme/cached": ["v1.2.3"]},
+    ("shapes", "attestations.yml", "tag"): {"acme/attested-api": ["v1.2.3"], "acme/attested-worker": ["v1.2.3"]},
     # metadata-action's defaults: the git tag, and latest for it (latest=auto)
     ("shapes", "docker-publish.yml", "tag"): {"acme/shapes": ["latest", "v1.2.3"]},
     ("shapes", "docker-publish.yml", "pr"): {},
@@ -116,7 +117,7 @@ def builds_nothing(case: Case) -> bool:
 #: Repositories whose images hold several platforms (an index in the registry).
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
                   ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"},
-                  ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
+                  ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "attestations.yml"): {"acme/attested-api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
                   ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"}}
 
 
@@ -381,6 +382,12 @@ def check_after_push(harness: Harness, case: Case, run: RunResult) -> None:
     key = (case.fixture, case.workflow)
     if event_id(case.event) == "pr":
         return
+    if key == ("shapes", "attestations.yml"):
+        # The attestations the builds asked for were pushed with the images.
+        for repo in ("acme/attested-api", "acme/attested-worker"):
+            _, index = harness.registry.manifest(f"{repo}:v1.2.3")
+            kinds = [(m.get("annotations") or {}).get("vnd.docker.reference.type") for m in index.get("manifests", [])]
+            assert "attestation-manifest" in kinds, (repo, index)
     if key == ("app-service", "release.yml"):
         digest = _digest(harness, "acme/app-service", "1.2.3")
         summary = summaries(run)

@@ -254,6 +254,8 @@ INJECTED = [
     # one platform of platforms known only at run time (`platforms: ${{ env.PLATFORMS }}`)
     (Case("shapes", "platforms-expression.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api", "arm64")]), "acme/api"),
     (Case("shapes", "platforms-expression.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/api", "arm64")]), "acme/api"),
+    # one platform of a build that keeps its SBOM and provenance attestations
+    (Case("shapes", "attestations.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api", "arm64")]), "acme/attested-api"),
     # one matrix leg
     (Case("shapes", "matrix-script.yml", Event.branch("main"), "jobs", findings=[Finding("services/api")]), "acme/api"),
     (Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/api"),
