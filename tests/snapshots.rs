@@ -144,6 +144,12 @@ fixture_snapshot!(
     "shapes-attestations"
 );
 fixture_snapshot!(
+    shapes_by_digest_outputs,
+    "shapes",
+    "by-digest-outputs.yml",
+    "shapes-by-digest-outputs"
+);
+fixture_snapshot!(
     shapes_local_cache,
     "shapes",
     "local-cache.yml",

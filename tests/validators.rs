@@ -354,7 +354,11 @@ fn check_fixture(repo: &str, workflow: &str, migrate_args: &[&str]) {
 
 /// Fixtures that `migrate --sign` refuses: push-by-digest legs, whose index
 /// another job creates (and scangate cannot sign).
-const REFUSED_WHEN_SIGNING: &[&str] = &["matrix-by-digest.yml", "by-digest-tags.yml"];
+const REFUSED_WHEN_SIGNING: &[&str] = &[
+    "matrix-by-digest.yml",
+    "by-digest-tags.yml",
+    "by-digest-outputs.yml",
+];
 
 /// Migrates `file` (in the scratch repository `root`) in place.
 type Migrate<'a> = &'a dyn Fn(&Path, &Path);
@@ -508,6 +512,7 @@ fixture_tests! {
     shapes_build_if => ("shapes", "build-if.yml"),
     shapes_local_cache => ("shapes", "local-cache.yml"),
     shapes_attestations => ("shapes", "attestations.yml"),
+    shapes_by_digest_outputs => ("shapes", "by-digest-outputs.yml"),
     shapes_docker_publish => ("shapes", "docker-publish.yml"),
     shapes_load_pull_request => ("shapes", "load-pull-request.yml"),
     shapes_build_if_summary => ("shapes", "build-if-summary.yml"),

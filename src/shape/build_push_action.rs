@@ -136,7 +136,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             return Err(refuse(here, why, hint));
         }
     }
-    let push_if = match input(step, "push") {
+    let push_if = match push_input(step) {
         Some(p) if p.contains("${{") => Some(whole_expression(&p).ok_or_else(|| {
             refuse(
                 here,
@@ -433,6 +433,7 @@ impl Shape for BuildPushAction {
         let outputs = input(step, "outputs").unwrap_or_default().replace(' ', "");
         let pushes = outputs.contains("push=true")
             || outputs.contains("type=registry")
+            || outputs_push(step).is_some()
             || gate::truthy(input(step, "push"));
         pushes.then(|| Found {
             at: 0,
@@ -797,7 +798,7 @@ fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
     let Some(outputs) = input(step, "outputs") else {
         return Ok(None);
     };
-    let push = input(step, "push").map(|p| p.trim().to_owned());
+    let push = push_input(step).map(|p| p.trim().to_owned());
     let is_on = |value: &str| value == "true" || push.as_deref().is_some_and(|p| p == value);
     let outputs = outputs.trim();
     if outputs.contains('\n') || outputs.contains('"') {
@@ -831,6 +832,24 @@ fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
             "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`)",
         ),
     }
+}
+
+/// Whether and when the step pushes: its `push:` input, or without one,
+/// the `push=` of its image exporter when that is an expression (Docker's
+/// multi-platform example writes `push=${{ … }}` there alone).
+fn push_input(step: &Mapping) -> Option<String> {
+    input(step, "push").or_else(|| outputs_push(step))
+}
+
+/// The `push=` attribute of `outputs:` when it is an expression.
+fn outputs_push(step: &Mapping) -> Option<String> {
+    let outputs = input(step, "outputs")?;
+    attributes(outputs.trim())
+        .into_iter()
+        .filter_map(|a| a.split_once('='))
+        .find(|(k, _)| k.trim() == "push")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| v.starts_with("${{"))
 }
 
 /// The `key=value` attributes of an exporter, split on the commas between
@@ -951,6 +970,13 @@ mod tests {
         // Named by `tags:`, pushed as `push:` says (its current example, with a dry run).
         let (name, push_if) = read(
             "          tags: ${{ env.IMAGE }}\n          push: ${{ !inputs.dry-run }}\n          outputs: type=image,push-by-digest=${{ !inputs.dry-run }},name-canonical=true,push=${{ !inputs.dry-run }}\n",
+        )
+        .unwrap();
+        assert_eq!(name.as_deref(), Some("${{ env.IMAGE }}"));
+        assert_eq!(push_if.as_deref(), Some("!inputs.dry-run"));
+        // Without `push:`, the exporter's own `push=${{ … }}` says when.
+        let (name, push_if) = read(
+            "          tags: ${{ env.IMAGE }}\n          outputs: type=image,push-by-digest=${{ !inputs.dry-run }},push=${{ !inputs.dry-run }}\n",
         )
         .unwrap();
         assert_eq!(name.as_deref(), Some("${{ env.IMAGE }}"));

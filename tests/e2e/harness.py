@@ -89,6 +89,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "buildx-output.yml", "tag"): {"acme/gateway": ["1.2.3", "latest"], "acme/worker": ["1.2.3"]},
     ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "by-digest-tags.yml", "pr"): {},
+    ("shapes", "by-digest-outputs.yml", "tag"): {"acme/api": ["v1.2.3"]},
+    ("shapes", "by-digest-outputs.yml", "pr"): {},
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
@@ -118,7 +120,7 @@ def builds_nothing(case: Case) -> bool:
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
                   ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"},
                   ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "attestations.yml"): {"acme/attested-api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
-                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"}}
+                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"}}
 
 
 class HookServer:

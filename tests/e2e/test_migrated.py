@@ -40,6 +40,7 @@ SARIF_SCHEMA = HERE / "data" / "sarif-schema-2.1.0-rtm.5.json"
 REFUSED = {
     ("shapes", "matrix-by-digest.yml", True): "with signing on, this build pushes by digest",
     ("shapes", "by-digest-tags.yml", True): "with signing on, this build pushes by digest",
+    ("shapes", "by-digest-outputs.yml", True): "with signing on, this build pushes by digest",
 }
 
 
