@@ -182,6 +182,49 @@ pub fn bypasses(node: &Mapping) -> bool {
         .is_some_and(|c| BYPASS.is_match(&c))
 }
 
+/// Whether job `job` runs only when its need `dep` succeeded: it has no
+/// escape from a failure upstream, or its `if:` also requires
+/// `needs.DEP.result == 'success'` as one of its top-level `&&` terms
+/// (`always() && needs.build.result == 'success'`, to run after a skipped
+/// sibling).
+pub fn waits_for(job: &Mapping, dep: &str) -> bool {
+    if !bypasses(job) {
+        return true;
+    }
+    let Some(condition) = job.get("if").and_then(scalar) else {
+        return true;
+    };
+    let condition = condition.trim();
+    let condition = condition
+        .strip_prefix("${{")
+        .and_then(|c| c.strip_suffix("}}"))
+        .unwrap_or(condition);
+    let wanted = format!("needs.{dep}.result=='success'");
+    conjuncts(condition)
+        .iter()
+        .any(|term| term.replace([' ', '\t'], "").replace('"', "'") == wanted)
+}
+
+/// The terms of `expression` joined by `&&` outside parentheses and quotes.
+fn conjuncts(expression: &str) -> Vec<&str> {
+    let (mut out, mut start, mut depth, mut quoted) = (Vec::new(), 0, 0i32, false);
+    let bytes = expression.as_bytes();
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth -= 1,
+            b'&' if !quoted && depth == 0 && bytes.get(at + 1) == Some(&b'&') && at >= start => {
+                out.push(expression[start..at].trim());
+                start = at + 2;
+            }
+            _ => {}
+        }
+    }
+    out.push(expression[start..].trim());
+    out
+}
+
 /// The ids a job `needs`.
 pub fn needs(job: &Mapping) -> Vec<String> {
     match job.get("needs") {
@@ -241,16 +284,14 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
     let by_id: std::collections::HashMap<&str, &Mapping> =
         jobs.iter().rev().map(|(id, m)| (id.as_str(), *m)).collect();
     let job = |id: &str| by_id.get(id).copied();
+    // A job reaches a gate through the needs it waits for (see `waits_for`).
     let gated_by_need = |id: &str| -> bool {
         let mut seen = HashSet::new();
         let mut todo = vec![id.to_owned()];
         while let Some(cur) = todo.pop() {
             let Some(m) = job(&cur) else { continue };
-            if cur != id && bypasses(m) {
-                continue;
-            }
             for dep in needs(m) {
-                if !seen.insert(dep.clone()) {
+                if !waits_for(m, &dep) || !seen.insert(dep.clone()) {
                     continue;
                 }
                 if gate_jobs.contains(dep.as_str()) {
@@ -273,7 +314,7 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
                 gate_seen |= is_gate(s, threshold);
                 continue;
             };
-            let needed = *by_need.get_or_insert_with(|| !bypasses(j) && gated_by_need(id));
+            let needed = *by_need.get_or_insert_with(|| gated_by_need(id));
             let gated = (gate_seen || needed) && !bypasses(s);
             gate_seen |= is_gate(s, threshold);
             out.push(Push {
@@ -323,6 +364,33 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert!(p[0].gated);
         assert!(!p[1].gated);
+    }
+
+    #[test]
+    fn a_job_that_requires_its_need_to_succeed_waits_for_it_despite_always() {
+        let wf = |cond: &str| {
+            doc(&format!(
+                "jobs:\n  scan:\n    steps:\n      - run: trivy image --exit-code 1 x\n  merge:\n    needs: [scan, other]\n    if: {cond}\n    steps:\n      - run: docker push x\n"
+            ))
+        };
+        let gated = |cond: &str| {
+            pushes(
+                &wf(cond),
+                &Threshold::default(),
+                crate::shape::Shapes::builtin(),
+            )[0]
+            .gated
+        };
+        assert!(gated(
+            "${{ always() && needs.scan.result == 'success' && needs.other.result != 'failure' }}"
+        ));
+        assert!(gated("always() && needs.scan.result == \"success\""));
+        assert!(!gated("always()"));
+        assert!(!gated("always() && needs.other.result == 'success'"));
+        // Only a term of the whole `&&` chain counts, not one inside `||`.
+        assert!(!gated(
+            "always() && (needs.scan.result == 'success' || true)"
+        ));
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl Rule for SignedBeforeGate {
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) -> Result<(), Error> {
         let wf = cx.wf;
         for (id, job) in &wf.jobs {
-            let gated_by_need = !gate::bypasses(job) && !wf.gates_above(id).is_empty();
+            // Through a need the job waits for (`gate::waits_for`).
+            let gated_by_need = gate::needs(job).iter().any(|d| {
+                gate::waits_for(job, d) && (wf.is_gate_job(d) || !wf.gates_above(d).is_empty())
+            });
             let mut gate_seen = false;
             for (i, step) in gate::steps(job) {
                 gate_seen |= gate::is_gate(step, &wf.threshold);
