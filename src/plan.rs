@@ -406,7 +406,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .collect();
 
     let mut carried_outputs = BTreeSet::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<Unsupported> = retired_runner(job_id, job).into_iter().collect();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
         if build_ids.contains(&step) {
@@ -651,6 +651,24 @@ fn repins(pins: &Pins, step: &Mapping, action: &str) -> bool {
         .and_then(scalar)
         .and_then(|u| u.split_once('@').and_then(|(_, r)| major(r)));
     pins.has(action) && (!installer || pins.version(action).and_then(major) == users)
+}
+
+/// GitHub-hosted Ubuntu images GitHub no longer runs jobs on (20.04 was
+/// retired on 2025-04-15).
+const RETIRED_RUNNERS: &[&str] = &["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04"];
+
+/// A job on a retired runner image does not run, before or after the
+/// migration (the new jobs copy its `runs-on:`): said, not refused.
+fn retired_runner(job_id: &str, job: &Mapping) -> Option<Unsupported> {
+    let label = job.get("runs-on").and_then(scalar)?;
+    RETIRED_RUNNERS.contains(&label.trim()).then(|| {
+        Unsupported::new(
+            job_id,
+            None,
+            format!("`runs-on: {label}` is a runner image GitHub has retired: the job does not run, before or after the migration (the new jobs copy the label)"),
+            "run it on a current image (`ubuntu-24.04` or `ubuntu-latest`)",
+        )
+    })
 }
 
 /// Whether `step` installs a tool that one of `scripts` runs.

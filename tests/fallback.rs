@@ -241,3 +241,21 @@ fn a_step_for_the_runs_that_do_not_push_keeps_the_build_in_one_job() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(after.contains("image-scan:"), "{after}");
 }
+
+/// A job on a retired runner image runs neither before nor after: said at
+/// the job, and migrated all the same (the new jobs copy the label).
+#[test]
+fn a_retired_runner_is_said() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-20.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(after.contains("build-scan:"), "{after}");
+    assert!(
+        stderr(&o).contains("w.yml:5:3: warning: job `build`: `runs-on: ubuntu-20.04` is a runner image GitHub has retired"),
+        "{}",
+        stderr(&o)
+    );
+    let current = text.replace("ubuntu-20.04", "ubuntu-24.04");
+    let (o, _) = run(&current, None, &["--write"]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

@@ -325,9 +325,24 @@ const MAX_IMAGES: usize = 32;
 
 static EXPRESSION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
+/// `steps.ID.outputs` and, when written with a dot, the output's name.
 static STEP_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\b").expect("static regex")
+    Regex::new(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\b(?:\.([A-Za-z_][A-Za-z0-9_-]*))?")
+        .expect("static regex")
 });
+
+/// A step's output that a value reads: `(id, Some(output))`, or
+/// `(id, None)` when the value reads the outputs otherwise (all of them,
+/// or by an index).
+type OutputRef<'a> = (&'a str, Option<&'a str>);
+
+/// The step outputs `value` reads.
+fn output_refs(value: &str) -> impl Iterator<Item = OutputRef<'_>> {
+    STEP_REF.captures_iter(value).filter_map(|c| {
+        let id = c.get(1)?.as_str();
+        Some((id, c.get(2).map(|m| m.as_str())))
+    })
+}
 
 impl Builds {
     /// The builds of job `job_id`, or why they cannot be split apart: one
@@ -373,11 +388,8 @@ impl Builds {
             .filter(|(i, s)| *i > first.step && *i <= last && !names_only(s))
         {
             let read = read_values(step, builds.iter().any(|b| b.step == *i));
-            let referenced: HashSet<&str> = read
-                .iter()
-                .flat_map(|v| STEP_REF.captures_iter(v))
-                .filter_map(|c| c.get(1).map(|m| m.as_str()))
-                .collect();
+            let referenced: HashSet<OutputRef<'_>> =
+                read.iter().flat_map(|v| output_refs(v)).collect();
             for earlier in traces.iter().filter(|t| t.step < *i) {
                 if let Some(what) = earlier.read_by(&read, &referenced) {
                     return Err(Unsupported::new(
@@ -708,23 +720,25 @@ pub(super) fn read_values(step: &Mapping, build: bool) -> Vec<String> {
 /// outputs of the steps that built or named it, or by its repositories.
 struct Traces {
     step: usize,
-    ids: Vec<String>,
+    /// The outputs the build's tags read (`(id, Some(output))`), and the
+    /// build's own step (`(id, None)`: any of its outputs).
+    outputs: Vec<(String, Option<String>)>,
     repos: Vec<String>,
 }
 
 impl Traces {
     fn of(build: &BuildPush, steps: &[(usize, &Mapping)]) -> Self {
-        let mut ids: Vec<String> = STEP_REF
-            .captures_iter(&build.tags)
-            .map(|c| c[1].to_owned())
+        let mut outputs: Vec<(String, Option<String>)> = output_refs(&build.tags)
+            .map(|(id, output)| (id.to_owned(), output.map(str::to_owned)))
             .collect();
-        ids.extend(build.step_id.clone());
+        outputs.extend(build.step_id.clone().map(|id| (id, None)));
+        let ids: Vec<&str> = outputs.iter().map(|(id, _)| id.as_str()).collect();
         let mut repos = repositories(&build.tags);
         // Tags from docker/metadata-action: the repositories are its `images:`.
         for (_, meta) in steps.iter().filter(|(_, s)| {
             s.get("id")
                 .and_then(scalar)
-                .is_some_and(|id| ids.contains(&id))
+                .is_some_and(|id| ids.contains(&id.as_str()))
         }) {
             if let Some(images) = input(meta, "images") {
                 repos.extend(repositories(&images));
@@ -732,7 +746,7 @@ impl Traces {
         }
         Traces {
             step: build.step,
-            ids,
+            outputs,
             repos,
         }
     }
@@ -740,8 +754,16 @@ impl Traces {
     /// What of the image the values `read` of a later step name (and the
     /// step ids whose outputs they read, `referenced`), as shown in the
     /// workflow. A Dockerfile's own `FROM` cannot be seen here.
-    fn read_by(&self, read: &[String], referenced: &HashSet<&str>) -> Option<String> {
-        if let Some(id) = self.ids.iter().find(|id| referenced.contains(id.as_str())) {
+    /// An output of a step that names the image counts when the later step
+    /// reads that output (or outputs it cannot tell apart); another output
+    /// of the same step (a version, an environment) names no image.
+    fn read_by(&self, read: &[String], referenced: &HashSet<OutputRef<'_>>) -> Option<String> {
+        let reads = |id: &str, output: Option<&str>| {
+            referenced.iter().any(|&(rid, rout)| {
+                rid == id && (output.is_none() || rout.is_none() || rout == output)
+            })
+        };
+        if let Some((id, _)) = self.outputs.iter().find(|(id, o)| reads(id, o.as_deref())) {
             return Some(format!("the outputs of step `{id}`"));
         }
         self.repos
@@ -1098,6 +1120,20 @@ mod tests {
             "          build-args: BASE=ghcr.io/o/meta-base:latest\n",
         );
         assert!(r.contains("`ghcr.io/o/meta-base`"), "{r}");
+        // The same output of the step that named it; another output of that
+        // step (an environment, a version) names no image.
+        let r = reason(
+            "ghcr.io/o/base:${{ steps.meta.outputs.tag }}",
+            "          build-args: BASE=ghcr.io/o/base:${{ steps.meta.outputs.tag }}\n",
+        );
+        assert!(r.contains("step `meta`"), "{r}");
+        assert!(
+            two_builds(
+                "ghcr.io/o/base:${{ steps.meta.outputs.tag }}",
+                "          build-args: APP_ENV=${{ steps.meta.outputs.app_env }}\n",
+            )
+            .is_ok()
+        );
         // A different push condition cannot share the push job.
         let r = reason(
             "ghcr.io/o/base:1",

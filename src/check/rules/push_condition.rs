@@ -43,7 +43,19 @@ impl Rule for PushConditionBypass {
                 "remove `always()`, `!cancelled()` and `failure()` from the step's `if:` (or drop the `if:`)".into(),
             ));
         }
-        if gate::bypasses(job) && !chain.scan_jobs.is_empty() {
+        // A job that escapes failures upstream but requires the need on the
+        // way to the scan to succeed still waits for it (`gate::waits_for`).
+        let waits_for_scan = |m: &yaml_serde::Mapping| {
+            gate::needs(m).iter().any(|d| {
+                gate::waits_for(m, d)
+                    && (chain.scan_jobs.contains(d)
+                        || wf
+                            .scans_above(d)
+                            .iter()
+                            .any(|j| chain.scan_jobs.contains(j)))
+            })
+        };
+        if gate::bypasses(job) && !chain.scan_jobs.is_empty() && !waits_for_scan(job) {
             out.push(self.finding(
                 wf.job_key_at(job_id, "if"),
                 job_id,
@@ -56,7 +68,7 @@ impl Rule for PushConditionBypass {
         }
         for mid in wf.needs_closure(job_id) {
             let Some(m) = wf.job(&mid) else { continue };
-            if !gate::bypasses(m) || wf.is_gate_job(&mid) {
+            if !gate::bypasses(m) || wf.is_gate_job(&mid) || waits_for_scan(m) {
                 continue;
             }
             let behind = wf.scans_above(&mid);
