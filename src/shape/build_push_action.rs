@@ -128,11 +128,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         if *key == "outputs" && by_digest.is_some() {
             continue;
         }
-        if step
-            .get("with")
-            .and_then(|w| w.get(*key))
-            .is_some_and(|v| !is_false(v))
-        {
+        if sets(step, key) {
             return Err(refuse(here, why, hint));
         }
     }
@@ -172,12 +168,9 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             ));
         }
     }
-    let asks = |key: &str| {
-        step.get("with")
-            .and_then(|w| w.get(key))
-            .is_some_and(|v| !is_false(v))
-    };
-    let keep_attestations = asks("provenance") || asks("sbom") || asks("attests");
+    let keep_attestations = ["provenance", "sbom", "attests"]
+        .iter()
+        .any(|key| sets(step, key));
     // With attestation manifests beside the images, the scan reads the
     // platforms from the exported index.
     let platforms = if keep_attestations {
@@ -219,24 +212,23 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     })
 }
 
+/// Whether the step gives input `key` a value other than `false`.
+fn sets(step: &Mapping, key: &str) -> bool {
+    step.get("with")
+        .and_then(|w| w.get(key))
+        .is_some_and(|v| !is_false(v))
+}
+
 /// The directory of `cache-to: type=local,dest=DIR`, if the step has one.
 fn local_cache_dest(step: &Mapping) -> Option<String> {
     input(step, "cache-to")?.lines().find_map(|spec| {
-        let attributes: Vec<(&str, &str)> = spec
-            .split(',')
-            .filter_map(|a| a.trim().split_once('='))
-            .collect();
-        attributes
-            .iter()
-            .any(|&(k, v)| k == "type" && v == "local")
-            .then(|| {
-                attributes
-                    .iter()
-                    .find(|(k, _)| *k == "dest")
-                    .map(|(_, v)| (*v).to_owned())
-            })
+        let attributes = key_values(spec);
+        let get = |key: &str| attributes.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        (get("type") == Some("local"))
+            .then(|| get("dest"))
             .flatten()
             .filter(|dest| !dest.is_empty())
+            .map(str::to_owned)
     })
 }
 
@@ -528,11 +520,10 @@ impl Rewrite for Builds {
             .filter(|cond| first.matrix && leg_values(cond).is_none())
     }
 
-    /// A matrix build whose `if:` reads a value of the leg itself: the
-    /// scan and push jobs could not tell which legs built. One job can (it
-    /// follows the leg's own record step).
-    /// Later steps under other conditions than the build's own `if:` too:
-    /// they run when the build is skipped, and a push job would not.
+    /// What a push job could not do and one job can: follow a matrix leg's
+    /// own build `if:` (the legs' outputs cannot say which built), run later
+    /// steps under other conditions than the build or push (they run when
+    /// nothing is pushed), or read the build's local cache directory.
     fn refuse_jobs(&self) -> Option<Unsupported> {
         let first = self.first();
         let one_job = |step: usize, reason: String, hint: &str| {
@@ -831,11 +822,7 @@ fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
             Ok(None)
         };
     }
-    let attrs: Vec<(&str, &str)> = attributes(outputs)
-        .into_iter()
-        .filter_map(|a| a.split_once('='))
-        .map(|(k, v)| (k.trim(), v.trim()))
-        .collect();
+    let attrs = key_values(outputs);
     let get = |k: &str| attrs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
     let kind = get("type");
     let pushes = kind == Some("registry") || get("push").is_some_and(is_on);
@@ -866,12 +853,21 @@ fn push_input(step: &Mapping) -> Option<String> {
 /// The `push=` attribute of `outputs:` when it is an expression.
 fn outputs_push(step: &Mapping) -> Option<String> {
     let outputs = input(step, "outputs")?;
-    attributes(outputs.trim())
+    key_values(outputs.trim())
+        .into_iter()
+        .find(|(k, _)| *k == "push")
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.starts_with("${{"))
+}
+
+/// The `key=value` attributes of an exporter (or cache) spec, trimmed;
+/// attributes without `=` are left out.
+fn key_values(spec: &str) -> Vec<(&str, &str)> {
+    attributes(spec)
         .into_iter()
         .filter_map(|a| a.split_once('='))
-        .find(|(k, _)| k.trim() == "push")
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| v.starts_with("${{"))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect()
 }
 
 /// The `key=value` attributes of an exporter, split on the commas between
