@@ -137,7 +137,7 @@ pub fn all_of(conds: &[Option<String>]) -> Option<String> {
     }
 }
 
-fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String> {
+fn scan_condition(job: &Mapping, site: &Site, build_job: &str, images: &[Image]) -> Option<String> {
     let own = job_condition(job).filter(|c| !c.contains("needs."));
     // A matrix job's outputs come from whichever leg finished last, so they
     // cannot say whether this leg pushed: there the build's own condition
@@ -145,7 +145,32 @@ fn scan_condition(job: &Mapping, site: &Site, build_job: &str) -> Option<String>
     let pushed = (site.may_skip_push() && !site.matrix())
         .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
     let built = site.matrix_build_if().map(str::to_owned);
-    all_of(&[own, pushed, built])
+    all_of(&[own, pushed, built, recorded(job, site, build_job, images)])
+}
+
+/// A build job with `continue-on-error` looks successful to the jobs that
+/// need it even when it failed: the scan then runs only when every image
+/// was recorded, so that a failed build stays as quiet as it was instead of
+/// failing the scan's download. (A matrix's outputs belong to one leg; its
+/// scan fails at the download, which stops the push all the same.)
+fn recorded(job: &Mapping, site: &Site, build_job: &str, images: &[Image]) -> Option<String> {
+    if !gate::continues_on_error(job) || site.matrix() {
+        return None;
+    }
+    let each: Vec<Option<String>> = images
+        .iter()
+        .map(|image| {
+            let suffix = if image.key.is_empty() {
+                String::new()
+            } else {
+                format!("-{}", image.key)
+            };
+            Some(format!(
+                "needs.{build_job}.outputs.scangate-digest{suffix} != ''"
+            ))
+        })
+        .collect();
+    all_of(&each)
 }
 
 /// The jobs the scan job needs: the build job, and the original job's
@@ -406,7 +431,10 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .collect();
 
     let mut carried_outputs = BTreeSet::new();
-    let mut warnings: Vec<Unsupported> = retired_runner(job_id, job).into_iter().collect();
+    let mut warnings: Vec<Unsupported> = retired_runner(job_id, job)
+        .into_iter()
+        .chain(quiet_gate(job_id, job, single))
+        .collect();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
         if build_ids.contains(&step) {
@@ -487,6 +515,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         uses_oidc(&build_side_steps),
     );
     let push_permissions = push_permissions(effective, ghcr, writes_repo(&post_text));
+    let images = images(site, matrix, single);
     if single {
         // Values travel within the job; nothing is carried.
         carried_env.clear();
@@ -495,10 +524,10 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     Ok(Plan {
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
-        scan_if: scan_condition(job, site, &build_job),
+        scan_if: scan_condition(job, site, &build_job, &images),
         scan_needs: scan_needs(job, site, &build_job),
         push_if: push_condition(job, site),
-        images: images(site, matrix, single),
+        images,
         matrix,
         single_job: single.then(|| {
             union(&[
@@ -667,6 +696,20 @@ fn retired_runner(job_id: &str, job: &Mapping) -> Option<Unsupported> {
             None,
             format!("`runs-on: {label}` is a runner image GitHub has retired: the job does not run, before or after the migration (the new jobs copy the label)"),
             "run it on a current image (`ubuntu-24.04` or `ubuntu-latest`)",
+        )
+    })
+}
+
+/// In one job, `continue-on-error` covers the gate too: a push it stops
+/// does not fail the run. Said, as the user chose to keep failures quiet.
+/// (Split, the scan job never continues on error.)
+fn quiet_gate(job_id: &str, job: &Mapping, single: bool) -> Option<Unsupported> {
+    (single && gate::continues_on_error(job)).then(|| {
+        Unsupported::new(
+            job_id,
+            None,
+            "the job has `continue-on-error`: when the gate stops the push, the run still succeeds (nothing unscanned is pushed)",
+            "use the three-job layout, whose scan job fails the run, or watch the scan's reports",
         )
     })
 }

@@ -650,6 +650,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-legacy.yaml",
             "scangate-ghcr-io-acme-legs.yaml",
             "scangate-ghcr-io-acme-loaded.yaml",
+            "scangate-ghcr-io-acme-nightly.yaml",
             "scangate-ghcr-io-acme-redhat-app.yaml",
             "scangate-ghcr-io-acme-redhat-tools.yaml",
             "scangate-ghcr-io-acme-scripted.yaml",

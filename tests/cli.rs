@@ -1080,12 +1080,22 @@ fn refuses_a_build_step_with_outputs_of_its_own() {
     assert_refused("outputs.yml", &text, &[step], &["`outputs:`"]);
 }
 
+/// The push job takes `continue-on-error` over (the scan job never does),
+/// but it needs the scan, not the original job's needs.
 #[test]
-fn refuses_a_job_that_may_fail_silently() {
-    let text = build_and_push("    continue-on-error: true\n", "");
+fn refuses_continue_on_error_that_reads_needs() {
+    let text = build_and_push(
+        "    continue-on-error: ${{ needs.prepare.outputs.optional == 'true' }}\n",
+        "",
+    )
+    .replace(
+        "jobs:\n",
+        "jobs:\n  prepare:\n    runs-on: ubuntu-latest\n    outputs:\n      optional: 'true'\n    steps:\n      - run: echo ok\n",
+    )
+    .replace("    runs-on: ubuntu-latest\n    continue", "    needs: prepare\n    runs-on: ubuntu-latest\n    continue");
     let job = position(&text, "release:");
     let line = position(&text, "continue-on-error:");
-    assert_refused("coe.yml", &text, &[job, line], &["continue-on-error"]);
+    assert_refused("coe.yml", &text, &[job, line], &["reads `needs`"]);
 }
 
 #[test]

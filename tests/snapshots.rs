@@ -156,6 +156,12 @@ fixture_snapshot!(
     "shapes-local-cache"
 );
 fixture_snapshot!(
+    shapes_continue_on_error,
+    "shapes",
+    "continue-on-error.yml",
+    "shapes-continue-on-error"
+);
+fixture_snapshot!(
     shapes_load_pull_request,
     "shapes",
     "load-pull-request.yml",

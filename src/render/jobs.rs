@@ -17,6 +17,7 @@ use crate::style::Style;
 
 /// Job keys the push job takes over verbatim, in the order it writes them.
 const PUSH_JOB_KEYS: &[&str] = &[
+    "continue-on-error",
     "environment",
     "concurrency",
     "timeout-minutes",

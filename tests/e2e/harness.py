@@ -77,6 +77,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "build-if.yml", "branch"): {"acme/edge": ["edge"]},
     ("shapes", "build-if.yml", "pr"): {},
     ("shapes", "local-cache.yml", "tag"): {"acme/cached": ["v1.2.3"]},
+    ("shapes", "continue-on-error.yml", "tag"): {"acme/nightly": ["latest", "v1.2.3"]},
     ("shapes", "attestations.yml", "tag"): {"acme/attested-api": ["v1.2.3"], "acme/attested-worker": ["v1.2.3"]},
     # metadata-action's defaults: the git tag, and latest for it (latest=auto)
     ("shapes", "docker-publish.yml", "tag"): {"acme/shapes": ["latest", "v1.2.3"]},
@@ -120,7 +121,8 @@ def builds_nothing(case: Case) -> bool:
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
                   ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"},
                   ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "attestations.yml"): {"acme/attested-api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
-                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"}}
+                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"},
+                  ("shapes", "continue-on-error.yml"): {"acme/nightly"}}
 
 
 class HookServer:

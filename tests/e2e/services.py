@@ -514,7 +514,9 @@ class Finding:
     (amd64/arm64) or None for all; kind: "vuln" (a package with a known
     CRITICAL that has a fix, or with `fixable=False` an unfixed HIGH) or
     "secret" (a file holding an AWS key) or "misconfig" (the Dockerfile runs
-    as root: Trivy's DS002, HIGH; `arch` does not apply)."""
+    as root: Trivy's DS002, HIGH; `arch` does not apply). Not a finding but
+    set the same way, "unbuildable": the Dockerfile copies a folder that does
+    not exist, so every builder fails on it (`arch` does not apply)."""
 
     context: str = "."
     arch: str | None = None
@@ -532,7 +534,7 @@ def _image_name(context: str) -> str:
     return "app" if context in (".", "") else context.replace("/", "-")
 
 
-def dockerfile(name: str, *, root_user: bool = False) -> str:
+def dockerfile(name: str, *, root_user: bool = False, unbuildable: bool = False) -> str:
     """A FROM-scratch Dockerfile copying one rootfs per architecture (busybox,
     OS marker, apk DB). TARGETARCH is set by BuildKit and buildah from the
     target platform; Docker's legacy builder does not set it (the default
@@ -542,7 +544,8 @@ def dockerfile(name: str, *, root_user: bool = False) -> str:
     A non-root USER keeps Trivy's DS002 quiet unless `root_user` (the
     "misconfig" finding)."""
     user = "" if root_user else "USER 65534:65534\n"
-    return f"FROM scratch\nARG TARGETARCH=amd64\nCOPY e2e-{name}/${{TARGETARCH}}/ /\n{user}"
+    missing = f"COPY e2e-{name}-missing/ /\n" if unbuildable else ""
+    return f"FROM scratch\nARG TARGETARCH=amd64\nCOPY e2e-{name}/${{TARGETARCH}}/ /\n{missing}{user}"
 
 
 def _write_rootfs(dest: Path, name: str, context: str, findings: list[Finding]) -> None:
@@ -561,7 +564,7 @@ def _write_rootfs(dest: Path, name: str, context: str, findings: list[Finding]) 
                 packages.append(FINDING_PACKAGES[("CRITICAL", True) if f.fixable else ("HIGH", False)])
             elif f.kind == "secret":
                 (fs / "etc" / "e2e-credentials").write_text(AWS_KEY_FILE)
-            elif f.kind != "misconfig":
+            elif f.kind not in ("misconfig", "unbuildable"):  # the Dockerfile's own
                 raise ValueError(f"unknown finding kind {f.kind!r}")
         (fs / "lib" / "apk" / "db" / "installed").write_text(apk_db(sorted(set(packages))))
 
@@ -618,8 +621,8 @@ def prepare_repository(
         name = _image_name(context)
         folder = dest / context
         folder.mkdir(parents=True, exist_ok=True)
-        root_user = any(f.kind == "misconfig" and f.context == context for f in findings)
-        (folder / "Dockerfile").write_text(dockerfile(name, root_user=root_user))
+        kinds = {f.kind for f in findings if f.context == context}
+        (folder / "Dockerfile").write_text(dockerfile(name, root_user="misconfig" in kinds, unbuildable="unbuildable" in kinds))
         for where in {folder, dest}:
             _write_rootfs(where, name, context, findings)
     for rel, text in SUPPORT_FILES.items():

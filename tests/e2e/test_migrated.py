@@ -265,6 +265,8 @@ INJECTED = [
     (Case("shapes", "push-to-registry.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/redhat-tools"),
     # a build with its own `if:` kept in one job (a later step runs on every event)
     (Case("shapes", "build-if-summary.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/edge-summary"),
+    # a job with `continue-on-error`: its scan job does not continue, and fails the run
+    (Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/nightly"),
     # a single image, script shape
     (Case("shapes", "script-push.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/shapes"),
     (Case("app-service", "release.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app-service"),
@@ -287,6 +289,32 @@ def test_critical_is_never_pushed(e2e, case, image):
     # The other images and legs: reported, judged against the policy in the README's Decisions.
     others = {repo: tags for repo, tags in images.items() if repo != image}
     e2e.report.lines.append(f"{case.id}: with {image} gated, the other images pushed: {others or 'none'}")
+
+
+# ---------------------------------------------------------------- a job that continues on error
+
+QUIET = [
+    # A broken build stays as quiet as in the original: nothing scanned, pushed or failed.
+    Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), None, findings=[Finding(".", kind="unbuildable")]),
+    Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", kind="unbuildable")]),
+    Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".", kind="unbuildable")]),
+    # In one job, `continue-on-error` covers the gate: the push is stopped, the run succeeds.
+    Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".", "arm64")]),
+]
+
+
+@pytest.mark.parametrize("case", QUIET, ids=[c.id for c in QUIET])
+def test_a_job_that_continues_on_error_fails_quietly_and_pushes_nothing(e2e, case):
+    assert not prepare_or_refused(e2e, case)
+    run = e2e.run(case)
+    assert run.conclusion == "success", run.describe()
+    assert [leg.outcome for leg in run.legs() if leg.outcome] == ["failure"], run.describe()
+    images, _ = pushed_tags(e2e)
+    assert images == {}, f"pushed: {images}\n{run.describe()}"
+    scanned = bool(trivy_records(e2e, run))
+    assert scanned == (case.findings[0].kind == "vuln"), run.describe()
+    if case.layout == "jobs":
+        assert run.result("nightly-scan") == "skipped" and run.result("nightly") == "skipped", run.describe()
 
 
 # ---------------------------------------------------------------- the artifact replaced between the jobs

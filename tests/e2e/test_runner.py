@@ -163,6 +163,43 @@ def test_continue_on_error_keeps_the_job_green(tmp_path):
     assert "failure/success" in result.job("a").steps[1].log
 
 
+def test_a_job_that_continues_on_error_looks_successful_to_its_needs(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          soft:
+            runs-on: x
+            continue-on-error: ${{ github.event_name == 'push' }}
+            outputs:
+              early: ${{ steps.early.outputs.v }}
+              late: ${{ steps.late.outputs.v }}
+            steps:
+              - id: early
+                run: echo v=set >> "$GITHUB_OUTPUT"
+              - run: exit 1
+              - id: late
+                run: echo v=never >> "$GITHUB_OUTPUT"
+          after:
+            needs: soft
+            if: needs.soft.result == 'success'
+            runs-on: x
+            steps:
+              - run: echo "[${{ needs.soft.outputs.early }}][${{ needs.soft.outputs.late }}]"
+          hard:
+            runs-on: x
+            continue-on-error: false
+            steps:
+              - run: exit 1
+        """,
+    )
+    assert (result.job("soft").result, result.job("soft").outcome) == ("success", "failure")
+    assert "[set][]" in result.job("after").steps[0].log
+    assert result.job("hard").result == "failure"
+    assert result.conclusion == "failure"
+
+
 def test_matrix_legs_strategy_context_and_fail_fast(tmp_path):
     result = run(
         tmp_path,

@@ -60,6 +60,9 @@ class JobResult:
     steps: list[StepResult] = field(default_factory=list)
     annotations: list[tuple[str, str]] = field(default_factory=list)
     summary: str = ""
+    # A failed job with `continue-on-error`: `result` is what `needs` and the
+    # run see (success, as on GitHub), `outcome` what happened.
+    outcome: str | None = None
 
     def step(self, key: str) -> StepResult:
         """A step by id or by (rendered) name."""
@@ -136,7 +139,7 @@ class RunResult:
         if self.error:
             lines.append(f"  error: {self.error}")
         for leg in self.legs():
-            lines.append(f"  job {leg.name}: {leg.result}")
+            lines.append(f"  job {leg.name}: {leg.result}" + (f" (outcome {leg.outcome})" if leg.outcome else ""))
             for step in leg.steps:
                 lines.append(f"    step {step.name}: {step.outcome}/{step.conclusion}")
         return "\n".join(lines)
@@ -281,7 +284,12 @@ class _Job:
         except ExpressionError as err:
             self.annotate("error", f"job outputs: {err}")
             self.result.result = "failure"
+        if self.result.result == "failure" and self.continues_on_error():
+            self.result.outcome, self.result.result = "failure", "success"
         return self.result
+
+    def continues_on_error(self) -> bool:
+        return render(self.spec.get("continue-on-error", False), self.env_scope_base) in (True, "true")
 
     def leg_name(self) -> str:
         name = self.spec.get("name")
