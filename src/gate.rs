@@ -41,11 +41,73 @@ const ATTEST_ACTIONS: &[&str] = &[
 ];
 
 /// Third-party actions that build and push in one step; scangate cannot
-/// split them, so a workflow using one unscanned is refused.
-pub const PUBLISH_ACTIONS: &[&str] = &[
-    "elgohr/publish-docker-github-action",
-    "mr-smithers-excellent/docker-build-push",
+/// split them, so a workflow using one unscanned is refused. Each with the
+/// input that turns its push off or on, as its README documents it (input
+/// names are matched without case, as GitHub does).
+pub const PUBLISH_ACTIONS: &[(&str, Publishes)] = &[
+    (
+        "elgohr/publish-docker-github-action",
+        Publishes::UnlessSet("no_push"),
+    ),
+    (
+        "mr-smithers-excellent/docker-build-push",
+        Publishes::UnlessOff("pushimage"),
+    ),
+    (
+        "whoan/docker-build-with-cache-action",
+        Publishes::UnlessOff("push_image_and_stages"),
+    ),
+    ("aevea/action-kaniko", Publishes::Always),
+    ("int128/kaniko-action", Publishes::WhenOn("push")),
+    ("ilteoood/docker_buildx", Publishes::WhenOn("publish")),
+    ("mathieusoysal/jib-container-publish.yml", Publishes::Always),
+    ("jerray/publish-docker-action", Publishes::Always),
+    ("macbre/push-to-ghcr", Publishes::Always),
 ];
+
+/// When a publish action pushes.
+#[derive(Debug, Clone, Copy)]
+pub enum Publishes {
+    Always,
+    /// Unless this input is `true` (a `no_push` switch).
+    UnlessSet(&'static str),
+    /// Unless this input is false (a push switch that defaults to on).
+    UnlessOff(&'static str),
+    /// When this input is true or an expression (a switch that defaults to off).
+    WhenOn(&'static str),
+}
+
+/// The publish action `step` uses (its listed name), when the step builds
+/// with one, whether or not it pushes.
+pub fn publish_action(step: &Mapping) -> Option<(&'static str, Publishes)> {
+    let action = action_name(step)?;
+    PUBLISH_ACTIONS
+        .iter()
+        .find(|(name, _)| action == *name || action.starts_with(&format!("{name}/")))
+        .copied()
+}
+
+/// The publish action `step` pushes with, if it pushes.
+pub fn publishes(step: &Mapping) -> Option<&'static str> {
+    let (name, when) = publish_action(step)?;
+    let switch = |key: &str| {
+        step.get("with")?
+            .as_mapping()?
+            .iter()
+            .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .and_then(|(_, v)| scalar(v))
+    };
+    let pushes = match when {
+        Publishes::Always => true,
+        // An expression may be false: it may push.
+        Publishes::UnlessSet(key) => {
+            !switch(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        }
+        Publishes::UnlessOff(key) => switch(key).is_none_or(|v| truthy(Some(v))),
+        Publishes::WhenOn(key) => truthy(switch(key)),
+    };
+    pushes.then_some(name)
+}
 
 /// Actions whose only job is to log the runner in to a container registry.
 const REGISTRY_LOGIN_ACTIONS: &[&str] = &[

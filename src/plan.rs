@@ -53,6 +53,10 @@ pub struct Plan {
     /// (when it reads nothing the scan job lacks), and for scripts, that
     /// something was pushed at all.
     pub scan_if: Option<String>,
+    /// The job's runner label and the one the new jobs take instead, when
+    /// GitHub has retired the job's: new jobs are not written to a runner
+    /// that never starts.
+    pub runner: Option<(String, &'static str)>,
     /// The jobs the scan job needs (the build job first).
     pub scan_needs: Vec<String>,
     /// The condition the push job runs under: the original job's `if:`,
@@ -525,6 +529,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job, &images),
+        runner: retired_label(job).map(|label| (label, CURRENT_RUNNER)),
         scan_needs: scan_needs(job, site, &build_job),
         push_if: push_condition(job, site),
         images,
@@ -686,18 +691,29 @@ fn repins(pins: &Pins, step: &Mapping, action: &str) -> bool {
 /// retired on 2025-04-15).
 const RETIRED_RUNNERS: &[&str] = &["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04"];
 
-/// A job on a retired runner image does not run, before or after the
-/// migration (the new jobs copy its `runs-on:`): said, not refused.
-fn retired_runner(job_id: &str, job: &Mapping) -> Option<Unsupported> {
+/// The runner the new jobs take when the job's image is retired.
+const CURRENT_RUNNER: &str = "ubuntu-latest";
+
+/// The job's runner label, when GitHub has retired it.
+fn retired_label(job: &Mapping) -> Option<String> {
     let label = job.get("runs-on").and_then(scalar)?;
-    RETIRED_RUNNERS.contains(&label.trim()).then(|| {
-        Unsupported::new(
-            job_id,
-            None,
-            format!("`runs-on: {label}` is a runner image GitHub has retired: the job does not run, before or after the migration (the new jobs copy the label)"),
-            "run it on a current image (`ubuntu-24.04` or `ubuntu-latest`)",
-        )
-    })
+    RETIRED_RUNNERS
+        .contains(&label.trim())
+        .then(|| label.trim().to_owned())
+}
+
+/// A job on a retired runner image does not run, before or after the
+/// migration: said, not refused. (The new jobs run on a current image.)
+fn retired_runner(job_id: &str, job: &Mapping) -> Option<Unsupported> {
+    let label = retired_label(job)?;
+    Some(Unsupported::new(
+        job_id,
+        None,
+        format!(
+            "`runs-on: {label}` is a runner image GitHub has retired: the job does not run, before or after the migration (the new scan and push jobs run on `{CURRENT_RUNNER}`)"
+        ),
+        "run it on a current image (`ubuntu-24.04` or `ubuntu-latest`)",
+    ))
 }
 
 /// In one job, `continue-on-error` covers the gate too: a push it stops

@@ -243,13 +243,27 @@ fn a_step_for_the_runs_that_do_not_push_keeps_the_build_in_one_job() {
 }
 
 /// A job on a retired runner image runs neither before nor after: said at
-/// the job, and migrated all the same (the new jobs copy the label).
+/// the job, and migrated all the same; the new jobs run on a current image
+/// (and take no job key that sets nothing, like the original's bare `env:`).
 #[test]
 fn a_retired_runner_is_said() {
-    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-20.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-20.04 # the old one\n    env:\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
     let (o, after) = run(text, None, &["--write"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(after.contains("build-scan:"), "{after}");
+    assert_eq!(
+        after.matches("runs-on: ubuntu-20.04 # the old one").count(),
+        1,
+        "{after}"
+    );
+    assert_eq!(
+        after
+            .matches("runs-on: ubuntu-latest # the old one")
+            .count(),
+        2,
+        "{after}"
+    );
+    assert_eq!(after.matches("\n    env:\n").count(), 1, "{after}");
     assert!(
         stderr(&o).contains("w.yml:5:3: warning: job `build`: `runs-on: ubuntu-20.04` is a runner image GitHub has retired"),
         "{}",

@@ -146,6 +146,12 @@ fn local_builds_are_no_push() {
         "run: gcloud builds submit --config cloudbuild.yaml .",
         // GoReleaser pushes images only once its job logs in to a registry.
         "uses: goreleaser/goreleaser-action@v6",
+        // Publish actions whose push is off, as their READMEs say.
+        "uses: ilteoood/docker_buildx@master\n        with:\n          imageName: acme/app",
+        "uses: int128/kaniko-action@v1\n        with:\n          tags: ghcr.io/acme/app:1",
+        "uses: elgohr/Publish-Docker-Github-Action@v5\n        with:\n          name: acme/app\n          no_push: true",
+        "uses: whoan/docker-build-with-cache-action@v8\n        with:\n          image_name: acme/app\n          push_image_and_stages: false",
+        "uses: mr-smithers-excellent/docker-build-push@v6\n        with:\n          image: acme/app\n          pushImage: false",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (n, step) in local.iter().enumerate() {
@@ -188,6 +194,17 @@ fn other_spellings_are_pushes_too() {
         "run: az acr build --registry acme --image api:${{ github.sha }} .",
         // A fork of push-to-registry pushes as the original does.
         "uses: travier/push-to-registry@sigstore-signing",
+        // Publish actions that build and push in one step (input names are
+        // matched without case; an expression may turn the push on).
+        "uses: aevea/action-kaniko@master\n        with:\n          image: acme/app",
+        "uses: MathieuSoysal/jib-container-publish.yml@v2.1.4\n        with:\n          PASSWORD: ${{ secrets.GITHUB_TOKEN }}",
+        "uses: ilteoood/docker_buildx@master\n        with:\n          publish: true\n          imageName: acme/app",
+        "uses: int128/kaniko-action@v1\n        with:\n          push: ${{ github.event_name == 'push' }}",
+        "uses: elgohr/Publish-Docker-Github-Action@v5\n        with:\n          name: acme/app\n          no_push: ${{ github.event_name == 'pull_request' }}",
+        "uses: whoan/docker-build-with-cache-action@v8\n        with:\n          image_name: acme/app",
+        "uses: mr-smithers-excellent/docker-build-push@v6\n        with:\n          image: acme/app\n          PushImage: true",
+        "uses: jerray/publish-docker-action@master\n        with:\n          repository: acme/app",
+        "uses: macbre/push-to-ghcr@master\n        with:\n          image_name: acme/app",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (n, step) in pushing.iter().enumerate() {

@@ -115,8 +115,7 @@ pub fn chains<'w>(wf: &'w Workflow<'_>) -> Vec<Chain<'w>> {
 /// Whether `step` builds an image (whether or not it also pushes it).
 pub fn builds(step: &Mapping) -> bool {
     if let Some(action) = gate::action_name(step) {
-        return BUILD_ACTIONS.contains(&action.as_str())
-            || gate::PUBLISH_ACTIONS.iter().any(|a| action.starts_with(a));
+        return BUILD_ACTIONS.contains(&action.as_str()) || gate::publish_action(step).is_some();
     }
     step.get("run")
         .and_then(Value::as_str)

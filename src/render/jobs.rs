@@ -285,6 +285,16 @@ fn output_slices(input: &JobInput<'_>) -> Result<BTreeMap<String, Slice>, Unloca
     Ok(slices)
 }
 
+/// Whether entry `e` is a key with no value (nothing but comments after
+/// its colon).
+fn sets_nothing(lines: &Lines<'_>, e: &Entry) -> bool {
+    let text = lines.slice(e.body());
+    let value = text.split_once(':').map_or("", |(_, v)| v);
+    value
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+}
+
 fn body_slice(lines: &Lines<'_>, e: &Entry) -> Slice {
     Slice {
         text: lines.slice(e.body()).to_owned(),
@@ -859,7 +869,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         return Ok(text);
     }
     let text = reindent(&text, style.job_column, style, false);
-    Ok(fill_slices(&text, &job_slices(lines, layout))?)
+    Ok(fill_slices(&text, &job_slices(lines, layout, plan))?)
 }
 
 /// In one job, the condition of the steps after the build: a script job
@@ -909,16 +919,19 @@ fn gated_findings(policy: &Policy) -> String {
     }
 }
 
-/// Each job key as a slice named `job:<key>`.
-fn job_slices(lines: &Lines<'_>, layout: &JobLayout) -> BTreeMap<String, Slice> {
+/// Each job key as a slice named `job:<key>`, for the new jobs: a retired
+/// runner label gives way to the one the plan chose.
+fn job_slices(lines: &Lines<'_>, layout: &JobLayout, plan: &Plan) -> BTreeMap<String, Slice> {
     layout
         .keys
         .iter()
         .map(|k| {
-            (
-                format!("job:{}", k.key.clone().unwrap_or_default()),
-                body_slice(lines, k),
-            )
+            let key = k.key.clone().unwrap_or_default();
+            let mut slice = body_slice(lines, k);
+            if let (Some((old, new)), "runs-on") = (&plan.runner, key.as_str()) {
+                slice.text = slice.text.replacen(old.as_str(), new, 1);
+            }
+            (format!("job:{key}"), slice)
         })
         .collect()
 }
@@ -937,10 +950,12 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let mut needs = plan.needs.clone();
     needs.push(plan.build_job.clone());
     needs.push(plan.scan_job.clone());
+    // A key without a value (`env:` alone) sets nothing: a copy would only
+    // repeat the original's lint error.
     let job_keys: Vec<&str> = PUSH_JOB_KEYS
         .iter()
         .copied()
-        .filter(|k| layout.key(k).is_some())
+        .filter(|k| layout.key(k).is_some_and(|e| !sets_nothing(lines, e)))
         .collect();
     let mut carried: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (step, output) in &plan.carried_outputs {
@@ -987,7 +1002,7 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         return Ok(text);
     }
     let text = reindent(&text, style.job_column, style, false);
-    let mut slices = job_slices(lines, layout);
+    let mut slices = job_slices(lines, layout, plan);
     slices.extend(output_slices(input)?);
     for i in plan.post_steps.clone() {
         let copy = CopiedStep {
