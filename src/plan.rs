@@ -178,10 +178,16 @@ fn recorded(job: &Mapping, site: &Site, build_job: &str, images: &[Image]) -> Op
 }
 
 /// The jobs the scan job needs: the build job, and the original job's
-/// needs when the build's condition, evaluated again, reads them.
+/// needs when the build's condition, evaluated again, or a key the scan job
+/// copies (`runs-on:`, a matrix from `fromJSON(needs.…)`) reads them.
 fn scan_needs(job: &Mapping, site: &Site, build_job: &str) -> Vec<String> {
     let mut needs = vec![build_job.to_owned()];
-    if site.matrix_build_if().is_some_and(|c| c.contains("needs.")) {
+    let copy_reads_needs = ["runs-on", "strategy"].iter().any(|key| {
+        job.get(*key)
+            .and_then(|v| yaml_serde::to_string(v).ok())
+            .is_some_and(|t| t.contains("needs."))
+    });
+    if copy_reads_needs || site.matrix_build_if().is_some_and(|c| c.contains("needs.")) {
         needs.extend(gate::needs(job));
     }
     needs

@@ -1081,9 +1081,9 @@ fn refuses_a_build_step_with_outputs_of_its_own() {
 }
 
 /// The push job takes `continue-on-error` over (the scan job never does),
-/// but it needs the scan, not the original job's needs.
+/// and needs what the original job needed, so the setting may read them.
 #[test]
-fn refuses_continue_on_error_that_reads_needs() {
+fn continue_on_error_may_read_needs() {
     let text = build_and_push(
         "    continue-on-error: ${{ needs.prepare.outputs.optional == 'true' }}\n",
         "",
@@ -1093,9 +1093,19 @@ fn refuses_continue_on_error_that_reads_needs() {
         "jobs:\n  prepare:\n    runs-on: ubuntu-latest\n    outputs:\n      optional: 'true'\n    steps:\n      - run: echo ok\n",
     )
     .replace("    runs-on: ubuntu-latest\n    continue", "    needs: prepare\n    runs-on: ubuntu-latest\n    continue");
-    let job = position(&text, "release:");
-    let line = position(&text, "continue-on-error:");
-    assert_refused("coe.yml", &text, &[job, line], &["reads `needs`"]);
+    let (dir, path) = scratch("coe.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "coe.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let after = fs::read_to_string(&path).unwrap();
+    let push_job = after.split("\n  release:\n").nth(1).unwrap();
+    assert!(
+        push_job.contains("needs: [prepare, release-build, release-scan]")
+            && push_job.contains("continue-on-error: ${{ needs.prepare.outputs.optional"),
+        "{after}"
+    );
+    let scan_job = after.split("\n  release-scan:\n").nth(1).unwrap();
+    let scan_job = scan_job.split("\n  release:\n").next().unwrap();
+    assert!(!scan_job.contains("continue-on-error: ${{"), "{after}");
 }
 
 #[test]

@@ -156,6 +156,12 @@ fixture_snapshot!(
     "shapes-local-cache"
 );
 fixture_snapshot!(
+    shapes_matrix_from_needs,
+    "shapes",
+    "matrix-from-needs.yml",
+    "shapes-matrix-from-needs"
+);
+fixture_snapshot!(
     shapes_continue_on_error,
     "shapes",
     "continue-on-error.yml",

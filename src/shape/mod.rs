@@ -568,7 +568,9 @@ pub fn refuse_first<S: Shape + ?Sized>(
 /// every leg gets its own artifact, scan and push. So is `continue-on-error`,
 /// on the build and push jobs but never on the scan job: a job that
 /// continues on error looks successful to the jobs that need it, so a scan
-/// job with it would let every push through.
+/// job with it would let every push through. Settings may read `needs`:
+/// the push job needs what the original job needed, and so does the scan
+/// job when its `runs-on:` reads them.
 pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
     let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
     if job.get("container").is_some() {
@@ -589,10 +591,10 @@ pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
         if job
             .get(key)
             .and_then(|v| yaml_serde::to_string(v).ok())
-            .is_some_and(|t| t.contains("needs.") || (!matrix && t.contains("matrix.")))
+            .is_some_and(|t| !matrix && t.contains("matrix."))
         {
             return Err((
-                "a job-level setting reads `needs` or `matrix`, which the new jobs would not have",
+                "a job-level setting reads `matrix`, which the new jobs would not have",
                 "gate the job by hand",
             ));
         }

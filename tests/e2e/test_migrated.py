@@ -265,6 +265,8 @@ INJECTED = [
     (Case("shapes", "push-to-registry.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/redhat-tools"),
     # a build with its own `if:` kept in one job (a later step runs on every event)
     (Case("shapes", "build-if-summary.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/edge-summary"),
+    # one leg of a matrix read from a first job's output (the scan job needs that job too)
+    (Case("shapes", "matrix-from-needs.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker-svc"),
     # a job with `continue-on-error`: its scan job does not continue, and fails the run
     (Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/nightly"),
     # a single image, script shape
