@@ -108,6 +108,16 @@ pub struct Plan {
     pub warnings: Vec<Unsupported>,
 }
 
+impl Plan {
+    /// The record step whose `pushed` output says whether the job pushed:
+    /// the first image's (a job's images are pushed together or not at all).
+    pub fn pushed_step(&self) -> &str {
+        self.images
+            .first()
+            .map_or("scangate-record", |image| image.record_id.as_str())
+    }
+}
+
 /// The original job's `if:` as a bare expression, when it may be repeated on
 /// the new jobs: never one that runs after a failure (`always()`…), which on
 /// the push job would step around the gate.

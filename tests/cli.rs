@@ -893,9 +893,11 @@ fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
             "- run: docker push",
         ),
         (
+            // Several images are told apart by their literal names: one
+            // more, named by a variable, could be any of them or another.
             "two-script-images.yml",
-            "      - run: |\n          docker build -t ghcr.io/acme/api:1 api\n          docker push ghcr.io/acme/api:1\n      - run: docker build -t ghcr.io/acme/worker:1 worker && docker push \"ghcr.io/acme/worker:1\"\n",
-            "push different images (`api`, `worker`)",
+            "      - run: |\n          docker build -t ghcr.io/acme/api:1 api\n          docker push ghcr.io/acme/api:1\n      - run: docker build -t ghcr.io/acme/worker:1 worker && docker push \"ghcr.io/acme/worker:1\"\n      - run: docker push \"$EXTRA_IMAGE\"\n",
+            "push different images (`api`, `worker`) and some push names its image with a shell variable",
             "- run: |",
         ),
     ];

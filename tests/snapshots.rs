@@ -162,6 +162,12 @@ fixture_snapshot!(
     "shapes-matrix-from-needs"
 );
 fixture_snapshot!(
+    shapes_script_images,
+    "shapes",
+    "script-images.yml",
+    "shapes-script-images"
+);
+fixture_snapshot!(
     shapes_continue_on_error,
     "shapes",
     "continue-on-error.yml",

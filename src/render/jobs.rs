@@ -257,6 +257,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
         "build-outputs.yml",
         &context! {
             may_skip => plan.site.may_skip_push(),
+            pushed_step => plan.pushed_step(),
             images => ser(&plan.images),
             kept => ser(&plan.outputs_via_build),
             carried_env => ser(&plan.carried_env),
@@ -370,6 +371,8 @@ fn piece_text(
                 ("tool", ser(&plan.site.format().tool())),
                 ("builder", ser(&plan.insert_setup_buildx)),
                 ("image", ser(image)),
+                ("images", ser(&plan.images)),
+                ("names", ser(&Vec::<String>::new())),
                 ("artifact", ser(&image.artifact)),
                 ("matrix", ser(&plan.matrix)),
                 ("upload", ser(&plan.single_job.is_none())),
@@ -876,7 +879,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
 /// may have recorded no push, and then there is nothing to scan.
 fn single_step_if(plan: &Plan) -> Option<String> {
     (plan.single_job.is_some() && plan.site.may_skip_push())
-        .then(|| "steps.scangate-record.outputs.pushed == 'true'".to_owned())
+        .then(|| format!("steps.{}.outputs.pushed == 'true'", plan.pushed_step()))
 }
 
 /// Whether original step `index` is an `actions/checkout`.

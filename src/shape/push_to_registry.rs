@@ -240,6 +240,7 @@ impl Rewrite for RegistryPush {
             self.first_step() == index,
             record,
             self.last_step() == index,
+            &[],
         ))
     }
 

@@ -10,7 +10,8 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::{
-    Check, Format, Found, Piece, Rewrite, Shape, Site, Tool, Unsupported, Verdict, check_job,
+    Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Tool, Unsupported,
+    Verdict, check_job,
 };
 use crate::gate::{self, Push};
 
@@ -103,12 +104,15 @@ pub struct ScriptPush {
     pub conditional: bool,
     /// The job runs a matrix: each leg is built, scanned and pushed alone.
     pub matrix: bool,
+    /// The literal names of the images, when the scripts push several
+    /// (empty for one): one image each, in this order.
+    pub names: Vec<String>,
 }
 
 /// The pieces of a step that records its push instead of pushing
 /// (`record`): the stand-in goes on the PATH before the `first`, and the
 /// image is saved after the `last`.
-pub fn recording(first: bool, record: Piece, last: bool) -> Vec<Piece> {
+pub fn recording(first: bool, record: Piece, last: bool, names: &[String]) -> Vec<Piece> {
     let mut out = Vec::new();
     if first {
         out.push(Piece::Template {
@@ -123,7 +127,7 @@ pub fn recording(first: bool, record: Piece, last: bool) -> Vec<Piece> {
         out.push(Piece::Blank);
         out.push(Piece::Template {
             name: "script-save.yml",
-            vars: Vec::new(),
+            vars: vec![("names", super::var(&names))],
             carried: true,
         });
     }
@@ -176,6 +180,15 @@ impl Rewrite for ScriptPush {
         Format::DockerArchive(self.tool)
     }
 
+    /// One image per literal name when the scripts push several.
+    fn images(&self) -> Vec<ImageSpec> {
+        let one = ImageSpec {
+            platforms: Platforms::listed(self.platforms()),
+            ..ImageSpec::default()
+        };
+        vec![one; self.names.len().max(1)]
+    }
+
     /// The stand-in goes on the PATH before the first pushing step; each
     /// pushing script records instead of pushing; after the last, the image
     /// is saved.
@@ -187,6 +200,7 @@ impl Rewrite for ScriptPush {
             self.steps.first() == Some(&index),
             Piece::Run(record_instead_of_push),
             self.steps.last() == Some(&index),
+            &self.names,
         ))
     }
 
@@ -253,13 +267,18 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         ));
     }
     let names = pushed_names(&commands);
-    if names.len() > 1 {
-        let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    if names.literal.len() > 1 && (names.dynamic || matrix) {
+        let listed: Vec<String> = names.literal.iter().map(|n| format!("`{n}`")).collect();
+        let why = if matrix {
+            "in a matrix job"
+        } else {
+            "and some push names its image with a shell variable"
+        };
         return Err(refuse(
             steps.first().copied(),
             format!(
-                "the scripts of this job push different images ({}); the gate covers one image per script job",
-                names.join(", ")
+                "the scripts of this job push different images ({}) {why}: scangate tells a script job's images apart by their literal names",
+                listed.join(", ")
             ),
             "push each image from a job of its own (or build them with docker/build-push-action steps, which scangate splits per image)",
         ));
@@ -307,6 +326,11 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         commands,
         conditional,
         matrix,
+        names: if names.literal.len() > 1 {
+            names.literal
+        } else {
+            Vec::new()
+        },
     }))
 }
 
@@ -413,21 +437,25 @@ const NON_REGISTRY: &[&str] = &[
     "docker-daemon",
 ];
 
-/// Refuses a `podman push` / `buildah push` with options the push job's own
-/// push would not repeat (credentials, signatures, formats), or to a
-/// destination that is not a registry.
 /// A `${{ … }}` expression, which may hold spaces.
 static EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: a constant pattern, exercised by the tests below.
     Regex::new(r"\$\{\{.*?\}\}").expect("static regex")
 });
 
-/// The image names (repository path without registry host and tag) the
-/// push commands of `lines` name literally. A name built from shell
-/// variables is left out: only the run can tell it. The same name on two
-/// registries is one image; two names are (nearly always) two images.
-fn pushed_names(lines: &[String]) -> std::collections::BTreeSet<String> {
-    let mut names = std::collections::BTreeSet::new();
+/// The image names (the last part of the repository path, without tag)
+/// the push commands of `lines` name, in the order they first appear.
+/// The same name on two registries is one image; two names are (nearly
+/// always) two images.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Names {
+    literal: Vec<String>,
+    /// Some name is built from shell variables: only the run can tell it.
+    dynamic: bool,
+}
+
+fn pushed_names(lines: &[String]) -> Names {
+    let mut names = Names::default();
     for line in lines {
         for cap in DOCKER_PUSH.captures_iter(line) {
             let Some(all) = cap.get(0) else { continue };
@@ -444,14 +472,24 @@ fn pushed_names(lines: &[String]) -> std::collections::BTreeSet<String> {
             let path = reference.split('@').next().unwrap_or_default();
             let last = path.rsplit('/').next().unwrap_or_default();
             let name = last.split(':').next().unwrap_or_default();
-            if !name.is_empty() && !name.contains('$') {
-                names.insert(name.to_owned());
+            // Anything but a plain name (`$VAR`, `$(…)`, quotes) is made by
+            // the shell; plain names are what the save steps match on.
+            let plain = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if name.is_empty() || !plain {
+                names.dynamic = true;
+            } else if !names.literal.iter().any(|n| n == name) {
+                names.literal.push(name.to_owned());
             }
         }
     }
     names
 }
 
+/// Refuses a `podman push` / `buildah push` with options the push job's own
+/// push would not repeat (credentials, signatures, formats), or to a
+/// destination that is not a registry.
 fn podman_args(line: &str) -> Result<(), String> {
     for cap in DOCKER_PUSH.captures_iter(line) {
         let (Some(all), Some(tool)) = (cap.get(0), cap.get(1)) else {
@@ -521,7 +559,7 @@ mod tests {
     #[test]
     fn pushed_names_are_the_literal_image_names() {
         let lines = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let names = |l: &[&str]| pushed_names(&lines(l)).into_iter().collect::<Vec<_>>();
+        let names = |l: &[&str]| pushed_names(&lines(l)).literal;
         assert_eq!(
             names(&[
                 "docker push ghcr.io/acme/app:1",
@@ -536,12 +574,15 @@ mod tests {
             ]),
             ["api", "worker"]
         );
-        assert!(
-            names(&[
-                "docker push \"$IMAGE:$TAG\"",
-                "docker push ${REPO}/x-${n}:1"
-            ])
-            .is_empty()
+        let variables = pushed_names(&lines(&[
+            "docker push \"$IMAGE:$TAG\"",
+            "docker push ${REPO}/x-${n}:1",
+        ]));
+        assert!(variables.literal.is_empty() && variables.dynamic);
+        // In the order of the pushes, not sorted: the images keep that order.
+        assert_eq!(
+            names(&["docker push acme/worker", "docker push acme/api:1"]),
+            ["worker", "api"]
         );
     }
 

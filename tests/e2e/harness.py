@@ -78,6 +78,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "build-if.yml", "pr"): {},
     ("shapes", "local-cache.yml", "tag"): {"acme/cached": ["v1.2.3"]},
     ("shapes", "continue-on-error.yml", "tag"): {"acme/nightly": ["latest", "v1.2.3"]},
+    ("shapes", "script-images.yml", "tag"): {"acme/multi-api": ["latest", "v1.2.3"], "acme/multi-worker": ["v1.2.3"]},
     ("shapes", "matrix-from-needs.yml", "tag"): {"acme/api-svc": ["v1.2.3"], "acme/worker-svc": ["v1.2.3"]},
     ("shapes", "attestations.yml", "tag"): {"acme/attested-api": ["v1.2.3"], "acme/attested-worker": ["v1.2.3"]},
     # metadata-action's defaults: the git tag, and latest for it (latest=auto)

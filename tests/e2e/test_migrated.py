@@ -72,7 +72,8 @@ def record_steps(run: RunResult) -> list[dict[str, str]]:
     for leg in run.legs():
         for step in leg.steps:
             if step.id.startswith("scangate-record") and step.outcome == "success" and step.outputs.get("digest"):
-                found.append({**step.outputs, "script": step.name == SCRIPT_RECORD})
+                # With several images, the name ends with the image's: "… (multi-api)".
+                found.append({**step.outputs, "script": step.name.startswith(SCRIPT_RECORD)})
     return found
 
 
@@ -269,6 +270,9 @@ INJECTED = [
     (Case("shapes", "matrix-from-needs.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker-svc"),
     # a job with `continue-on-error`: its scan job does not continue, and fails the run
     (Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/nightly"),
+    # one of two images pushed by the scripts of one job
+    (Case("shapes", "script-images.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/multi-worker"),
+    (Case("shapes", "script-images.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/worker")]), "acme/multi-worker"),
     # a single image, script shape
     (Case("shapes", "script-push.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/shapes"),
     (Case("app-service", "release.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app-service"),
