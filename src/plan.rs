@@ -254,8 +254,12 @@ fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
     let job = site.job();
     let leg = leg_suffix(matrix);
     // In one job the build steps keep their ids (and outputs): the push
-    // steps take their own.
-    let own_id = |id: &Option<String>| id.clone().filter(|_| !single);
+    // steps take their own, unless the step of the id is gone.
+    let own_id = |spec: &ImageSpec| {
+        spec.step_id
+            .clone()
+            .filter(|_| !single || spec.step_removed)
+    };
     let specs = site.images();
     if let [one] = specs.as_slice() {
         return vec![Image {
@@ -265,7 +269,7 @@ fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
             artifact: format!("scangate-{job}-image{leg}"),
             archive: format!("scangate-{job}-image.tar"),
             record_id: "scangate-record".into(),
-            push_step_id: own_id(&one.step_id).unwrap_or_else(|| "scangate-push".into()),
+            push_step_id: own_id(one).unwrap_or_else(|| "scangate-push".into()),
             by_digest: one.by_digest,
             platforms: one.platforms.clone(),
         }];
@@ -288,7 +292,7 @@ fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
                 artifact: format!("scangate-{job}-{key}{leg}"),
                 archive: format!("scangate-{job}-{key}.tar"),
                 record_id: format!("scangate-record-{key}"),
-                push_step_id: own_id(&b.step_id).unwrap_or_else(|| format!("scangate-push-{key}")),
+                push_step_id: own_id(b).unwrap_or_else(|| format!("scangate-push-{key}")),
                 by_digest: b.by_digest,
                 platforms: b.platforms.clone(),
                 key,
@@ -458,14 +462,16 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
         if build_ids.contains(&step) {
-            if output != "digest" && !single {
+            let set = site.push_outputs();
+            if !set.contains(&output.as_str()) && !single {
                 return Err(Unsupported::new(
                     job_id,
                     Some(last),
                     format!(
-                        "a step after the push reads `steps.{step}.outputs.{output}`; only `digest` is available after the split"
+                        "a step after the push reads `steps.{step}.outputs.{output}`; only `{}` is available after the split",
+                        set.join("`, `")
                     ),
-                    "read the digest instead, or move that step before the push",
+                    "read that instead, or move that step before the push",
                 ));
             }
         } else if pre_ids.contains_key(&step) {

@@ -273,3 +273,28 @@ fn a_retired_runner_is_said() {
     let (o, _) = run(&current, None, &["--write"]);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+/// A script push under its own `if:` with steps after it: split, those
+/// steps could not keep running when the push is skipped; in one job they
+/// do, under their own conditions.
+#[test]
+fn a_guarded_script_push_before_other_steps_goes_in_one_job() {
+    let text = "on:\n  push:\n    branches: [main]\n    tags: ['v*']\njobs:\n  image:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: actions/checkout@v5\n      - run: docker build -t ghcr.io/acme/app:latest .\n      - name: Push\n        if: startsWith(github.ref, 'refs/tags/')\n        run: docker push ghcr.io/acme/app:latest\n      - run: echo done\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("image-scan:"), "{after}");
+    assert!(after.contains("--exit-code 1"), "{after}");
+    let err = stderr(&o);
+    assert!(err.contains("note: job `image` stays one job"), "{err}");
+    assert!(
+        err.contains("has its own `if:` and steps follow it"),
+        "{err}"
+    );
+    let (o, after) = run(
+        text,
+        Some("[layout]\nmode = \"jobs\"\nfallback = \"refuse\"\n"),
+        &["--write"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(after, text);
+}

@@ -570,6 +570,7 @@ impl Rewrite for Builds {
             .map(|b| ImageSpec {
                 step: Some(b.step),
                 step_id: b.step_id.clone(),
+                step_removed: false,
                 by_digest: b.by_digest.is_some(),
                 platforms: b.platforms.clone(),
             })

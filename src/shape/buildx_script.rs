@@ -260,6 +260,7 @@ impl Rewrite for BuildxPushes {
             .map(|b| ImageSpec {
                 step: Some(b.step),
                 step_id: b.step_id.clone(),
+                step_removed: false,
                 by_digest: false,
                 platforms: b.platforms.clone(),
             })

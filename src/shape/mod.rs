@@ -251,6 +251,9 @@ pub struct ImageSpec {
     pub step: Option<usize>,
     /// That step's `id:`: the push step takes it over.
     pub step_id: Option<String>,
+    /// The step with `step_id` is gone in either layout (not kept for its
+    /// build): the push step takes its id in one job too.
+    pub step_removed: bool,
     /// Pushed untagged, by digest.
     pub by_digest: bool,
     /// Its target platforms.
@@ -359,9 +362,15 @@ pub trait Rewrite: std::fmt::Debug + Send + Sync {
         false
     }
 
-    /// The `id`s of those steps: later steps may read only their `digest`.
+    /// The `id`s of those steps: later steps may read only the outputs
+    /// the push step sets ([`Rewrite::push_outputs`]).
     fn replaced_ids(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The outputs the push step sets, as the replaced step did.
+    fn push_outputs(&self) -> &'static [&'static str] {
+        &["digest"]
     }
 
     /// A build exports a cache to a registry: the build job keeps

@@ -13,8 +13,8 @@
 use yaml_serde::Mapping;
 
 use super::{
-    Check, Finder, Format, Found, Piece, Refused, Rewrite, Shape, Site, Tool, Unsupported, Verdict,
-    check_job, var,
+    Check, Finder, Format, Found, ImageSpec, Piece, Refused, Rewrite, Shape, Site, Tool,
+    Unsupported, Verdict, check_job, var,
 };
 use crate::gate::{self, Push, input};
 
@@ -57,6 +57,7 @@ impl Shape for PushToRegistry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Step {
     index: usize,
+    id: Option<String>,
     name: Option<String>,
     image: String,
     tags: String,
@@ -72,6 +73,8 @@ pub struct RegistryPush {
     job: String,
     steps: Vec<Step>,
     matrix: bool,
+    /// A push step with its own `if:`, when steps follow the last push.
+    guarded_before_steps: Option<usize>,
 }
 
 fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Unsupported> {
@@ -104,7 +107,10 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
                 "push to a registry with a trusted certificate, or gate this job by hand",
             ));
         }
+        // One push step's outputs are the push job's push step's; several
+        // are pushed together, by one step.
         if let Some(id) = step.get("id").and_then(gate::scalar)
+            && pushes.len() > 1
             && all
                 .iter()
                 .filter(|(i, _)| *i > push.step)
@@ -113,7 +119,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
             return Err(refuse(
                 push.step,
                 format!(
-                    "a later step reads the outputs of the push step (`steps.{id}.outputs`), which the push after the scan does not set"
+                    "a later step reads the outputs of this push step (`steps.{id}.outputs`); the push job pushes what the job's push-to-registry steps would have pushed in one step, which cannot set each one's outputs"
                 ),
                 "read the pushed names from the build step's outputs instead, or gate this job by hand",
             ));
@@ -121,6 +127,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
         let (username, password) = (text("username"), text("password"));
         steps.push(Step {
             index: push.step,
+            id: step.get("id").and_then(gate::scalar),
             name: step.get("name").and_then(gate::scalar),
             image: text("image"),
             tags: input(step, "tags").unwrap_or_else(|| "latest".into()),
@@ -133,28 +140,39 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
         return Err(Unsupported::new(job_id, None, "no push step", ""));
     };
     let guarded = steps.iter().find(|s| s.step_if.is_some());
-    if let Some(guarded) = guarded {
-        let last = steps.last().map_or(first.index, |s| s.index);
-        if matrix {
-            return Err(refuse(
-                guarded.index,
-                "in a matrix job, this push may be skipped (its own `if:`); a matrix job's outputs cannot say which legs pushed".into(),
-                "make every leg push (move the condition to the job's `if:`), or gate the job by hand",
-            ));
-        }
-        if all.iter().any(|(i, _)| *i > last) {
-            return Err(refuse(
-                guarded.index,
-                "a pushing step has its own `if:` and steps follow it; they could not keep running when it is skipped".into(),
-                "move the condition to the job, or gate the job by hand",
-            ));
-        }
+    if let Some(guarded) = guarded
+        && matrix
+    {
+        return Err(refuse(
+            guarded.index,
+            "in a matrix job, this push may be skipped (its own `if:`); a matrix job's outputs cannot say which legs pushed".into(),
+            "make every leg push (move the condition to the job's `if:`), or gate the job by hand",
+        ));
     }
+    let last = steps.last().map_or(first.index, |s| s.index);
+    let guarded_before_steps = guarded
+        .map(|s| s.index)
+        .filter(|_| all.iter().any(|(i, _)| *i > last));
     Ok(RegistryPush {
         job: job_id.to_owned(),
         steps,
         matrix,
+        guarded_before_steps,
     })
+}
+
+/// A pushing step with its own `if:` that other steps follow: refused
+/// split, cured by one job.
+pub fn guarded_push(job: &str, step: usize) -> Option<Unsupported> {
+    Some(
+        Unsupported::new(
+            job,
+            Some(step),
+            "a pushing step has its own `if:` and steps follow it; split, they could not keep running when it is skipped",
+            "move the condition to the job, or gate the job by hand",
+        )
+        .cured_by_one_job(),
+    )
 }
 
 /// Whether `step` reads `steps.<id>.outputs`.
@@ -165,6 +183,14 @@ fn reads_outputs_of(step: &Mapping, id: &str) -> bool {
 impl RegistryPush {
     fn at(&self, index: usize) -> Option<&Step> {
         self.steps.iter().find(|s| s.index == index)
+    }
+
+    /// The id of the job's push step, when it has one push step.
+    fn lone_id(&self) -> Option<String> {
+        match self.steps.as_slice() {
+            [one] => one.id.clone(),
+            _ => None,
+        }
     }
 }
 
@@ -203,18 +229,44 @@ impl Rewrite for RegistryPush {
         Format::DockerArchive(Tool::Podman)
     }
 
+    /// A lone push step's id goes to the push job's push step, which sets
+    /// the action's outputs (later steps of several push steps read none:
+    /// `read` refuses that).
+    fn images(&self) -> Vec<ImageSpec> {
+        vec![ImageSpec {
+            step_id: self.lone_id(),
+            step_removed: true,
+            ..ImageSpec::default()
+        }]
+    }
+
+    fn replaced_ids(&self) -> Vec<String> {
+        self.lone_id().into_iter().collect()
+    }
+
+    /// The action's outputs (its README): the digest of the pushed
+    /// manifest, the first pushed name and all of them as a JSON array.
+    fn push_outputs(&self) -> &'static [&'static str] {
+        &["digest", "registry-path", "registry-paths"]
+    }
+
     /// The credentials are the step's own: a push job would not have them.
+    /// A push step with its own `if:` followed by other steps: split, those
+    /// could not keep running when it is skipped (in one job they do,
+    /// under their own conditions).
     fn refuse_jobs(&self) -> Option<Unsupported> {
-        let step = self.steps.iter().find(|s| s.creds.is_some())?;
-        Some(
-            Unsupported::new(
-                &self.job,
-                Some(step.index),
-                "the push step logs in with its own `username` and `password`; a push job could not repeat that",
-                "log in with a step of its own before the build (`redhat-actions/podman-login`, `podman login`)",
-            )
-            .cured_by_one_job(),
-        )
+        if let Some(step) = self.steps.iter().find(|s| s.creds.is_some()) {
+            return Some(
+                Unsupported::new(
+                    &self.job,
+                    Some(step.index),
+                    "the push step logs in with its own `username` and `password`; a push job could not repeat that",
+                    "log in with a step of its own before the build (`redhat-actions/podman-login`, `podman login`)",
+                )
+                .cured_by_one_job(),
+            );
+        }
+        guarded_push(&self.job, self.guarded_before_steps?)
     }
 
     /// The stand-in before the first push; each push step becomes the step
@@ -302,12 +354,31 @@ mod tests {
         assert!(r.reason.contains("`extra-args:`"), "{}", r.reason);
         let r = verdict("          image: app\n          tls-verify: false\n", "").unwrap_err();
         assert!(r.reason.contains("tls-verify"), "{}", r.reason);
-        let r = verdict(
+        // One push step: its outputs are the push job's push step's.
+        let one = verdict(
             "          image: app\n",
             "      - run: echo ${{ steps.push.outputs.registry-paths }}\n",
         )
+        .unwrap();
+        assert_eq!(one.replaced_ids(), ["push"]);
+        assert!(one.push_outputs().contains(&"registry-paths"));
+        // Two: pushed together, by one step, which cannot be both.
+        let r = verdict(
+            "          image: app\n",
+            "      - uses: redhat-actions/push-to-registry@v2\n        with: {image: app, tags: v1}\n      - run: echo ${{ steps.push.outputs.registry-paths }}\n",
+        )
         .unwrap_err();
         assert!(r.reason.contains("steps.push.outputs"), "{}", r.reason);
+        // A push under its own `if:` with steps after it: one job.
+        let guarded = verdict(
+            "          image: app\n",
+            "        if: github.ref_type == 'tag'\n      - run: echo done\n",
+        )
+        .unwrap();
+        assert_eq!(
+            guarded.refuse_jobs().map(|r| r.cure),
+            Some(Some(super::super::Cure::OneJob))
+        );
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub struct ScriptPush {
     /// The literal names of the images, when the scripts push several
     /// (empty for one): one image each, in this order.
     pub names: Vec<String>,
+    /// A pushing step with its own `if:`, when steps follow the last push.
+    pub guarded_before_steps: Option<usize>,
 }
 
 /// The pieces of a step that records its push instead of pushing
@@ -178,6 +180,10 @@ impl Rewrite for ScriptPush {
 
     fn format(&self) -> Format {
         Format::DockerArchive(self.tool)
+    }
+
+    fn refuse_jobs(&self) -> Option<Unsupported> {
+        super::push_to_registry::guarded_push(&self.job, self.guarded_before_steps?)
     }
 
     /// One image per literal name when the scripts push several.
@@ -312,13 +318,11 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         }
     }
     let has_post = all.iter().any(|(n, _)| *n > last);
-    if conditional && has_post {
-        return Err(refuse(
-            Some(steps[0]),
-            "a pushing step has its own `if:` and steps follow it; they could not keep running when it is skipped".into(),
-            "move the condition to the job, or gate the job by hand",
-        ));
-    }
+    let guarded_before_steps = steps
+        .iter()
+        .copied()
+        .find(|&i| all.iter().any(|(n, s)| *n == i && s.get("if").is_some()))
+        .filter(|_| has_post);
     Ok(Site::new(ScriptPush {
         tool,
         job: job_id.to_owned(),
@@ -331,6 +335,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         } else {
             Vec::new()
         },
+        guarded_before_steps,
     }))
 }
 

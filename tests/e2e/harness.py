@@ -97,7 +97,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
-    ("shapes", "push-to-registry.yml", "tag"): {"acme/redhat-app": ["latest", "v1.2.3"], "acme/redhat-tools": ["v1.2.3"]},
+    ("shapes", "push-to-registry.yml", "tag"): {"acme/redhat-app": ["latest", "v1.2.3"], "acme/redhat-tools": ["v1.2.3"], "acme/redhat-edge": ["v1.2.3"]},
 }
 
 #: Workflows that sign what they push themselves (a `cosign sign` step after
@@ -409,6 +409,16 @@ def check_after_push(harness: Harness, case: Case, run: RunResult) -> None:
         assert harness.repo is not None
         tags = subprocess.run(["git", "-C", str(harness.repo), "tag"], capture_output=True, text=True).stdout.split()
         assert f"v0.4.2-pre.{run.run_id}" in tags, tags
+    elif key == ("shapes", "push-to-registry.yml"):
+        # Later steps read push-to-registry's outputs: the pushed manifest's digest, the names.
+        summary = summaries(run)
+        app = _digest(harness, "acme/redhat-app", "v1.2.3")
+        paths = re.search(r"app pushed \S+ to (\[.*\])", summary)
+        assert f"app pushed {app} to " in summary and paths, summary
+        assert json.loads(paths.group(1)) == [f"{host}/acme/redhat-app:latest", f"{host}/acme/redhat-app:v1.2.3"], summary
+        tools = _digest(harness, "acme/redhat-tools", "v1.2.3")
+        assert f"tools pushed {tools} as {host}/acme/redhat-tools:v1.2.3" in summary, summary
+        assert f"edge pushed {_digest(harness, 'acme/redhat-edge', 'v1.2.3')}" in summary, summary
     elif key == ("shapes", "podman.yml"):
         assert "toolbox v1.2.3 pushed" in summaries(run)
     elif key == ("shapes", "two-images.yml"):
