@@ -143,6 +143,16 @@ impl Migrator {
         &self.policy
     }
 
+    /// The jobs of `source` that log in to a registry and then run what
+    /// scangate cannot read ([`detect::unseen_pushes`]), as warnings.
+    pub fn unseen_pushes(&self, source: &Source) -> Result<Vec<Refusal>, Error> {
+        let doc = parse(source, &source.text)?;
+        Ok(detect::unseen_pushes(&doc, &self.shapes)
+            .iter()
+            .map(|u| refusal(&source.text, u))
+            .collect())
+    }
+
     /// Migrates `source`. Errors are for input that is not YAML and for
     /// scangate's own failures (template or verification).
     pub fn migrate(&self, source: &Source) -> Result<Outcome, Error> {

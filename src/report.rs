@@ -19,7 +19,12 @@ pub enum FileStatus {
         diff: String,
         written: bool,
     },
-    Unchanged,
+    Unchanged {
+        /// Jobs that may push where scangate cannot see (a script file
+        /// after a registry login): said, as nothing else would be.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        unseen: Vec<Refusal>,
+    },
     Skipped {
         reason: String,
     },
@@ -136,18 +141,21 @@ pub fn job_notes(path: &str, job: &MigratedJob) -> String {
             job.job
         ));
     }
-    for w in &job.warnings {
+    out.push_str(&warnings_text(path, &job.warnings));
+    out
+}
+
+/// Warnings as compiler-style messages: `path:line:col: warning: …` and a
+/// help line each.
+pub fn warnings_text(path: &str, warnings: &[Refusal]) -> String {
+    let mut out = String::new();
+    for w in warnings {
         out.push_str(&format!(
-            "{path}:{}: warning: job `{}`: {}
-",
+            "{path}:{}: warning: job `{}`: {}\n",
             w.at, w.job, w.reason
         ));
         if !w.hint.is_empty() {
-            out.push_str(&format!(
-                "  help: {}
-",
-                w.hint
-            ));
+            out.push_str(&format!("  help: {}\n", w.hint));
         }
     }
     out

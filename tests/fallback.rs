@@ -298,3 +298,24 @@ fn a_guarded_script_push_before_other_steps_goes_in_one_job() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(after, text);
 }
+
+/// A job that logs in to a registry and then runs a script scangate cannot
+/// read may push there: the file is unchanged (nothing to gate that scangate
+/// sees) and that is said at the step, in text and in JSON; exit 0.
+#[test]
+fn a_push_scangate_cannot_see_is_said() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  release:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v5\n      - uses: docker/login-action@v4\n        with:\n          registry: ghcr.io\n          username: ${{ github.actor }}\n          password: ${{ secrets.GITHUB_TOKEN }}\n      - name: Build and push the images\n        run: bash ci/images.sh \"$GITHUB_REF_NAME\"\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(after, text);
+    assert!(
+        stderr(&o).contains("w.yml:14:7: warning: job `release`: the job logs in to a container registry, then runs `bash ci/images.sh \"$GITHUB_REF_NAME\"`"),
+        "{}",
+        stderr(&o)
+    );
+    let (o, _) = run(text, None, &["--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let file = &report["files"][0];
+    assert_eq!(file["status"], "unchanged", "{report}");
+    assert_eq!(file["unseen"][0]["at"]["line"], 14, "{report}");
+}

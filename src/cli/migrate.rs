@@ -184,7 +184,9 @@ pub(crate) fn run_file(
 ) -> Result<FileStatus, Error> {
     let source = files::read(path)?;
     Ok(match migrator.migrate(&source)? {
-        Outcome::Unchanged => FileStatus::Unchanged,
+        Outcome::Unchanged => FileStatus::Unchanged {
+            unseen: migrator.unseen_pushes(&source)?,
+        },
         Outcome::NotAWorkflow(reason) => FileStatus::Skipped { reason },
         Outcome::Refused(refusals) => FileStatus::Refused { refusals },
         Outcome::Migrated { text, jobs } => {
@@ -244,12 +246,13 @@ pub(crate) fn print_text(
                     write!(err, "{}", report::job_notes(&r.path, job))?;
                 }
             }
-            FileStatus::Unchanged => {
+            FileStatus::Unchanged { unseen } => {
                 unchanged += 1;
                 detail(&format!(
                     "unchanged {}: no job pushes an image without a gate",
                     r.path
                 ));
+                write!(err, "{}", report::warnings_text(&r.path, unseen))?;
             }
             FileStatus::Skipped { reason } => {
                 unchanged += 1;

@@ -7,10 +7,12 @@
 //! does not fully understand is an [`Unsupported`], never a guess.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-use yaml_serde::Value;
+use regex::Regex;
+use yaml_serde::{Mapping, Value};
 
-use crate::gate;
+use crate::gate::{self, Recognise};
 pub use crate::shape::{Cure, Shapes, Site, Unsupported, Verdict};
 
 /// One verdict per job that pushes an image no gate protects, in file order.
@@ -88,6 +90,91 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
     shapes.read(job_id, job, pushes)
 }
 
+/// A command whose pushes scangate cannot read: a script file, a make-like
+/// runner, a JVM build (Jib, Quarkus and Spring Boot push from there), nix.
+static OPAQUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?m)^\s*(?:sudo\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(",
+        r"(?:bash|sh|zsh)\s+(?:-\S+\s+)*[^\s-][^\n]*|\./[^\n]+|",
+        r"(?:make|just|task|earthly|dagger|mvn|gradle)\b[^\n]*|",
+        r"(?:npm|yarn|pnpm|bun)\s+run\b[^\n]*|nix\s+(?:run|build|shell)\b[^\n]*",
+        r")",
+    ))
+    .expect("static regex")
+});
+
+/// `ko`, `crane` and `oras` log in to registries too.
+static TOOL_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:ko|crane(?:\s+auth)?|oras)\s+login\b").expect("static regex")
+});
+
+/// Jobs that log in to a container registry, push nothing scangate can
+/// see, and then run a command that may push on its own (`make release`,
+/// `bash ci/images.sh`, a local action): one note each, at the last such step,
+/// since such a push is not gated and `migrate` would otherwise say
+/// nothing at all. A login followed only by builds (a private base image)
+/// says nothing.
+pub fn unseen_pushes(doc: &Value, shapes: &Shapes) -> Vec<Unsupported> {
+    gate::jobs(doc)
+        .into_iter()
+        .filter_map(|(id, job)| unseen_push(&id, job, shapes))
+        .collect()
+}
+
+fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupported> {
+    let steps = gate::steps(job);
+    if steps
+        .iter()
+        .any(|(_, s)| shapes.push_kind(job, s).is_some())
+    {
+        return None;
+    }
+    let logs_in = |s: &Mapping| {
+        gate::registry_login(s)
+            || s.get("run")
+                .and_then(Value::as_str)
+                .is_some_and(|r| TOOL_LOGIN.is_match(&gate::shell_body(r)))
+    };
+    let login = steps.iter().position(|(_, s)| logs_in(s))?;
+    // The last such command: a release pushes at the end.
+    steps[login + 1..].iter().rev().find_map(|(i, s)| {
+        if logs_in(s) {
+            return None;
+        }
+        let command = match s.get("run").and_then(Value::as_str) {
+            Some(run) => shorten(
+                OPAQUE
+                    .captures_iter(&gate::shell_body(run))
+                    .last()?
+                    .get(1)?
+                    .as_str(),
+            ),
+            None => s
+                .get("uses")?
+                .as_str()
+                .filter(|u| u.starts_with("./"))?
+                .to_owned(),
+        };
+        Some(Unsupported::new(
+            job_id,
+            Some(*i),
+            format!(
+                "the job logs in to a container registry, then runs `{command}`, which scangate cannot read: if that pushes an image, the push is not gated"
+            ),
+            "push from the workflow itself (`docker push`, docker/build-push-action), which scangate migrates, or gate that push by hand",
+        ))
+    })
+}
+
+/// A command for a message: its first 60 characters.
+fn shorten(command: &str) -> String {
+    let command = command.trim();
+    match command.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &command[..at]),
+        None => command.to_owned(),
+    }
+}
+
 /// GitHub's rule for job ids; the new jobs' ids are built from it, so an id
 /// outside it could not be written back safely either.
 fn is_job_id(id: &str) -> bool {
@@ -106,4 +193,59 @@ fn duplicate_step_id(job: &yaml_serde::Mapping) -> Option<usize> {
         let id = s.get("id").and_then(gate::scalar)?.to_ascii_lowercase();
         (!seen.insert(id)).then_some(i)
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn unseen(steps: &str) -> Vec<(Option<usize>, String)> {
+        let doc: Value =
+            yaml_serde::from_str(&format!("jobs:\n  release:\n    steps:\n{steps}")).unwrap();
+        unseen_pushes(&doc, Shapes::builtin())
+            .into_iter()
+            .map(|u| (u.step, u.reason))
+            .collect()
+    }
+
+    const LOGIN: &str = "      - uses: docker/login-action@v4\n        with: {registry: ghcr.io}\n";
+
+    #[test]
+    fn a_login_then_a_script_scangate_cannot_read_is_said() {
+        let found = unseen(&format!(
+            "{LOGIN}      - run: make test\n      - run: |\n          echo go\n          VERSION=1 bash ./ci/images.sh --push\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, Some(2));
+        assert!(
+            found[0].1.contains("runs `bash ./ci/images.sh --push`"),
+            "{found:?}"
+        );
+        // A local action, after `ko login` in a script.
+        let found = unseen(
+            "      - run: ko login ghcr.io -u me -p \"$T\"\n      - uses: ./.github/actions/release\n",
+        );
+        assert!(
+            found[0].1.contains("`./.github/actions/release`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_is_said_without_a_login_or_with_a_push_scangate_sees() {
+        // No login: a script that pushes could not.
+        assert!(unseen("      - run: make release\n").is_empty());
+        // A login for a private base image, then only builds.
+        assert!(unseen(&format!("{LOGIN}      - run: docker build -t app .\n")).is_empty());
+        // The script comes before the login.
+        assert!(unseen(&format!("      - run: make\n{LOGIN}")).is_empty());
+        // A push scangate sees: `migrate` gates or refuses it.
+        assert!(
+            unseen(&format!(
+                "{LOGIN}      - run: make build\n      - run: docker push ghcr.io/acme/app:1\n"
+            ))
+            .is_empty()
+        );
+    }
 }

@@ -163,7 +163,12 @@ pub fn migrate_and_commit(
 fn migrate_one(migrator: &Migrator, path: &Path) -> Result<(FileStatus, Option<Vec<u8>>), Error> {
     let source = files::read(path)?;
     Ok(match migrator.migrate(&source)? {
-        Outcome::Unchanged => (FileStatus::Unchanged, None),
+        Outcome::Unchanged => (
+            FileStatus::Unchanged {
+                unseen: migrator.unseen_pushes(&source)?,
+            },
+            None,
+        ),
         Outcome::NotAWorkflow(reason) => (FileStatus::Skipped { reason }, None),
         Outcome::Refused(refusals) => (FileStatus::Refused { refusals }, None),
         Outcome::Migrated { text, jobs } => {

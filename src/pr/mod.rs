@@ -377,7 +377,10 @@ fn migrate_all(
                 });
                 FileStatus::Error { message }
             }
-            Ok((_, Outcome::Unchanged)) => FileStatus::Unchanged,
+            Ok((source, Outcome::Unchanged)) => FileStatus::Unchanged {
+                // `migrate` parsed this source already: reading it again cannot fail.
+                unseen: migrator.unseen_pushes(&source).unwrap_or_default(),
+            },
             Ok((_, Outcome::NotAWorkflow(reason))) => FileStatus::Skipped { reason },
             Ok((_, Outcome::Refused(refusals))) => {
                 manual.extend(refusals.iter().map(|r| Manual {
