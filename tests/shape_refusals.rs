@@ -146,6 +146,11 @@ fn local_builds_are_no_push() {
         "run: gcloud builds submit --config cloudbuild.yaml .",
         // GoReleaser pushes images only once its job logs in to a registry.
         "uses: goreleaser/goreleaser-action@v6",
+        // Jib and build plugins kept local.
+        "run: mvn package jib:dockerBuild -Djib.to.auth.username=me",
+        "run: mvn -B package docker:build",
+        "run: ./mvnw spring-boot:build-image",
+        "run: ./mvnw package -Dquarkus.container-image.build=true",
         // Publish actions whose push is off, as their READMEs say.
         "uses: ilteoood/docker_buildx@master\n        with:\n          imageName: acme/app",
         "uses: int128/kaniko-action@v1\n        with:\n          tags: ghcr.io/acme/app:1",
@@ -192,6 +197,13 @@ fn other_spellings_are_pushes_too() {
         "run: gcloud builds submit --region=us-west2 --tag gcr.io/acme/api .",
         "run: gcloud beta builds submit --pack image=gcr.io/acme/api",
         "run: az acr build --registry acme --image api:${{ github.sha }} .",
+        // Jib bound to a phase, given push credentials on the command line.
+        "run: mvn package -Djib.to.auth.username=me -Djib.to.auth.password=\"$T\"",
+        // Build plugins that push from inside the build.
+        "run: mvn -B package docker:build docker:push -Dimage.tag=1",
+        "run: ./mvnw spring-boot:build-image -Dspring-boot.build-image.publish=true",
+        "run: ./gradlew bootBuildImage --publishImage",
+        "run: ./mvnw -B package -Dquarkus.container-image.build=true -Dquarkus.container-image.push=true",
         // A fork of push-to-registry pushes as the original does.
         "uses: travier/push-to-registry@sigstore-signing",
         // Publish actions that build and push in one step (input names are

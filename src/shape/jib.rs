@@ -9,7 +9,8 @@ use regex::Regex;
 
 use super::{Finder, Refused};
 
-static BUILD_TOOL: LazyLock<Regex> = LazyLock::new(|| {
+/// A Maven or Gradle command (wrappers too).
+pub(super) static BUILD_TOOL: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
     Regex::new(r"\b(?:mvnw?|gradlew?)\b").expect("static regex")
 });
@@ -19,12 +20,25 @@ static JIB_PUSH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// Push credentials for Jib on the command line: a build whose pom binds
+/// `jib:build` to a phase (`mvn package -Djib.to.auth.password=…`).
+static JIB_AUTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"-Djib\.to\.auth\.").expect("static regex"));
+/// Jib's goals that keep the image local.
+static JIB_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"jib:(?:dockerBuild|buildTar)\b|\bjib(?:DockerBuild|BuildTar)\b")
+        .expect("static regex")
+});
+
 pub static REFUSED: Refused = Refused {
     id: "jib",
     label: "jib:build / gradle jib",
     finder: Finder::Command {
         pattern: &BUILD_TOOL,
-        pushes: |command| JIB_PUSH.is_match(command),
+        pushes: |command| {
+            JIB_PUSH.is_match(command)
+                || (JIB_AUTH.is_match(command) && !JIB_LOCAL.is_match(command))
+        },
     },
     reason: |what| {
         format!(

@@ -16,6 +16,7 @@
 //! what a shape answers is data, never a call into a later stage.
 
 pub mod bake_action;
+pub mod build_plugin;
 pub mod build_push_action;
 pub mod buildx_script;
 pub mod cloud_build;
@@ -472,6 +473,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(push_to_registry::Fork),
         Arc::new(dotnet_container::DotnetContainer),
         Arc::new(jib::Jib),
+        Arc::new(build_plugin::BuildPlugin),
         Arc::new(ko::Ko),
         Arc::new(pack::Pack),
         Arc::new(kaniko::Kaniko),
