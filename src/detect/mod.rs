@@ -121,6 +121,43 @@ pub fn unseen_pushes(doc: &Value, shapes: &Shapes) -> Vec<Unsupported> {
         .collect()
 }
 
+/// Owners whose pushing actions scangate knows (or that publish none).
+const KNOWN_OWNERS: &[&str] = &[
+    "actions/",
+    "docker/",
+    "aws-actions/",
+    "azure/",
+    "google-github-actions/",
+    "redhat-actions/",
+    "sigstore/",
+    "anchore/",
+    "aquasecurity/",
+    "github/",
+];
+
+/// An action scangate does not know that takes registry credentials and
+/// names an image or registry: it may well push (a team's own "release
+/// docker image" action).
+fn publishing_action(step: &Mapping) -> Option<String> {
+    let action = gate::action_name(step)?;
+    if action.starts_with("./") || KNOWN_OWNERS.iter().any(|o| action.starts_with(o)) {
+        return None;
+    }
+    let inputs: Vec<String> = step
+        .get("with")?
+        .as_mapping()?
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let has = |words: &[&str]| inputs.iter().any(|k| words.iter().any(|w| k.contains(w)));
+    (has(&["password", "token"]) && has(&["image", "registry", "docker"])).then(|| {
+        step.get("uses")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    })
+}
+
 fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupported> {
     let steps = gate::steps(job);
     if steps
@@ -128,6 +165,19 @@ fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupport
         .any(|(_, s)| shapes.push_kind(job, s).is_some())
     {
         return None;
+    }
+    if let Some((i, action)) = steps
+        .iter()
+        .find_map(|(i, s)| Some((*i, publishing_action(s)?)))
+    {
+        return Some(Unsupported::new(
+            job_id,
+            Some(i),
+            format!(
+                "`{action}` takes registry credentials and names an image: if it pushes one, the push is not gated (scangate cannot read what an action it does not know does)"
+            ),
+            "push from the workflow itself (`docker push`, docker/build-push-action), which scangate migrates, or gate that push by hand",
+        ));
     }
     let logs_in = |s: &Mapping| {
         gate::registry_login(s)
@@ -222,6 +272,11 @@ mod tests {
             found[0].1.contains("runs `bash ./ci/images.sh --push`"),
             "{found:?}"
         );
+        // An action scangate does not know that takes registry credentials.
+        let found = unseen(
+            "      - uses: acme/toolkit/.github/actions/release-docker-image@main\n        with: {docker-password: x, docker-image-name: acme/web}\n",
+        );
+        assert!(found[0].1.contains("`acme/toolkit/.github/actions/release-docker-image@main` takes registry credentials"), "{found:?}");
         // A local action, after `ko login` in a script.
         let found = unseen(
             "      - run: ko login ghcr.io -u me -p \"$T\"\n      - uses: ./.github/actions/release\n",
@@ -236,6 +291,11 @@ mod tests {
     fn nothing_is_said_without_a_login_or_with_a_push_scangate_sees() {
         // No login: a script that pushes could not.
         assert!(unseen("      - run: make release\n").is_empty());
+        // Known actions with a token and image names push nothing.
+        assert!(
+            unseen("      - uses: docker/metadata-action@v5\n        with: {images: acme/app, github-token: x}\n")
+                .is_empty()
+        );
         // A login for a private base image, then only builds.
         assert!(unseen(&format!("{LOGIN}      - run: docker build -t app .\n")).is_empty());
         // The script comes before the login.
