@@ -146,6 +146,7 @@ fn local_builds_are_no_push() {
         "run: gcloud builds submit --config cloudbuild.yaml .",
         // GoReleaser pushes images only once its job logs in to a registry.
         "uses: goreleaser/goreleaser-action@v6",
+        "uses: docker/build-push-action@v1\n        with:\n          repository: acme/app\n          push: false",
         // Jib and build plugins kept local.
         "run: mvn package jib:dockerBuild -Djib.to.auth.username=me",
         "run: mvn -B package docker:build",
@@ -206,6 +207,8 @@ fn other_spellings_are_pushes_too() {
         "run: ./mvnw -B package -Dquarkus.container-image.build=true -Dquarkus.container-image.push=true",
         // A fork of push-to-registry pushes as the original does.
         "uses: travier/push-to-registry@sigstore-signing",
+        // docker/build-push-action v1 pushes unless told not to.
+        "uses: docker/build-push-action@v1\n        with:\n          repository: acme/app\n          tag_with_ref: true",
         // Publish actions that build and push in one step (input names are
         // matched without case; an expression may turn the push on).
         "uses: aevea/action-kaniko@master\n        with:\n          image: acme/app",

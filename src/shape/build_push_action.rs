@@ -435,10 +435,15 @@ impl Shape for BuildPushAction {
             return None;
         }
         let outputs = input(step, "outputs").unwrap_or_default().replace(' ', "");
+        // v1 (its `repository:` input) logs in, builds and pushes unless
+        // `push: false`.
+        let v1_pushes = input(step, "repository").is_some()
+            && !input(step, "push").is_some_and(|p| p.trim().eq_ignore_ascii_case("false"));
         let pushes = outputs.contains("push=true")
             || outputs.contains("type=registry")
             || outputs_push(step).is_some()
-            || gate::truthy(input(step, "push"));
+            || gate::truthy(input(step, "push"))
+            || v1_pushes;
         pushes.then(|| Found {
             at: 0,
             what: self.label().to_owned(),
