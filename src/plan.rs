@@ -53,6 +53,10 @@ pub struct Plan {
     /// (when it reads nothing the scan job lacks), and for scripts, that
     /// something was pushed at all.
     pub scan_if: Option<String>,
+    /// The `defaults: run:` of the workflow or the job change how a `run:`
+    /// step runs (another shell, another folder): scangate's own steps,
+    /// written for bash from the workspace, then say so themselves.
+    pub run_defaults: bool,
     /// The job's runner label and the one the new jobs take instead, when
     /// GitHub has retired the job's: new jobs are not written to a runner
     /// that never starts.
@@ -552,6 +556,11 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job, &images),
         runner: retired_label(job).map(|label| (label, CURRENT_RUNNER)),
+        run_defaults: [doc.get("defaults"), job.get("defaults")]
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.get("run"))
+            .any(|run| run.get("shell").is_some() || run.get("working-directory").is_some()),
         scan_needs: scan_needs(job, site, &build_job),
         push_if: push_condition(job, site),
         images,

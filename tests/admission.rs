@@ -647,6 +647,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-attested-api.yaml",
             "scangate-ghcr-io-acme-attested-worker.yaml",
             "scangate-ghcr-io-acme-cached.yaml",
+            "scangate-ghcr-io-acme-defaults.yaml",
             "scangate-ghcr-io-acme-legacy.yaml",
             "scangate-ghcr-io-acme-legs.yaml",
             "scangate-ghcr-io-acme-loaded.yaml",

@@ -168,6 +168,12 @@ fixture_snapshot!(
     "shapes-script-images"
 );
 fixture_snapshot!(
+    shapes_run_defaults,
+    "shapes",
+    "run-defaults.yml",
+    "shapes-run-defaults"
+);
+fixture_snapshot!(
     shapes_continue_on_error,
     "shapes",
     "continue-on-error.yml",

@@ -512,6 +512,7 @@ fixture_tests! {
     shapes_build_if => ("shapes", "build-if.yml"),
     shapes_local_cache => ("shapes", "local-cache.yml"),
     shapes_continue_on_error => ("shapes", "continue-on-error.yml"),
+    shapes_run_defaults => ("shapes", "run-defaults.yml"),
     shapes_script_images => ("shapes", "script-images.yml"),
     shapes_matrix_from_needs => ("shapes", "matrix-from-needs.yml"),
     shapes_attestations => ("shapes", "attestations.yml"),

@@ -381,7 +381,7 @@ fn piece_text(
                 ("carried_outputs", ser(&carried_outputs)),
             ]);
             ctx.extend(vars.iter().map(|(k, v)| (*k, v.clone())));
-            let text = r.render(name, &ser(&ctx))?;
+            let text = with_run_defaults(r.render(name, &ser(&ctx))?, plan);
             let dash_text = reindent(&text, dash, style, false);
             Ok(dash_text)
         }
@@ -868,6 +868,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             blank_steps => style.blank_between_steps,
         },
     )?;
+    let text = with_run_defaults(text, plan);
     if single {
         return Ok(text);
     }
@@ -920,6 +921,29 @@ fn gated_findings(policy: &Policy) -> String {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         None => String::new(),
     }
+}
+
+/// scangate's `run:` steps (`run: |` in its templates) with `shell: bash`
+/// and the workspace as their folder, when the workflow's or job's
+/// `defaults: run:` would run them otherwise (`shell: sh` breaks bash
+/// syntax; a `working-directory` moves relative paths).
+fn with_run_defaults(text: String, plan: &Plan) -> String {
+    if !plan.run_defaults {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.split_inclusive('\n') {
+        if line.trim() != "run: |" {
+            out.push_str(line);
+            continue;
+        }
+        let indent = &line[..line.len() - line.trim_start().len()];
+        out.push_str(&format!(
+            "{indent}shell: bash\n{indent}working-directory: ${{{{ github.workspace }}}}\n"
+        ));
+        out.push_str(line);
+    }
+    out
 }
 
 /// Each job key as a slice named `job:<key>`, for the new jobs: a retired
@@ -1002,6 +1026,7 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             blank_steps => style.blank_between_steps,
         },
     )?;
+    let text = with_run_defaults(text, plan);
     if single {
         return Ok(text);
     }

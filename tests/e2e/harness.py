@@ -78,6 +78,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "build-if.yml", "pr"): {},
     ("shapes", "local-cache.yml", "tag"): {"acme/cached": ["v1.2.3"]},
     ("shapes", "continue-on-error.yml", "tag"): {"acme/nightly": ["latest", "v1.2.3"]},
+    ("shapes", "run-defaults.yml", "tag"): {"acme/defaults": ["v1.2.3"]},
     ("shapes", "script-images.yml", "tag"): {"acme/multi-api": ["latest", "v1.2.3"], "acme/multi-worker": ["v1.2.3"]},
     ("shapes", "matrix-from-needs.yml", "tag"): {"acme/api-svc": ["v1.2.3"], "acme/worker-svc": ["v1.2.3"]},
     ("shapes", "attestations.yml", "tag"): {"acme/attested-api": ["v1.2.3"], "acme/attested-worker": ["v1.2.3"]},
@@ -419,6 +420,9 @@ def check_after_push(harness: Harness, case: Case, run: RunResult) -> None:
         tools = _digest(harness, "acme/redhat-tools", "v1.2.3")
         assert f"tools pushed {tools} as {host}/acme/redhat-tools:v1.2.3" in summary, summary
         assert f"edge pushed {_digest(harness, 'acme/redhat-edge', 'v1.2.3')}" in summary, summary
+    elif key == ("shapes", "run-defaults.yml"):
+        # The step after the push still runs with the job's defaults (sh, in services/).
+        assert "released from services" in summaries(run), summaries(run)
     elif key == ("shapes", "podman.yml"):
         assert "toolbox v1.2.3 pushed" in summaries(run)
     elif key == ("shapes", "two-images.yml"):

@@ -268,6 +268,8 @@ INJECTED = [
     (Case("shapes", "build-if-summary.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/edge-summary"),
     # one leg of a matrix read from a first job's output (the scan job needs that job too)
     (Case("shapes", "matrix-from-needs.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker-svc"),
+    # `defaults: run:` (sh, a subfolder): scangate's own steps still run bash from the workspace
+    (Case("shapes", "run-defaults.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api")]), "acme/defaults"),
     # a job with `continue-on-error`: its scan job does not continue, and fails the run
     (Case("shapes", "continue-on-error.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/nightly"),
     # one of two images pushed by the scripts of one job
