@@ -1082,6 +1082,18 @@ fn refuses_a_build_step_with_outputs_of_its_own() {
     assert_refused("outputs.yml", &text, &[step], &["`outputs:`"]);
 }
 
+/// scangate's gate steps need a Linux runner: a job on Windows or macOS
+/// (hosted or self-hosted labels) is refused at the job.
+#[test]
+fn refuses_a_job_on_windows_or_macos() {
+    for runner in ["windows-2022", "macos-14", "[self-hosted, Windows, X64]"] {
+        let text =
+            build_and_push("", "").replace("runs-on: ubuntu-latest", &format!("runs-on: {runner}"));
+        let job = position(&text, "release:");
+        assert_refused("os.yml", &text, &[job], &["runs on Windows or macOS"]);
+    }
+}
+
 /// The push job takes `continue-on-error` over (the scan job never does),
 /// and needs what the original job needed, so the setting may read them.
 #[test]

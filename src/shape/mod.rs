@@ -590,6 +590,12 @@ pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
             "build on the runner itself, or gate the job by hand",
         ));
     }
+    if runs_on_windows_or_macos(job) {
+        return Err((
+            "the job runs on Windows or macOS; scangate's gate steps need a Linux runner (bash, skopeo, jq, Trivy on Linux)",
+            "build and push on a Linux runner (`ubuntu-latest`), or gate the job by hand",
+        ));
+    }
     for key in [
         "runs-on",
         "continue-on-error",
@@ -611,6 +617,20 @@ pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
         }
     }
     Ok(())
+}
+
+/// A `runs-on:` label (or one of a list) of a Windows or macOS runner,
+/// GitHub-hosted (`windows-2022`, `macos-14`) or self-hosted (`Windows`).
+fn runs_on_windows_or_macos(job: &Mapping) -> bool {
+    let labels: Vec<String> = match job.get("runs-on") {
+        Some(Value::Sequence(list)) => list.iter().filter_map(gate::scalar).collect(),
+        Some(v) => gate::scalar(v).into_iter().collect(),
+        None => Vec::new(),
+    };
+    labels.iter().any(|l| {
+        let l = l.trim().to_ascii_lowercase();
+        l.starts_with("windows") || l.starts_with("macos")
+    })
 }
 
 /// `false` as GitHub reads it (a boolean or the string).
