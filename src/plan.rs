@@ -462,6 +462,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let mut warnings: Vec<Unsupported> = retired_runner(job_id, job)
         .into_iter()
         .chain(quiet_gate(job_id, job, single))
+        .chain(shared_artifacts(job_id, doc, single))
         .collect();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
@@ -757,6 +758,28 @@ fn quiet_gate(job_id: &str, job: &Mapping, single: bool) -> Option<Unsupported> 
             None,
             "the job has `continue-on-error`: when the gate stops the push, the run still succeeds (nothing unscanned is pushed)",
             "use the three-job layout, whose scan job fails the run, or watch the scan's reports",
+        )
+    })
+}
+
+/// A reusable workflow (`on: workflow_call`) may be called more than once
+/// in one run, and artifact names are the run's: split, two calls would
+/// upload the same names, and the digest check would then stop all but
+/// one. Said: nothing unscanned is pushed, but such a caller's run fails.
+fn shared_artifacts(job_id: &str, doc: &Value, single: bool) -> Option<Unsupported> {
+    let on = doc.get("on")?;
+    let reusable = match on {
+        Value::String(event) => event == "workflow_call",
+        Value::Sequence(events) => events.iter().any(|e| e.as_str() == Some("workflow_call")),
+        Value::Mapping(events) => events.get("workflow_call").is_some(),
+        _ => false,
+    };
+    (reusable && !single).then(|| {
+        Unsupported::new(
+            job_id,
+            None,
+            "the workflow is reusable (`workflow_call`): called twice in one run, its calls would share the image artifacts' names, and the digest check would stop all but one call's push",
+            "call it once per run, or use the one-job layout for it (`--layout steps`), which uploads no image artifact",
         )
     })
 }

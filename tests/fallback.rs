@@ -319,3 +319,21 @@ fn a_push_scangate_cannot_see_is_said() {
     assert_eq!(file["status"], "unchanged", "{report}");
     assert_eq!(file["unseen"][0]["at"]["line"], 14, "{report}");
 }
+
+/// A reusable workflow split in three jobs: its calls in one run would
+/// share artifact names, which is said; in one job nothing is uploaded.
+#[test]
+fn a_reusable_workflow_split_in_jobs_is_said() {
+    let text = "on:\n  workflow_call:\n    inputs:\n      service:\n        type: string\n        required: true\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
+    let (o, _) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "w.yml:8:3: warning: job `build`: the workflow is reusable (`workflow_call`)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let (o, _) = run(text, None, &["--write", "--layout", "steps"]);
+    assert!(!stderr(&o).contains("reusable"), "{}", stderr(&o));
+}
