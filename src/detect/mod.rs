@@ -158,6 +158,8 @@ fn publishing_action(step: &Mapping) -> Option<String> {
     })
 }
 
+const UNSEEN_HINT: &str = "push from the workflow itself (`docker push`, docker/build-push-action), which scangate migrates, or gate that push by hand";
+
 fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupported> {
     let steps = gate::steps(job);
     if steps
@@ -166,19 +168,27 @@ fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupport
     {
         return None;
     }
-    if let Some((i, action)) = steps
-        .iter()
-        .find_map(|(i, s)| Some((*i, publishing_action(s)?)))
-    {
-        return Some(Unsupported::new(
-            job_id,
-            Some(i),
+    let (step, reason) = unknown_publisher(&steps).or_else(|| opaque_after_login(&steps))?;
+    Some(Unsupported::new(job_id, Some(step), reason, UNSEEN_HINT))
+}
+
+/// The first step that uses an action scangate does not know taking
+/// registry credentials ([`publishing_action`]), and why it is said.
+fn unknown_publisher(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
+    steps.iter().find_map(|(i, s)| {
+        let action = publishing_action(s)?;
+        Some((
+            *i,
             format!(
                 "`{action}` takes registry credentials and names an image: if it pushes one, the push is not gated (scangate cannot read what an action it does not know does)"
             ),
-            "push from the workflow itself (`docker push`, docker/build-push-action), which scangate migrates, or gate that push by hand",
-        ));
-    }
+        ))
+    })
+}
+
+/// The last step after a registry login that runs what scangate cannot
+/// read ([`OPAQUE`], or a local action), and why it is said.
+fn opaque_after_login(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
     let logs_in = |s: &Mapping| {
         gate::registry_login(s)
             || s.get("run")
@@ -205,13 +215,11 @@ fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupport
                 .filter(|u| u.starts_with("./"))?
                 .to_owned(),
         };
-        Some(Unsupported::new(
-            job_id,
-            Some(*i),
+        Some((
+            *i,
             format!(
                 "the job logs in to a container registry, then runs `{command}`, which scangate cannot read: if that pushes an image, the push is not gated"
             ),
-            "push from the workflow itself (`docker push`, docker/build-push-action), which scangate migrates, or gate that push by hand",
         ))
     })
 }

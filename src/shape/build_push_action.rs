@@ -438,7 +438,10 @@ impl Shape for BuildPushAction {
         // v1 (its `repository:` input) logs in, builds and pushes unless
         // `push: false`.
         let v1_pushes = input(step, "repository").is_some()
-            && !input(step, "push").is_some_and(|p| p.trim().eq_ignore_ascii_case("false"));
+            && !step
+                .get("with")
+                .and_then(|w| w.get("push"))
+                .is_some_and(is_false);
         let pushes = outputs.contains("push=true")
             || outputs.contains("type=registry")
             || outputs_push(step).is_some()

@@ -619,6 +619,20 @@ pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
     Ok(())
 }
 
+/// A pushing step with its own `if:` that other steps follow (a script's
+/// push, push-to-registry): refused split, where those steps could not run
+/// when the push is skipped; cured by one job, where they keep their own
+/// conditions.
+pub fn guarded_push(job: &str, step: usize) -> Unsupported {
+    Unsupported::new(
+        job,
+        Some(step),
+        "a pushing step has its own `if:` and steps follow it; split, they could not keep running when it is skipped",
+        "move the condition to the job, or gate the job by hand",
+    )
+    .cured_by_one_job()
+}
+
 /// A `runs-on:` label (or one of a list) of a Windows or macOS runner,
 /// GitHub-hosted (`windows-2022`, `macos-14`) or self-hosted (`Windows`).
 fn runs_on_windows_or_macos(job: &Mapping) -> bool {

@@ -14,7 +14,7 @@ use yaml_serde::Mapping;
 
 use super::{
     Check, Finder, Format, Found, ImageSpec, Piece, Refused, Rewrite, Shape, Site, Tool,
-    Unsupported, Verdict, check_job, var,
+    Unsupported, Verdict, check_job, guarded_push, var,
 };
 use crate::gate::{self, Push, input};
 
@@ -161,20 +161,6 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
     })
 }
 
-/// A pushing step with its own `if:` that other steps follow: refused
-/// split, cured by one job.
-pub fn guarded_push(job: &str, step: usize) -> Option<Unsupported> {
-    Some(
-        Unsupported::new(
-            job,
-            Some(step),
-            "a pushing step has its own `if:` and steps follow it; split, they could not keep running when it is skipped",
-            "move the condition to the job, or gate the job by hand",
-        )
-        .cured_by_one_job(),
-    )
-}
-
 /// Whether `step` reads `steps.<id>.outputs`.
 fn reads_outputs_of(step: &Mapping, id: &str) -> bool {
     yaml_serde::to_string(step).is_ok_and(|text| text.contains(&format!("steps.{id}.outputs")))
@@ -266,7 +252,8 @@ impl Rewrite for RegistryPush {
                 .cured_by_one_job(),
             );
         }
-        guarded_push(&self.job, self.guarded_before_steps?)
+        self.guarded_before_steps
+            .map(|step| guarded_push(&self.job, step))
     }
 
     /// The stand-in before the first push; each push step becomes the step

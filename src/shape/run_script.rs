@@ -100,8 +100,6 @@ pub struct ScriptPush {
     pub steps: Vec<usize>,
     /// The push command lines, trimmed, for summaries.
     pub commands: Vec<String>,
-    /// Some pushing step has its own `if:`: the push may not happen.
-    pub conditional: bool,
     /// The job runs a matrix: each leg is built, scanned and pushed alone.
     pub matrix: bool,
     /// The literal names of the images, when the scripts push several
@@ -183,7 +181,8 @@ impl Rewrite for ScriptPush {
     }
 
     fn refuse_jobs(&self) -> Option<Unsupported> {
-        super::push_to_registry::guarded_push(&self.job, self.guarded_before_steps?)
+        self.guarded_before_steps
+            .map(|step| super::guarded_push(&self.job, step))
     }
 
     /// One image per literal name when the scripts push several.
@@ -241,12 +240,14 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     let mut steps: Vec<usize> = pushes.iter().map(|p| p.step).collect();
     steps.dedup();
     let mut commands = Vec::new();
-    let mut conditional = false;
+    let mut guarded = None;
     for &i in &steps {
         let Some((_, step)) = all.iter().find(|(n, _)| *n == i) else {
             continue;
         };
-        conditional |= step.get("if").is_some();
+        if step.get("if").is_some() {
+            guarded = guarded.or(Some(i));
+        }
         let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
         let found = check_script(run).map_err(|(r, hint)| refuse(Some(i), r, hint))?;
         for line in &found {
@@ -318,17 +319,12 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         }
     }
     let has_post = all.iter().any(|(n, _)| *n > last);
-    let guarded_before_steps = steps
-        .iter()
-        .copied()
-        .find(|&i| all.iter().any(|(n, s)| *n == i && s.get("if").is_some()))
-        .filter(|_| has_post);
+    let guarded_before_steps = guarded.filter(|_| has_post);
     Ok(Site::new(ScriptPush {
         tool,
         job: job_id.to_owned(),
         steps,
         commands,
-        conditional,
         matrix,
         names: if names.literal.len() > 1 {
             names.literal
