@@ -18,6 +18,9 @@ pub enum FileStatus {
         jobs: Vec<MigratedJob>,
         diff: String,
         written: bool,
+        /// Other jobs of the file that may push where scangate cannot see.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        unseen: Vec<Refusal>,
     },
     Unchanged {
         /// Jobs that may push where scangate cannot see (a script file

@@ -320,6 +320,27 @@ fn a_push_scangate_cannot_see_is_said() {
     assert_eq!(file["unseen"][0]["at"]["line"], 14, "{report}");
 }
 
+/// Beside a migrated job, another job that logs in and runs what scangate
+/// cannot read is said too: the diff alone would suggest every push is gated.
+#[test]
+fn a_push_scangate_cannot_see_is_said_beside_a_migrated_job() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  image:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n  release:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: docker/login-action@v4\n        with:\n          registry: ghcr.io\n          username: ${{ github.actor }}\n          password: ${{ secrets.GITHUB_TOKEN }}\n      - run: make release\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(after.contains("image-scan:"), "{after}");
+    assert!(
+        stderr(&o).contains("w.yml:23:7: warning: job `release`: the job logs in to a container registry, then runs `make release`"),
+        "{}",
+        stderr(&o)
+    );
+    let (o, _) = run(text, None, &["--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let file = &report["files"][0];
+    assert_eq!(file["status"], "migrated", "{report}");
+    assert_eq!(file["unseen"][0]["job"], "release", "{report}");
+    assert_eq!(file["unseen"].as_array().map(Vec::len), Some(1), "{report}");
+}
+
 /// A reusable workflow split in three jobs: its calls in one run would
 /// share artifact names, which is said; in one job nothing is uploaded.
 #[test]

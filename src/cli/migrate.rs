@@ -199,6 +199,7 @@ pub(crate) fn run_file(
                 jobs,
                 diff,
                 written: write,
+                unseen: migrator.unseen_pushes(&source)?,
             }
         }
     })
@@ -231,6 +232,7 @@ pub(crate) fn print_text(
                 jobs,
                 diff,
                 written,
+                unseen,
             } => {
                 migrated += 1;
                 if !written {
@@ -245,6 +247,7 @@ pub(crate) fn print_text(
                     note(&format!("{verb} {}: {}", r.path, report::job_summary(job)));
                     write!(err, "{}", report::job_notes(&r.path, job))?;
                 }
+                write!(err, "{}", report::warnings_text(&r.path, unseen))?;
             }
             FileStatus::Unchanged { unseen } => {
                 unchanged += 1;

@@ -105,7 +105,12 @@ pub fn migrate_and_commit(
             let relative = relative(&root, &path)?;
             let shown = path.display().to_string();
             let status = match migrate_one(migrator, &path) {
-                Ok((FileStatus::Migrated { jobs, diff, .. }, Some(bytes))) => {
+                Ok((
+                    FileStatus::Migrated {
+                        jobs, diff, unseen, ..
+                    },
+                    Some(bytes),
+                )) => {
                     changed.push(ChangedFile {
                         path: relative.clone(),
                         jobs: jobs.clone(),
@@ -119,6 +124,7 @@ pub fn migrate_and_commit(
                         jobs,
                         diff,
                         written: true,
+                        unseen,
                     }
                 }
                 Ok((status, _)) => {
@@ -178,6 +184,7 @@ fn migrate_one(migrator: &Migrator, path: &Path) -> Result<(FileStatus, Option<V
                 jobs,
                 diff,
                 written: false,
+                unseen: migrator.unseen_pushes(&source)?,
             };
             (status, Some(source.restore(&text)))
         }

@@ -408,6 +408,8 @@ fn migrate_all(
                     jobs,
                     diff,
                     written: false,
+                    // `migrate` parsed this source already: reading it again cannot fail.
+                    unseen: migrator.unseen_pushes(&source).unwrap_or_default(),
                 }
             }
         };
