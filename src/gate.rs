@@ -328,6 +328,9 @@ pub struct Push {
     pub step: usize,
     pub kind: PushKind,
     pub gated: bool,
+    /// A job it needs (transitively) pushes too: this push may well put
+    /// under other names what that one pushed (a merge, a promotion).
+    pub after_push: bool,
 }
 
 /// Every push in `doc`, each marked gated when a Trivy gate must pass before
@@ -347,26 +350,25 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
         jobs.iter().rev().map(|(id, m)| (id.as_str(), *m)).collect();
     let job = |id: &str| by_id.get(id).copied();
     // A job reaches a gate through the needs it waits for (see `waits_for`).
-    let gated_by_need = |id: &str| -> bool {
-        let mut seen = HashSet::new();
-        let mut todo = vec![id.to_owned()];
-        while let Some(cur) = todo.pop() {
-            let Some(m) = job(&cur) else { continue };
-            for dep in needs(m) {
-                if !waits_for(m, &dep) || !seen.insert(dep.clone()) {
-                    continue;
-                }
-                if gate_jobs.contains(dep.as_str()) {
-                    return true;
-                }
-                todo.push(dep);
-            }
-        }
-        false
+    let gated_by_need = |id: &str| reaches(&job, id, waits_for, |dep| gate_jobs.contains(dep));
+    let pushes_itself = |m: &Mapping| {
+        steps(m)
+            .iter()
+            .any(|(_, s)| shapes.push_kind(m, s).is_some())
+    };
+    // A job pushes after another when one it needs (transitively) pushes.
+    let after_push = |id: &str| {
+        reaches(
+            &job,
+            id,
+            |_, _| true,
+            |dep| job(dep).is_some_and(pushes_itself),
+        )
     };
     let mut out = Vec::new();
     for (id, j) in &jobs {
         let steps = steps(j);
+        let mut follows: Option<bool> = None;
         // Walked only for jobs that push: most jobs do not, and a walk per
         // job is quadratic in a long `needs:` chain.
         let mut by_need: Option<bool> = None;
@@ -384,10 +386,36 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
                 step: *i,
                 kind,
                 gated,
+                after_push: *follows.get_or_insert_with(|| after_push(id)),
             });
         }
     }
     out
+}
+
+/// Whether a job that `id` needs, transitively through the needs `follow`
+/// accepts, is `hit`.
+fn reaches<'a>(
+    job: &impl Fn(&str) -> Option<&'a Mapping>,
+    id: &str,
+    follow: impl Fn(&Mapping, &str) -> bool,
+    hit: impl Fn(&str) -> bool,
+) -> bool {
+    let mut seen = HashSet::new();
+    let mut todo = vec![id.to_owned()];
+    while let Some(cur) = todo.pop() {
+        let Some(m) = job(&cur) else { continue };
+        for dep in needs(m) {
+            if !follow(m, &dep) || !seen.insert(dep.clone()) {
+                continue;
+            }
+            if hit(&dep) {
+                return true;
+            }
+            todo.push(dep);
+        }
+    }
+    false
 }
 
 /// Whether `step` signs or attests a container image: `cosign sign` or

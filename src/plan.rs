@@ -529,7 +529,13 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
 
     let (outputs_via_build, outputs_in_push) =
         split_outputs(job, job_id, &build_ids, &steps, &post_steps)?;
-    let ghcr = site.destinations().contains("ghcr.io");
+    // A push to ghcr.io needs `packages: write`: seen in the destinations
+    // as written or, when shell variables name them, in a login to ghcr.io
+    // that the push job repeats.
+    let ghcr = site.destinations().contains("ghcr.io")
+        || copied_steps
+            .iter()
+            .any(|c| is_login(steps[c.index]) && texts(&[steps[c.index]]).contains("ghcr.io"));
     let pre_text = texts(
         &build_side_steps
             .iter()

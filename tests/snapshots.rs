@@ -302,3 +302,10 @@ fn signed_push_by_digest_is_refused() {
     );
     assert!(out.stdout.is_empty());
 }
+fixture_snapshot!(shapes_promote, "shapes", "promote.yml", "shapes-promote");
+fixture_snapshot!(
+    shapes_promote_seed,
+    "shapes",
+    "promote-seed.yml",
+    "shapes-promote-seed"
+);

@@ -526,6 +526,8 @@ fixture_tests! {
     shapes_matrix_build_if => ("shapes", "matrix-build-if.yml"),
     shapes_platforms_expression => ("shapes", "platforms-expression.yml"),
     shapes_push_to_registry => ("shapes", "push-to-registry.yml"),
+    shapes_promote => ("shapes", "promote.yml"),
+    shapes_promote_seed => ("shapes", "promote-seed.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

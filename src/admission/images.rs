@@ -2,8 +2,9 @@
 //! policy must cover. Reads the same shapes detection does, before and after
 //! migration: `docker/build-push-action` `tags:` (and a push-by-digest
 //! `name=`), `docker push` / `scangate-record-push` and
-//! `docker buildx build --push` / `scangate-buildx build --scan-export` in
-//! `run:` scripts.
+//! `docker buildx build --push` / `scangate-buildx build --scan-export` and
+//! `docker buildx imagetools create --tag` / `scangate-record-promotion
+//! --tag` in `run:` scripts.
 //!
 //! Names are resolved where the workflow text fixes them: `${{ env.X }}`
 //! from workflow and job `env:`, `${{ github.repository }}` and
@@ -20,6 +21,7 @@ use yaml_serde::{Mapping, Value};
 
 use crate::gate::{self, action_name, input, scalar};
 use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN, push_as_flag};
+use crate::shape::imagetools_create::promotes;
 use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
@@ -164,7 +166,7 @@ fn references(job: &Mapping, step: &Mapping) -> Vec<String> {
         let pushes = push_as_flag(line)
             .split_whitespace()
             .any(|w| w == "--push" || w == EXPORT_FLAG);
-        if buildx && pushes {
+        if (buildx && pushes) || promotes(line) {
             refs.extend(TAG_FLAG.captures_iter(line).map(|c| unquote(&c[1])));
         }
     }

@@ -17,6 +17,7 @@ use yaml_serde::{Mapping, Value};
 use super::workflow::Workflow;
 use crate::gate::{self, Push};
 use crate::policy::Policy;
+use crate::shape::imagetools_create;
 
 /// A `--exit-code` flag with any value.
 static EXIT_FLAG: LazyLock<Regex> =
@@ -122,18 +123,28 @@ pub fn builds(step: &Mapping) -> bool {
         .is_some_and(|run| BUILD_RUN.is_match(&gate::shell_body(run)))
 }
 
+/// Whether `step` makes the image a chain hands over: builds it, or, in a
+/// migrated promotion, copies the registry's image for the scan.
+fn makes_image(step: &Mapping) -> bool {
+    builds(step)
+        || step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|run| imagetools_create::copies_for_the_scan(&gate::shell_body(run)))
+}
+
 /// The index of the last step of `job` that builds an image.
 pub fn last_build_step(job: &Mapping) -> Option<usize> {
     last_build_before(job, usize::MAX)
 }
 
-/// The index of the last step of `job` before step `end` that builds an
-/// image: in one job, the build of the pushed image, not a later build of
+/// The index of the last step of `job` before step `end` that makes an
+/// image ([`makes_image`]): in one job, the build of the pushed image, not a later build of
 /// the user's (a smoke-test image after the push, say).
 pub fn last_build_before(job: &Mapping, end: usize) -> Option<usize> {
     gate::steps(job)
         .into_iter()
-        .filter(|(i, s)| *i < end && builds(s))
+        .filter(|(i, s)| *i < end && makes_image(s))
         .map(|(i, _)| i)
         .next_back()
 }

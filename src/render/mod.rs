@@ -37,6 +37,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "carry-env.yml",
     "carry-run.yml",
     "cluster-image-policy.yml",
+    "imagetools-prepare.yml",
     "kyverno-policy.yml",
     "login.yml",
     "oci-layout.yml",

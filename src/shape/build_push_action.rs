@@ -160,6 +160,16 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         None => Platforms::Runner,
     };
     for p in platforms.as_listed() {
+        if p.starts_with('#') {
+            // In a block scalar a `#` line is text: the action passes it on.
+            return Err(refuse(
+                here,
+                &format!(
+                    "platform `{p}`: a `#` line inside `platforms: |` is part of the value, not a YAML comment; build-push-action passes it to buildx, which rejects it"
+                ),
+                "remove the line (or indent it less than the list, which makes it a comment)",
+            ));
+        }
         if !p.starts_with("linux/") || p.split('/').count() > 3 {
             return Err(refuse(
                 here,
@@ -948,6 +958,20 @@ mod tests {
         );
         assert_eq!(site.context.as_deref(), Some("./svc"));
         assert!(site.tags.contains("latest"));
+    }
+
+    #[test]
+    fn a_hash_line_in_a_platform_list_is_a_platform_buildx_rejects() {
+        let r = read_yaml(
+            "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: o/r:1\n          platforms: |\n            linux/amd64\n            # linux/arm/v6\n",
+        )
+        .unwrap_err();
+        assert!(
+            r.reason
+                .contains("`# linux/arm/v6`: a `#` line inside `platforms: |`"),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]

@@ -71,34 +71,6 @@ impl BuildxPushes {
     }
 }
 
-/// The buildx command lines of `script`: the first non-comment line that
-/// runs `buildx build` and the lines it continues onto with `\`.
-fn command_lines(script: &str) -> Option<(usize, usize)> {
-    let lines: Vec<&str> = script.split_inclusive('\n').collect();
-    let start = lines
-        .iter()
-        .position(|l| !l.trim_start().starts_with('#') && BUILDX_BUILD.is_match(l))?;
-    let mut end = start;
-    while end + 1 < lines.len() && lines[end].trim_end().ends_with('\\') {
-        end += 1;
-    }
-    Some((start, end + 1))
-}
-
-/// The buildx command of `script`, its lines joined, and the index of the
-/// line after it.
-fn joined_command(script: &str) -> Option<(String, usize)> {
-    let (start, end) = command_lines(script)?;
-    let command = script
-        .split_inclusive('\n')
-        .skip(start)
-        .take(end - start)
-        .map(|l| l.trim().trim_end_matches('\\').trim())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Some((command, end))
-}
-
 /// The stand-in command that replaces `docker buildx build`.
 pub const STAND_IN: &str = "scangate-buildx build";
 /// The argument that replaces `--push`.
@@ -108,7 +80,7 @@ pub const EXPORT_FLAG: &str = "--scan-export";
 /// replaced by the export flag. Works the same on the script and on the
 /// YAML lines that hold it.
 pub fn export_instead_of_push(script: &str) -> String {
-    let Some((start, end)) = command_lines(script) else {
+    let Some((start, end)) = super::command_lines(script, &BUILDX_BUILD) else {
         return script.to_owned();
     };
     script
@@ -447,7 +419,7 @@ fn read_one(
         return Err(refuse(push.step, "step not found".into(), ""));
     };
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-    let Some((command, end)) = joined_command(run) else {
+    let Some((command, end)) = super::joined_command(run, &BUILDX_BUILD) else {
         return Err(refuse(
             push.step,
             "the buildx command could not be found in the script".into(),
@@ -478,7 +450,8 @@ fn read_one(
             "write the push as `docker buildx build … --push`, or gate the job by hand",
         ));
     }
-    let rewritten = joined_command(&export_instead_of_push(run)).map(|(c, _)| push_as_flag(&c));
+    let rewritten = super::joined_command(&export_instead_of_push(run), &BUILDX_BUILD)
+        .map(|(c, _)| push_as_flag(&c));
     if rewritten.is_none_or(|c| PUSH_FLAG.is_match(&c)) {
         return Err(refuse(
             push.step,

@@ -23,6 +23,7 @@ pub mod cloud_build;
 pub mod compose_push;
 pub mod dotnet_container;
 pub mod goreleaser;
+pub mod imagetools_create;
 pub mod jib;
 pub mod kaniko;
 pub mod ko;
@@ -33,6 +34,7 @@ pub mod run_script;
 
 use std::sync::{Arc, LazyLock};
 
+use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use crate::gate::{self, Push, PushKind};
@@ -174,6 +176,9 @@ pub enum Format {
     /// A docker archive saved by `tool`, which loads and pushes it again in
     /// the push job (the config digest proves it is the scanned image).
     DockerArchive(Tool),
+    /// An OCI layout copied from a registry by skopeo (a promotion): it
+    /// travels and is pushed as an [`Format::OciLayout`] is, with no builder.
+    OciCopy,
 }
 
 /// Where a script's images live, and so which tool records, saves, loads
@@ -193,7 +198,7 @@ impl Format {
     pub fn tool(self) -> Tool {
         match self {
             Format::DockerArchive(tool) => tool,
-            Format::OciLayout => Tool::Docker,
+            Format::OciLayout | Format::OciCopy => Tool::Docker,
         }
     }
 
@@ -458,6 +463,51 @@ impl PartialEq for Site {
 
 impl Eq for Site {}
 
+/// The lines of `script` that hold its first command matching `command`
+/// (outside comments) and the lines that command continues onto with `\`,
+/// as a range of line indexes.
+fn command_lines(script: &str, command: &Regex) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = script.split_inclusive('\n').collect();
+    let start = lines
+        .iter()
+        .position(|l| !l.trim_start().starts_with('#') && command.is_match(l))?;
+    let mut end = start;
+    while end + 1 < lines.len() && lines[end].trim_end().ends_with('\\') {
+        end += 1;
+    }
+    Some((start, end + 1))
+}
+
+/// The first command of `script` matching `command`, its lines joined, and
+/// the index of the line after it.
+fn joined_command(script: &str, command: &Regex) -> Option<(String, usize)> {
+    let (start, end) = command_lines(script, command)?;
+    let joined = script
+        .split_inclusive('\n')
+        .skip(start)
+        .take(end - start)
+        .map(|l| l.trim().trim_end_matches('\\').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some((joined, end))
+}
+
+/// `script` with every `command` renamed `with`, on lines that are not
+/// comments: how a script shape points a push at its stand-in. Works the
+/// same on the script and on the YAML lines that hold it.
+fn rename_command(script: &str, command: &Regex, with: &str) -> String {
+    script
+        .split_inclusive('\n')
+        .map(|line| {
+            if line.trim_start().starts_with('#') {
+                line.to_owned()
+            } else {
+                command.replace_all(line, with).into_owned()
+            }
+        })
+        .collect()
+}
+
 /// The registry: the shapes scangate knows, in the order they are asked.
 #[derive(Clone)]
 pub struct Shapes(Vec<Arc<dyn Shape>>);
@@ -468,6 +518,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(bake_action::BakeAction),
         Arc::new(publish_action::PublishAction),
         Arc::new(buildx_script::BuildxScript),
+        Arc::new(imagetools_create::ImagetoolsCreate),
         Arc::new(run_script::RunScript),
         Arc::new(push_to_registry::PushToRegistry),
         Arc::new(push_to_registry::Fork),

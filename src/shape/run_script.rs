@@ -27,7 +27,7 @@ pub static DOCKER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
 const PODMAN_PUSH_OPTIONS: &[&str] = &["-q", "--quiet", "--tls-verify", "--tls-verify=true"];
 /// What may follow the last push in its script without running before the
 /// scan in a way that matters: output, comments and closing keywords.
-static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\})").expect("static regex")
 });
 
@@ -48,9 +48,9 @@ fn tool_of(command: &str) -> Tool {
 /// are refused: scangate rewrites only the pushes above.
 static OTHER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"\bcrane\s+(?:push|copy|cp|append|mutate)\b",
-        r"|\bskopeo\s+copy\b[^\n]*docker://",
-        r"|\bimagetools\s+create\b",
+        r"(?m)\bcrane\s+(?:push|copy|cp|append|mutate)\b",
+        // a copy *to* a registry: its last argument
+        r#"|\bskopeo\s+copy\b[^\n;&|]*\s["']?docker://[^\s;&|]*[ \t]*(?:$|[;&|])"#,
         r"|\boras\s+push\b",
     ))
     .expect("static regex")
@@ -137,16 +137,7 @@ pub fn recording(first: bool, record: Piece, last: bool, names: &[String]) -> Ve
 /// The script with every `docker push` replaced by the recording command,
 /// on lines that are not comments; what the build job runs instead.
 pub fn record_instead_of_push(script: &str) -> String {
-    script
-        .split_inclusive('\n')
-        .map(|line| {
-            if line.trim_start().starts_with('#') {
-                line.to_owned()
-            } else {
-                DOCKER_PUSH.replace_all(line, RECORD_COMMAND).into_owned()
-            }
-        })
-        .collect()
+    super::rename_command(script, &DOCKER_PUSH, RECORD_COMMAND)
 }
 
 impl Rewrite for ScriptPush {
@@ -401,17 +392,23 @@ fn check_script(run: &str) -> Result<Vec<String>, (String, &'static str)> {
     Ok(out)
 }
 
-/// Whether a `docker push` of `run` runs only under a shell condition: inside
-/// an `if` or `case` block, or after `&&` / `||` on its line. (Loops are
-/// fine: they run their pushes whatever happens.)
+/// Whether a `docker push` of `run` runs only under a shell condition
+/// ([`under_condition`]).
 fn guarded_push(run: &str) -> bool {
+    under_condition(run, &DOCKER_PUSH)
+}
+
+/// Whether a `command` of `run` runs only under a shell condition: inside
+/// an `if` or `case` block, or after `&&` / `||` on its line. (Loops are
+/// fine: they run their commands whatever happens.)
+pub(super) fn under_condition(run: &str, command: &Regex) -> bool {
     let mut depth = 0usize;
     for line in gate::shell_body(run).lines() {
         let words: Vec<&str> = line
             .split(|c: char| c.is_whitespace() || c == ';')
             .filter(|w| !w.is_empty())
             .collect();
-        if let Some(m) = DOCKER_PUSH.find(line) {
+        if let Some(m) = command.find(line) {
             let before = &line[..m.start()];
             if depth > 0 || before.contains("&&") || before.contains("||") {
                 return true;
@@ -556,6 +553,23 @@ fn trailing_commands(run: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_skopeo_copy_pushes_when_it_copies_to_a_registry() {
+        for push in [
+            "skopeo copy oci:layout docker://ghcr.io/acme/app:1",
+            "skopeo copy --all \"oci:$dir\" \"docker://$ref\" && echo ok",
+        ] {
+            assert!(OTHER_PUSH.is_match(push), "{push}");
+        }
+        for pull in [
+            "skopeo copy docker://ghcr.io/acme/app:1 oci-archive:app.tar",
+            "skopeo copy --all \"docker://${src}\" \"oci:$dir/copy\"",
+            "skopeo inspect docker://ghcr.io/acme/app:1",
+        ] {
+            assert!(!OTHER_PUSH.is_match(pull), "{pull}");
+        }
+    }
 
     #[test]
     fn pushed_names_are_the_literal_image_names() {

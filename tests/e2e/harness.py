@@ -99,7 +99,20 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
     ("shapes", "push-to-registry.yml", "tag"): {"acme/redhat-app": ["latest", "v1.2.3"], "acme/redhat-tools": ["v1.2.3"], "acme/redhat-edge": ["v1.2.3"]},
+    ("shapes", "promote-seed.yml", "tag"): {"acme/candidates/app": ["rc"], "acme/candidates/tool": ["rc"]},
+    # promote-seed.yml's candidates (pushed first, see SEEDS), under release tags in other repositories
+    ("shapes", "promote.yml", "tag"): {"acme/candidates/app": ["rc"], "acme/candidates/tool": ["rc"],
+                                       "acme/released-app": ["latest", "v1.2.3"], "acme/released-tool": ["v1.2.3"]},
 }
+
+#: Workflows that promote what another workflow pushed: that workflow runs first,
+#: as written (unmigrated, so nothing gates what it pushes), for the same event;
+#: with the repositories it pushes, which are not the promoting workflow's.
+SEEDS = {("shapes", "promote.yml"): ("promote-seed.yml", {"acme/candidates/app", "acme/candidates/tool"})}
+
+
+def seeded_repositories(case: "Case") -> set[str]:
+    return SEEDS.get((case.fixture, case.workflow), ("", set()))[1]
 
 #: Workflows that sign what they push themselves (a `cosign sign` step after
 #: the push): every pushed digest carries their signature, migrated or not.
@@ -125,7 +138,9 @@ MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("sh
                   ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"},
                   ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "attestations.yml"): {"acme/attested-api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
                   ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"},
-                  ("shapes", "continue-on-error.yml"): {"acme/nightly"}}
+                  ("shapes", "continue-on-error.yml"): {"acme/nightly"},
+                  ("shapes", "promote-seed.yml"): {"acme/candidates/app"},
+                  ("shapes", "promote.yml"): {"acme/candidates/app", "acme/released-app"}}
 
 
 class HookServer:
@@ -257,8 +272,20 @@ class Harness:
 
     def run(self, case: Case, hooks: Hooks | None = None) -> RunResult:
         assert self.repo is not None, "prepare() first"
-        result = run_workflow(
-            str(self.repo / ".github" / "workflows" / case.workflow),
+        seed = SEEDS.get((case.fixture, case.workflow))
+        if seed is not None:
+            seeded = self._run(seed[0], case, None)
+            self.report.add(Case(case.fixture, seed[0], case.event, None, findings=case.findings), seeded, self)
+            if seeded.conclusion != "success":
+                raise HarnessError(f"{seed[0]} did not push what {case.workflow} promotes:\n{seeded.describe()}")
+        result = self._run(case.workflow, case, hooks)
+        self.report.add(case, result, self)
+        return result
+
+    def _run(self, workflow: str, case: Case, hooks: Hooks | None) -> RunResult:
+        assert self.repo is not None, "prepare() first"
+        return run_workflow(
+            str(self.repo / ".github" / "workflows" / workflow),
             case.event,
             repo_dir=str(self.repo),
             env=self.env(),
@@ -270,8 +297,6 @@ class Harness:
             repository=f"acme/{case.fixture}",
             actor=ACTOR,
         )
-        self.report.add(case, result, self)
-        return result
 
     def rerun(self, case: Case, run: RunResult, hooks: Hooks | None = None) -> RunResult:
         result = rerun_failed(run, hooks=hooks)
@@ -420,6 +445,15 @@ def check_after_push(harness: Harness, case: Case, run: RunResult) -> None:
         tools = _digest(harness, "acme/redhat-tools", "v1.2.3")
         assert f"tools pushed {tools} as {host}/acme/redhat-tools:v1.2.3" in summary, summary
         assert f"edge pushed {_digest(harness, 'acme/redhat-edge', 'v1.2.3')}" in summary, summary
+    elif key == ("shapes", "promote.yml"):
+        # A promotion keeps the candidate's bytes: the index as it is; a single
+        # manifest listed in a new manifest list (what `imagetools create` does).
+        app = _digest(harness, "acme/candidates/app", "rc")
+        assert _digest(harness, "acme/released-app", "latest") == app
+        assert _digest(harness, "acme/released-app", "v1.2.3") == app
+        assert f"app released at {app}" in summaries(run), summaries(run)
+        _, listed = harness.registry.manifest("acme/released-tool:v1.2.3")
+        assert [m["digest"] for m in listed.get("manifests", [])] == [_digest(harness, "acme/candidates/tool", "rc")], listed
     elif key == ("shapes", "run-defaults.yml"):
         # The step after the push still runs with the job's defaults (sh, in services/).
         assert "released from services" in summaries(run), summaries(run)

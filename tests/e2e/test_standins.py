@@ -444,6 +444,30 @@ def test_imagetools_create_merges_pushed_by_digest_legs(job, reg):
     assert [(m["digest"], m["platform"]["architecture"]) for m in index["manifests"]] == list(zip(digests, ["amd64", "arm64"]))
 
 
+def test_imagetools_create_copies_one_source_as_documented(job, reg):
+    """One index: a carbon copy (same digest, in another repository too). One
+    single manifest: listed in a new manifest list, unless --prefer-index=false."""
+    login(job, reg)
+    multi = job.action("docker/build-push-action", {
+        "context": ".", "platforms": "linux/amd64,linux/arm64", "push": "true", "tags": f"{reg.host}/acme/rc:1"})
+    assert multi.code == 0, multi.stdout + multi.stderr
+    copy = job.run("docker", "buildx", "imagetools", "create", "-t", f"{reg.host}/acme/final:1", f"{reg.host}/acme/rc:1")
+    assert copy.returncode == 0, copy.stderr
+    assert reg.manifest_digest("acme/final:1") == reg.manifest_digest("acme/rc:1")
+    one = job.action("docker/build-push-action", {
+        "context": ".", "provenance": "false", "push": "true", "tags": f"{reg.host}/acme/one:1"})
+    assert one.code == 0, one.stdout + one.stderr
+    source = reg.manifest_digest("acme/one:1")
+    wrap = job.run("docker", "buildx", "imagetools", "create", "--tag", f"{reg.host}/acme/one:2", f"{reg.host}/acme/one:1")
+    assert wrap.returncode == 0, wrap.stderr
+    _, listed = reg.manifest("acme/one:2")
+    assert [m["digest"] for m in listed["manifests"]] == [source], listed
+    same = job.run("docker", "buildx", "imagetools", "create", "--prefer-index=false", "-t", f"{reg.host}/acme/one:3",
+                   f"{reg.host}/acme/one:1")
+    assert same.returncode == 0, same.stderr
+    assert reg.manifest_digest("acme/one:3") == source
+
+
 def test_a_named_builder_is_used_without_becoming_current(bare_job, reg):
     job = bare_job
     setup = job.action("docker/setup-buildx-action", {"use": "false", "name": "scangate-e2e"})

@@ -23,7 +23,8 @@ import sys
 from . import action
 from .action import ActionError
 from .build import Options, builder_driver, execute
-from .oci import INDEX_TYPES, OCI_INDEX, OciError, Reference, Registry, canonical_json, digest_of
+from .oci import (DOCKER_LIST, DOCKER_MANIFEST, INDEX_TYPES, OCI_INDEX, OciError, Reference, Registry,
+                  canonical_json, digest_of)
 
 VERSION = "github.com/docker/buildx v0.29.1 (e2e stand-in)"
 METADATA = {"SchemaVersion": "0.1.0", "Vendor": "Docker Inc.", "Version": "v0.29.1", "ShortDescription": "Docker Buildx"}
@@ -103,32 +104,48 @@ def _platform(reg: Registry, repo: str, desc: dict) -> dict:
 
 
 def imagetools_create(argv: list[str]) -> None:
-    """Merge the sources' manifests into one OCI index under every tag."""
+    """Merge the sources' manifests into one index under every tag. As
+    documented (docs.docker.com, `docker buildx imagetools create`): with one
+    source that is an index or manifest list, a carbon copy; with one single
+    manifest, a new list holding it (a Docker manifest list for a Docker
+    manifest) unless `--prefer-index=false`, which copies it as it is."""
     flags, sources = parse_flags(argv, {"tag": True, "t": True, "dry-run": False, "append": False,
-                                        "annotation": True, "file": True, "f": True, "builder": True, "progress": True})
+                                        "annotation": True, "file": True, "f": True, "builder": True, "progress": True,
+                                        "prefer-index": None})
     tags = [Reference.parse(t) for t in flags.get("tag", [])]
     if not tags or not sources:
         raise ActionError("imagetools create needs --tag and at least one source")
+    prefer_index = (flags.get("prefer-index") or ["true"])[-1].lower() in ("true", "1")
     manifests, copied = [], 0
+    tops = []
     for src in sources:
         ref = Reference.parse(src)
         reg = Registry(ref.registry)
         digest, data, media = reg.get_manifest(ref.repository, ref.digest or ref.tag or "latest")
         doc = json.loads(data)
+        media = media or doc.get("mediaType")
+        tops.append((ref, {"mediaType": media, "digest": digest, "size": len(data)}, data))
         descs = doc["manifests"] if media in INDEX_TYPES or "manifests" in doc else [
-            {"mediaType": media or doc.get("mediaType"), "digest": digest, "size": len(data)}]
+            {"mediaType": media, "digest": digest, "size": len(data)}]
         for d in descs:
             d = dict(d)
             d.setdefault("platform", _platform(reg, ref.repository, d))
             manifests.append((ref, d))
-    index = canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [d for _, d in manifests]})
+    single = tops[0] if len(tops) == 1 and not flags.get("annotation") else None
+    if single and (single[1]["mediaType"] in INDEX_TYPES or not prefer_index):
+        # a carbon copy: the source's own bytes (its manifests come along below)
+        index, index_type = single[2], single[1]["mediaType"]
+    else:
+        docker = all(d["mediaType"] == DOCKER_MANIFEST for _, d in manifests)
+        index_type = DOCKER_LIST if docker else OCI_INDEX
+        index = canonical_json({"schemaVersion": 2, "mediaType": index_type, "manifests": [d for _, d in manifests]})
     for tag in tags:
         dest = Registry(tag.registry)
         for ref, d in manifests:
             if (ref.registry, ref.repository) != (tag.registry, tag.repository):
                 copied += _copy_manifest(Registry(ref.registry), ref.repository, dest, tag.repository, d)
         if "true" not in flags.get("dry-run", []):
-            dest.put_manifest(tag.repository, tag.tag or "latest", index, OCI_INDEX)
+            dest.put_manifest(tag.repository, tag.tag or "latest", index, index_type)
     action.record("docker buildx imagetools create", sources=sources, tags=[str(t) for t in tags],
                   digest=digest_of(index), bytes_pushed=copied + len(index))
 
