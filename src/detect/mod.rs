@@ -91,13 +91,15 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
 }
 
 /// A command whose pushes scangate cannot read: a script file, a make-like
-/// runner, a JVM build (Jib, Quarkus and Spring Boot push from there), nix.
+/// runner, a JVM build (Jib, Quarkus and Spring Boot push from there), nix,
+/// a bake file (its targets' `output`/`push` attributes push).
 static OPAQUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?m)^\s*(?:sudo\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(",
         r"(?:bash|sh|zsh)\s+(?:-\S+\s+)*[^\s-][^\n]*|\./[^\n]+|",
         r"(?:make|just|task|earthly|dagger|mvn|gradle)\b[^\n]*|",
-        r"(?:npm|yarn|pnpm|bun)\s+run\b[^\n]*|nix\s+(?:run|build|shell)\b[^\n]*",
+        r"(?:npm|yarn|pnpm|bun)\s+run\b[^\n]*|nix\s+(?:run|build|shell)\b[^\n]*|",
+        r"(?:docker\s+)?buildx\s+bake\b[^\n]*",
         r")",
     ))
     .expect("static regex")
@@ -285,6 +287,16 @@ mod tests {
             "      - uses: acme/toolkit/.github/actions/release-docker-image@main\n        with: {docker-password: x, docker-image-name: acme/web}\n",
         );
         assert!(found[0].1.contains("`acme/toolkit/.github/actions/release-docker-image@main` takes registry credentials"), "{found:?}");
+        // A bake file's targets may push (`output: type=image,push=true`).
+        let found = unseen(&format!(
+            "{LOGIN}      - run: docker buildx bake -f \"$bake_file\"\n"
+        ));
+        assert!(
+            found[0]
+                .1
+                .contains("runs `docker buildx bake -f \"$bake_file\"`"),
+            "{found:?}"
+        );
         // A local action, after `ko login` in a script.
         let found = unseen(
             "      - run: ko login ghcr.io -u me -p \"$T\"\n      - uses: ./.github/actions/release\n",
