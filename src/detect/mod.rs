@@ -170,8 +170,29 @@ fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupport
     {
         return None;
     }
-    let (step, reason) = unknown_publisher(&steps).or_else(|| opaque_after_login(&steps))?;
+    let (step, reason) = unknown_publisher(&steps)
+        .or_else(|| computed_outputs(&steps))
+        .or_else(|| opaque_after_login(&steps))?;
     Some(Unsupported::new(job_id, Some(step), reason, UNSEEN_HINT))
+}
+
+/// The first docker/build-push-action whose `outputs:` is a whole
+/// expression: the exporter, and whether it pushes, is known only when the
+/// job runs (`type=image,…,push=true` from an earlier step's output).
+fn computed_outputs(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
+    steps.iter().find_map(|(i, s)| {
+        let outputs = gate::input(s, "outputs")?;
+        let whole = outputs.trim().starts_with("${{") && outputs.trim().ends_with("}}");
+        (gate::action_name(s)? == "docker/build-push-action" && whole).then(|| {
+            (
+                *i,
+                format!(
+                    "docker/build-push-action's `outputs: {}` is known only when the job runs: if it pushes, the push is not gated",
+                    outputs.trim()
+                ),
+            )
+        })
+    })
 }
 
 /// The first step that uses an action scangate does not know taking
@@ -287,6 +308,16 @@ mod tests {
             "      - uses: acme/toolkit/.github/actions/release-docker-image@main\n        with: {docker-password: x, docker-image-name: acme/web}\n",
         );
         assert!(found[0].1.contains("`acme/toolkit/.github/actions/release-docker-image@main` takes registry credentials"), "{found:?}");
+        // An exporter computed by an earlier step may push.
+        let found = unseen(
+            "      - uses: docker/build-push-action@v6\n        with: {outputs: '${{ steps.o.outputs.outputs }}'}\n",
+        );
+        assert!(
+            found[0].1.contains(
+                "`outputs: ${{ steps.o.outputs.outputs }}` is known only when the job runs"
+            ),
+            "{found:?}"
+        );
         // A bake file's targets may push (`output: type=image,push=true`).
         let found = unseen(&format!(
             "{LOGIN}      - run: docker buildx bake -f \"$bake_file\"\n"
