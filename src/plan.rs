@@ -163,7 +163,32 @@ fn scan_condition(job: &Mapping, site: &Site, build_job: &str, images: &[Image])
     let pushed = (site.may_skip_push() && !site.matrix())
         .then(|| format!("needs.{build_job}.outputs.scangate-pushed == 'true'"));
     let built = site.matrix_build_if().map(str::to_owned);
-    all_of(&[own, pushed, built, recorded(job, site, build_job, images)])
+    all_of(&[
+        own,
+        pushed,
+        built,
+        recorded(job, site, build_job, images),
+        any_recorded(images),
+    ])
+}
+
+/// When every image may not be built ([`Image::recorded_if`]): that one
+/// was. (With one always built, there is always something to scan.)
+pub fn any_recorded(images: &[Image]) -> Option<String> {
+    let each: Vec<&str> = images
+        .iter()
+        .map(|i| i.recorded_if.as_deref())
+        .collect::<Option<_>>()?;
+    match each.as_slice() {
+        [] => None,
+        [one] => Some((*one).to_owned()),
+        many => Some(
+            many.iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" || "),
+        ),
+    }
 }
 
 /// A build job with `continue-on-error` looks successful to the jobs that
@@ -246,6 +271,11 @@ pub struct Image {
     pub push_step_id: String,
     /// Pushed untagged, by digest (`outputs: …push-by-digest=true`).
     pub by_digest: bool,
+    /// For an image that may not be built while others are
+    /// ([`ImageSpec::guarded`]): the condition, as the steps and jobs after
+    /// its record step read it, under which it was built; its own scan and
+    /// push steps run only then.
+    pub recorded_if: Option<String>,
     /// Its target platforms.
     #[serde(skip)]
     pub platforms: Platforms,
@@ -254,7 +284,7 @@ pub struct Image {
 /// The images of `site`. One image keeps the names scangate always gave
 /// it; several are told apart by their build steps' ids when every step
 /// has one (ids are unique in a job), else by their position.
-fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
+fn images(site: &Site, matrix: bool, single: bool, build_job: &str) -> Vec<Image> {
     let job = site.job();
     let leg = leg_suffix(matrix);
     // In one job the build steps keep their ids (and outputs): the push
@@ -275,6 +305,7 @@ fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
             record_id: "scangate-record".into(),
             push_step_id: own_id(one).unwrap_or_else(|| "scangate-push".into()),
             by_digest: one.by_digest,
+            recorded_if: None,
             platforms: one.platforms.clone(),
         }];
     }
@@ -290,14 +321,25 @@ fn images(site: &Site, matrix: bool, single: bool) -> Vec<Image> {
                 Some(id) if by_id => id.clone(),
                 _ => format!("image-{}", n + 1),
             };
+            let record_id = format!("scangate-record-{key}");
+            // The record step says `pushed=true` when its build ran; other
+            // jobs read it through the build job's outputs.
+            let recorded_if = b.guarded.then(|| {
+                if single {
+                    format!("steps.{record_id}.outputs.pushed == 'true'")
+                } else {
+                    format!("needs.{build_job}.outputs.scangate-pushed-{key} == 'true'")
+                }
+            });
             Image {
                 step: b.step,
                 dir: format!("{job}/{key}"),
                 artifact: format!("scangate-{job}-{key}{leg}"),
                 archive: format!("scangate-{job}-{key}.tar"),
-                record_id: format!("scangate-record-{key}"),
+                record_id,
                 push_step_id: own_id(b).unwrap_or_else(|| format!("scangate-push-{key}")),
                 by_digest: b.by_digest,
+                recorded_if,
                 platforms: b.platforms.clone(),
                 key,
             }
@@ -552,11 +594,23 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         uses_oidc(&build_side_steps),
     );
     let push_permissions = push_permissions(effective, ghcr, writes_repo(&post_text));
-    let images = images(site, matrix, single);
+    let images = images(site, matrix, single, &build_job);
     if single {
         // Values travel within the job; nothing is carried.
         carried_env.clear();
         carried_outputs.clear();
+    } else if (!carried_env.is_empty() || !carried_outputs.is_empty())
+        && let Some(last) = images.last().filter(|i| i.recorded_if.is_some())
+    {
+        // The last image's record step carries the values: it does not run
+        // when that build is skipped, and the push job would miss them.
+        return Err(Unsupported::new(
+            job_id,
+            last.step,
+            "later steps read values the build job set, which travel with the last image; this build has its own `if:`, and when it is skipped they would not",
+            "move the condition to the job's `if:`, or split the job",
+        )
+        .cured_by_one_job());
     }
     Ok(Plan {
         name: job.get("name").and_then(scalar),

@@ -642,6 +642,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
     assert_eq!(
         names,
         [
+            "scangate-ghcr-io-acme-alt.yaml",
             "scangate-ghcr-io-acme-api.yaml",
             "scangate-ghcr-io-acme-app.yaml",
             "scangate-ghcr-io-acme-attested-api.yaml",
@@ -653,6 +654,8 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-legacy.yaml",
             "scangate-ghcr-io-acme-legs.yaml",
             "scangate-ghcr-io-acme-loaded.yaml",
+            "scangate-ghcr-io-acme-mirror-edge.yaml",
+            "scangate-ghcr-io-acme-mirror.yaml",
             "scangate-ghcr-io-acme-multi-api.yaml",
             "scangate-ghcr-io-acme-multi-worker.yaml",
             "scangate-ghcr-io-acme-nightly.yaml",

@@ -309,3 +309,9 @@ fixture_snapshot!(
     "promote-seed.yml",
     "shapes-promote-seed"
 );
+fixture_snapshot!(
+    shapes_guarded_builds,
+    "shapes",
+    "guarded-builds.yml",
+    "shapes-guarded-builds"
+);

@@ -528,6 +528,7 @@ fixture_tests! {
     shapes_push_to_registry => ("shapes", "push-to-registry.yml"),
     shapes_promote => ("shapes", "promote.yml"),
     shapes_promote_seed => ("shapes", "promote-seed.yml"),
+    shapes_guarded_builds => ("shapes", "guarded-builds.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

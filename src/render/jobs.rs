@@ -637,20 +637,39 @@ struct Target {
     os: String,
     arch: String,
     variant: String,
+    /// What its commands start with: for an image that may not have been
+    /// built, a test that skips them then ([`skip_unless_recorded`]).
+    guard: String,
 }
 
 impl Target {
     /// The same target seen from the job's folder, when the job has
     /// several images (each in its own folder, told apart by `key`).
-    fn of_image(&self, key: &str) -> Target {
-        if key.is_empty() {
+    fn of_image(&self, image: &Scanned<'_>) -> Target {
+        if image.key.is_empty() {
             return self.clone();
         }
         Target {
-            dir: format!("{key}/{}", self.dir),
-            slug: format!("{key}-{}", self.slug),
+            dir: format!("{}/{}", image.key, self.dir),
+            slug: format!("{}-{}", image.key, self.slug),
+            guard: image.guard.clone(),
             ..self.clone()
         }
+    }
+}
+
+/// For an image that may not have been built ([`plan::Image::recorded_if`]),
+/// the start of a shell command that runs only when the image was recorded
+/// (its folder holds the digest); nothing otherwise. The steps that scan,
+/// gate and sign every image skip it that way.
+fn skip_unless_recorded(image: &plan::Image) -> String {
+    if image.recorded_if.is_some() {
+        format!(
+            "[ ! -s \"${{RUNNER_TEMP}}/scangate/{}/digest\" ] || ",
+            image.dir
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -665,6 +684,7 @@ fn targets(platforms: &Platforms) -> Vec<Target> {
             os: os.unwrap_or_default().to_owned(),
             arch: arch.unwrap_or_default().to_owned(),
             variant: variant.unwrap_or_default().to_owned(),
+            guard: String::new(),
         }
     };
     match platforms.as_listed() {
@@ -682,6 +702,7 @@ fn docker_archive_target() -> Target {
         os: String::new(),
         arch: String::new(),
         variant: String::new(),
+        guard: String::new(),
     }
 }
 
@@ -702,6 +723,12 @@ struct Scanned<'a> {
     /// (`KEY/`, `KEY-`), when the job has several images.
     prefix_dir: String,
     prefix_slug: String,
+    /// When it may not have been built: the condition its own steps run
+    /// under, and the start of its shell commands ([`skip_unless_recorded`]).
+    recorded_if: Option<&'a str>,
+    guard: String,
+    /// The condition of its check step: the layout's and its own.
+    when: Option<String>,
 }
 
 /// The job's images with what is scanned of each.
@@ -721,6 +748,9 @@ fn scanned(plan: &Plan) -> Vec<Scanned<'_>> {
             runtime: !archive && im.platforms == Platforms::AtRunTime,
             prefix_dir: key_prefix(&im.key, '/'),
             prefix_slug: key_prefix(&im.key, '-'),
+            recorded_if: im.recorded_if.as_deref(),
+            guard: skip_unless_recorded(im),
+            when: plan::all_of(&[single_step_if(plan), im.recorded_if.clone()]),
         })
         .collect()
 }
@@ -740,6 +770,8 @@ fn key_prefix(key: &str, separator: char) -> String {
 #[derive(Debug, serde::Serialize)]
 struct Signed<'a> {
     dir: &'a str,
+    /// It may not have been built: signed only when its folder holds a digest.
+    guarded: bool,
     slugs: Vec<String>,
     /// Its report names are listed at run time, in the reports folder's
     /// `{prefix_slug}platforms.tsv`.
@@ -752,10 +784,11 @@ fn signed(plan: &Plan) -> Vec<Signed<'_>> {
         .into_iter()
         .map(|im| Signed {
             dir: im.dir,
+            guarded: im.recorded_if.is_some(),
             slugs: if im.runtime {
                 Vec::new()
             } else {
-                im.targets.iter().map(|t| t.of_image(im.key).slug).collect()
+                im.targets.iter().map(|t| t.of_image(&im).slug).collect()
             },
             runtime: im.runtime,
             prefix_slug: im.prefix_slug,
@@ -776,6 +809,8 @@ fn reports_artifact(plan: &Plan, policy: &Policy) -> String {
 struct Sarif {
     slug: String,
     category: String,
+    /// Uploaded only when its image was built ([`plan::Image::recorded_if`]).
+    when: Option<String>,
 }
 
 /// The scan job, or with `single` its steps alone in canonical style.
@@ -797,13 +832,17 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let targets: Vec<Target> = images
         .iter()
         .filter(|im| !im.runtime)
-        .flat_map(|im| im.targets.iter().map(|t| t.of_image(im.key)))
+        .flat_map(|im| im.targets.iter().map(|t| t.of_image(im)))
         .collect();
-    let listed_at_run_time: Vec<String> = images
+    let listed_at_run_time: Vec<(String, Option<&str>)> = images
         .iter()
         .filter(|im| im.runtime)
-        .map(|im| format!("{}platforms", im.prefix_slug))
+        .map(|im| (format!("{}platforms", im.prefix_slug), im.recorded_if))
         .collect();
+    let target_when = images
+        .iter()
+        .filter(|im| !im.runtime)
+        .flat_map(|im| im.targets.iter().map(|_| im.recorded_if));
     let leg = plan::leg_suffix(plan.matrix);
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
     let reports = &policy.reports;
@@ -812,12 +851,14 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let sarif: Vec<Sarif> = targets
         .iter()
         .map(|t| t.slug.as_str())
-        .chain(listed_at_run_time.iter().map(String::as_str))
-        .chain(misconfig.then_some("dockerfile"))
+        .zip(target_when)
+        .chain(listed_at_run_time.iter().map(|(s, w)| (s.as_str(), *w)))
+        .chain(misconfig.then_some(("dockerfile", None)))
         .filter(|_| reports.sarif)
-        .map(|slug| Sarif {
+        .map(|(slug, when)| Sarif {
             slug: slug.to_owned(),
             category: format!("{category}{slug}{leg}"),
+            when: when.map(str::to_owned),
         })
         .collect();
     let context_dir = plan.site.dockerfile_dir();
@@ -826,7 +867,10 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     // `fail-on-eol`: the reports the scan step wrote decide, no second scan.
     let eol_gates: Vec<String> = targets
         .iter()
-        .filter_map(|t| policy.eol_gate(&format!("\"$dir/reports/{}.json\"", t.slug)))
+        .filter_map(|t| {
+            let gate = policy.eol_gate(&format!("\"$dir/reports/{}.json\"", t.slug))?;
+            Some(format!("{}{gate}", t.guard))
+        })
         .collect();
     let text = r.render(
         "scan-job.yml",
@@ -879,8 +923,15 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
 /// In one job, the condition of the steps after the build: a script job
 /// may have recorded no push, and then there is nothing to scan.
 fn single_step_if(plan: &Plan) -> Option<String> {
-    (plan.single_job.is_some() && plan.site.may_skip_push())
-        .then(|| format!("steps.{}.outputs.pushed == 'true'", plan.pushed_step()))
+    // Only in one job: split, the scan and push jobs have their own `if:`.
+    plan.single_job.as_ref()?;
+    if plan.site.may_skip_push() {
+        return Some(format!(
+            "steps.{}.outputs.pushed == 'true'",
+            plan.pushed_step()
+        ));
+    }
+    plan::any_recorded(&plan.images)
 }
 
 /// Whether original step `index` is an `actions/checkout`.

@@ -55,6 +55,8 @@ pub struct BuildPush {
     /// `if:`: when the build is skipped it still runs, which a push job
     /// (skipped with the build) could not do; one job can.
     pub later_steps_differ: bool,
+    /// Steps follow it in the job.
+    pub followed: bool,
     /// A later step that reads the build's local cache (`cache-to:
     /// type=local,dest=DIR`, the directory moved into place afterwards as
     /// Docker's cache example does), and that directory: on a push job's
@@ -190,6 +192,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     };
     let literal = |key: &str| input(step, key).filter(|v| !v.contains("${{") && !v.contains("://"));
     let later_steps_differ = later_steps_differ(&steps, step_index, &step_if, &push_if);
+    let followed = steps.iter().any(|(i, _)| *i > step_index);
     let reads_local_cache = local_cache_dest(step).and_then(|dest| {
         let reader = steps
             .iter()
@@ -216,6 +219,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         matrix,
         attestations_by_env: major.is_some_and(|m| m <= 3),
         later_steps_differ,
+        followed,
         reads_local_cache,
         step_if,
         keep_attestations,
@@ -366,13 +370,14 @@ impl Builds {
                 "give every build step of the job the same `push:`, or split the job",
             ));
         }
-        if let Some(guarded) = builds.iter().find(|b| b.step_if.is_some())
-            && builds.len() > 1
+        if builds.len() > 1
+            && gate::continues_on_error(job)
+            && let Some(guarded) = builds.iter().find(|b| b.step_if.is_some())
         {
             return Err(Unsupported::new(
                 job_id,
                 Some(guarded.step),
-                "the build-and-push step has its own `if:`, and other builds share its job; they could not keep running when it is skipped",
+                "the job continues on error, and this build of several has its own `if:`; the scan could not tell a skipped build from a failed one",
                 "move the condition to the job's `if:` or to `push: ${{ … }}`, or split the job",
             ));
         }
@@ -422,9 +427,40 @@ impl Builds {
         self.0.iter()
     }
 
+    /// Several builds, some with an `if:` of their own: each such image is
+    /// scanned and pushed only when its build ran.
+    fn guarded_among_several(&self) -> bool {
+        self.0.len() > 1 && self.iter().any(|b| b.step_if.is_some())
+    }
+
     /// The build of step `index`, if it is one of them.
     pub fn at(&self, index: usize) -> Option<&BuildPush> {
         self.0.iter().find(|b| b.step == index)
+    }
+
+    /// With builds of their own `if:` among several, what three jobs could
+    /// not do: tell which legs of a matrix built which image, or run the
+    /// steps after the builds when every build was skipped (the push job is
+    /// skipped with the scan, which has nothing to scan then).
+    fn refuse_guarded_jobs(&self) -> Option<Unsupported> {
+        let (first, last) = (self.first(), self.last());
+        let guarded = self.iter().find(|b| b.step_if.is_some())?;
+        let reason = if first.matrix {
+            "in a matrix job, this build of several has its own `if:`; a matrix job's outputs cannot say which legs built which image"
+        } else if self.iter().all(|b| b.step_if.is_some()) && last.followed {
+            "every build of the job has its own `if:`, and steps follow the last; they run when no build does, and a push job skipped with the builds could not"
+        } else {
+            return None;
+        };
+        Some(
+            Unsupported::new(
+                &first.job,
+                Some(guarded.step),
+                reason,
+                "move the conditions to the job's `if:`, or split the job",
+            )
+            .cured_by_one_job(),
+        )
     }
 }
 
@@ -527,7 +563,7 @@ impl Rewrite for Builds {
     /// A build step with its own `if:` (the job's only build, `Builds::new`
     /// checks it) may not run: the record step says whether it did.
     fn may_skip_push(&self) -> bool {
-        self.first().step_if.is_some()
+        self.0.len() == 1 && self.first().step_if.is_some()
     }
 
     fn matrix_build_if(&self) -> Option<&str> {
@@ -535,7 +571,7 @@ impl Rewrite for Builds {
         first
             .step_if
             .as_deref()
-            .filter(|cond| first.matrix && leg_values(cond).is_none())
+            .filter(|cond| self.0.len() == 1 && first.matrix && leg_values(cond).is_none())
     }
 
     /// What a push job could not do and one job can: follow a matrix leg's
@@ -547,7 +583,11 @@ impl Rewrite for Builds {
         let one_job = |step: usize, reason: String, hint: &str| {
             Some(Unsupported::new(&first.job, Some(step), reason, hint).cured_by_one_job())
         };
-        if let Some(what) = first
+        if self.guarded_among_several() {
+            if let Some(refusal) = self.refuse_guarded_jobs() {
+                return Some(refusal);
+            }
+        } else if let Some(what) = first
             .step_if
             .as_deref()
             .filter(|_| first.matrix)
@@ -561,7 +601,9 @@ impl Rewrite for Builds {
                 "make the condition read only `github`, `inputs`, `vars` or `needs` (the scan and push jobs then evaluate it again), or move it to the job's `if:` or to `push: ${{ … }}`",
             );
         }
-        if first.later_steps_differ {
+        // With builds of their own `if:` among several, the first's later
+        // steps include the other builds; `push:` alone still counts.
+        if first.later_steps_differ && !(self.guarded_among_several() && first.step_if.is_some()) {
             let reason = if first.step_if.is_some() {
                 "the build-and-push step has its own `if:`, and later steps run under other conditions; they run when the build is skipped, and a push job skipped with it could not"
             } else {
@@ -590,6 +632,7 @@ impl Rewrite for Builds {
                 step_id: b.step_id.clone(),
                 step_removed: false,
                 by_digest: b.by_digest.is_some(),
+                guarded: self.0.len() > 1 && b.step_if.is_some(),
                 platforms: b.platforms.clone(),
             })
             .collect()
@@ -958,6 +1001,70 @@ mod tests {
         );
         assert_eq!(site.context.as_deref(), Some("./svc"));
         assert!(site.tags.contains("latest"));
+    }
+
+    /// Builds of their own `if:` among several: each image alone may be
+    /// skipped; three jobs unless the legs of a matrix or the steps after
+    /// the builds would need the skipped ones (then one job).
+    #[test]
+    fn builds_with_their_own_if_among_several_are_images_that_may_be_skipped() {
+        let job = |header: &str, first_if: &str, after: &str| {
+            let y = format!(
+                "jobs:\n  b:\n{header}    steps:\n      - {first_if}uses: docker/build-push-action@v6\n        with: {{push: true, tags: o/a:1}}\n      - if: github.ref_type == 'tag'\n        uses: docker/build-push-action@v6\n        with: {{push: true, tags: o/a:2}}\n{after}"
+            );
+            let doc: Value = yaml_serde::from_str(&y).unwrap();
+            crate::detect::ungated_jobs(
+                &doc,
+                &gate::Threshold::default(),
+                super::super::Shapes::builtin(),
+            )
+            .remove(0)
+        };
+        let site = job("", "", "      - run: echo done\n").unwrap();
+        assert_eq!(
+            site.images().iter().map(|i| i.guarded).collect::<Vec<_>>(),
+            [false, true]
+        );
+        assert!(!site.may_skip_push());
+        assert!(site.refuse_jobs().is_none());
+        // Every build guarded and a step after them: one job.
+        let all = job(
+            "",
+            "if: github.ref_type != 'tag'\n        ",
+            "      - run: echo done\n",
+        )
+        .unwrap();
+        let r = all.refuse_jobs().unwrap();
+        assert!(
+            r.reason
+                .contains("every build of the job has its own `if:`"),
+            "{}",
+            r.reason
+        );
+        assert_eq!(r.cure, Some(super::super::Cure::OneJob));
+        // Nothing after them: three jobs, the scan runs when either built.
+        assert!(
+            job("", "if: github.ref_type != 'tag'\n        ", "")
+                .unwrap()
+                .refuse_jobs()
+                .is_none()
+        );
+        // A matrix: one job.
+        let matrix = job("    strategy: {matrix: {x: [1, 2]}}\n", "", "").unwrap();
+        assert!(
+            matrix
+                .refuse_jobs()
+                .unwrap()
+                .reason
+                .contains("in a matrix job")
+        );
+        // A job that continues on error: refused.
+        let quiet = job("    continue-on-error: true\n", "", "").unwrap_err();
+        assert!(
+            quiet.reason.contains("continues on error"),
+            "{}",
+            quiet.reason
+        );
     }
 
     #[test]

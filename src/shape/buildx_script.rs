@@ -234,6 +234,7 @@ impl Rewrite for BuildxPushes {
                 step_id: b.step_id.clone(),
                 step_removed: false,
                 by_digest: false,
+                guarded: false,
                 platforms: b.platforms.clone(),
             })
             .collect()

@@ -262,6 +262,10 @@ pub struct ImageSpec {
     pub step_removed: bool,
     /// Pushed untagged, by digest.
     pub by_digest: bool,
+    /// Its build step has its own `if:` while other images of the job build
+    /// without it: this image alone may not be built, and then is neither
+    /// scanned nor pushed (its record step says whether it was).
+    pub guarded: bool,
     /// Its target platforms.
     pub platforms: Platforms,
 }

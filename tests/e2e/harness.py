@@ -99,6 +99,10 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
     ("shapes", "push-to-registry.yml", "tag"): {"acme/redhat-app": ["latest", "v1.2.3"], "acme/redhat-tools": ["v1.2.3"], "acme/redhat-edge": ["v1.2.3"]},
+    # builds with their own `if:`: the run's image always, the release or edge image by ref
+    ("shapes", "guarded-builds.yml", "tag"): {"acme/mirror": ["run-{run}", "v1.2.3"], "acme/alt": ["stable", "v1.2.3"]},
+    ("shapes", "guarded-builds.yml", "branch"): {"acme/mirror": ["run-{run}"], "acme/mirror-edge": ["latest"],
+                                                 "acme/alt": ["edge"]},
     ("shapes", "promote-seed.yml", "tag"): {"acme/candidates/app": ["rc"], "acme/candidates/tool": ["rc"]},
     # promote-seed.yml's candidates (pushed first, see SEEDS), under release tags in other repositories
     ("shapes", "promote.yml", "tag"): {"acme/candidates/app": ["rc"], "acme/candidates/tool": ["rc"],
@@ -140,6 +144,7 @@ MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("sh
                   ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"},
                   ("shapes", "continue-on-error.yml"): {"acme/nightly"},
                   ("shapes", "promote-seed.yml"): {"acme/candidates/app"},
+                  ("shapes", "guarded-builds.yml"): {"acme/mirror-edge"},
                   ("shapes", "promote.yml"): {"acme/candidates/app", "acme/released-app"}}
 
 

@@ -278,6 +278,10 @@ INJECTED = [
     # one of two images pushed by the scripts of one job
     (Case("shapes", "script-images.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/multi-worker"),
     (Case("shapes", "script-images.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/worker")]), "acme/multi-worker"),
+    # builds with their own `if:` among several: a guarded multi-platform image, the one of two alternatives that ran
+    (Case("shapes", "guarded-builds.yml", Event.branch("main"), "jobs", findings=[Finding("services/worker", "arm64")]), "acme/mirror-edge"),
+    (Case("shapes", "guarded-builds.yml", Event.branch("main"), "steps", findings=[Finding("services/worker", "arm64")]), "acme/mirror-edge"),
+    (Case("shapes", "guarded-builds.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api")]), "acme/alt"),
     # a promotion of a candidate another workflow pushed: one platform of an index, a single manifest
     (Case("shapes", "promote.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/released-app"),
     (Case("shapes", "promote.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".", "arm64")]), "acme/released-app"),
