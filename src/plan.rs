@@ -142,15 +142,20 @@ fn job_condition(job: &Mapping) -> Option<String> {
 
 /// `a && b` over the conditions present, each parenthesised.
 pub fn all_of(conds: &[Option<String>]) -> Option<String> {
-    let present: Vec<&String> = conds.iter().flatten().collect();
-    match present.as_slice() {
+    let present: Vec<&str> = conds.iter().flatten().map(String::as_str).collect();
+    joined(&present, " && ")
+}
+
+/// The conditions joined by `op`, each parenthesised when there are several.
+fn joined(conds: &[&str], op: &str) -> Option<String> {
+    match conds {
         [] => None,
-        [one] => Some((*one).clone()),
+        [one] => Some((*one).to_owned()),
         many => Some(
             many.iter()
                 .map(|c| format!("({c})"))
                 .collect::<Vec<_>>()
-                .join(" && "),
+                .join(op),
         ),
     }
 }
@@ -179,16 +184,7 @@ pub fn any_recorded(images: &[Image]) -> Option<String> {
         .iter()
         .map(|i| i.recorded_if.as_deref())
         .collect::<Option<_>>()?;
-    match each.as_slice() {
-        [] => None,
-        [one] => Some((*one).to_owned()),
-        many => Some(
-            many.iter()
-                .map(|c| format!("({c})"))
-                .collect::<Vec<_>>()
-                .join(" || "),
-        ),
-    }
+    joined(&each, " || ")
 }
 
 /// A build job with `continue-on-error` looks successful to the jobs that

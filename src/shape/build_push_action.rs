@@ -1012,13 +1012,7 @@ mod tests {
             let y = format!(
                 "jobs:\n  b:\n{header}    steps:\n      - {first_if}uses: docker/build-push-action@v6\n        with: {{push: true, tags: o/a:1}}\n      - if: github.ref_type == 'tag'\n        uses: docker/build-push-action@v6\n        with: {{push: true, tags: o/a:2}}\n{after}"
             );
-            let doc: Value = yaml_serde::from_str(&y).unwrap();
-            crate::detect::ungated_jobs(
-                &doc,
-                &gate::Threshold::default(),
-                super::super::Shapes::builtin(),
-            )
-            .remove(0)
+            super::super::tests::first_verdict(&y)
         };
         let site = job("", "", "      - run: echo done\n").unwrap();
         assert_eq!(
@@ -1208,13 +1202,7 @@ mod tests {
         let y = format!(
             "jobs:\n  b:\n    steps:\n      - id: meta\n        uses: docker/metadata-action@v6\n        with:\n          images: ghcr.io/o/meta-base\n      - id: base\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: {first_tags}\n      - id: app\n        uses: docker/build-push-action@v6\n        with:\n{push}          tags: ghcr.io/o/app:1\n{second_with}"
         );
-        let doc: Value = yaml_serde::from_str(&y).unwrap();
-        crate::detect::ungated_jobs(
-            &doc,
-            &gate::Threshold::default(),
-            super::super::Shapes::builtin(),
-        )
-        .remove(0)
+        super::super::tests::first_verdict(&y)
     }
 
     #[test]
