@@ -376,12 +376,23 @@ pub fn parse(source: &Source, text: &str) -> Result<Value, Error> {
             .unwrap_or(&message)
             .to_owned();
         let at = duplicate_key_line(text, &message, at).unwrap_or(at);
+        let message = match yaml_hint(&message) {
+            Some(hint) => format!("{message}; {hint}"),
+            None => message,
+        };
         Error::Yaml {
             path: source.path.clone(),
             at,
             message,
         }
     })
+}
+
+/// What to do about a parser message whose cause is not obvious from it.
+fn yaml_hint(message: &str) -> Option<&'static str> {
+    message.contains("mapping values are not allowed").then_some(
+        "a `: ` inside an unquoted value starts a mapping (GitHub rejects the file too): quote the value, or write it as a block scalar (`run: |`)",
+    )
 }
 
 /// The parser places a duplicate key at the start of its mapping; the

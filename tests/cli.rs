@@ -584,6 +584,21 @@ jobs:
     assert_error_at("unclosed.yml", unclosed, position(unclosed, "jobs:").0);
 }
 
+/// `run: echo "digest: …"` unquoted: the second `: ` starts a mapping. The
+/// parser's words do not say so; the message does.
+#[test]
+fn a_colon_in_an_unquoted_value_is_explained() {
+    let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"Image digest: x\"\n";
+    assert_error_at("colon.yml", text, 6);
+    let (dir, _) = scratch("colon.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "colon.yml"]);
+    assert!(
+        stderr(&out).contains("a `: ` inside an unquoted value starts a mapping"),
+        "{}",
+        show(&out)
+    );
+}
+
 #[test]
 fn a_duplicate_key_is_an_error_at_the_duplicate() {
     let text = r#"name: CI
