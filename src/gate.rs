@@ -351,20 +351,18 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
     let job = |id: &str| by_id.get(id).copied();
     // A job reaches a gate through the needs it waits for (see `waits_for`).
     let gated_by_need = |id: &str| reaches(&job, id, waits_for, |dep| gate_jobs.contains(dep));
-    let pushes_itself = |m: &Mapping| {
-        steps(m)
-            .iter()
-            .any(|(_, s)| shapes.push_kind(m, s).is_some())
-    };
+    // Read once: the walks below ask it of the same jobs again and again.
+    let pushing: HashSet<&str> = jobs
+        .iter()
+        .filter(|(_, m)| {
+            steps(m)
+                .iter()
+                .any(|(_, s)| shapes.push_kind(m, s).is_some())
+        })
+        .map(|(id, _)| id.as_str())
+        .collect();
     // A job pushes after another when one it needs (transitively) pushes.
-    let after_push = |id: &str| {
-        reaches(
-            &job,
-            id,
-            |_, _| true,
-            |dep| job(dep).is_some_and(pushes_itself),
-        )
-    };
+    let after_push = |id: &str| reaches(&job, id, |_, _| true, |dep| pushing.contains(dep));
     let mut out = Vec::new();
     for (id, j) in &jobs {
         let steps = steps(j);

@@ -143,26 +143,37 @@ impl Migrator {
         &self.policy
     }
 
-    /// The jobs of `source` that log in to a registry and then run what
-    /// scangate cannot read ([`detect::unseen_pushes`]), as warnings.
-    pub fn unseen_pushes(&self, source: &Source) -> Result<Vec<Refusal>, Error> {
+    /// [`Migrator::migrate`], and for a file it leaves or migrates, the jobs
+    /// that log in to a registry and then run what scangate cannot read
+    /// ([`detect::unseen_pushes`]), as warnings; the file is parsed once.
+    pub fn migrate_with_unseen(&self, source: &Source) -> Result<(Outcome, Vec<Refusal>), Error> {
         let doc = parse(source, &source.text)?;
-        Ok(detect::unseen_pushes(&doc, &self.shapes)
-            .iter()
-            .map(|u| refusal(&source.text, u))
-            .collect())
+        let outcome = self.migrate_doc(source, &doc)?;
+        let unseen = match outcome {
+            Outcome::Unchanged | Outcome::Migrated { .. } => {
+                detect::unseen_pushes(&doc, &self.shapes)
+                    .iter()
+                    .map(|u| refusal(&source.text, u))
+                    .collect()
+            }
+            Outcome::NotAWorkflow(_) | Outcome::Refused(_) => Vec::new(),
+        };
+        Ok((outcome, unseen))
     }
 
     /// Migrates `source`. Errors are for input that is not YAML and for
     /// scangate's own failures (template or verification).
     pub fn migrate(&self, source: &Source) -> Result<Outcome, Error> {
-        let doc = parse(source, &source.text)?;
+        self.migrate_doc(source, &parse(source, &source.text)?)
+    }
+
+    fn migrate_doc(&self, source: &Source, doc: &Value) -> Result<Outcome, Error> {
         if !doc.get("jobs").is_some_and(Value::is_mapping) {
             return Ok(Outcome::NotAWorkflow(
                 "no `jobs:` mapping; not a GitHub Actions workflow".into(),
             ));
         }
-        let verdicts = detect::ungated_jobs(&doc, &self.threshold, &self.shapes);
+        let verdicts = detect::ungated_jobs(doc, &self.threshold, &self.shapes);
         if verdicts.is_empty() {
             return Ok(Outcome::Unchanged);
         }
@@ -189,7 +200,7 @@ impl Migrator {
             jobs: layout::JobsText::locate(&lines),
         };
         for site in verdicts.iter().flatten() {
-            match self.rewrite_job(source, &file, &doc, site)? {
+            match self.rewrite_job(source, &file, doc, site)? {
                 Ok((rewrite, plan)) => {
                     rewrites.push(rewrite);
                     plans.push(plan);
@@ -203,7 +214,7 @@ impl Migrator {
         let spliced = splice::splice(&lines, &source.text, &rewrites);
         let new_doc = verify::rewrite(
             &source.text,
-            &doc,
+            doc,
             &spliced,
             &plans,
             &self.threshold,

@@ -139,8 +139,8 @@ pub fn last_build_step(job: &Mapping) -> Option<usize> {
 }
 
 /// The index of the last step of `job` before step `end` that makes an
-/// image ([`makes_image`]): in one job, the build of the pushed image, not a later build of
-/// the user's (a smoke-test image after the push, say).
+/// image ([`makes_image`]): in one job, the build of the pushed image, not a
+/// later build of the user's (a smoke-test image after the push, say).
 pub fn last_build_before(job: &Mapping, end: usize) -> Option<usize> {
     gate::steps(job)
         .into_iter()

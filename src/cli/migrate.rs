@@ -183,10 +183,9 @@ pub(crate) fn run_file(
     color: bool,
 ) -> Result<FileStatus, Error> {
     let source = files::read(path)?;
-    Ok(match migrator.migrate(&source)? {
-        Outcome::Unchanged => FileStatus::Unchanged {
-            unseen: migrator.unseen_pushes(&source)?,
-        },
+    let (outcome, unseen) = migrator.migrate_with_unseen(&source)?;
+    Ok(match outcome {
+        Outcome::Unchanged => FileStatus::Unchanged { unseen },
         Outcome::NotAWorkflow(reason) => FileStatus::Skipped { reason },
         Outcome::Refused(refusals) => FileStatus::Refused { refusals },
         Outcome::Migrated { text, jobs } => {
@@ -199,7 +198,7 @@ pub(crate) fn run_file(
                 jobs,
                 diff,
                 written: write,
-                unseen: migrator.unseen_pushes(&source)?,
+                unseen,
             }
         }
     })

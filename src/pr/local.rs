@@ -168,13 +168,9 @@ pub fn migrate_and_commit(
 
 fn migrate_one(migrator: &Migrator, path: &Path) -> Result<(FileStatus, Option<Vec<u8>>), Error> {
     let source = files::read(path)?;
-    Ok(match migrator.migrate(&source)? {
-        Outcome::Unchanged => (
-            FileStatus::Unchanged {
-                unseen: migrator.unseen_pushes(&source)?,
-            },
-            None,
-        ),
+    let (outcome, unseen) = migrator.migrate_with_unseen(&source)?;
+    Ok(match outcome {
+        Outcome::Unchanged => (FileStatus::Unchanged { unseen }, None),
         Outcome::NotAWorkflow(reason) => (FileStatus::Skipped { reason }, None),
         Outcome::Refused(refusals) => (FileStatus::Refused { refusals }, None),
         Outcome::Migrated { text, jobs } => {
@@ -184,7 +180,7 @@ fn migrate_one(migrator: &Migrator, path: &Path) -> Result<(FileStatus, Option<V
                 jobs,
                 diff,
                 written: false,
-                unseen: migrator.unseen_pushes(&source)?,
+                unseen,
             };
             (status, Some(source.restore(&text)))
         }

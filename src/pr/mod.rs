@@ -364,8 +364,8 @@ fn migrate_all(
     for (path, source) in workflows.into_iter().filter(|(p, _)| wanted(p)) {
         let outcome = source.and_then(|s| {
             migrator
-                .migrate(&s)
-                .map(|o| (s, o))
+                .migrate_with_unseen(&s)
+                .map(|(o, unseen)| (s, o, unseen))
                 .map_err(|e| e.to_string())
         });
         let status = match outcome {
@@ -377,12 +377,9 @@ fn migrate_all(
                 });
                 FileStatus::Error { message }
             }
-            Ok((source, Outcome::Unchanged)) => FileStatus::Unchanged {
-                // `migrate` parsed this source already: reading it again cannot fail.
-                unseen: migrator.unseen_pushes(&source).unwrap_or_default(),
-            },
-            Ok((_, Outcome::NotAWorkflow(reason))) => FileStatus::Skipped { reason },
-            Ok((_, Outcome::Refused(refusals))) => {
+            Ok((_, Outcome::Unchanged, unseen)) => FileStatus::Unchanged { unseen },
+            Ok((_, Outcome::NotAWorkflow(reason), _)) => FileStatus::Skipped { reason },
+            Ok((_, Outcome::Refused(refusals), _)) => {
                 manual.extend(refusals.iter().map(|r| Manual {
                     path: path.clone(),
                     line: r.at.line,
@@ -390,7 +387,7 @@ fn migrate_all(
                 }));
                 FileStatus::Refused { refusals }
             }
-            Ok((source, Outcome::Migrated { text, jobs })) => {
+            Ok((source, Outcome::Migrated { text, jobs }, unseen)) => {
                 let diff = report::unified_diff(&path, &source.text, &text, false);
                 // The text came from UTF-8 and scangate adds only UTF-8.
                 let content = String::from_utf8_lossy(&source.restore(&text)).into_owned();
@@ -408,8 +405,7 @@ fn migrate_all(
                     jobs,
                     diff,
                     written: false,
-                    // `migrate` parsed this source already: reading it again cannot fail.
-                    unseen: migrator.unseen_pushes(&source).unwrap_or_default(),
+                    unseen,
                 }
             }
         };

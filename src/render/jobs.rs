@@ -640,6 +640,8 @@ struct Target {
     /// What its commands start with: for an image that may not have been
     /// built, a test that skips them then ([`skip_unless_recorded`]).
     guard: String,
+    /// The condition of its own steps (its SARIF upload), for such an image.
+    when: Option<String>,
 }
 
 impl Target {
@@ -653,6 +655,7 @@ impl Target {
             dir: format!("{}/{}", image.key, self.dir),
             slug: format!("{}-{}", image.key, self.slug),
             guard: image.guard.clone(),
+            when: image.recorded_if.map(str::to_owned),
             ..self.clone()
         }
     }
@@ -685,6 +688,7 @@ fn targets(platforms: &Platforms) -> Vec<Target> {
             arch: arch.unwrap_or_default().to_owned(),
             variant: variant.unwrap_or_default().to_owned(),
             guard: String::new(),
+            when: None,
         }
     };
     match platforms.as_listed() {
@@ -703,6 +707,7 @@ fn docker_archive_target() -> Target {
         arch: String::new(),
         variant: String::new(),
         guard: String::new(),
+        when: None,
     }
 }
 
@@ -839,10 +844,6 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         .filter(|im| im.runtime)
         .map(|im| (format!("{}platforms", im.prefix_slug), im.recorded_if))
         .collect();
-    let target_when = images
-        .iter()
-        .filter(|im| !im.runtime)
-        .flat_map(|im| im.targets.iter().map(|_| im.recorded_if));
     let leg = plan::leg_suffix(plan.matrix);
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
     let reports = &policy.reports;
@@ -850,8 +851,7 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
     let category = format!("{}/{workflow}/{job}/", reports.category_prefix);
     let sarif: Vec<Sarif> = targets
         .iter()
-        .map(|t| t.slug.as_str())
-        .zip(target_when)
+        .map(|t| (t.slug.as_str(), t.when.as_deref()))
         .chain(listed_at_run_time.iter().map(|(s, w)| (s.as_str(), *w)))
         .chain(misconfig.then_some(("dockerfile", None)))
         .filter(|_| reports.sarif)

@@ -12,7 +12,7 @@ use yaml_serde::{Mapping, Value};
 use super::build_push_action::{names, read_values};
 use super::{
     Check, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Unsupported, Verdict,
-    check_job, var,
+    check_job,
 };
 use crate::gate::{self, Push};
 
@@ -254,25 +254,11 @@ impl Rewrite for BuildxPushes {
             });
             out.push(Piece::Blank);
         }
-        out.extend([
-            Piece::Template {
-                name: "buildx-prepare.yml",
-                vars: Vec::new(),
-                carried: false,
-            },
-            Piece::Blank,
-            Piece::Run(export_instead_of_push),
-            Piece::Blank,
-            Piece::Template {
-                name: "build-record.yml",
-                vars: vec![
-                    ("recorded", var(&true)),
-                    ("push_if", var(&())),
-                    ("build_if", var(&())),
-                ],
-                carried: index == self.last().step,
-            },
-        ]);
+        out.extend(super::recorded_by_stand_in(
+            "buildx-prepare.yml",
+            export_instead_of_push,
+            index == self.last().step,
+        ));
         Some(out)
     }
 

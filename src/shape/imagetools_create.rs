@@ -18,7 +18,7 @@ use yaml_serde::{Mapping, Value};
 use super::run_script::{HARMLESS, under_condition};
 use super::{
     Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Unsupported, Verdict,
-    check_job, joined_command, var,
+    check_job, joined_command,
 };
 use crate::gate::{self, Push};
 
@@ -69,10 +69,7 @@ impl Shape for ImagetoolsCreate {
         let script = script?;
         let found = CREATE.find(script)?;
         let (command, _) = joined_command(script, &CREATE)?;
-        if words(&command).any(|w| w == "--dry-run" || w.starts_with("--dry-run=")) {
-            return None;
-        }
-        Some(Found {
+        promotes(&command).then(|| Found {
             at: found.start(),
             what: found.as_str().to_owned(),
         })
@@ -186,25 +183,8 @@ impl Rewrite for Promotion {
     /// record of the copy's digest and the new tags.
     fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
         (index == self.step).then(|| {
-            vec![
-                Piece::Template {
-                    name: "imagetools-prepare.yml",
-                    vars: Vec::new(),
-                    carried: false,
-                },
-                Piece::Blank,
-                Piece::Run(copy_instead_of_create),
-                Piece::Blank,
-                Piece::Template {
-                    name: "build-record.yml",
-                    vars: vec![
-                        ("recorded", var(&true)),
-                        ("push_if", var(&())),
-                        ("build_if", var(&())),
-                    ],
-                    carried: true,
-                },
-            ]
+            super::recorded_by_stand_in("imagetools-prepare.yml", copy_instead_of_create, true)
+                .into()
         })
     }
 

@@ -512,6 +512,37 @@ fn rename_command(script: &str, command: &Regex, with: &str) -> String {
         .collect()
 }
 
+/// The pieces of a script step pointed at a stand-in that records what the
+/// step would have pushed: `prepare` puts the stand-in on the PATH, the
+/// step runs `edit`ed, and the record step (tags already recorded by the
+/// stand-in) follows; with `carried`, it also carries the values later
+/// steps read.
+fn recorded_by_stand_in(
+    prepare: &'static str,
+    edit: fn(&str) -> String,
+    carried: bool,
+) -> [Piece; 5] {
+    [
+        Piece::Template {
+            name: prepare,
+            vars: Vec::new(),
+            carried: false,
+        },
+        Piece::Blank,
+        Piece::Run(edit),
+        Piece::Blank,
+        Piece::Template {
+            name: "build-record.yml",
+            vars: vec![
+                ("recorded", var(&true)),
+                ("push_if", var(&())),
+                ("build_if", var(&())),
+            ],
+            carried,
+        },
+    ]
+}
+
 /// The registry: the shapes scangate knows, in the order they are asked.
 #[derive(Clone)]
 pub struct Shapes(Vec<Arc<dyn Shape>>);
