@@ -1005,13 +1005,47 @@ fn job_slices(lines: &Lines<'_>, layout: &JobLayout, plan: &Plan) -> BTreeMap<St
         .iter()
         .map(|k| {
             let key = k.key.clone().unwrap_or_default();
-            let mut slice = body_slice(lines, k);
+            let mut slice = match key.as_str() {
+                "strategy" => strategy_slice(lines, k),
+                _ => body_slice(lines, k),
+            };
             if let (Some((old, new)), "runs-on") = (&plan.runner, key.as_str()) {
                 slice.text = slice.text.replacen(old.as_str(), new, 1);
             }
             (format!("job:{key}"), slice)
         })
         .collect()
+}
+
+/// The job's `strategy:` without an empty `include: []` or `exclude: []`:
+/// they set nothing, and a copy would only repeat the original's lint error
+/// ("include section should not be empty") in every new job. Kept when the
+/// matrix holds nothing else, where dropping it would empty the matrix.
+fn strategy_slice(lines: &Lines<'_>, strategy: &Entry) -> Slice {
+    let matrix = locate::entries(lines, strategy.children(), Collection::Mapping, None)
+        .ok()
+        .and_then(|keys| locate::find(&keys, "matrix").cloned())
+        .and_then(|m| locate::entries(lines, m.children(), Collection::Mapping, None).ok())
+        .unwrap_or_default();
+    let empty: Vec<(Range<usize>, String)> = matrix
+        .iter()
+        .filter(|e| {
+            matches!(e.key.as_deref(), Some("include" | "exclude"))
+                && locate::inline_value(lines, e)
+                    .strip_prefix("[]")
+                    .is_some_and(|rest| rest.is_empty() || rest.trim_start().starts_with('#'))
+        })
+        .map(|e| (e.body(), String::new()))
+        .collect();
+    let edits = if empty.len() < matrix.len() {
+        empty
+    } else {
+        Vec::new()
+    };
+    Slice {
+        text: edit_lines(lines, strategy.body(), edits),
+        indent: strategy.indent,
+    }
 }
 
 /// The push job, or with `single` its push step alone in canonical style.
@@ -1116,6 +1150,28 @@ mod tests {
             rename_key("  'build':\n", 2, "build-build"),
             "  build-build:\n"
         );
+    }
+
+    #[test]
+    fn a_copied_strategy_drops_empty_include_and_exclude_unless_alone() {
+        let copy = |text: &str| {
+            let lines = Lines::new(text);
+            let keys = locate::entries(&lines, 0..lines.len(), Collection::Mapping, None).unwrap();
+            strategy_slice(&lines, &keys[0]).text
+        };
+        assert_eq!(
+            copy(
+                "strategy:\n  fail-fast: false\n  matrix:\n    d: [a]\n    include: []\n    exclude: [] # none\n"
+            ),
+            "strategy:\n  fail-fast: false\n  matrix:\n    d: [a]\n"
+        );
+        let kept = [
+            "strategy:\n  matrix:\n    include: []\n",
+            "strategy:\n  matrix:\n    d: [a]\n    include: [{d: b}]\n",
+        ];
+        for text in kept {
+            assert_eq!(copy(text), text);
+        }
     }
 
     #[test]

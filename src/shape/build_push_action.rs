@@ -92,7 +92,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     let refuse = |step: Option<usize>, reason: &str, hint: &str| {
         Unsupported::new(job_id, step, reason, hint)
     };
-    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    let matrix = super::has_matrix(job);
     check_job(job).map_err(|(r, h)| refuse(None, r, h))?;
     let steps = gate::steps(job);
     let Some((_, step)) = steps.iter().find(|(i, _)| *i == step_index) else {

@@ -274,7 +274,7 @@ impl Rewrite for BuildxPushes {
 fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     let refuse =
         |step: usize, reason: &str, hint: &str| Unsupported::new(job_id, Some(step), reason, hint);
-    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    let matrix = super::has_matrix(job);
     check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
     if let Some(other) = pushes.iter().find(|p| p.kind.shape != BUILDX_SHAPE) {
         return Err(refuse(

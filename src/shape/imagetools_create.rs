@@ -215,7 +215,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<Promotion, Unsup
             "migrate the job it needs (scangate gates it, and this job with it), or gate the job by hand",
         ));
     }
-    if job.get("strategy").and_then(|s| s.get("matrix")).is_some() {
+    if super::has_matrix(job) {
         return Err(refuse(
             Some(push.step),
             "a matrix job promotes with `imagetools create`; scangate gates a promotion in a job without a matrix".into(),

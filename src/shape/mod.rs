@@ -669,7 +669,7 @@ pub fn refuse_first<S: Shape + ?Sized>(
 /// the push job needs what the original job needed, and so does the scan
 /// job when its `runs-on:` reads them.
 pub fn check_job(job: &Mapping) -> Result<(), (&'static str, &'static str)> {
-    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    let matrix = has_matrix(job);
     if job.get("container").is_some() {
         return Err((
             "the job runs in a `container:`; the scan and push jobs could not reproduce it",

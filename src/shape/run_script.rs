@@ -214,7 +214,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         Unsupported::new(job_id, step, reason, hint)
     };
     check_job(job).map_err(|(r, h)| refuse(None, r.to_owned(), h))?;
-    let matrix = job.get("strategy").and_then(|s| s.get("matrix")).is_some();
+    let matrix = super::has_matrix(job);
     for push in pushes {
         let cmd = &push.kind.what;
         if !DOCKER_PUSH.is_match(cmd) {
