@@ -1234,6 +1234,22 @@ jobs:
 }
 
 #[test]
+fn refuses_what_github_rejects_a_step_key_out_of_place_and_a_need_of_no_job() {
+    // `logout:` belongs under `with:`; as a step key GitHub rejects the
+    // workflow, and a copy in the push job would repeat the error.
+    let text = build_and_push("", "").replace(
+        "      - uses: docker/setup-buildx-action@v4\n",
+        "        logout: true\n      - uses: docker/setup-buildx-action@v4\n",
+    );
+    let login = position(&text, "- uses: docker/login-action@v4");
+    assert_refused("step-key.yml", &text, &[login], &["`logout`"]);
+
+    let text = build_and_push("    needs: [test]\n", "");
+    let job = position(&text, "release:");
+    assert_refused("needs.yml", &text, &[job], &["needs `test`"]);
+}
+
+#[test]
 fn refuses_a_flow_style_job() {
     let text = r#"name: Release
 on:

@@ -79,6 +79,29 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             "write the inputs as `key: value` lines, then run scangate again",
         ));
     }
+    if let Some((step, key)) = unknown_step_key(job) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(step),
+            format!(
+                "this step has the key `{key}`, which is not a step key; GitHub rejects such a workflow (an action's inputs go under `with:`)"
+            ),
+            "move the key under `with:` or remove it, then run scangate again",
+        ));
+    }
+    if let Some(need) = gate::needs(job)
+        .into_iter()
+        .find(|n| !jobs.iter().any(|(id, _)| id == n))
+    {
+        return Err(Unsupported::new(
+            job_id,
+            None,
+            format!(
+                "the job needs `{need}`, which is no job of this workflow; GitHub rejects such a workflow"
+            ),
+            "fix the job id in `needs:` or remove it, then run scangate again",
+        ));
+    }
     if let Some(step) = duplicate_step_id(job) {
         return Err(Unsupported::new(
             job_id,
@@ -264,6 +287,34 @@ fn is_job_id(id: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The keys GitHub accepts on a step (actionlint's list, which has
+/// `background` too).
+const STEP_KEYS: &[&str] = &[
+    "background",
+    "continue-on-error",
+    "env",
+    "id",
+    "if",
+    "name",
+    "run",
+    "shell",
+    "timeout-minutes",
+    "uses",
+    "with",
+    "working-directory",
+];
+
+/// The first step with a key GitHub does not accept on a step, and the key.
+fn unknown_step_key(job: &yaml_serde::Mapping) -> Option<(usize, String)> {
+    gate::steps(job).into_iter().find_map(|(i, s)| {
+        s.keys()
+            .filter_map(gate::scalar)
+            // A merge key (`<<: *defaults`) brings keys the parser checks.
+            .find(|k| k != "<<" && !STEP_KEYS.contains(&k.as_str()))
+            .map(|k| (i, k))
+    })
 }
 
 /// The index of the first step whose `id` (case-insensitive, as GitHub
