@@ -75,6 +75,9 @@ pub struct Plan {
     pub images: Vec<Image>,
     /// The job runs a matrix: the scan and push jobs run the same legs.
     pub matrix: bool,
+    /// What tells this run's artifacts of the job apart from another
+    /// call's or leg's.
+    pub names: Names,
     /// The one-job layout: the permissions of the job, which now builds,
     /// scans and pushes. `None` in the three-job layout.
     pub single_job: Option<Permissions>,
@@ -246,6 +249,40 @@ pub fn leg_suffix(matrix: bool) -> &'static str {
     }
 }
 
+/// What makes an artifact name unique in a run: per matrix leg, and per call of a reusable workflow: a run's artifacts are
+/// shared by every call of the workflow in it, so the build job's
+/// `scangate-call` step names the call by a hash of its inputs, and the
+/// other jobs read it from the build job's outputs (calls with the same
+/// inputs build the same; a matrix's legs of one call agree on it).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Names {
+    /// The suffix as the build job's steps write it.
+    pub in_build: String,
+    /// The suffix as the scan and push jobs read it.
+    pub after_build: String,
+    /// The build job computes the call's hash (`scangate-call`).
+    pub call: bool,
+}
+
+impl Names {
+    pub fn new(matrix: bool, call: bool, build_job: &str) -> Self {
+        let leg = leg_suffix(matrix);
+        let (in_build, after_build) = if call {
+            (
+                format!("-${{{{ steps.scangate-call.outputs.id }}}}{leg}"),
+                format!("-${{{{ needs.{build_job}.outputs.scangate-call }}}}{leg}"),
+            )
+        } else {
+            (leg.to_owned(), leg.to_owned())
+        };
+        Names {
+            in_build,
+            after_build,
+            call,
+        }
+    }
+}
+
 /// One image of the job, and the names that carry it from job to job.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Image {
@@ -256,8 +293,11 @@ pub struct Image {
     pub key: String,
     /// Its folder under `$RUNNER_TEMP/scangate`, the same in every job.
     pub dir: String,
-    /// The artifact that carries it (one per image and matrix leg).
+    /// The artifact that carries it (one per image, matrix leg and call),
+    /// as the scan and push jobs name it.
     pub artifact: String,
+    /// The same artifact as the build job names it.
+    pub upload_artifact: String,
     /// The archive its build step exports, under `$RUNNER_TEMP`.
     pub archive: String,
     /// The id of the build job's step that records its digest and tags.
@@ -280,9 +320,9 @@ pub struct Image {
 /// The images of `site`. One image keeps the names scangate always gave
 /// it; several are told apart by their build steps' ids when every step
 /// has one (ids are unique in a job), else by their position.
-fn images(site: &Site, matrix: bool, single: bool, build_job: &str) -> Vec<Image> {
+fn images(site: &Site, names: &Names, single: bool, build_job: &str) -> Vec<Image> {
     let job = site.job();
-    let leg = leg_suffix(matrix);
+    let (built, read) = (&names.in_build, &names.after_build);
     // In one job the build steps keep their ids (and outputs): the push
     // steps take their own, unless the step of the id is gone.
     let own_id = |spec: &ImageSpec| {
@@ -296,7 +336,8 @@ fn images(site: &Site, matrix: bool, single: bool, build_job: &str) -> Vec<Image
             step: one.step,
             key: String::new(),
             dir: job.to_owned(),
-            artifact: format!("scangate-{job}-image{leg}"),
+            artifact: format!("scangate-{job}-image{read}"),
+            upload_artifact: format!("scangate-{job}-image{built}"),
             archive: format!("scangate-{job}-image.tar"),
             record_id: "scangate-record".into(),
             push_step_id: own_id(one).unwrap_or_else(|| "scangate-push".into()),
@@ -330,7 +371,8 @@ fn images(site: &Site, matrix: bool, single: bool, build_job: &str) -> Vec<Image
             Image {
                 step: b.step,
                 dir: format!("{job}/{key}"),
-                artifact: format!("scangate-{job}-{key}{leg}"),
+                artifact: format!("scangate-{job}-{key}{read}"),
+                upload_artifact: format!("scangate-{job}-{key}{built}"),
                 archive: format!("scangate-{job}-{key}.tar"),
                 record_id,
                 push_step_id: own_id(b).unwrap_or_else(|| format!("scangate-push-{key}")),
@@ -500,7 +542,6 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let mut warnings: Vec<Unsupported> = retired_runner(job_id, job)
         .into_iter()
         .chain(quiet_gate(job_id, job, single))
-        .chain(shared_artifacts(job_id, doc, single))
         .collect();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
         let (step, output) = (cap[1].to_owned(), cap[2].to_owned());
@@ -590,7 +631,8 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         uses_oidc(&build_side_steps),
     );
     let push_permissions = push_permissions(effective, ghcr, writes_repo(&post_text));
-    let images = images(site, matrix, single, &build_job);
+    let names = Names::new(matrix, reusable(doc) && !single, &build_job);
+    let images = images(site, &names, single, &build_job);
     if single {
         // Values travel within the job; nothing is carried.
         carried_env.clear();
@@ -622,6 +664,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         push_if: push_condition(job, site),
         images,
         matrix,
+        names,
         single_job: single.then(|| {
             union(&[
                 &build_permissions,
@@ -818,26 +861,14 @@ fn quiet_gate(job_id: &str, job: &Mapping, single: bool) -> Option<Unsupported> 
     })
 }
 
-/// A reusable workflow (`on: workflow_call`) may be called more than once
-/// in one run, and artifact names are the run's: split, two calls would
-/// upload the same names, and the digest check would then stop all but
-/// one. Said: nothing unscanned is pushed, but such a caller's run fails.
-fn shared_artifacts(job_id: &str, doc: &Value, single: bool) -> Option<Unsupported> {
-    let on = doc.get("on")?;
-    let reusable = match on {
-        Value::String(event) => event == "workflow_call",
-        Value::Sequence(events) => events.iter().any(|e| e.as_str() == Some("workflow_call")),
-        Value::Mapping(events) => events.get("workflow_call").is_some(),
+/// The workflow can be called from others (`workflow_call`).
+fn reusable(doc: &Value) -> bool {
+    match doc.get("on") {
+        Some(Value::String(event)) => event == "workflow_call",
+        Some(Value::Sequence(events)) => events.iter().any(|e| e.as_str() == Some("workflow_call")),
+        Some(Value::Mapping(events)) => events.get("workflow_call").is_some(),
         _ => false,
-    };
-    (reusable && !single).then(|| {
-        Unsupported::new(
-            job_id,
-            None,
-            "the workflow is reusable (`workflow_call`): called twice in one run, its calls would share the image artifacts' names, and the digest check would stop all but one call's push",
-            "call it once per run, or use the one-job layout for it (`--layout steps`), which uploads no image artifact",
-        )
-    })
+    }
 }
 
 /// Whether `step` installs a tool that one of `scripts` runs.
@@ -1145,6 +1176,51 @@ jobs:
         with: {push: true, tags: "ghcr.io/o/r:${{ env.VERSION }}"}
       - run: git tag "v${{ steps.v.outputs.version }}" && git push --tags && echo "$VERSION"
 "#;
+
+    #[test]
+    fn a_reusable_workflow_names_its_artifacts_per_call_and_leg() {
+        let names = |on: &str, strategy: &str| {
+            let y = WF.replacen("on: push", on, 1).replacen(
+                "    runs-on: ubuntu-latest\n",
+                &format!("    runs-on: ubuntu-latest\n{strategy}"),
+                1,
+            );
+            let p = plan_of(&y).unwrap();
+            (
+                p.names.call,
+                p.images[0].upload_artifact.clone(),
+                p.images[0].artifact.clone(),
+            )
+        };
+        assert_eq!(
+            names("on: push", ""),
+            (
+                false,
+                "scangate-release-image".into(),
+                "scangate-release-image".into()
+            )
+        );
+        let call = (
+            true,
+            "scangate-release-image-${{ steps.scangate-call.outputs.id }}".to_owned(),
+            "scangate-release-image-${{ needs.release-build.outputs.scangate-call }}".to_owned(),
+        );
+        for on in [
+            "on: workflow_call",
+            "on: [push, workflow_call]",
+            "on:\n  workflow_call:\n",
+        ] {
+            assert_eq!(names(on, ""), call, "{on}");
+        }
+        let matrix = names(
+            "on: workflow_call",
+            "    strategy:\n      matrix:\n        x: [1, 2]\n",
+        );
+        assert_eq!(
+            matrix.2,
+            "scangate-release-image-${{ needs.release-build.outputs.scangate-call }}-${{ strategy.job-index }}"
+        );
+    }
 
     #[test]
     fn moves_late_steps_and_carries_what_they_read() {

@@ -116,7 +116,7 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     if single
         && build_steps
             .iter()
-            .any(|s| plan.images.iter().any(|im| uploads(s, &im.artifact)))
+            .any(|s| plan.images.iter().any(|im| uploads(s, &im.upload_artifact)))
     {
         return Err("the one-job layout uploads the image".into());
     }

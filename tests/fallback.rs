@@ -341,20 +341,31 @@ fn a_push_scangate_cannot_see_is_said_beside_a_migrated_job() {
     assert_eq!(file["unseen"].as_array().map(Vec::len), Some(1), "{report}");
 }
 
-/// A reusable workflow split in three jobs: its calls in one run would
-/// share artifact names, which is said; in one job nothing is uploaded.
+/// A reusable workflow split in three jobs: its calls in one run share
+/// the run's artifacts, so every name carries the call (a hash of its
+/// inputs); in one job nothing is uploaded and nothing is named.
 #[test]
-fn a_reusable_workflow_split_in_jobs_is_said() {
+fn a_reusable_workflow_split_in_jobs_names_its_artifacts_per_call() {
     let text = "on:\n  workflow_call:\n    inputs:\n      service:\n        type: string\n        required: true\njobs:\n  build:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
-    let (o, _) = run(text, None, &["--write"]);
+    let (o, after) = run(text, None, &["--write"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains(
-            "w.yml:8:3: warning: job `build`: the workflow is reusable (`workflow_call`)"
-        ),
-        "{}",
-        stderr(&o)
+        after.contains("SCANGATE_INPUTS: ${{ toJSON(inputs) }}"),
+        "{after}"
     );
-    let (o, _) = run(text, None, &["--write", "--layout", "steps"]);
-    assert!(!stderr(&o).contains("reusable"), "{}", stderr(&o));
+    assert!(
+        after.contains("name: scangate-build-image-${{ steps.scangate-call.outputs.id }}"),
+        "{after}"
+    );
+    assert_eq!(
+        after
+            .matches("name: scangate-build-image-${{ needs.build-build.outputs.scangate-call }}")
+            .count(),
+        2,
+        "{after}"
+    );
+    let (o, after) = run(text, None, &["--write", "--layout", "steps"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("scangate-call"), "{after}");
 }

@@ -315,3 +315,4 @@ fixture_snapshot!(
     "guarded-builds.yml",
     "shapes-guarded-builds"
 );
+fixture_snapshot!(shapes_reusable, "shapes", "reusable.yml", "shapes-reusable");

@@ -529,6 +529,7 @@ fixture_tests! {
     shapes_promote => ("shapes", "promote.yml"),
     shapes_promote_seed => ("shapes", "promote-seed.yml"),
     shapes_guarded_builds => ("shapes", "guarded-builds.yml"),
+    shapes_reusable => ("shapes", "reusable.yml"),
 }
 
 /// Signing settings `--sign` cannot choose (they come from `[signing]` in

@@ -234,14 +234,24 @@ impl Inventory {
     }
 }
 
-/// Whether `artifact` is `prefix` or a matrix leg of it (`prefix-N`).
+/// Whether `artifact` is `prefix`, or `prefix` for one call of a reusable
+/// workflow (`-` and the 16 hex digits that name the call) and one matrix
+/// leg (`-N`), either or both.
 fn is_leg_of(artifact: &str, prefix: &str) -> bool {
-    match artifact.strip_prefix(prefix) {
-        Some("") => true,
-        Some(rest) => rest
-            .strip_prefix('-')
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
-        None => false,
+    let Some(rest) = artifact.strip_prefix(prefix) else {
+        return false;
+    };
+    let rest = rest
+        .strip_prefix('-')
+        .and_then(|r| r.split_at_checked(16))
+        .filter(|(call, after)| {
+            call.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && (after.is_empty() || after.starts_with('-'))
+        })
+        .map_or(rest, |(_, after)| after);
+    match rest.strip_prefix('-') {
+        None => rest.is_empty(),
+        Some(n) => !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
     }
 }
 
@@ -278,4 +288,33 @@ fn record_key(id: &str) -> String {
         .and_then(|k| k.strip_prefix('-'))
         .unwrap_or_default()
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reports_artifact_is_read_per_leg_and_per_call() {
+        let prefix = "scangate-release-reports";
+        let call = "0123456789abcdef";
+        for name in [
+            prefix.to_owned(),
+            format!("{prefix}-3"),
+            format!("{prefix}-{call}"),
+            format!("{prefix}-{call}-12"),
+        ] {
+            assert!(is_leg_of(&name, prefix), "{name}");
+        }
+        for name in [
+            format!("{prefix}-"),
+            format!("{prefix}-arm"),
+            format!("{prefix}-{call}-"),
+            format!("{prefix}-{call}x"),
+            format!("{prefix}-0123456789ABCDEF"),
+            "scangate-release".to_owned(),
+        ] {
+            assert!(!is_leg_of(&name, prefix), "{name}");
+        }
+    }
 }

@@ -257,6 +257,7 @@ fn build_outputs(r: &Renderer, input: &JobInput<'_>, col: usize) -> Result<Strin
         "build-outputs.yml",
         &context! {
             may_skip => plan.site.may_skip_push(),
+            call => plan.names.call,
             pushed_step => plan.pushed_step(),
             images => ser(&plan.images),
             kept => ser(&plan.outputs_via_build),
@@ -374,6 +375,12 @@ fn piece_text(
                 ("images", ser(&plan.images)),
                 ("names", ser(&Vec::<String>::new())),
                 ("artifact", ser(&image.artifact)),
+                // The call's name precedes the first upload of the job.
+                (
+                    "call_step",
+                    ser(&(plan.names.call
+                        && plan.images.first().map(|i| &i.record_id) == Some(&image.record_id))),
+                ),
                 ("matrix", ser(&plan.matrix)),
                 ("upload", ser(&plan.single_job.is_none())),
                 ("blank_steps", ser(&style.blank_between_steps)),
@@ -806,7 +813,7 @@ fn reports_artifact(plan: &Plan, policy: &Policy) -> String {
     format!(
         "{}{}",
         policy.reports.artifact_of(plan.site.job()),
-        plan::leg_suffix(plan.matrix)
+        plan.names.after_build
     )
 }
 

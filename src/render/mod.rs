@@ -34,6 +34,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "build-record.yml",
     "buildx-prepare.yml",
     "built-digest.yml",
+    "call-id.yml",
     "carry-env.yml",
     "carry-run.yml",
     "cluster-image-policy.yml",

@@ -416,3 +416,34 @@ def test_rerun_failed_jobs_after_the_registry_was_down(e2e):
     assert images == e2e.expected_tags(case, second)
     check_recorded_tags_at_scanned_digest(e2e, second)
     check_after_push(e2e, case, second)
+
+
+# ---------------------------------------------------------------- two calls of a reusable workflow in one run
+
+
+def test_two_calls_of_a_reusable_workflow_in_one_run_push_each_its_own_scanned_image(e2e):
+    """A reusable workflow called twice in one run, once per image variant:
+    the calls share the run's artifacts. The second call runs whole while the
+    first waits between its build and scan jobs (its image is uploaded, not
+    yet scanned): each call's scan and push jobs must read its own image, so
+    both push (with shared names, the first call's digest check would stop
+    its push)."""
+    calls = [
+        Case("shapes", "reusable.yml", Event("workflow_call", "refs/tags/v1.2.3", inputs={"variant": v}), "jobs")
+        for v in ("api", "worker")
+    ]
+    assert not prepare_or_refused(e2e, calls[0])
+    inner = []
+
+    def the_other_call(job_id: str, _matrix) -> None:
+        if job_id == "image-scan" and not inner:
+            inner.append(e2e.run(calls[1]))
+
+    run = e2e.run(calls[0], Hooks(before_job=the_other_call))
+    assert inner and inner[0].conclusion == "success", inner[0].describe() if inner else "no second call"
+    assert run.conclusion == "success", run.describe() + "\n" + run.job("image").log()
+    images, _ = pushed_tags(e2e)
+    assert images == {"acme/reusable-api": ["v1.2.3"], "acme/reusable-worker": ["v1.2.3"]}, images
+    assert len(image_artifacts(e2e)) == 2
+    for call in (run, inner[0]):
+        check_recorded_tags_at_scanned_digest(e2e, call)
