@@ -179,7 +179,8 @@ impl Inventory {
 
     /// Which images the SARIF category `category` of a run of `workflow`
     /// names, and the platform: the scan job uploads each target as
-    /// `PREFIX/STEM/JOB/SLUG` (a matrix leg adds `-N`), `STEM` the workflow
+    /// `PREFIX/STEM/JOB/SLUG` (a call of a reusable workflow adds `-CALL`,
+    /// a matrix leg `-N`), `STEM` the workflow
     /// file's name without extension (`src/render/jobs.rs`). `None` for a
     /// category that is not an image of this workflow's gated jobs (the
     /// Dockerfile's, another workflow's, another tool's).
@@ -196,7 +197,7 @@ impl Inventory {
             .strip_prefix(stem)?
             .strip_prefix('/')?
             .split_once('/')?;
-        let slug = without_leg(slug);
+        let slug = without_call(without_leg(slug));
         if slug == "dockerfile" {
             return None;
         }
@@ -238,38 +239,41 @@ impl Inventory {
 /// workflow (`-` and the 16 hex digits that name the call) and one matrix
 /// leg (`-N`), either or both.
 fn is_leg_of(artifact: &str, prefix: &str) -> bool {
-    let Some(rest) = artifact.strip_prefix(prefix) else {
-        return false;
-    };
-    let rest = rest
-        .strip_prefix('-')
-        .and_then(|r| r.split_at_checked(16))
-        .filter(|(call, after)| {
-            call.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-                && (after.is_empty() || after.starts_with('-'))
-        })
-        .map_or(rest, |(_, after)| after);
-    match rest.strip_prefix('-') {
-        None => rest.is_empty(),
-        Some(n) => !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+    artifact
+        .strip_prefix(prefix)
+        .is_some_and(|rest| without_call(without_leg_number(rest)).is_empty())
+}
+
+/// `text` without a trailing `-N`.
+fn without_leg_number(text: &str) -> &str {
+    match text.rsplit_once('-') {
+        Some((head, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => text,
     }
+}
+
+/// `text` without the `-` and 16 hex digits that name a call of a reusable
+/// workflow (`src/plan.rs`, `Names`), if it ends with them.
+fn without_call(text: &str) -> &str {
+    text.len()
+        .checked_sub(17)
+        .and_then(|at| text.split_at_checked(at))
+        .filter(|(_, tail)| {
+            tail.strip_prefix('-')
+                .is_some_and(|h| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        })
+        .map_or(text, |(head, _)| head)
 }
 
 /// `slug` without a matrix leg's `-N`. A slug is `image` or a platform
 /// (`linux-amd64`, after a `KEY-`), so a number after the last dash is a
 /// leg — except `linux-386`'s, the one architecture named by a number.
 fn without_leg(slug: &str) -> &str {
-    match slug.rsplit_once('-') {
-        Some((head, n))
-            if !n.is_empty()
-                && n.bytes().all(|b| b.is_ascii_digit())
-                && n != "386"
-                && (head == "image" || head.ends_with("-image") || head.contains('-')) =>
-        {
-            head
-        }
-        _ => slug,
-    }
+    let head = without_leg_number(slug);
+    let leg = head.len() < slug.len()
+        && !slug.ends_with("-386")
+        && (head == "image" || head.ends_with("-image") || head.contains('-'));
+    if leg { head } else { slug }
 }
 
 /// The `id:` of step `index` of `job`.
@@ -293,6 +297,22 @@ fn record_key(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slug_is_read_without_its_leg_and_call() {
+        let call = "0123456789abcdef";
+        for (slug, bare) in [
+            ("image".to_owned(), "image"),
+            ("image-2".to_owned(), "image"),
+            ("linux-386".to_owned(), "linux-386"),
+            ("linux-386-1".to_owned(), "linux-386"),
+            (format!("linux-arm64-{call}"), "linux-arm64"),
+            (format!("image-{call}-3"), "image"),
+            (format!("api-image-{call}"), "api-image"),
+        ] {
+            assert_eq!(without_call(without_leg(&slug)), bare, "{slug}");
+        }
+    }
 
     #[test]
     fn a_reports_artifact_is_read_per_leg_and_per_call() {

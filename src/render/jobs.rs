@@ -851,7 +851,9 @@ fn scan_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
         .filter(|im| im.runtime)
         .map(|im| (format!("{}platforms", im.prefix_slug), im.recorded_if))
         .collect();
-    let leg = plan::leg_suffix(plan.matrix);
+    // Per matrix leg and per call of a reusable workflow: code scanning
+    // keeps one upload per category and commit.
+    let leg = &plan.names.after_build;
     let misconfig = policy.scanners.misconfig || policy.fail_on_misconfig;
     let reports = &policy.reports;
     // One code scanning category per report: the job's prefix, then its name.

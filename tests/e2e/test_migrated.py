@@ -447,3 +447,10 @@ def test_two_calls_of_a_reusable_workflow_in_one_run_push_each_its_own_scanned_i
     assert len(image_artifacts(e2e)) == 2
     for call in (run, inner[0]):
         check_recorded_tags_at_scanned_digest(e2e, call)
+    # Code scanning takes one upload per category in a run: each call's
+    # results are its own category, and every upload went through.
+    uploads = [r for r in e2e.records() if r["tool"] == "github/codeql-action/upload-sarif"]
+    categories = [c for r in uploads for c in r["categories"]]
+    sarif_steps = [s for call in (run, inner[0]) for leg in call.legs() for s in leg.steps if "code scanning" in s.name]
+    assert sarif_steps and all(s.outcome == "success" for s in sarif_steps), [(s.name, s.outcome) for s in sarif_steps]
+    assert len(categories) == len(sarif_steps) == len(set(categories)), categories
