@@ -117,7 +117,8 @@ const REGISTRY_LOGIN_ACTIONS: &[&str] = &[
 ];
 
 static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:docker|podman|buildah|skopeo)\s+login\b").expect("static regex")
+    // (`nix run nixpkgs#skopeo -- login …` too)
+    Regex::new(r"\b(?:docker|podman|buildah|skopeo)\s+(?:--\s+)?login\b").expect("static regex")
 });
 
 /// Whether `step` logs the runner in to a container registry (an action,

@@ -229,6 +229,8 @@ fn recording_steps(
     // With `each`, between two pushing steps: the record step (and the
     // upload in the three-job layout), then the next one's stand-in.
     let between = if plan.single_job.is_some() { 2 } else { 3 };
+    // The step naming a reusable workflow's call, after the first record.
+    let mut call = usize::from(plan.names.call);
     for (i, original) in old
         .iter()
         .enumerate()
@@ -258,7 +260,7 @@ fn recording_steps(
             return Err(format!("step {i} changed beyond its `docker push`"));
         }
         if each && pushing.contains(&i) {
-            offset += between;
+            offset += between + std::mem::take(&mut call);
         }
     }
     Ok(())
@@ -321,6 +323,8 @@ fn exporting_steps(
     builds: &[usize],
 ) -> Result<(), String> {
     let mut offset = usize::from(plan.insert_setup_buildx);
+    // The step naming a reusable workflow's call, after the first record.
+    let mut call = usize::from(plan.names.call);
     for (i, original) in old
         .iter()
         .enumerate()
@@ -333,6 +337,7 @@ fn exporting_steps(
                 .map_err(|e| format!("step {i}: {e}"))?;
             // The record step, and the upload in the three-job layout.
             offset += if plan.single_job.is_some() { 1 } else { 2 };
+            offset += std::mem::take(&mut call);
         } else if now != Some(original) {
             return Err(format!("step {i} between the builds changed"));
         }

@@ -341,6 +341,43 @@ fn a_push_scangate_cannot_see_is_said_beside_a_migrated_job() {
     assert_eq!(file["unseen"].as_array().map(Vec::len), Some(1), "{report}");
 }
 
+/// Every fixture, made reusable, migrates as it does without `workflow_call`,
+/// and each job that names its call does so in one step before any upload
+/// reads it (several images, builds with their own `if:`, scripts that
+/// save several images: verification checks the steps around it).
+#[test]
+fn every_fixture_migrates_as_a_reusable_workflow_naming_each_call_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut tried = 0;
+    for service in fs::read_dir(&root).unwrap() {
+        let dir = service.unwrap().path().join(".github/workflows");
+        for file in fs::read_dir(&dir).into_iter().flatten() {
+            let path = file.unwrap().path();
+            let text = fs::read_to_string(&path).unwrap();
+            if !text.contains("\non:\n") || text.contains("workflow_call") {
+                continue;
+            }
+            let reusable = text.replacen("\non:\n", "\non:\n  workflow_call:\n", 1);
+            let (plain, _) = run(&text, None, &["--write"]);
+            let (o, after) = run(&reusable, None, &["--write"]);
+            let name = path.display();
+            assert_eq!(
+                o.status.code(),
+                plain.status.code(),
+                "{name}: {}",
+                stderr(&o)
+            );
+            let named = after.matches("id: scangate-call\n").count();
+            let handed_on = after
+                .matches("scangate-call: ${{ steps.scangate-call.outputs.id }}")
+                .count();
+            assert_eq!(named, handed_on, "{name}:\n{after}");
+            tried += 1;
+        }
+    }
+    assert!(tried >= 30, "only {tried} fixtures tried");
+}
+
 /// A reusable workflow split in three jobs: its calls in one run share
 /// the run's artifacts, so every name carries the call (a hash of its
 /// inputs); in one job nothing is uploaded and nothing is named.

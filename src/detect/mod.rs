@@ -255,10 +255,15 @@ fn opaque_after_login(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
                     .get(1)?
                     .as_str(),
             ),
+            // A local action, or a bake file's targets: their `output` or
+            // `push` attributes push without a `push:` input.
             None => s
                 .get("uses")?
                 .as_str()
-                .filter(|u| u.starts_with("./"))?
+                .filter(|u| {
+                    u.starts_with("./")
+                        || gate::action_name(s).as_deref() == Some("docker/bake-action")
+                })?
                 .to_owned(),
         };
         Some((
@@ -387,6 +392,11 @@ mod tests {
             found[0].1.contains("`./.github/actions/release`"),
             "{found:?}"
         );
+        // A bake file's targets, after `skopeo login` run through nix.
+        let found = unseen(
+            "      - run: nix run nixpkgs#skopeo -- login -u me --password-stdin ghcr.io\n      - uses: docker/bake-action@v4\n        with:\n          files: docker-bake.hcl\n",
+        );
+        assert!(found[0].1.contains("`docker/bake-action@v4`"), "{found:?}");
     }
 
     #[test]

@@ -375,12 +375,8 @@ fn piece_text(
                 ("images", ser(&plan.images)),
                 ("names", ser(&Vec::<String>::new())),
                 ("artifact", ser(&image.artifact)),
-                // The call's name precedes the first upload of the job.
-                (
-                    "call_step",
-                    ser(&(plan.names.call
-                        && plan.images.first().map(|i| &i.record_id) == Some(&image.record_id))),
-                ),
+                // Named before the first image's upload (the templates say).
+                ("call", ser(&plan.names.call)),
                 ("matrix", ser(&plan.matrix)),
                 ("upload", ser(&plan.single_job.is_none())),
                 ("blank_steps", ser(&style.blank_between_steps)),

@@ -50,8 +50,11 @@ static OTHER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?m)\bcrane\s+(?:push|copy|cp|append|mutate)\b",
         // a copy *to* a registry: its last argument
-        r#"|\bskopeo\s+copy\b[^\n;&|]*\s["']?docker://[^\s;&|]*[ \t]*(?:$|[;&|])"#,
+        // (`nix run nixpkgs#skopeo -- copy …` too)
+        r#"|\bskopeo\s+(?:--\s+)?copy\b[^\n;&|]*\s["']?docker://[^\s;&|]*[ \t]*(?:$|[;&|])"#,
         r"|\boras\s+push\b",
+        // a manifest list and the images it names
+        r"|\b(?:buildah|podman)\s+manifest\s+push\b",
     ))
     .expect("static regex")
 });
@@ -559,6 +562,9 @@ mod tests {
         for push in [
             "skopeo copy oci:layout docker://ghcr.io/acme/app:1",
             "skopeo copy --all \"oci:$dir\" \"docker://$ref\" && echo ok",
+            "nix run nixpkgs#skopeo -- copy \"$src\" \"docker://$image:$tag\"",
+            "buildah manifest push --all \"$list\" \"docker://$image:latest\"",
+            "podman manifest push --all app ghcr.io/acme/app:1",
         ] {
             assert!(OTHER_PUSH.is_match(push), "{push}");
         }
@@ -566,6 +572,7 @@ mod tests {
             "skopeo copy docker://ghcr.io/acme/app:1 oci-archive:app.tar",
             "skopeo copy --all \"docker://${src}\" \"oci:$dir/copy\"",
             "skopeo inspect docker://ghcr.io/acme/app:1",
+            "buildah manifest add \"$list\" \"docker://$image:amd64\"",
         ] {
             assert!(!OTHER_PUSH.is_match(pull), "{pull}");
         }

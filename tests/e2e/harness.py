@@ -100,7 +100,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
     ("shapes", "push-to-registry.yml", "tag"): {"acme/redhat-app": ["latest", "v1.2.3"], "acme/redhat-tools": ["v1.2.3"], "acme/redhat-edge": ["v1.2.3"]},
     # builds with their own `if:`: the run's image always, the release or edge image by ref
-    ("shapes", "reusable.yml", "tag"): {"acme/reusable-app": ["v1.2.3"]},
+    ("shapes", "reusable.yml", "tag"): {"acme/reusable-app": ["v1.2.3"], "acme/reusable-app-debug": ["v1.2.3"]},
     ("shapes", "guarded-builds.yml", "tag"): {"acme/mirror": ["run-{run}", "v1.2.3"], "acme/alt": ["stable", "v1.2.3"]},
     ("shapes", "guarded-builds.yml", "branch"): {"acme/mirror": ["run-{run}"], "acme/mirror-edge": ["latest"],
                                                  "acme/alt": ["edge"]},

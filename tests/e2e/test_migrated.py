@@ -286,6 +286,8 @@ INJECTED = [
     (Case("shapes", "promote.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/released-app"),
     (Case("shapes", "promote.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".", "arm64")]), "acme/released-app"),
     (Case("shapes", "promote.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("toolbox")]), "acme/released-tool"),
+    # a reusable workflow (run on its own tag): both images name the call
+    (Case("shapes", "reusable.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/reusable-app"),
     # a single image, script shape
     (Case("shapes", "script-push.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/shapes"),
     (Case("app-service", "release.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app-service"),
@@ -422,7 +424,7 @@ def test_rerun_failed_jobs_after_the_registry_was_down(e2e):
 
 
 def test_two_calls_of_a_reusable_workflow_in_one_run_push_each_its_own_scanned_image(e2e):
-    """A reusable workflow called twice in one run, once per image variant:
+    """A reusable workflow (two images) called twice in one run, once per variant:
     the calls share the run's artifacts. The second call runs whole while the
     first waits between its build and scan jobs (its image is uploaded, not
     yet scanned): each call's scan and push jobs must read its own image, so
@@ -443,8 +445,9 @@ def test_two_calls_of_a_reusable_workflow_in_one_run_push_each_its_own_scanned_i
     assert inner and inner[0].conclusion == "success", inner[0].describe() if inner else "no second call"
     assert run.conclusion == "success", run.describe() + "\n" + run.job("image").log()
     images, _ = pushed_tags(e2e)
-    assert images == {"acme/reusable-api": ["v1.2.3"], "acme/reusable-worker": ["v1.2.3"]}, images
-    assert len(image_artifacts(e2e)) == 2
+    want = {f"acme/reusable-{v}{debug}": ["v1.2.3"] for v in ("api", "worker") for debug in ("", "-debug")}
+    assert images == want, images
+    assert len(image_artifacts(e2e)) == 4
     for call in (run, inner[0]):
         check_recorded_tags_at_scanned_digest(e2e, call)
     # Code scanning takes one upload per category in a run: each call's
