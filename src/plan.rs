@@ -249,12 +249,13 @@ pub fn leg_suffix(matrix: bool) -> &'static str {
     }
 }
 
-/// What makes an artifact name unique in a run: per matrix leg, and per call of a reusable workflow: a run's artifacts are
-/// shared by every call of the workflow in it, so the build job's
-/// `scangate-call` step names the call by a hash of its inputs, and the
-/// other jobs read it from the build job's outputs (calls with the same
-/// inputs build the same; a matrix's legs of one call agree on it).
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+/// What makes an artifact name unique in a run: the matrix leg, and the
+/// call of a reusable workflow. A run's artifacts are shared by every call
+/// of the workflow in it, so the build job's `scangate-call` step names the
+/// call by a hash of its inputs, and the other jobs read it from the build
+/// job's outputs (calls with the same inputs build the same; a matrix's
+/// legs of one call agree on it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Names {
     /// The suffix as the build job's steps write it.
     pub in_build: String,
