@@ -7,7 +7,7 @@ use yaml_serde::{Mapping, Value};
 use crate::detect;
 use crate::gate;
 use crate::plan::Plan;
-use crate::shape::{Check, Shapes};
+use crate::shape::{Check, Shapes, exporter};
 use crate::splice::Spliced;
 
 /// Job keys the build job may change; every other key must be untouched.
@@ -409,5 +409,30 @@ fn export_step(old: Option<&Value>, new: Option<&Value>, builder: bool) -> Resul
     if !outputs.starts_with("type=oci,") || gate::input(new, "push").is_some() {
         return Err("the build step does not export an OCI archive".into());
     }
+    if carried(old) != exported(&outputs) {
+        return Err(
+            "the export does not set the original exporter's attributes that change the bytes"
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// The attributes of the original `outputs:` that change the pushed bytes.
+fn carried(old: &Mapping) -> Vec<(String, String)> {
+    let outputs = gate::input(old, "outputs").unwrap_or_default();
+    exporter::attributes(&outputs)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| exporter::role(k) == exporter::Role::Bytes)
+        .collect()
+}
+
+/// The attributes of the export's `outputs:` beside its type and file.
+fn exported(outputs: &str) -> Vec<(String, String)> {
+    exporter::attributes(outputs)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k != "type" && k != "dest")
+        .collect()
 }

@@ -904,7 +904,7 @@ fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
         (
             "mixed.yml",
             "      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n      - run: docker push ghcr.io/acme/tool:1\n",
-            "both with docker/build-push-action (step 2) and from a `run:` script",
+            "both with a `run:` script (`docker push`) and with docker/build-push-action, step 2;",
             "- run: docker push",
         ),
         (

@@ -295,7 +295,7 @@ fn signed_push_by_digest_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains(&format!("{rel}:43:7: "))
+        stderr.contains(&format!("{rel}:45:7: "))
             && stderr.contains("pushes by digest")
             && stderr.contains("imagetools create"),
         "{stderr}"

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use super::exporter::{self, Field};
 use super::{
     Check, Found, ImageSpec, InputsEdit, Piece, Platforms, Rewrite, Shape, Site, Unsupported,
     Verdict, check_job, is_false, var,
@@ -40,7 +41,7 @@ pub struct BuildPush {
     pub cache_to_registry: bool,
     /// `outputs: type=image,name=NAME,push-by-digest=true,push=true`: the
     /// image goes to NAME untagged, by digest, for a later job to tag.
-    pub by_digest: Option<String>,
+    pub by_digest: Option<ByDigest>,
     /// The job runs a matrix: each leg builds, is scanned and pushed alone.
     pub matrix: bool,
     /// The action's version has no `provenance:` input (v2; v3 before
@@ -67,6 +68,18 @@ pub struct BuildPush {
     /// attestation manifests, and the push copies that index whole. The
     /// scan reads the platforms from it (attestation manifests aside).
     pub keep_attestations: bool,
+}
+
+impl BuildPush {
+    /// The exporter attributes the export for the scan carries over, as
+    /// CSV fields to follow its own (each after a comma).
+    fn carried(&self) -> String {
+        self.by_digest
+            .iter()
+            .flat_map(|b| &b.carried)
+            .map(|(k, v)| format!(",{}", Field(k, v)))
+            .collect()
+    }
 }
 
 /// The step env that turns off buildx's default attestations (buildx reads
@@ -125,7 +138,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     if !matches!(step.get("with"), Some(Value::Mapping(_))) {
         return Err(refuse(here, "the step's `with:` is not a mapping", ""));
     }
-    let by_digest = push_by_digest(step).map_err(|why| refuse(here, why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
+    let by_digest = push_by_digest(step).map_err(|why| refuse(here, &why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
     for (key, why, hint) in CONFLICTING_INPUTS {
         if *key == "outputs" && by_digest.is_some() {
             continue;
@@ -145,7 +158,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         _ => None,
     };
     let tags = match &by_digest {
-        Some(name) => Some(name.clone()),
+        Some(b) => Some(b.name.clone()),
         None => input(step, "tags").filter(|t| !t.trim().is_empty()),
     };
     let Some(tags) = tags else {
@@ -237,7 +250,12 @@ fn sets(step: &Mapping, key: &str) -> bool {
 fn local_cache_dest(step: &Mapping) -> Option<String> {
     input(step, "cache-to")?.lines().find_map(|spec| {
         let attributes = key_values(spec);
-        let get = |key: &str| attributes.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let get = |key: &str| {
+            attributes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
         (get("type") == Some("local"))
             .then(|| get("dest"))
             .flatten()
@@ -703,10 +721,13 @@ impl Rewrite for Builds {
                 &["push", "outputs", "provenance"]
             },
             template: "build-export.yml",
-            vars: vec![(
-                "provenance_input",
-                var(&(!build.attestations_by_env && !keep)),
-            )],
+            vars: vec![
+                (
+                    "provenance_input",
+                    var(&(!build.attestations_by_env && !keep)),
+                ),
+                ("carried", var(&build.carried())),
+            ],
             env: if build.attestations_by_env && !keep {
                 NO_DEFAULT_ATTESTATIONS
             } else {
@@ -861,31 +882,54 @@ pub(super) fn names(value: &str, repo: &str) -> bool {
     })
 }
 
-/// The image name when the step pushes by digest through `outputs:`; an
-/// error for any other `outputs:` that pushes.
+/// A push by digest through `outputs:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ByDigest {
+    /// The image's name (the exporter's `name=`, else `tags:`).
+    pub name: String,
+    /// The exporter's attributes that change the pushed bytes
+    /// (`rewrite-timestamp=true`, `compression=zstd`, …), in order: the
+    /// export for the scan sets them too, or the push would send other
+    /// bytes than the build would have.
+    pub carried: Vec<(String, String)>,
+}
+
+/// The push by digest when the step pushes that way through `outputs:`;
+/// an error for any other `outputs:` that pushes.
 ///
 /// Docker's multi-runner example names the image with `tags:` and no
 /// `name=` (the image exporter then names it by its tags), and teams turn
 /// the push off for dry runs with the same expression as `push:`
 /// (`push=${{ !inputs.dry-run }}`): when `push:` is that expression, the
 /// attribute pushes exactly when the step does.
-fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
+fn push_by_digest(step: &Mapping) -> Result<Option<ByDigest>, String> {
     let Some(outputs) = input(step, "outputs") else {
         return Ok(None);
     };
     let push = push_input(step).map(|p| p.trim().to_owned());
     let is_on = |value: &str| value == "true" || push.as_deref().is_some_and(|p| p == value);
     let outputs = outputs.trim();
-    if outputs.contains('\n') || outputs.contains('"') {
-        let pushes = outputs.contains("push=true") || outputs.contains("type=registry");
-        return if pushes {
-            Err("`outputs:` lists several exporters or quoted values")
+    let pushes_somehow = outputs.contains("push=true") || outputs.contains("type=registry");
+    if outputs.contains('\n') {
+        return if pushes_somehow {
+            Err("`outputs:` lists several exporters".into())
         } else {
             Ok(None)
         };
     }
-    let attrs = key_values(outputs);
-    let get = |k: &str| attrs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let Ok(attrs) = exporter::attributes(outputs) else {
+        return if pushes_somehow {
+            Err("`outputs:` is not a CSV record buildx can read (a quote inside a field, or a quoted field not followed by a comma)".into())
+        } else {
+            Ok(None)
+        };
+    };
+    let get = |k: &str| {
+        attrs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     let kind = get("type");
     let pushes = kind == Some("registry") || get("push").is_some_and(is_on);
     if !pushes {
@@ -897,12 +941,32 @@ fn push_by_digest(step: &Mapping) -> Result<Option<String>, &'static str> {
         .map(str::to_owned)
         .or_else(|| input(step, "tags"))
         .filter(|n| !n.trim().is_empty());
-    match (image, by_digest, name) {
-        (true, true, Some(name)) => Ok(Some(name)),
-        _ => Err(
-            "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`)",
-        ),
+    let (true, true, Some(name)) = (image, by_digest, name) else {
+        return Err(
+            "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`)".into(),
+        );
+    };
+    if let Some((key, _)) = attrs
+        .iter()
+        .find(|(k, _)| exporter::role(k) == exporter::Role::Unknown)
+    {
+        return Err(format!(
+            "`outputs:` sets `{key}`, which scangate does not know: it might change the pushed bytes, and the export for the scan would not carry it"
+        ));
     }
+    // The export's `outputs:` is written as a plain YAML value.
+    if let Some((key, _)) = attrs.iter().find(|(k, v)| {
+        exporter::role(k) == exporter::Role::Bytes && (v.contains(": ") || v.contains(" #"))
+    }) {
+        return Err(format!(
+            "`outputs:` sets `{key}` to a value with `: ` or ` #`, which scangate cannot carry over to the export as a plain YAML value"
+        ));
+    }
+    let carried = attrs
+        .into_iter()
+        .filter(|(k, _)| exporter::role(k) == exporter::Role::Bytes)
+        .collect();
+    Ok(Some(ByDigest { name, carried }))
 }
 
 /// Whether and when the step pushes: its `push:` input, or without one,
@@ -917,38 +981,15 @@ fn outputs_push(step: &Mapping) -> Option<String> {
     let outputs = input(step, "outputs")?;
     key_values(outputs.trim())
         .into_iter()
-        .find(|(k, _)| *k == "push")
-        .map(|(_, v)| v.to_owned())
+        .find(|(k, _)| k == "push")
+        .map(|(_, v)| v)
         .filter(|v| v.starts_with("${{"))
 }
 
 /// The `key=value` attributes of an exporter (or cache) spec, trimmed;
-/// attributes without `=` are left out.
-fn key_values(spec: &str) -> Vec<(&str, &str)> {
-    attributes(spec)
-        .into_iter()
-        .filter_map(|a| a.split_once('='))
-        .map(|(k, v)| (k.trim(), v.trim()))
-        .collect()
-}
-
-/// The `key=value` attributes of an exporter, split on the commas between
-/// them, not those inside a `${{ … }}` expression.
-fn attributes(exporter: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut in_expression) = (0, false);
-    for (at, c) in exporter.char_indices() {
-        if exporter[at..].starts_with("${{") {
-            in_expression = true;
-        } else if exporter[at..].starts_with("}}") {
-            in_expression = false;
-        } else if c == ',' && !in_expression {
-            out.push(&exporter[start..at]);
-            start = at + 1;
-        }
-    }
-    out.push(&exporter[start..]);
-    out
+/// none for a spec buildx would reject (then nothing is read from it).
+fn key_values(spec: &str) -> Vec<(String, String)> {
+    exporter::attributes(spec).unwrap_or_default()
 }
 
 /// The major version of a `uses: …@vN…` reference; `None` for SHAs and branches.
@@ -1112,7 +1153,7 @@ mod tests {
             let y = format!(
                 "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n{with}"
             );
-            read_yaml(&y).map(|s| (s.by_digest, s.push_if))
+            read_yaml(&y).map(|s| (s.by_digest.map(|b| b.name), s.push_if))
         };
         // The name in `outputs:` (Docker's earlier example).
         let (name, push_if) =
@@ -1145,10 +1186,30 @@ mod tests {
         );
         // Without a name anywhere there is nothing to push to.
         assert!(read("          outputs: type=image,push-by-digest=true,push=true\n").is_err());
+    }
+
+    #[test]
+    fn a_push_by_digest_carries_what_changes_the_bytes_to_the_export() {
+        let read = |outputs: &str| {
+            read_yaml(&format!(
+                "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          outputs: {outputs}\n"
+            ))
+        };
+        // A quoted field, as buildx reads it (freedomofpress/repro-build's example).
+        let build = read(r#"type=image,"name=${{ env.IMAGE }}",push-by-digest=true,push=true,rewrite-timestamp=true,name-canonical=true,"annotation.x=a,b""#).unwrap();
+        let by_digest = build.by_digest.clone().unwrap();
+        assert_eq!(by_digest.name, "${{ env.IMAGE }}");
         assert_eq!(
-            attributes("type=image,push=${{ a, b }},x=1"),
-            ["type=image", "push=${{ a, b }}", "x=1"]
+            build.carried(),
+            r#",rewrite-timestamp=true,"annotation.x=a,b""#
         );
+        // An attribute scangate does not know might change the bytes.
+        let unknown =
+            read("type=image,name=x/y,push-by-digest=true,push=true,buildinfo=false").unwrap_err();
+        assert!(unknown.reason.contains("`buildinfo`"), "{}", unknown.reason);
+        // What buildx cannot read is refused, not guessed.
+        let bare = read(r#"type=image,name="x/y",push-by-digest=true,push=true"#).unwrap_err();
+        assert!(bare.reason.contains("CSV"), "{}", bare.reason);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod buildx_script;
 pub mod cloud_build;
 pub mod compose_push;
 pub mod dotnet_container;
+pub mod exporter;
 pub mod goreleaser;
 pub mod imagetools_create;
 pub mod jib;
@@ -143,7 +144,8 @@ pub trait Shape: Send + Sync {
     fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict;
 
     /// Refuses `push`, one of this shape's, in a job that also pushes
-    /// another way (`other`: the first push of a shape that splits several).
+    /// another way (`other`: the first push of a shape that splits several,
+    /// else the first of another shape).
     fn mixed(
         &self,
         job_id: &str,
@@ -151,17 +153,25 @@ pub trait Shape: Send + Sync {
         push: &Push,
         other: Option<&Push>,
     ) -> Unsupported {
-        let (label, step) = other.map_or(("another shape", 0), |o| (o.kind.label, o.step + 1));
+        let with = |p: &Push| {
+            if p.kind.label.contains(&p.kind.what) {
+                p.kind.label.to_owned()
+            } else {
+                format!("{} (`{}`)", p.kind.label, p.kind.what)
+            }
+        };
+        let others = other.map_or_else(
+            || "another kind of push".to_owned(),
+            |o| format!("{}, step {}", with(o), o.step + 1),
+        );
         Unsupported::new(
             job_id,
             Some(push.step),
             format!(
-                "this job pushes both with {label} (step {step}) and from a `run:` script (`{}`); scangate splits a job whose pushes are all of one kind",
-                push.kind.what
+                "this job pushes both with {} and with {others}; scangate splits a job whose pushes are all of one kind",
+                with(push)
             ),
-            format!(
-                "move the script's push to a job of its own (scangate migrates each), or push with {label}"
-            ),
+            "move one of the pushes to a job of its own (scangate migrates each), or gate the job by hand",
         )
     }
 }
@@ -608,13 +618,18 @@ impl Shapes {
             return shape.read(job_id, job, pushes);
         }
         let several = |p: &&Push| self.of(p).is_some_and(|s| s.several_per_job());
-        let other = pushes.iter().find(several);
         match pushes
             .iter()
             .find(|p| !several(p))
             .and_then(|p| Some((p, self.of(p)?)))
         {
-            Some((push, shape)) => Err(shape.mixed(job_id, job, push, other)),
+            Some((push, shape)) => {
+                let other = pushes
+                    .iter()
+                    .find(several)
+                    .or_else(|| pushes.iter().find(|p| p.kind.shape != push.kind.shape));
+                Err(shape.mixed(job_id, job, push, other))
+            }
             None => Err(Unsupported::new(
                 job_id,
                 pushes.first().map(|p| p.step),
@@ -877,5 +892,19 @@ mod tests {
     pub(super) fn first_verdict(yaml: &str) -> Verdict {
         let doc: Value = yaml_serde::from_str(yaml).unwrap();
         crate::detect::ungated_jobs(&doc, &gate::Threshold::default(), Shapes::builtin()).remove(0)
+    }
+
+    #[test]
+    fn a_job_that_pushes_two_ways_names_both() {
+        let job = "jobs:\n  b:\n    steps:\n      - uses: redhat-actions/buildah-build@v2\n        with:\n          image: app\n      - uses: redhat-actions/push-to-registry@v2\n        with:\n          image: app\n          registry: quay.io/acme\n      - run: skopeo copy docker://quay.io/acme/app:1 docker://quay.io/acme/app:2\n";
+        let refused = first_verdict(job).unwrap_err();
+        assert_eq!(refused.step, Some(1), "{}", refused.reason);
+        assert!(
+            refused.reason.contains(
+                "with redhat-actions/push-to-registry and with a `run:` script (`skopeo copy"
+            ) && refused.reason.contains("step 3"),
+            "{}",
+            refused.reason
+        );
     }
 }

@@ -47,3 +47,11 @@ def registry(tmp_path):
 def e2e(tmp_path, dockerd, registry):
     with HookServer() as hook:
         yield Harness(tmp_path, dockerd, registry, _REPORT, hook)
+
+
+@pytest.fixture
+def e2e_pair(tmp_path, dockerd, registry):
+    """Two harnesses of one test, in folders of their own, on one registry:
+    for runs whose pushes are compared there."""
+    with HookServer() as hook:
+        yield tuple(Harness(tmp_path / name, dockerd, registry, _REPORT, hook) for name in ("first", "second"))

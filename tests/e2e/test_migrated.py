@@ -243,6 +243,36 @@ def test_migrated_workflow(e2e, case):
     check_signatures(e2e, case)
 
 
+# ---------------------------------------------------------------- the bytes a reproducible build pushes
+
+
+def test_a_reproducible_build_pushes_the_bytes_the_original_pushes(e2e_pair):
+    """matrix-by-digest builds reproducibly (`rewrite-timestamp=true` with SOURCE_DATE_EPOCH): run as
+    written, then migrated, on one registry, both tag an index of the same image manifests. The export
+    for the scan must carry the exporter's attributes: without `rewrite-timestamp` its layers would hold
+    the build's own file times, and every digest would differ. (The original's index also lists buildx's
+    default provenance manifests, which the export turns off: README, run-time decisions.)"""
+    original, migrated = e2e_pair
+    tag = "acme/api:v1.2.3"
+
+    def images(harness: Harness) -> set[str]:
+        _, index = harness.registry.manifest(tag)
+        return {m["digest"] for m in index["manifests"] if m.get("platform", {}).get("os") != "unknown"}
+
+    original.prepare(Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3")))
+    first = original.run(Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3")))
+    assert first.conclusion == "success", first.describe()
+    built = images(original)
+    assert len(built) == 2, built
+    case = Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs")
+    assert not prepare_or_refused(migrated, case)
+    second = migrated.run(case)
+    assert second.conclusion == "success", second.describe()
+    recorded = {rec["digest"] for rec in record_steps(second)}
+    assert recorded == built, f"the migrated legs are {recorded}, the original pushed {built}"
+    assert images(migrated) == built
+
+
 # ---------------------------------------------------------------- a CRITICAL the gate must stop
 
 INJECTED = [

@@ -18,6 +18,8 @@ What it reproduces, with the source read:
   PER NAME, same digest, each with io.containerd.image.name (the full
   normalised name) and org.opencontainers.image.ref.name (the tag);
   `dest` is a tar unless `tar=false`;
+- `rewrite-timestamp=true` with a SOURCE_DATE_EPOCH build-arg: the layers'
+  file times (buildah --timestamp, which sets the created time too);
 - `type=image,...,push=true` (and `push: true`, which sets push=true on an
   image exporter of `outputs:` or else adds type=registry): manifests
   pushed by digest, the top one under each tag, or only by digest with
@@ -256,16 +258,34 @@ class Build:
             flags += ["--build-context", bc]
         return flags
 
-    def buildah_layout(self, context: Path, dockerfile: Path) -> tuple[Layout, list[dict]]:
+    def timestamp_flags(self, exporters: list[dict]) -> list[str]:
+        """`rewrite-timestamp=true`: BuildKit rewrites the layers' file times
+        to SOURCE_DATE_EPOCH (the build-arg, else buildx's own environment
+        variable), per exporter; without an epoch it changes nothing. buildah's
+        --timestamp sets the file times and the created time, so one build
+        serves every exporter only when they agree. (SOURCE_DATE_EPOCH alone,
+        which sets only the created time in BuildKit, is not imitated.)"""
+        rewrite = {truthy(e.get("rewrite-timestamp")) for e in exporters if e["type"] in ("oci", "image")}
+        if len(rewrite) > 1:
+            raise ActionError("the stand-in builds once: its exporters must agree on rewrite-timestamp")
+        args = dict(a.partition("=")[::2] for a in self.build_args)
+        epoch = args.get("SOURCE_DATE_EPOCH") or os.environ.get("SOURCE_DATE_EPOCH", "")
+        if rewrite != {True} or not epoch:
+            return []
+        self.record["rewrite_timestamp"] = epoch
+        return ["--timestamp", epoch]
+
+    def buildah_layout(self, context: Path, dockerfile: Path, exporters: list[dict]) -> tuple[Layout, list[dict]]:
         """Build every platform with buildah; return a layout holding them
         and their manifest descriptors (with platform)."""
         layout = Layout.create(self.tmp / "layout")
         descs = []
+        timestamp = self.timestamp_flags(exporters)
         for platform in self.platforms:
             os_, _, arch = platform.partition("/")
             arch, _, variant = arch.partition("/")
             image = f"localhost/e2e-bpa-{uuid.uuid4().hex[:12]}:{arch}"
-            run(["buildah", "build", "--quiet", "--isolation", "chroot", "--platform", platform,
+            run(["buildah", "build", "--quiet", "--isolation", "chroot", "--platform", platform, *timestamp,
                  "--file", str(dockerfile), *self.build_flags(), "--tag", image, str(context)])
             one = Layout(self.tmp / f"one-{arch}{variant}")
             run(["buildah", "push", "--quiet", image, f"oci:{one.root}"])
@@ -393,7 +413,7 @@ class Build:
         self.names_out = ",".join(self.tags)
         needs_buildah = any(e["type"] != "docker" for e in exporters) or not exporters
         if needs_buildah:
-            layout, images = self.buildah_layout(context, dockerfile)
+            layout, images = self.buildah_layout(context, dockerfile, exporters)
             names = self.names(exporters[0]) if exporters else []
             top = self.top(layout, images, kinds, names)
             digest = top["digest"]
