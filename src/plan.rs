@@ -472,6 +472,16 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         )
         .cured_by_one_job());
     }
+    if needs_builder(site, &steps[..=last])
+        && let Some(i) = fills_the_daemon(&steps[..first])
+    {
+        return Err(Unsupported::new(
+            job_id,
+            Some(i),
+            "this step puts an image into the Docker daemon, and the build after it uses Docker's default builder, which can build `FROM` that image; the export for the scan needs a builder of its own (docker-container), which cannot see the daemon's images",
+            "if the build does not start from an image of the daemon, set up a builder before it (`docker/setup-buildx-action`) and run scangate again; else gate the job by hand",
+        ));
+    }
     let ids = taken_ids(&jobs);
     let build_job = free_id(&format!("{job_id}{}", policy.layout.build_suffix), &ids);
     let scan_job = free_id(&format!("{job_id}{}", policy.layout.scan_suffix), &ids);
@@ -693,6 +703,33 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         site: site.clone(),
         fallback: None,
         warnings,
+    })
+}
+
+/// A step that puts an image into the Docker daemon's store: a build,
+/// load, pull, import or tag there, or an action that loads one.
+static INTO_DAEMON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"\bdocker\s+(?:image\s+)?(?:load|pull|import|tag|build)\b",
+        r"|\bbuildx\s+build\b[^\n]*\s--load\b",
+        r"|\bdocker[ -]compose\b[^\n]*\s(?:build|pull)\b",
+    ))
+    .expect("static regex")
+});
+
+/// The first step before the build (`upto`) that puts an image into the
+/// Docker daemon. Docker's default builder (the `docker` driver) reads
+/// `FROM` images from there; the builder scangate sets up for the export
+/// does not, so a build from such an image would fail after the split.
+fn fills_the_daemon(upto: &[&Mapping]) -> Option<usize> {
+    upto.iter().position(|s| {
+        let action = action_name(s).unwrap_or_default();
+        action.contains("docker-image-artifact-download")
+            || (action == "docker/build-push-action"
+                && gate::input(s, "load").is_some_and(|l| l == "true"))
+            || s.get("run")
+                .and_then(Value::as_str)
+                .is_some_and(|r| INTO_DAEMON.is_match(&gate::shell_body(r)))
     })
 }
 
@@ -1154,6 +1191,35 @@ mod tests {
         )
         .remove(0)?;
         plan(&doc, &site, &Pins::embedded(), &Policy::default())
+    }
+
+    #[test]
+    fn a_build_that_may_read_the_daemons_images_keeps_the_default_builder_or_is_refused() {
+        let job = |before: &str| {
+            format!(
+                "jobs:\n  p:\n    steps:\n{before}      - run: docker buildx build -t ghcr.io/acme/app:1 --push .\n"
+            )
+        };
+        for before in [
+            "      - run: docker load -i base.tar\n",
+            "      - run: docker build -t base .\n",
+            "      - run: docker buildx build --load -t base base\n",
+            "      - uses: ishworkh/docker-image-artifact-download@v1\n        with:\n          image: base\n",
+        ] {
+            let refused = plan_of(&job(before)).unwrap_err();
+            assert_eq!(refused.step, Some(0), "{before}");
+        }
+        // Its own builder never read the daemon: nothing changes.
+        let own =
+            "      - run: docker load -i base.tar\n      - uses: docker/setup-buildx-action@v4\n";
+        assert!(plan_of(&job(own)).is_ok());
+        // A buildx build that pushes puts no image in the daemon.
+        assert!(
+            plan_of(&job(
+                "      - run: docker buildx build -t ghcr.io/acme/x:1 --push x\n"
+            ))
+            .is_ok()
+        );
     }
 
     const WF: &str = r#"

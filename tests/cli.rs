@@ -902,6 +902,14 @@ fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
             "- run: crane",
         ),
         (
+            // Docker's default builder builds FROM the loaded image; the
+            // builder the export needs would not see it.
+            "daemon-image.yml",
+            "      - run: docker load --input base.tar\n      - run: docker buildx build -t ghcr.io/acme/app:1 --push .\n",
+            "this step puts an image into the Docker daemon, and the build after it uses Docker's default builder",
+            "- run: docker load",
+        ),
+        (
             "mixed.yml",
             "      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n      - run: docker push ghcr.io/acme/tool:1\n",
             "both with a `run:` script (`docker push`) and with docker/build-push-action, step 2;",
