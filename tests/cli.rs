@@ -932,7 +932,7 @@ fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
 }
 
 #[test]
-fn refuses_a_matrix_job_whose_script_may_skip_the_push() {
+fn a_matrix_job_whose_script_may_skip_the_push_stays_one_job() {
     let text = r#"name: Release
 on:
   push:
@@ -955,12 +955,39 @@ jobs:
             docker push "ghcr.io/acme/$SERVICE:latest"
           fi
 "#;
-    let step = position(text, "- name: Build and push");
-    assert_refused(
-        "matrix.yml",
-        text,
-        &[step],
-        &["matrix job, this push may be skipped"],
+    // Split, the scan and push jobs could not tell which legs pushed (a
+    // matrix job's outputs come from one leg): one job, where each leg
+    // reads its own record step.
+    let (dir, path) = scratch("matrix.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "matrix.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    assert!(!migrated.contains("images-build:"), "{migrated}");
+    assert!(
+        migrated.contains("if: ${{ steps.scangate-record.outputs.pushed == 'true' }}"),
+        "{migrated}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("note: job `images` stays one job")
+            && err.contains("matrix job, this push may be skipped"),
+        "{err}"
+    );
+    // A team that forbids the fallback gets the refusal, at the step.
+    let (dir, path) = scratch("matrix.yml", text.as_bytes());
+    fs::write(
+        dir.path().join("scangate.toml"),
+        "[layout]\nfallback = \"refuse\"\n",
+    )
+    .unwrap();
+    let out = scangate(dir.path(), &["migrate", "--write", "matrix.yml"]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    let (line, col) = position(text, "- name: Build and push");
+    assert!(
+        stderr(&out).contains(&format!("matrix.yml:{line}:{col}: needs manual migration")),
+        "{}",
+        show(&out)
     );
 
     // Every leg pushing: each leg gets its own artifact and SARIF category.

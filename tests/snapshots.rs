@@ -128,6 +128,12 @@ fixture_snapshot!(
     "matrix-script.yml",
     "shapes-matrix-script"
 );
+fixture_snapshot!(
+    shapes_matrix_script_skip,
+    "shapes",
+    "matrix-script-skip.yml",
+    "shapes-matrix-script-skip"
+);
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");

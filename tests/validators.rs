@@ -504,6 +504,7 @@ fixture_tests! {
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
     shapes_two_images => ("shapes", "two-images.yml"),
     shapes_matrix_script => ("shapes", "matrix-script.yml"),
+    shapes_matrix_script_skip => ("shapes", "matrix-script-skip.yml"),
     shapes_podman => ("shapes", "podman.yml"),
     shapes_no_builder => ("shapes", "no-builder.yml"),
     shapes_ecr => ("shapes", "ecr.yml"),

@@ -110,6 +110,9 @@ pub struct ScriptPush {
     pub names: Vec<String>,
     /// A pushing step with its own `if:`, when steps follow the last push.
     pub guarded_before_steps: Option<usize>,
+    /// In a matrix job, a push that a leg may skip (an `if:`, or a shell
+    /// condition around it).
+    pub skipped_in_matrix: Option<usize>,
 }
 
 /// The pieces of a step that records its push instead of pushing
@@ -175,6 +178,17 @@ impl Rewrite for ScriptPush {
     }
 
     fn refuse_jobs(&self) -> Option<Unsupported> {
+        if let Some(step) = self.skipped_in_matrix {
+            return Some(
+                Unsupported::new(
+                    &self.job,
+                    Some(step),
+                    "in a matrix job, this push may be skipped (an `if:`, or a shell `if`/`case`/`&&`/`||` around it); split, the scan and push jobs could not tell which legs pushed (a matrix job's outputs come from one leg)",
+                    "make every leg push (move the condition to the job's `if:`), or gate the job by hand",
+                )
+                .cured_by_one_job(),
+            );
+        }
         self.guarded_before_steps
             .map(|step| super::guarded_push(&self.job, step))
     }
@@ -295,23 +309,21 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
             )
         })?;
     }
-    if matrix {
-        let guarded = steps.iter().find(|&&i| {
+    // In a matrix the build job's outputs come from one leg, so only one
+    // job, where each leg reads its own record step, can tell whether a leg
+    // pushed.
+    let skipped_in_matrix = steps
+        .iter()
+        .find(|&&i| {
             all.iter().find(|(n, _)| *n == i).is_some_and(|(_, s)| {
                 s.get("if").is_some()
                     || s.get("run")
                         .and_then(Value::as_str)
                         .is_some_and(guarded_push)
             })
-        });
-        if let Some(&i) = guarded {
-            return Err(refuse(
-                Some(i),
-                "in a matrix job, this push may be skipped (an `if:`, or a shell `if`/`case`/`&&`/`||` around it); a matrix job's outputs cannot say which legs pushed".into(),
-                "make every leg push (move the condition to the job's `if:`), or gate the job by hand",
-            ));
-        }
-    }
+        })
+        .copied()
+        .filter(|_| matrix);
     let has_post = all.iter().any(|(n, _)| *n > last);
     let guarded_before_steps = guarded.filter(|_| has_post);
     Ok(Site::new(ScriptPush {
@@ -326,6 +338,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
             Vec::new()
         },
         guarded_before_steps,
+        skipped_in_matrix,
     }))
 }
 

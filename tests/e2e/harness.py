@@ -69,6 +69,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
         "acme/worker": ["edge", "{sha7}"],
         "acme/bundle": ["edge-amd64", "edge-arm64"],
     },
+    # the worker leg pushes nothing on a branch; a pull request only builds
+    ("shapes", "matrix-script-skip.yml", "branch"): {"acme/api": ["{sha7}"]},
+    ("shapes", "matrix-script-skip.yml", "pr"): {},
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
@@ -129,9 +132,11 @@ SIGNS_ITSELF = {("shapes", "docker-publish.yml")}
 SIGNATURE_TAG = re.compile(r"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$")
 
 
-#: Cases whose original builds nothing (the build step's own `if:` is false):
-#: the migrated workflow must then neither scan nor record an image.
-NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "build-if-summary.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr")}
+#: Cases whose original builds nothing (the build step's own `if:` is false),
+#: or builds and pushes nothing (the push step's): the migrated workflow must
+#: then neither scan nor record an image.
+NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "build-if-summary.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr"),
+             ("shapes", "matrix-script-skip.yml", "pr")}
 
 
 def builds_nothing(case: Case) -> bool:
