@@ -5,9 +5,12 @@
 #   CHROMIUM_VERSION   the Debian package version (default below)
 #
 # Needs apt-get (Debian 12) and root; a machine that has chromium already
-# (any version) is left alone.
+# (any version) is left alone. Debian's security archive keeps only the
+# latest chromium build, so a superseded pin cannot be installed any more:
+# then the script installs Debian 12's current chromium and says so, rather
+# than fail the whole test command on a browser update.
 set -euo pipefail
-CHROMIUM_VERSION="${CHROMIUM_VERSION:-156.0.8078.114-1~deb12u1}"
+CHROMIUM_VERSION="${CHROMIUM_VERSION:-156.0.8078.129-1~deb12u1}"
 
 if command -v chromium >/dev/null 2>&1; then
   echo "install-browser: $(chromium --version 2>/dev/null || echo chromium) already installed"
@@ -27,5 +30,10 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "chromium=$CHROMIUM_VERSION" fonts-dejavu-core >/dev/null
+package="chromium=$CHROMIUM_VERSION"
+if ! apt-cache madison chromium | grep -qF "| $CHROMIUM_VERSION |"; then
+  echo "install-browser: chromium $CHROMIUM_VERSION is no longer in Debian's archive; installing its successor $(apt-cache policy chromium | sed -n 's/^ *Candidate: //p')" >&2
+  package=chromium
+fi
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "$package" fonts-dejavu-core >/dev/null
 echo "install-browser: installed $(chromium --version)"
