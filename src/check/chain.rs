@@ -76,6 +76,25 @@ impl Chain<'_> {
         sites
     }
 
+    /// The Trivy steps of the scan sites that mean to gate but do not
+    /// because of the `defect` asked about, as `(job, index, step)`.
+    pub fn gates_with<'a>(
+        &'a self,
+        wf: &Workflow<'a>,
+        policy: &Policy,
+        defect: fn(&GateDefects) -> bool,
+    ) -> Vec<(&'a str, usize, &'a Mapping)> {
+        self.scan_sites()
+            .into_iter()
+            .flat_map(|(job, before)| {
+                defective_gates(wf, job, before, policy)
+                    .into_iter()
+                    .filter(|(_, d)| defect(d))
+                    .filter_map(move |(i, _)| wf.step(job, i).map(|s| (job, i, s)))
+            })
+            .collect()
+    }
+
     /// Whether the push is gated by a Trivy step of its own job (one-job
     /// layout) rather than only by a job it needs.
     pub fn gated_in_job(&self, wf: &Workflow<'_>) -> bool {

@@ -2,7 +2,7 @@
 //! the classic way to "get a release out" — so findings no longer fail it.
 
 use super::{Context, Meta, Rule, step_of};
-use crate::check::chain::{self, Chain, EXIT_ZERO};
+use crate::check::chain::{Chain, EXIT_ZERO};
 use crate::check::finding::Finding;
 use crate::gate;
 
@@ -22,20 +22,13 @@ impl Rule for GateExitCode {
 
     fn explain(&self, cx: &Context<'_>, chain: &Chain<'_>, out: &mut Vec<Finding>) {
         let wf = cx.wf;
-        for (job, before) in chain.scan_sites() {
-            for (i, defects) in chain::defective_gates(wf, job, before, cx.policy) {
-                if !defects.exit_code_zero {
-                    continue;
-                }
-                let Some(step) = wf.step(job, i) else {
-                    continue;
-                };
-                let at = if gate::action_name(step).is_some() {
-                    wf.step_input_at(job, i, "exit-code")
-                } else {
-                    wf.step_text_at(job, i, "run", &EXIT_ZERO)
-                };
-                out.push(self.finding(
+        for (job, i, step) in chain.gates_with(wf, cx.policy, |d| d.exit_code_zero) {
+            let at = if gate::action_name(step).is_some() {
+                wf.step_input_at(job, i, "exit-code")
+            } else {
+                wf.step_text_at(job, i, "run", &EXIT_ZERO)
+            };
+            out.push(self.finding(
                     at,
                     job,
                     format!(
@@ -45,7 +38,6 @@ impl Rule for GateExitCode {
                     ),
                     "set the exit code back to 1 (`--exit-code 1`, or `exit-code: 1` for trivy-action); accept a known finding in `.trivyignore` instead".into(),
                 ));
-            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! severity the policy fails on (default `CRITICAL,HIGH`).
 
 use super::{Context, Meta, Rule, step_of};
-use crate::check::chain::{self, Chain, SEVERITY_FLAG};
+use crate::check::chain::{Chain, SEVERITY_FLAG};
 use crate::check::finding::Finding;
 use crate::gate;
 
@@ -22,28 +22,21 @@ impl Rule for GateSeverity {
 
     fn explain(&self, cx: &Context<'_>, chain: &Chain<'_>, out: &mut Vec<Finding>) {
         let wf = cx.wf;
-        for (job, before) in chain.scan_sites() {
-            for (i, defects) in chain::defective_gates(wf, job, before, cx.policy) {
-                if !defects.severity_below_policy {
-                    continue;
-                }
-                let Some(step) = wf.step(job, i) else {
-                    continue;
-                };
-                let (at, found) = if gate::action_name(step).is_some() {
-                    (
-                        wf.step_input_at(job, i, "severity"),
-                        gate::input(step, "severity").unwrap_or_default(),
-                    )
-                } else {
-                    let run = step.get("run").and_then(|r| r.as_str()).unwrap_or("");
-                    let found = SEVERITY_FLAG
-                        .captures(&gate::shell_body(run))
-                        .map(|c| c[2].to_owned())
-                        .unwrap_or_default();
-                    (wf.step_text_at(job, i, "run", &SEVERITY_FLAG), found)
-                };
-                out.push(self.finding(
+        for (job, i, step) in chain.gates_with(wf, cx.policy, |d| d.severity_below_policy) {
+            let (at, found) = if gate::action_name(step).is_some() {
+                (
+                    wf.step_input_at(job, i, "severity"),
+                    gate::input(step, "severity").unwrap_or_default(),
+                )
+            } else {
+                let run = step.get("run").and_then(|r| r.as_str()).unwrap_or("");
+                let found = SEVERITY_FLAG
+                    .captures(&gate::shell_body(run))
+                    .map(|c| c[2].to_owned())
+                    .unwrap_or_default();
+                (wf.step_text_at(job, i, "run", &SEVERITY_FLAG), found)
+            };
+            out.push(self.finding(
                     at,
                     job,
                     format!(
@@ -53,7 +46,6 @@ impl Rule for GateSeverity {
                     ),
                     format!("gate on `--severity {}` (or add the missing severities)", cx.policy.severity),
                 ));
-            }
         }
     }
 }
