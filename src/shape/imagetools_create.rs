@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::run_script::{HARMLESS, under_condition};
+use super::run_script::{first_run_after, under_condition};
 use super::{
     Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Unsupported, Verdict,
     check_job, joined_command,
@@ -326,7 +326,11 @@ fn alone_in_its_step(run: &str, command: &str, end: usize) -> Result<(), String>
     if words(command).any(|w| is_operator(w) || w.ends_with(';')) {
         return Err("another command follows `imagetools create` on its line".into());
     }
-    match run.lines().skip(end).find(|l| !HARMLESS.is_match(l)) {
+    let lines: Vec<&str> = run.lines().collect();
+    match first_run_after(
+        &lines[..end.min(lines.len())],
+        &lines[end.min(lines.len())..],
+    ) {
         Some(next) => Err(format!(
             "`{}` runs after `imagetools create` in the same step; it would now run before the scan",
             next.trim()

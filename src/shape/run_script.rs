@@ -27,7 +27,7 @@ pub static DOCKER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
 const PODMAN_PUSH_OPTIONS: &[&str] = &["-q", "--quiet", "--tls-verify", "--tls-verify=true"];
 /// What may follow the last push in its script without running before the
 /// scan in a way that matters: output, comments and closing keywords.
-pub(super) static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
+static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\})").expect("static regex")
 });
 
@@ -557,7 +557,7 @@ fn trailing_commands(run: &str) -> Result<(), String> {
     if tail_after_push {
         return Err("the push is followed by another command on the same line".into());
     }
-    match lines[last + 1..].iter().find(|l| !HARMLESS.is_match(l)) {
+    match first_run_after(&lines[..=last], &lines[last + 1..]) {
         Some(cmd) => Err(format!(
             "`{}` runs after the push in the same step; it would now run before the scan",
             cmd.trim()
@@ -565,6 +565,44 @@ fn trailing_commands(run: &str) -> Result<(), String> {
         None => Ok(()),
     }
 }
+
+/// The first line of `after` (the lines after a command) that runs after
+/// that command and matters, if any. The `else`/`elif` branches of an `if`
+/// that holds the command (opened in `upto`, the lines up to it) run
+/// instead of it, never after it, and are skipped up to that `if`'s `fi`.
+pub(super) fn first_run_after<'a>(upto: &[&str], after: &[&'a str]) -> Option<&'a str> {
+    let code = |line: &str| !line.trim_start().starts_with('#');
+    let open = upto.iter().filter(|l| code(l)).fold(0usize, |open, line| {
+        (open + IF_OPENS.find_iter(line).count()).saturating_sub(FI_CLOSES.find_iter(line).count())
+    });
+    // `depth`: `if`s opened after the command and not yet closed.
+    let (mut depth, mut alternative) = (0usize, false);
+    for line in after.iter().filter(|l| code(l)) {
+        let first = line.split_whitespace().next().unwrap_or_default();
+        let first = first.trim_end_matches(';');
+        let opens = IF_OPENS.find_iter(line).count();
+        let closes = FI_CLOSES.find_iter(line).count();
+        if depth == 0 && open > 0 && matches!(first, "else" | "elif") {
+            alternative = true;
+            continue;
+        }
+        if depth == 0 && closes > opens {
+            // The `fi` of an `if` around the command: its branches end here.
+            alternative = false;
+        }
+        depth = (depth + opens).saturating_sub(closes);
+        if !alternative && !HARMLESS.is_match(line) {
+            return Some(line);
+        }
+    }
+    None
+}
+
+/// An `if` that opens a compound command, and its closing `fi`, as words.
+static IF_OPENS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[;&|(]|\s)if\s").expect("static regex"));
+static FI_CLOSES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[;&|]|\s)fi(?:$|[;&|)\s])").expect("static regex"));
 
 #[cfg(test)]
 mod tests {
@@ -589,6 +627,52 @@ mod tests {
         ] {
             assert!(!OTHER_PUSH.is_match(pull), "{pull}");
         }
+    }
+
+    #[test]
+    fn an_else_branch_of_the_if_around_the_push_runs_instead_of_it() {
+        let script = |lines: &[&str]| lines.join("\n");
+        // set 12 013: the else branch fails the step when there is nothing to push.
+        let alternative = script(&[
+            "if [ -d \"$folder\" ]; then",
+            "  docker build -t \"$image\" \"$folder\"",
+            "  docker push \"$image\"",
+            "else",
+            "  echo \"no folder $folder\"",
+            "  exit 1",
+            "fi",
+        ]);
+        assert_eq!(trailing_commands(&alternative), Ok(()));
+        let nested = script(&[
+            "if a; then",
+            "  if b; then docker push x",
+            "  elif c; then exit 2",
+            "  else",
+            "    if d; then rm -rf out; fi",
+            "    exit 3",
+            "  fi",
+            "else exit 4",
+            "fi",
+        ]);
+        assert_eq!(trailing_commands(&nested), Ok(()));
+        // After the `fi` the script runs on, after the push.
+        let after_fi = format!("{alternative}\ngit tag v1");
+        assert!(
+            trailing_commands(&after_fi)
+                .unwrap_err()
+                .contains("`git tag v1`")
+        );
+        // An `if` opened after the push runs after it, with its branches.
+        let later_if = script(&["docker push x", "if [ -n \"$y\" ]; then", "  echo y", "fi"]);
+        assert!(
+            trailing_commands(&later_if)
+                .unwrap_err()
+                .contains("`if [ -n")
+        );
+        // An `else` without an `if` around the push is not an alternative
+        // (set 12 005: an `if` split over three steps).
+        let stray = script(&["docker push x", "else", "  echo skip", "fi", "deploy"]);
+        assert!(trailing_commands(&stray).unwrap_err().contains("`else`"));
     }
 
     #[test]
