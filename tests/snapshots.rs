@@ -117,6 +117,12 @@ fixture_snapshot!(
     "shapes-buildx-script"
 );
 fixture_snapshot!(
+    shapes_buildx_script_if,
+    "shapes",
+    "buildx-script-if.yml",
+    "shapes-buildx-script-if"
+);
+fixture_snapshot!(
     shapes_two_images,
     "shapes",
     "two-images.yml",

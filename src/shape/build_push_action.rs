@@ -269,7 +269,7 @@ fn local_cache_dest(step: &Mapping) -> Option<String> {
 /// such a step runs when the build is skipped); with `push: ${{ … }}`, an
 /// `if:` of its own that is not the push's (a step for the runs that do
 /// not push). In a push job skipped with the push, such steps never run.
-fn later_steps_differ(
+pub(super) fn later_steps_differ(
     steps: &[(usize, &Mapping)],
     step: usize,
     step_if: &Option<String>,
@@ -290,7 +290,7 @@ fn later_steps_differ(
 
 /// A step's `if:` as a bare expression: `${{ … }}` unwrapped, a bare one
 /// as it is; `None` for anything else (a mix of text and expressions).
-fn step_condition(cond: &Value) -> Option<String> {
+pub(super) fn step_condition(cond: &Value) -> Option<String> {
     let text = match cond {
         Value::Bool(b) => return Some(b.to_string()),
         other => scalar(other)?,

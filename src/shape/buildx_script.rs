@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::build_push_action::{names, read_values};
+use super::build_push_action::{later_steps_differ, names, read_values, step_condition};
 use super::{
     Check, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Unsupported, Verdict,
     check_job,
@@ -53,6 +53,11 @@ pub struct BuildxPush {
     pub command: String,
     /// The job runs a matrix: each leg is built, scanned and pushed alone.
     pub matrix: bool,
+    /// The step's own `if:` (of the job's only push, outside a matrix): the
+    /// record step follows it and says whether the image was built.
+    pub step_if: Option<String>,
+    /// A later step runs under another condition than `step_if`.
+    pub later_steps_differ: bool,
 }
 
 /// The buildx pushes of one job, one step each, in order; never empty.
@@ -211,6 +216,28 @@ impl Rewrite for BuildxPushes {
         self.first().matrix
     }
 
+    /// The job's only push has its own `if:` (`read` allows no other): the
+    /// record step says whether it ran.
+    fn may_skip_push(&self) -> bool {
+        self.first().step_if.is_some()
+    }
+
+    /// Steps after a push with its own `if:` that run under other
+    /// conditions run when nothing is built; a push job skipped with the
+    /// build could not run them, one job can.
+    fn refuse_jobs(&self) -> Option<Unsupported> {
+        let first = self.first();
+        (first.step_if.is_some() && first.later_steps_differ).then(|| {
+            Unsupported::new(
+                &first.job,
+                Some(first.step),
+                "the pushing step has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not",
+                "move the condition to the job's `if:`, or split the job",
+            )
+            .cured_by_one_job()
+        })
+    }
+
     fn destinations(&self) -> String {
         self.0
             .iter()
@@ -244,7 +271,7 @@ impl Rewrite for BuildxPushes {
     /// first push; before each push the stand-in, set to export that
     /// image, the command calling it, and its record step after it.
     fn pieces(&self, index: usize, builder: bool) -> Option<Vec<Piece>> {
-        self.0.iter().find(|b| b.step == index)?;
+        let push = self.0.iter().find(|b| b.step == index)?;
         let mut out = Vec::new();
         if builder && index == self.first().step {
             out.push(Piece::Template {
@@ -258,6 +285,7 @@ impl Rewrite for BuildxPushes {
             "buildx-prepare.yml",
             export_instead_of_push,
             index == self.last().step,
+            push.step_if.as_deref(),
         ));
         Some(out)
     }
@@ -292,7 +320,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     }
     let each = pushes
         .iter()
-        .map(|push| read_one(job_id, job, push, matrix))
+        .map(|push| read_one(job_id, job, push, matrix, pushes.len() == 1))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some((step, repository)) = reads_an_earlier_image(job, &each) {
         return Err(refuse(
@@ -397,6 +425,7 @@ fn read_one(
     job: &Mapping,
     push: &Push,
     matrix: bool,
+    alone: bool,
 ) -> Result<BuildxPush, Unsupported> {
     let refuse = |step: usize, reason: String, hint: &str| {
         Unsupported::new(job_id, Some(step), reason, hint)
@@ -457,13 +486,22 @@ fn read_one(
             "remove it, or gate the job by hand",
         ));
     }
-    if step.get("if").is_some() {
+    let step_if = step.get("if").and_then(step_condition);
+    if step.get("if").is_some() && (step_if.is_none() || matrix || !alone) {
+        let why = if matrix {
+            "in a matrix job; the legs' outputs could not say which of them built"
+        } else if alone {
+            "that mixes text and expressions"
+        } else {
+            "among several buildx pushes of the job"
+        };
         return Err(refuse(
             push.step,
-            "the pushing step has its own `if:`".into(),
-            "move the condition to the job",
+            format!("the pushing step has its own `if:` {why}"),
+            "move the condition to the job's `if:`, or gate the job by hand",
         ));
     }
+    let later_steps_differ = later_steps_differ(&steps, push.step, &step_if, &None);
     if lines[end..]
         .iter()
         .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
@@ -500,6 +538,8 @@ fn read_one(
         platforms,
         command,
         matrix,
+        step_if,
+        later_steps_differ,
     })
 }
 
@@ -547,6 +587,38 @@ mod tests {
                 .reason
                 .contains("also with another command")
         );
+    }
+
+    #[test]
+    fn a_push_with_its_own_if_is_recorded_when_it_runs() {
+        let job = |matrix: &str, later: &str| {
+            format!(
+                "jobs:\n  p:\n{matrix}    steps:\n      - if: github.event_name != 'pull_request'\n        run: docker buildx build -t ghcr.io/acme/api:1 --push .\n{later}"
+            )
+        };
+        let site = verdict(&job("", "")).unwrap();
+        assert!(site.may_skip_push());
+        assert_eq!(site.refuse_jobs(), None);
+        // A later step under another condition runs when nothing is pushed.
+        let summary = "      - if: always()\n        run: echo done\n";
+        let cured = verdict(&job("", summary)).unwrap().refuse_jobs().unwrap();
+        assert_eq!(
+            (cured.step, cured.cure),
+            (Some(0), Some(super::super::Cure::OneJob))
+        );
+        let same = "      - if: github.event_name != 'pull_request'\n        run: echo done\n";
+        assert_eq!(verdict(&job("", same)).unwrap().refuse_jobs(), None);
+        // A matrix leg's outputs cannot say which legs built.
+        let matrix = "    strategy:\n      matrix:\n        c: [a, b]\n";
+        let r = verdict(&job(matrix, "")).unwrap_err();
+        assert!(r.reason.contains("in a matrix job"), "{}", r.reason);
+        let two = job(
+            "",
+            "      - run: docker buildx build -t ghcr.io/acme/w:1 --push w\n",
+        );
+        let r = verdict(&two).unwrap_err();
+        assert!(r.reason.contains("among several"), "{}", r.reason);
+        assert!(verdict(&job("", "").replace("if: github", "if: x${{ github")).is_err());
     }
 
     #[test]

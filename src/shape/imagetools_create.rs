@@ -183,8 +183,13 @@ impl Rewrite for Promotion {
     /// record of the copy's digest and the new tags.
     fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
         (index == self.step).then(|| {
-            super::recorded_by_stand_in("imagetools-prepare.yml", copy_instead_of_create, true)
-                .into()
+            super::recorded_by_stand_in(
+                "imagetools-prepare.yml",
+                copy_instead_of_create,
+                true,
+                None,
+            )
+            .into()
         })
     }
 

@@ -526,11 +526,13 @@ fn rename_command(script: &str, command: &Regex, with: &str) -> String {
 /// step would have pushed: `prepare` puts the stand-in on the PATH, the
 /// step runs `edit`ed, and the record step (tags already recorded by the
 /// stand-in) follows; with `carried`, it also carries the values later
-/// steps read.
+/// steps read. A step with its own `if:` (`build_if`) is recorded only when
+/// it ran, and the record says so.
 fn recorded_by_stand_in(
     prepare: &'static str,
     edit: fn(&str) -> String,
     carried: bool,
+    build_if: Option<&str>,
 ) -> [Piece; 5] {
     [
         Piece::Template {
@@ -546,7 +548,7 @@ fn recorded_by_stand_in(
             vars: vec![
                 ("recorded", var(&true)),
                 ("push_if", var(&())),
-                ("build_if", var(&())),
+                ("build_if", var(&build_if)),
             ],
             carried,
         },

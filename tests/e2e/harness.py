@@ -59,6 +59,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("model-service", "prerelease.yml", "branch"): {"acme/model-service": ["0.4.2-pre.{run}", "prerelease"]},
     ("shapes", "podman.yml", "tag"): {"acme/app": ["latest", "v1.2.3"], "acme/toolbox": ["v1.2.3"]},
     ("shapes", "buildx-script.yml", "tag"): {"acme/shapes": ["1.2.3", "latest"]},
+    # the pushing step's own `if:` skips it on a pull request
+    ("shapes", "buildx-script-if.yml", "branch"): {"acme/web": ["edge", "{sha7}"]},
+    ("shapes", "buildx-script-if.yml", "pr"): {},
     # metadata-action's `latest=auto` adds latest for a semver tag that is not a pre-release
     ("shapes", "two-images.yml", "tag"): {"acme/api": ["1.2.3", "latest", "sha-{sha7}"], "acme/worker": ["1.2.3", "latest"]},
     ("shapes", "two-images.yml", "pr"): {},
@@ -136,7 +139,7 @@ SIGNATURE_TAG = re.compile(r"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$")
 #: or builds and pushes nothing (the push step's): the migrated workflow must
 #: then neither scan nor record an image.
 NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "build-if-summary.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr"),
-             ("shapes", "matrix-script-skip.yml", "pr")}
+             ("shapes", "matrix-script-skip.yml", "pr"), ("shapes", "buildx-script-if.yml", "pr")}
 
 
 def builds_nothing(case: Case) -> bool:

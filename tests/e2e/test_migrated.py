@@ -291,6 +291,8 @@ INJECTED = [
     (Case("shapes", "platforms-expression.yml", Event.tag("v1.2.3"), "steps", findings=[Finding("services/api", "arm64")]), "acme/api"),
     # one platform of a build that keeps its SBOM and provenance attestations
     (Case("shapes", "attestations.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api", "arm64")]), "acme/attested-api"),
+    # a buildx push with its own `if:`, on the branch that pushes
+    (Case("shapes", "buildx-script-if.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/web"),
     # one matrix leg
     (Case("shapes", "matrix-script.yml", Event.branch("main"), "jobs", findings=[Finding("services/api")]), "acme/api"),
     (Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/api"),
