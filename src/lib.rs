@@ -22,6 +22,7 @@ pub mod check;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod expressions;
 pub mod files;
 pub mod gate;
 pub mod github;

@@ -55,6 +55,10 @@ pub struct MigratedJob {
     /// What the original already got wrong, kept as it was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Refusal>,
+    /// The expressions of the rewritten scripts that moved to their step's
+    /// `env:`, as `(written, variable)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved_expressions: Vec<(String, String)>,
 }
 
 impl MigratedJob {
@@ -92,6 +96,11 @@ impl MigratedJob {
             late_scans: plan.late_scans,
             fallback: plan.fallback.clone(),
             warnings: plan.warnings.iter().map(|w| refusal(text, w)).collect(),
+            moved_expressions: plan
+                .moved
+                .values()
+                .flat_map(|m| m.replace.iter().cloned())
+                .collect(),
             job,
         }
     }

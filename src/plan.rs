@@ -11,9 +11,10 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use crate::detect::{Site, Unsupported};
+use crate::expressions::{self, Moved};
 use crate::gate::{self, action_name, scalar};
 use crate::pins::Pins;
-use crate::shape::{Format, ImageSpec, Platforms};
+use crate::shape::{Check, Format, ImageSpec, Platforms};
 
 static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
@@ -113,6 +114,9 @@ pub struct Plan {
     /// What the original already gets wrong and the migration keeps as it
     /// was (a step reading the outputs of a step id no step has).
     pub warnings: Vec<Unsupported>,
+    /// The rewritten scripts whose expressions move to their step's `env:`,
+    /// by step index (see [`crate::expressions`]).
+    pub moved: BTreeMap<usize, Moved>,
 }
 
 impl Plan {
@@ -661,16 +665,25 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         )
         .cured_by_one_job());
     }
+    let run_defaults = [doc.get("defaults"), job.get("defaults")]
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("run"))
+        .any(|run| run.get("shell").is_some() || run.get("working-directory").is_some());
+    let moved = match site.check() {
+        // Under another default shell `${NAME}` may not read a variable.
+        Check::Runs { steps: edited, .. } if !run_defaults => edited
+            .iter()
+            .filter_map(|&i| Some((i, expressions::moved(steps.get(i)?)?)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     Ok(Plan {
         name: job.get("name").and_then(scalar),
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job, &images),
         runner: retired_label(job).map(|label| (label, CURRENT_RUNNER)),
-        run_defaults: [doc.get("defaults"), job.get("defaults")]
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.get("run"))
-            .any(|run| run.get("shell").is_some() || run.get("working-directory").is_some()),
+        run_defaults,
         scan_needs: scan_needs(job, site, &build_job),
         push_if: push_condition(job, site),
         images,
@@ -703,6 +716,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         site: site.clone(),
         fallback: None,
         warnings,
+        moved,
     })
 }
 

@@ -144,6 +144,16 @@ pub fn job_notes(path: &str, job: &MigratedJob) -> String {
             job.job
         ));
     }
+    if let Some((written, variable)) = job.moved_expressions.first() {
+        let more = match job.moved_expressions.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        out.push_str(&format!(
+            "  note: job `{}`: the rewritten script reads `{written}` as `{variable}`{more}: a shell variable (set in the step's `env:` unless the runner sets it), never a value pasted into the script (zizmor's fix for template injection)\n",
+            job.job
+        ));
+    }
     out.push_str(&warnings_text(path, &job.warnings));
     out
 }

@@ -5,6 +5,7 @@
 use yaml_serde::{Mapping, Value};
 
 use crate::detect;
+use crate::expressions::Moved;
 use crate::gate;
 use crate::plan::Plan;
 use crate::shape::{Check, Shapes, exporter};
@@ -248,15 +249,25 @@ fn recording_steps(
             }
             continue;
         }
-        let mut expected = original.clone();
-        if pushing.contains(&i)
-            && let Some(edit) = edit
-            && let Some(Value::String(run)) =
-                expected.as_mapping_mut().and_then(|m| m.get_mut("run"))
-        {
-            *run = edit(run);
-        }
-        if now != Some(&expected) {
+        let edited = |moved: Option<&Moved>| {
+            let mut expected = original.clone();
+            if let Some(step) = expected.as_mapping_mut() {
+                if let Some(moved) = moved {
+                    moved.apply_to_step(step);
+                }
+                if pushing.contains(&i)
+                    && let Some(edit) = edit
+                    && let Some(Value::String(run)) = step.get_mut("run")
+                {
+                    *run = edit(run);
+                }
+            }
+            expected
+        };
+        // Its expressions moved to its `env:`, or (an `env:` render could
+        // not extend) left where they were.
+        let moved = plan.moved.get(&i).filter(|_| pushing.contains(&i));
+        if now != Some(&edited(None)) && (moved.is_none() || now != Some(&edited(moved))) {
             return Err(format!("step {i} changed beyond its `docker push`"));
         }
         if each && pushing.contains(&i) {

@@ -932,6 +932,63 @@ fn refuses_pushes_it_cannot_split_with_a_precise_reason() {
 }
 
 #[test]
+fn expressions_of_a_rewritten_script_become_variables_of_its_step() {
+    let text = r#"name: Release
+on:
+  workflow_dispatch:
+    inputs:
+      tag:
+        required: true
+
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - run: |
+          docker build -t "ghcr.io/acme/app:${{ inputs.tag }}" .
+          docker push "ghcr.io/acme/app:${{ inputs.tag }}"
+      - name: Announce
+        run: echo 'released ${{ inputs.tag }}'
+"#;
+    let (dir, path) = scratch("release.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "release.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    // The new `env:` follows `run:`, the first key on the step's `- ` line.
+    assert!(
+        migrated.contains(
+            "      - run: |\n          docker build -t \"ghcr.io/acme/app:${INPUTS_TAG}\" .\n          scangate-record-push \"ghcr.io/acme/app:${INPUTS_TAG}\"\n        env:\n          INPUTS_TAG: ${{ inputs.tag }}\n"
+        ),
+        "{migrated}"
+    );
+    // A step scangate does not rewrite keeps its expressions.
+    assert!(
+        migrated.contains("run: echo 'released ${{ inputs.tag }}'"),
+        "{migrated}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("reads `${{ inputs.tag }}` as `${INPUTS_TAG}`"),
+        "{err}"
+    );
+    // Inside single quotes a variable would not expand: nothing moves.
+    let quoted = text.replace(
+        "docker push \"ghcr.io/acme/app:${{ inputs.tag }}\"",
+        "docker push 'ghcr.io/acme/app:${{ inputs.tag }}'",
+    );
+    let (dir, path) = scratch("release.yml", quoted.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "release.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    assert!(
+        migrated.contains("scangate-record-push 'ghcr.io/acme/app:${{ inputs.tag }}'")
+            && !migrated.contains("INPUTS_TAG"),
+        "{migrated}"
+    );
+}
+
+#[test]
 fn a_matrix_job_whose_script_may_skip_the_push_stays_one_job() {
     let text = r#"name: Release
 on:

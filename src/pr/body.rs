@@ -70,6 +70,7 @@ pub fn pull_body(change: &Change<'_>) -> String {
         change.repo
     );
     out.push_str(&images(change.files));
+    out.push_str(&expressions(change.files));
     out.push_str(&policy(change.policy));
     out.push_str(&reports(change.files, change.policy));
     out.push_str(&verify(change.repo));
@@ -107,6 +108,24 @@ fn images(files: &[ChangedFile]) -> String {
     }
     out.push_str("\nThe push job keeps its id and name, so `needs:`, its outputs and required status checks keep working.\n\n");
     out
+}
+
+/// The expressions of rewritten scripts that now reach them as shell
+/// variables: a change beyond the push the reviewer should see named.
+fn expressions(files: &[ChangedFile]) -> String {
+    let moved: Vec<String> = files
+        .iter()
+        .flat_map(|f| &f.jobs)
+        .flat_map(|j| &j.moved_expressions)
+        .map(|(written, variable)| format!("{} → {}", cell(written), cell(variable)))
+        .collect();
+    if moved.is_empty() {
+        return String::new();
+    }
+    format!(
+        "The scripts scangate rewrites read their expressions as shell variables ({}), set in the step's `env:` unless the runner sets them: a value is no longer pasted into the script (zizmor's fix for template injection), and code scanning sees no new finding in the rewritten step.\n\n",
+        moved.join(", ")
+    )
 }
 
 /// A table cell: one line, no pipes, code-formatted.
@@ -244,7 +263,24 @@ mod tests {
             late_scans: 0,
             fallback: None,
             warnings: Vec::new(),
+            moved_expressions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn body_names_the_expressions_that_became_variables() {
+        let mut moved = job();
+        moved.moved_expressions = vec![("${{ inputs.tag }}".into(), "${INPUTS_TAG}".into())];
+        let files = [ChangedFile {
+            path: ".github/workflows/release.yml".into(),
+            jobs: vec![moved],
+        }];
+        assert!(expressions(&files).contains("`${{ inputs.tag }}` → `${INPUTS_TAG}`"));
+        let plain = [ChangedFile {
+            path: ".github/workflows/release.yml".into(),
+            jobs: vec![job()],
+        }];
+        assert_eq!(expressions(&plain), "");
     }
 
     #[test]

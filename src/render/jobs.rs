@@ -427,16 +427,38 @@ fn edit_run(
         }
         .into());
     }
+    // The script's expressions move to the step's `env:` first, where the
+    // plan says they can and its `env:` is in block style; else they stay.
+    let moved = input.plan.moved.get(&index).and_then(|moved| {
+        let env: Vec<(&str, &str)> = moved
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        // A new `env:` goes before `run:`, or after it when `run:` is the
+        // first key, on the step's `- ` line.
+        let at = match run.head == item.head {
+            true => run.lines.end,
+            false => run.lines.start,
+        };
+        let added = match env.is_empty() {
+            true => None,
+            false => Some(env_edit(lines, input.style, &keys, (at, run.indent), &env).ok()?),
+        };
+        Some((moved, added))
+    });
+    let script = |text: &str| match &moved {
+        Some((moved, _)) => edit(&moved.apply(text)),
+        None => edit(text),
+    };
     let head = lines.line(run.head);
     let prefix_len = head.len().min(run.indent);
     let mut text = head[..prefix_len].to_owned();
-    text.push_str(&edit(&head[prefix_len..]));
-    text.push_str(&edit(lines.slice(run.head + 1..run.lines.end)));
-    Ok(edit_lines(
-        lines,
-        item.head..item.lines.end,
-        vec![(run.body(), text)],
-    ))
+    text.push_str(&script(&head[prefix_len..]));
+    text.push_str(&script(lines.slice(run.head + 1..run.lines.end)));
+    let mut edits = vec![(run.body(), text)];
+    edits.extend(moved.and_then(|(_, added)| added));
+    Ok(edit_lines(lines, item.head..item.lines.end, edits))
 }
 
 /// The step's lines from its head, edited as `edit` says (the export: an
@@ -490,7 +512,13 @@ fn replace_inputs(
         }
     }
     if !edit.env.is_empty() {
-        edits.push(env_edit(lines, style, &keys, with, edit.env)?);
+        edits.push(env_edit(
+            lines,
+            style,
+            &keys,
+            (with.lines.start, with.indent),
+            edit.env,
+        )?);
     }
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
 }
@@ -502,12 +530,12 @@ fn env_edit(
     lines: &Lines<'_>,
     style: &Style,
     keys: &[Entry],
-    with: &Entry,
+    (at, indent): (usize, usize),
     vars: &[(&str, &str)],
 ) -> Result<(Range<usize>, String), RenderError> {
     let not_block = |line: usize| Unlocatable {
         line,
-        reason: "the build step's `env:` is not in plain block style".into(),
+        reason: "the step's `env:` is not in plain block style".into(),
     };
     let text = |vars: &[(&str, &str)]| -> String {
         vars.iter()
@@ -516,8 +544,7 @@ fn env_edit(
     };
     let Some(env) = locate::find(keys, "env") else {
         let block = format!("env:\n{}", indented(&text(vars)));
-        let at = with.lines.start;
-        return Ok((at..at, reindent(&block, with.indent, style, true)));
+        return Ok((at..at, reindent(&block, indent, style, true)));
     };
     if !locate::inline_value(lines, env).is_empty() {
         return Err(not_block(env.head).into());
