@@ -137,6 +137,16 @@ pub fn moved(step: &Mapping) -> Option<Moved> {
     Some(moved)
 }
 
+/// The `github` context path of a variable the runner sets
+/// (`GITHUB_REPOSITORY` → `github.repository`): a moved expression is read
+/// back through it.
+pub fn runner_variable(name: &str) -> Option<&'static str> {
+    DEFAULT_VARIABLES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(path, _)| *path)
+}
+
 /// The shell variable for a context path, and whether the step must set it.
 struct Variable {
     name: String,
@@ -203,17 +213,33 @@ fn posix_shell(step: &Mapping) -> bool {
 
 /// Whether every expression of `run` sits where the shell expands a
 /// `${NAME}` in its place: unquoted or inside double quotes (or in a
-/// comment), never inside single quotes (`'…'`, `$'…'`) and with no
-/// here-document in the script at all.
+/// comment), never inside single quotes (`'…'`, `$'…'`, also within a
+/// command substitution inside double quotes) and with no here-document in
+/// the script at all.
 fn pasted_as_values(run: &str) -> bool {
+    /// Where the lexer is: a command substitution (`$(…)`, with its open
+    /// parentheses; a backtick one has none) starts a context of its own.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Context {
+        Code { parens: usize, backtick: bool },
+        Double,
+    }
     if run.contains("<<") {
         return false;
     }
     let bytes = run.as_bytes();
-    let (mut single, mut double, mut comment) = (false, false, false);
+    let mut stack = vec![Context::Code {
+        parens: 0,
+        backtick: false,
+    }];
+    let (mut single, mut comment) = (false, false);
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
+        let (top, depth) = (
+            stack.last().copied().unwrap_or(Context::Double),
+            stack.len(),
+        );
         if comment {
             comment = c != b'\n';
         } else if single {
@@ -223,15 +249,40 @@ fn pasted_as_values(run: &str) -> bool {
             single = c != b'\'';
         } else if c == b'\\' {
             i += 1;
-        } else if c == b'"' {
-            double = !double;
-        } else if !double && c == b'\'' {
-            single = true;
-        } else if !double
-            && c == b'#'
-            && (i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b';')
-        {
-            comment = true;
+        } else if run[i..].starts_with("$(") {
+            stack.push(Context::Code {
+                parens: 1,
+                backtick: false,
+            });
+            i += 1;
+        } else if c == b'`' {
+            match top {
+                Context::Code { backtick: true, .. } => {
+                    stack.pop();
+                }
+                _ => stack.push(Context::Code {
+                    parens: 0,
+                    backtick: true,
+                }),
+            }
+        } else if top == Context::Double {
+            if c == b'"' {
+                stack.pop();
+            }
+        } else if let Some(Context::Code { parens, backtick }) = stack.last_mut() {
+            match c {
+                b'"' => stack.push(Context::Double),
+                b'\'' => single = true,
+                b'(' => *parens += 1,
+                b')' if !*backtick && *parens == 1 && depth > 1 => {
+                    stack.pop();
+                }
+                b')' => *parens = parens.saturating_sub(1),
+                b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b';' => {
+                    comment = true;
+                }
+                _ => {}
+            }
         }
         i += 1;
     }
@@ -331,7 +382,22 @@ mod tests {
             m.apply("docker push \"a:${{ inputs.tag }}\""),
             "docker push \"a:${INPUTS_TAG}\""
         );
-        // An apostrophe inside double quotes opens no single quote.
+        // An apostrophe inside double quotes opens no single quote...
         assert!(moved(&step("run: echo \"it's ${{ inputs.tag }}\"")).is_some());
+        assert!(
+            moved(&step(
+                "run: echo \"$(basename \"$(pwd)\") it's\" ${{ inputs.tag }}"
+            ))
+            .is_some()
+        );
+        // ... but one inside a command substitution does.
+        assert_eq!(
+            moved(&step("run: echo \"$(echo '${{ inputs.tag }}')\"")),
+            None
+        );
+        assert_eq!(
+            moved(&step("run: echo \"`echo '${{ inputs.tag }}'`\"")),
+            None
+        );
     }
 }

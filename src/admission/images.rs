@@ -8,7 +8,9 @@
 //!
 //! Names are resolved where the workflow text fixes them: `${{ env.X }}`
 //! from workflow and job `env:`, `${{ github.repository }}` and
-//! `${{ github.repository_owner }}` from the repository, and
+//! `${{ github.repository_owner }}` (or the runner's `$GITHUB_REPOSITORY`
+//! and `$GITHUB_REPOSITORY_OWNER`, which migration writes instead) from
+//! the repository, and
 //! `${{ steps.ID.outputs.tags }}` of `docker/metadata-action` from its
 //! `images:` input. The tag is dropped, so a tag computed at run time does
 //! not matter. Anything else computed at run time is reported, not guessed.
@@ -19,6 +21,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use crate::expressions::runner_variable;
 use crate::gate::{self, action_name, input, scalar};
 use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN, push_as_flag};
 use crate::shape::imagetools_create::promotes;
@@ -297,6 +300,7 @@ fn resolve(
             vars.get(name)
                 .cloned()
                 .or_else(|| env.env(name))
+                .or_else(|| runner_variable(name).map(|path| format!("${{{{ {path} }}}}")))
                 .unwrap_or_else(|| c[0].to_owned())
         });
         let next = EXPRESSION.replace_all(&shell, |c: &regex::Captures<'_>| {
