@@ -114,6 +114,11 @@ pub struct Plan {
     /// What the original already gets wrong and the migration keeps as it
     /// was (a step reading the outputs of a step id no step has).
     pub warnings: Vec<Unsupported>,
+    /// The workflow runs on a trigger that hands it another's code or
+    /// inputs (`workflow_run`, `pull_request_target`), where zizmor flags
+    /// a write to `$GITHUB_PATH` (github-env): each rewritten script then
+    /// puts scangate's stand-ins on its own `PATH` ([`OWN_PATH`]) instead.
+    pub own_path: bool,
     /// The rewritten scripts whose expressions move to their step's `env:`,
     /// by step index (see [`crate::expressions`]).
     pub moved: BTreeMap<usize, Moved>,
@@ -646,7 +651,11 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         uses_oidc(&build_side_steps),
     );
     let push_permissions = push_permissions(effective, ghcr, writes_repo(&post_text));
-    let names = Names::new(matrix, reusable(doc) && !single, &build_job);
+    let names = Names::new(
+        matrix,
+        triggered_by(doc, &["workflow_call"]) && !single,
+        &build_job,
+    );
     let images = images(site, &names, single, &build_job);
     if single {
         // Values travel within the job; nothing is carried.
@@ -717,6 +726,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         fallback: None,
         warnings,
         moved,
+        own_path: triggered_by(doc, &["workflow_run", "pull_request_target"]),
     })
 }
 
@@ -913,12 +923,19 @@ fn quiet_gate(job_id: &str, job: &Mapping, single: bool) -> Option<Unsupported> 
     })
 }
 
-/// The workflow can be called from others (`workflow_call`).
-fn reusable(doc: &Value) -> bool {
+/// The first line of a rewritten script when the workflow may not write
+/// `$GITHUB_PATH` ([`Plan::own_path`]): the stand-ins' folder first on its
+/// `PATH`.
+pub const OWN_PATH: &str = r#"PATH="${RUNNER_TEMP}/scangate/bin:${PATH}""#;
+
+/// The workflow runs on one of `events`.
+fn triggered_by(doc: &Value, events: &[&str]) -> bool {
     match doc.get("on") {
-        Some(Value::String(event)) => event == "workflow_call",
-        Some(Value::Sequence(events)) => events.iter().any(|e| e.as_str() == Some("workflow_call")),
-        Some(Value::Mapping(events)) => events.get("workflow_call").is_some(),
+        Some(Value::String(event)) => events.contains(&event.as_str()),
+        Some(Value::Sequence(list)) => list
+            .iter()
+            .any(|e| e.as_str().is_some_and(|e| events.contains(&e))),
+        Some(Value::Mapping(map)) => events.iter().any(|e| map.get(*e).is_some()),
         _ => false,
     }
 }

@@ -7,7 +7,7 @@ use yaml_serde::{Mapping, Value};
 use crate::detect;
 use crate::expressions::Moved;
 use crate::gate;
-use crate::plan::Plan;
+use crate::plan::{OWN_PATH, Plan};
 use crate::shape::{Check, Shapes, exporter};
 use crate::splice::Spliced;
 
@@ -249,7 +249,13 @@ fn recording_steps(
             }
             continue;
         }
-        let edited = |moved: Option<&Moved>| {
+        // The stand-ins found through `$GITHUB_PATH`, or through the
+        // script's own first line (a block's line, a plain script's command).
+        let path_lines: &[&str] = match plan.own_path {
+            true => &["\n", "; "],
+            false => &[""],
+        };
+        let edited = |moved: Option<&Moved>, path_line: &str| {
             let mut expected = original.clone();
             if let Some(step) = expected.as_mapping_mut() {
                 if let Some(moved) = moved {
@@ -259,7 +265,10 @@ fn recording_steps(
                     && let Some(edit) = edit
                     && let Some(Value::String(run)) = step.get_mut("run")
                 {
-                    *run = edit(run);
+                    *run = match path_line {
+                        "" => edit(run),
+                        sep => format!("{OWN_PATH}{sep}{}", edit(run)),
+                    };
                 }
             }
             expected
@@ -267,7 +276,11 @@ fn recording_steps(
         // Its expressions moved to its `env:`, or (an `env:` render could
         // not extend) left where they were.
         let moved = plan.moved.get(&i).filter(|_| pushing.contains(&i));
-        if now != Some(&edited(None)) && (moved.is_none() || now != Some(&edited(moved))) {
+        let expected = |path_line: &&str| {
+            now == Some(&edited(None, path_line))
+                || (moved.is_some() && now == Some(&edited(moved, path_line)))
+        };
+        if !path_lines.iter().any(expected) {
             return Err(format!("step {i} changed beyond its `docker push`"));
         }
         if each && pushing.contains(&i) {

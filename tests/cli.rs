@@ -989,6 +989,47 @@ jobs:
 }
 
 #[test]
+fn a_workflow_run_workflow_finds_the_stand_ins_without_writing_github_path() {
+    let text = r#"on:
+  workflow_run:
+    workflows: [ci]
+    types: [completed]
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - run: docker build -t ghcr.io/acme/app:1 .
+      - run: docker push ghcr.io/acme/app:1
+"#;
+    let (dir, path) = scratch("publish.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "publish.yml"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let migrated = fs::read_to_string(&path).unwrap();
+    assert!(!migrated.contains("GITHUB_PATH"), "{migrated}");
+    assert!(
+        migrated.contains(
+            "      - run: PATH=\"${RUNNER_TEMP}/scangate/bin:${PATH}\"; scangate-record-push ghcr.io/acme/app:1\n"
+        ),
+        "{migrated}"
+    );
+    // A quoted script cannot take that line: refused, with where and why.
+    let quoted = text.replace(
+        "run: docker push ghcr.io/acme/app:1",
+        "run: \"docker push ghcr.io/acme/app:1\"",
+    );
+    let (dir, path) = scratch("publish.yml", quoted.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "publish.yml"]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    assert!(
+        stderr(&out).contains("publish.yml:10:7: needs manual migration")
+            && stderr(&out).contains("quoted scalar"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), quoted);
+}
+
+#[test]
 fn a_matrix_job_whose_script_may_skip_the_push_stays_one_job() {
     let text = r#"name: Release
 on:

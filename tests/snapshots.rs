@@ -122,6 +122,7 @@ fixture_snapshot!(
     "buildx-script-if.yml",
     "shapes-buildx-script-if"
 );
+fixture_snapshot!(shapes_after_ci, "shapes", "after-ci.yml", "shapes-after-ci");
 fixture_snapshot!(
     shapes_two_images,
     "shapes",

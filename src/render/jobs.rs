@@ -380,6 +380,7 @@ fn piece_text(
                 ("matrix", ser(&plan.matrix)),
                 ("upload", ser(&plan.single_job.is_none())),
                 ("blank_steps", ser(&style.blank_between_steps)),
+                ("own_path", ser(&plan.own_path)),
                 ("carried_env", ser(&carried_env)),
                 ("carried_outputs", ser(&carried_outputs)),
             ]);
@@ -455,10 +456,38 @@ fn edit_run(
     let prefix_len = head.len().min(run.indent);
     let mut text = head[..prefix_len].to_owned();
     text.push_str(&script(&head[prefix_len..]));
+    if input.plan.own_path {
+        text = own_path(lines, run, text)?;
+    }
     text.push_str(&script(lines.slice(run.head + 1..run.lines.end)));
     let mut edits = vec![(run.body(), text)];
     edits.extend(moved.and_then(|(_, added)| added));
     Ok(edit_lines(lines, item.head..item.lines.end, edits))
+}
+
+/// `head`, the rewritten first line of a `run:` entry, followed by the
+/// line that puts the stand-ins on the script's own `PATH`: after a block
+/// scalar's indicator, its first line; in a plain one-line script, a first
+/// command. A quoted script is not rewritten so.
+fn own_path(lines: &Lines<'_>, run: &Entry, head: String) -> Result<String, RenderError> {
+    let value = head[head.find("run:").map_or(0, |at| at + 4)..].trim_start();
+    if value.starts_with('|') {
+        let indent = lines
+            .slice(run.head + 1..run.lines.end)
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map_or(run.indent + 2, |l| l.len() - l.trim_start().len());
+        return Ok(format!("{head}{:indent$}{}\n", "", plan::OWN_PATH));
+    }
+    if value.starts_with(['"', '\'']) {
+        return Err(Unlocatable {
+            line: run.head,
+            reason: "the pushing script is a quoted scalar, which cannot take the line that finds scangate's stand-ins (this workflow may not write `$GITHUB_PATH`)".into(),
+        }
+        .into());
+    }
+    let at = head.len() - value.len();
+    Ok(format!("{}{}; {}", &head[..at], plan::OWN_PATH, value))
 }
 
 /// The step's lines from its head, edited as `edit` says (the export: an

@@ -62,6 +62,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # the pushing step's own `if:` skips it on a pull request
     ("shapes", "buildx-script-if.yml", "branch"): {"acme/web": ["edge", "{sha7}"]},
     ("shapes", "buildx-script-if.yml", "pr"): {},
+    # a workflow_run workflow (no $GITHUB_PATH): run on its push trigger
+    ("shapes", "after-ci.yml", "branch"): {"acme/feed": ["0.9.{run}", "latest"]},
     # metadata-action's `latest=auto` adds latest for a semver tag that is not a pre-release
     ("shapes", "two-images.yml", "tag"): {"acme/api": ["1.2.3", "latest", "sha-{sha7}"], "acme/worker": ["1.2.3", "latest"]},
     ("shapes", "two-images.yml", "pr"): {},

@@ -293,6 +293,8 @@ INJECTED = [
     (Case("shapes", "attestations.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/api", "arm64")]), "acme/attested-api"),
     # a buildx push with its own `if:`, on the branch that pushes
     (Case("shapes", "buildx-script-if.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/web"),
+    # a workflow_run workflow, whose scripts find the stand-ins on their own PATH
+    (Case("shapes", "after-ci.yml", Event.branch("main"), "jobs", findings=[Finding(".")]), "acme/feed"),
     # one matrix leg
     (Case("shapes", "matrix-script.yml", Event.branch("main"), "jobs", findings=[Finding("services/api")]), "acme/api"),
     (Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/api"),
