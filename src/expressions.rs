@@ -115,6 +115,10 @@ pub fn moved(step: &Mapping) -> Option<Moved> {
             return None;
         }
         let variable = variable_of(path)?;
+        // A script that sets the variable itself would read its own value.
+        if assigned_in(run, &variable.name) {
+            return None;
+        }
         match names.get(&variable.name) {
             Some(other) if other != path => return None,
             _ => {}
@@ -197,6 +201,18 @@ fn used_in(run: &str, name: &str) -> bool {
         let before = run[..at].chars().next_back();
         word(at) && before.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_')
     })
+}
+
+/// Whether the script assigns `name` (`NAME=…`, `export NAME=…`, `for
+/// NAME in`, `read … NAME`), after which `${NAME}` is not the context's
+/// value any more.
+fn assigned_in(run: &str, name: &str) -> bool {
+    let escaped = regex::escape(name);
+    Regex::new(&format!(
+        r"(?m)(?:^|[\s;&|(]){escaped}(?:\[[^\]]*\])?\+?=|\bfor\s+{escaped}\b|\bread\b[^\n;&|]*\s{escaped}\b"
+    ))
+    // A pattern that does not compile counts as assigned: nothing moves.
+    .map_or(true, |assignment| assignment.is_match(run))
 }
 
 /// The step runs its script with bash or sh (the default on Linux), where
@@ -355,6 +371,18 @@ mod tests {
             moved(&step("run: docker push ${{ inputs.tag || 'latest' }}")),
             None
         );
+        // A variable the script sets itself.
+        assert_eq!(
+            moved(&step("run: |\n  TAG=2\n  docker push a:${{ env.TAG }}")),
+            None
+        );
+        assert_eq!(
+            moved(&step(
+                "run: for GITHUB_SHA in a; do docker push a:${{ github.sha }}; done"
+            )),
+            None
+        );
+        assert!(moved(&step("run: docker push a:${{ env.TAG }} # TAG == 2")).is_some());
         // A name the script already uses.
         assert_eq!(
             moved(&step("run: INPUTS_TAG=1; docker push ${{ inputs.tag }}")),
