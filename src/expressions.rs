@@ -98,21 +98,23 @@ impl Moved {
 /// pasted text somewhere (inside single quotes or a here-document, or a
 /// shell that is not bash or sh), or when an expression is not a plain
 /// context path, or a new variable's name is taken.
-pub fn moved(step: &Mapping) -> Option<Moved> {
+pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
     let run = step.get("run").and_then(Value::as_str)?;
-    if !EXPRESSION.is_match(run) || !posix_shell(step) || !pasted_as_values(run) {
+    if !EXPRESSION.is_match(run) || !posix_shell(step) {
         return None;
     }
+    let places = places(run)?;
     let env = step.get("env").and_then(Value::as_mapping);
+    let envs: Vec<&Mapping> = env.into_iter().chain(inherited.iter().copied()).collect();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut moved = Moved::default();
-    for found in EXPRESSION.captures_iter(run) {
+    for (found, place) in EXPRESSION.captures_iter(run).zip(places) {
         let (written, path) = (&found[0], &found[1]);
+        if !PATH.is_match(path) || !reads_alike(path, place, &envs) {
+            return None;
+        }
         if moved.replace.iter().any(|(w, _)| w == written) {
             continue;
-        }
-        if !PATH.is_match(path) {
-            return None;
         }
         let variable = variable_of(path)?;
         // A script that sets the variable itself would read its own value.
@@ -139,6 +141,45 @@ pub fn moved(step: &Mapping) -> Option<Moved> {
             .push((written.to_owned(), format!("${{{}}}", variable.name)));
     }
     Some(moved)
+}
+
+/// `github` values the shell reads alike pasted or from a variable: ids,
+/// numbers and names GitHub restricts to letters, digits and `-_.`
+/// (not refs: a branch name may hold `$`, quotes or `;`).
+const PLAIN_VALUES: &[&str] = &[
+    "github.actor",
+    "github.actor_id",
+    "github.event_name",
+    "github.job",
+    "github.ref_type",
+    "github.repository",
+    "github.repository_id",
+    "github.repository_owner",
+    "github.run_attempt",
+    "github.run_id",
+    "github.run_number",
+    "github.server_url",
+    "github.sha",
+    "github.triggering_actor",
+];
+
+/// Whether the shell reads `path` at `place` alike as pasted text and as a
+/// variable. A value that is plain text does everywhere; an `env:` value
+/// written with shell syntax (`$HOME/x`, quotes) is expanded only when
+/// pasted, never; a value unknown here is, unless it is a word of its own,
+/// where a list of arguments would no longer be split as the shell
+/// splits text.
+fn reads_alike(path: &str, place: Place, envs: &[&Mapping]) -> bool {
+    let literal = path
+        .strip_prefix("env.")
+        .and_then(|name| envs.iter().find_map(|e| e.get(name)))
+        .and_then(Value::as_str);
+    match literal {
+        Some(value) if value.contains("${{") => place != Place::Word,
+        Some(value) => !value.contains(['$', '`', '"', '\'', '\\']),
+        None if PLAIN_VALUES.contains(&path) => true,
+        None => place != Place::Word,
+    }
 }
 
 /// The `github` context path of a variable the runner sets
@@ -227,12 +268,25 @@ fn posix_shell(step: &Mapping) -> bool {
     }
 }
 
-/// Whether every expression of `run` sits where the shell expands a
-/// `${NAME}` in its place: unquoted or inside double quotes (or in a
-/// comment), never inside single quotes (`'…'`, `$'…'`, also within a
-/// command substitution inside double quotes) and with no here-document in
-/// the script at all.
-fn pasted_as_values(run: &str) -> bool {
+/// Where the shell reads an expression of the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Inside double quotes: one word whatever the value.
+    Quoted,
+    /// Unquoted, joined to other text of its word (`app:${{ x }}`).
+    InWord,
+    /// Unquoted and a word of its own: a value holding several words,
+    /// quotes or `$` (an argument list) reads differently as a variable.
+    Word,
+    /// In a comment: nothing reads it.
+    Comment,
+}
+
+/// The place of each expression of `run`, in order, or `None` when one
+/// sits where the shell would not expand a `${NAME}` in its place (inside
+/// single quotes, `'…'` or `$'…'`, also within a command substitution inside
+/// double quotes) or the script has a here-document.
+fn places(run: &str) -> Option<Vec<Place>> {
     /// Where the lexer is: a command substitution (`$(…)`, with its open
     /// parentheses; a backtick one has none) starts a context of its own.
     #[derive(Clone, Copy, PartialEq)]
@@ -241,14 +295,17 @@ fn pasted_as_values(run: &str) -> bool {
         Double,
     }
     if run.contains("<<") {
-        return false;
+        return None;
     }
     let bytes = run.as_bytes();
+    let boundary =
+        |b: Option<&u8>| b.is_none_or(|b| b.is_ascii_whitespace() || b";&|()".contains(b));
     let mut stack = vec![Context::Code {
         parens: 0,
         backtick: false,
     }];
     let (mut single, mut comment) = (false, false);
+    let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -256,12 +313,23 @@ fn pasted_as_values(run: &str) -> bool {
             stack.last().copied().unwrap_or(Context::Double),
             stack.len(),
         );
+        if run[i..].starts_with("${{") {
+            let end = run[i..].find("}}").map_or(run.len(), |at| i + at + 2);
+            found.push(match () {
+                _ if single => return None,
+                _ if comment => Place::Comment,
+                _ if top == Context::Double => Place::Quoted,
+                _ if boundary(i.checked_sub(1).map(|b| &bytes[b])) && boundary(bytes.get(end)) => {
+                    Place::Word
+                }
+                _ => Place::InWord,
+            });
+            i = end;
+            continue;
+        }
         if comment {
             comment = c != b'\n';
         } else if single {
-            if run[i..].starts_with("${{") {
-                return false;
-            }
             single = c != b'\'';
         } else if c == b'\\' {
             i += 1;
@@ -302,7 +370,7 @@ fn pasted_as_values(run: &str) -> bool {
         }
         i += 1;
     }
-    true
+    Some(found)
 }
 
 #[cfg(test)]
@@ -318,7 +386,7 @@ mod tests {
         let s = step(
             "run: |\n  folder=${{ github.event.inputs.build_folder }}\n  docker push \"ghcr.io/${{ github.actor }}/$folder:${{ env.TAG }}\"\n",
         );
-        let m = moved(&s).unwrap();
+        let m = moved(&s, &[]).unwrap();
         assert_eq!(
             m.replace,
             [
@@ -354,49 +422,99 @@ mod tests {
     #[test]
     fn nothing_moves_where_the_shell_would_read_it_otherwise() {
         // Inside single quotes a variable is not expanded.
-        assert_eq!(moved(&step("run: echo '${{ inputs.tag }}'")), None);
-        assert_eq!(moved(&step("run: echo $'${{ inputs.tag }}'")), None);
+        assert_eq!(moved(&step("run: echo '${{ inputs.tag }}'"), &[]), None);
+        assert_eq!(moved(&step("run: echo $'${{ inputs.tag }}'"), &[]), None);
         // A here-document may not expand either.
         assert_eq!(
-            moved(&step("run: |\n  cat <<'EOF'\n  ${{ inputs.tag }}\n  EOF\n")),
+            moved(
+                &step("run: |\n  cat <<'EOF'\n  ${{ inputs.tag }}\n  EOF\n"),
+                &[]
+            ),
             None
         );
         // pwsh reads `$env:NAME`.
         assert_eq!(
-            moved(&step("shell: pwsh\nrun: docker push ${{ inputs.tag }}")),
+            moved(
+                &step("shell: pwsh\nrun: docker push ${{ inputs.tag }}"),
+                &[]
+            ),
             None
         );
         // A call or an operator is not a value scangate can name.
         assert_eq!(
-            moved(&step("run: docker push ${{ inputs.tag || 'latest' }}")),
+            moved(&step("run: docker push ${{ inputs.tag || 'latest' }}"), &[]),
             None
         );
         // A variable the script sets itself.
         assert_eq!(
-            moved(&step("run: |\n  TAG=2\n  docker push a:${{ env.TAG }}")),
+            moved(
+                &step("run: |\n  TAG=2\n  docker push a:${{ env.TAG }}"),
+                &[]
+            ),
             None
         );
         assert_eq!(
-            moved(&step(
-                "run: for GITHUB_SHA in a; do docker push a:${{ github.sha }}; done"
-            )),
+            moved(
+                &step("run: for GITHUB_SHA in a; do docker push a:${{ github.sha }}; done"),
+                &[]
+            ),
             None
         );
-        assert!(moved(&step("run: docker push a:${{ env.TAG }} # TAG == 2")).is_some());
+        assert!(moved(&step("run: docker push a:${{ env.TAG }} # TAG == 2"), &[]).is_some());
         // A name the script already uses.
         assert_eq!(
-            moved(&step("run: INPUTS_TAG=1; docker push ${{ inputs.tag }}")),
+            moved(
+                &step("run: INPUTS_TAG=1; docker push ${{ inputs.tag }}"),
+                &[]
+            ),
             None
         );
         // A name the step's env gives another value.
         assert_eq!(
-            moved(&step(
-                "env:\n  INPUTS_TAG: x\nrun: docker push ${{ inputs.tag }}"
-            )),
+            moved(
+                &step("env:\n  INPUTS_TAG: x\nrun: docker push ${{ inputs.tag }}"),
+                &[]
+            ),
             None
         );
         // Nothing to move.
-        assert_eq!(moved(&step("run: docker push \"$IMAGE\"")), None);
+        assert_eq!(moved(&step("run: docker push \"$IMAGE\""), &[]), None);
+    }
+
+    #[test]
+    fn a_word_of_its_own_moves_only_with_a_plain_value() {
+        // An argument list from a step output: the shell splits pasted
+        // text by its quotes, a variable only by spaces.
+        let args = "run: docker buildx build ${{ steps.prepare.outputs.args }} --push .";
+        assert_eq!(moved(&step(args), &[]), None);
+        // Part of a word, or quoted, it is one value either way.
+        assert!(moved(&step("run: docker push a:${{ steps.v.outputs.tag }}"), &[]).is_some());
+        assert!(
+            moved(
+                &step("run: docker push \"${{ steps.v.outputs.ref }}\""),
+                &[]
+            )
+            .is_some()
+        );
+        // The runner's ids and names are plain text.
+        assert!(
+            moved(
+                &step("run: echo ${{ github.sha }} ${{ github.repository }}"),
+                &[]
+            )
+            .is_some()
+        );
+        // An `env:` value written with shell syntax expands only when pasted.
+        let job: Mapping = yaml_serde::from_str("DIR: $HOME/x\nIMAGE: ghcr.io/acme/app").unwrap();
+        assert_eq!(moved(&step("run: cd \"${{ env.DIR }}\""), &[&job]), None);
+        let image = moved(&step("run: docker push ${{ env.IMAGE }}"), &[&job]).unwrap();
+        assert_eq!(
+            image.apply("docker push ${{ env.IMAGE }}"),
+            "docker push ${IMAGE}"
+        );
+        // The step's own value wins over the job's.
+        let own = step("env:\n  IMAGE: $REGISTRY/app\nrun: docker push ${{ env.IMAGE }}");
+        assert_eq!(moved(&own, &[&job]), None);
     }
 
     #[test]
@@ -404,27 +522,28 @@ mod tests {
         let s = step(
             "run: |\n  # push ${{ inputs.tag }} (it's the release)\n  docker push \"a:${{ inputs.tag }}\" # ${{ inputs.tag }}\n",
         );
-        let m = moved(&s).unwrap();
+        let m = moved(&s, &[]).unwrap();
         assert_eq!(m.env.len(), 1);
         assert_eq!(
             m.apply("docker push \"a:${{ inputs.tag }}\""),
             "docker push \"a:${INPUTS_TAG}\""
         );
         // An apostrophe inside double quotes opens no single quote...
-        assert!(moved(&step("run: echo \"it's ${{ inputs.tag }}\"")).is_some());
+        assert!(moved(&step("run: echo \"it's ${{ inputs.tag }}\""), &[]).is_some());
         assert!(
-            moved(&step(
-                "run: echo \"$(basename \"$(pwd)\") it's\" ${{ inputs.tag }}"
-            ))
+            moved(
+                &step("run: echo \"$(basename \"$(pwd)\") it's\" a:${{ inputs.tag }}"),
+                &[]
+            )
             .is_some()
         );
         // ... but one inside a command substitution does.
         assert_eq!(
-            moved(&step("run: echo \"$(echo '${{ inputs.tag }}')\"")),
+            moved(&step("run: echo \"$(echo '${{ inputs.tag }}')\""), &[]),
             None
         );
         assert_eq!(
-            moved(&step("run: echo \"`echo '${{ inputs.tag }}'`\"")),
+            moved(&step("run: echo \"`echo '${{ inputs.tag }}'`\""), &[]),
             None
         );
     }

@@ -679,11 +679,16 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .flatten()
         .filter_map(|d| d.get("run"))
         .any(|run| run.get("shell").is_some() || run.get("working-directory").is_some());
+    let inherited_env: Vec<&Mapping> = [job.get("env"), doc.get("env")]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_mapping)
+        .collect();
     let moved = match site.check() {
         // Under another default shell `${NAME}` may not read a variable.
         Check::Runs { steps: edited, .. } if !run_defaults => edited
             .iter()
-            .filter_map(|&i| Some((i, expressions::moved(steps.get(i)?)?)))
+            .filter_map(|&i| Some((i, expressions::moved(steps.get(i)?, &inherited_env)?)))
             .collect(),
         _ => BTreeMap::new(),
     };
