@@ -287,6 +287,7 @@ pub enum Piece {
     /// New steps from a template, at the steps' column. `vars` are the
     /// shape's own values; `render` adds the common ones (`job`, `image`,
     /// `artifact`, `tool`, `builder`, `matrix`, `upload`, `blank_steps`,
+    /// `names` and `only_image` (empty and false unless `vars` say),
     /// and `carried_env`/`carried_outputs`, empty unless `carried`).
     Template {
         name: &'static str,
