@@ -150,6 +150,10 @@ pub struct KoPushes {
     pub pushes: Vec<KoPush>,
     /// The job runs a matrix: each leg is built, scanned and pushed alone.
     pub matrix: bool,
+    /// No step before the first ko push logs in to a registry in a way the
+    /// push job repeats (ko may log in by itself: `ko login`, or
+    /// ko-build/setup-ko when `KO_DOCKER_REPO` is unset).
+    pub no_login: bool,
 }
 
 impl KoPushes {
@@ -187,6 +191,21 @@ impl Rewrite for KoPushes {
     /// is saved, loaded and pushed as `docker push`'s image is.
     fn format(&self) -> Format {
         Format::DockerArchive(Tool::Docker)
+    }
+
+    /// Split, the push job logs in only with the login steps it copies: a
+    /// login of ko's own stays behind in the build job. In one job it is
+    /// still in force when the image is pushed.
+    fn refuse_jobs(&self) -> Option<Unsupported> {
+        self.no_login.then(|| {
+            Unsupported::new(
+                &self.job,
+                Some(self.first_step()),
+                "no step before ko logs in to the registry (ko logs in by itself, with `ko login` or ko-build/setup-ko's login when `KO_DOCKER_REPO` is unset); split, the push job would have no credentials",
+                "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
+            )
+            .cured_by_one_job()
+        })
     }
 
     /// One image per ko step. A docker archive holds one platform, whatever
@@ -263,10 +282,15 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
                 .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let first = each.first().map_or(0, |p| p.step);
+    let no_login = !steps
+        .iter()
+        .any(|(n, s)| *n < first && gate::registry_login(s));
     Ok(Site::new(KoPushes {
         job: job_id.to_owned(),
         pushes: each,
         matrix,
+        no_login,
     }))
 }
 
@@ -438,7 +462,7 @@ mod tests {
     fn job(script: &str) -> String {
         let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
         format!(
-            "jobs:\n  ko:\n    env:\n      KO_DOCKER_REPO: ghcr.io/acme\n    steps:\n      - uses: ko-build/setup-ko@v0.9\n      - run: |\n{run}"
+            "jobs:\n  ko:\n    env:\n      KO_DOCKER_REPO: ghcr.io/acme\n    steps:\n      - uses: docker/login-action@v4\n      - run: |\n{run}"
         )
     }
 
@@ -556,6 +580,26 @@ mod tests {
             r.reason
         );
         assert_eq!(r.step, Some(2));
+    }
+
+    #[test]
+    fn a_login_of_kos_own_keeps_the_job_in_one() {
+        assert!(
+            verdict(&job("ko build --bare ."))
+                .unwrap()
+                .refuse_jobs()
+                .is_none()
+        );
+        let own = job("ko build --bare .").replace(
+            "      - uses: docker/login-action@v4\n",
+            "      - uses: ko-build/setup-ko@v0.9\n",
+        );
+        let r = verdict(&own).unwrap().refuse_jobs().unwrap();
+        assert!(r.reason.contains("no credentials"), "{}", r.reason);
+        assert_eq!(
+            (r.step, r.cure),
+            (Some(1), Some(super::super::Cure::OneJob))
+        );
     }
 
     #[test]
