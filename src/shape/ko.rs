@@ -101,8 +101,11 @@ impl Shape for Ko {
         "ko build"
     }
 
-    fn push(&self, _job: &Mapping, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+    fn push(&self, job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found> {
         let script = script?;
+        if [step, job].iter().any(|m| local_repository(m)) {
+            return None;
+        }
         ko_commands(script).find_map(|c| {
             let at = c.get(0)?.start();
             let command = command_at(script, at);
@@ -127,6 +130,15 @@ impl Shape for Ko {
     fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         read(job_id, job, pushes)
     }
+}
+
+/// Whether the `env:` of a step or job sets `KO_DOCKER_REPO` to the local
+/// daemon (`ko.local`): then ko pushes nothing.
+fn local_repository(m: &Mapping) -> bool {
+    m.get("env")
+        .and_then(|e| e.get("KO_DOCKER_REPO"))
+        .and_then(gate::scalar)
+        .is_some_and(|r| r == "ko.local" || r.starts_with("ko.local/"))
 }
 
 /// The shape's id, which detection writes on the pushes it finds.
@@ -616,5 +628,10 @@ mod tests {
                 "{local}"
             );
         }
+        let env: Mapping = yaml_serde::from_str("env:\n  KO_DOCKER_REPO: ko.local\n").unwrap();
+        let pushes =
+            |job: &Mapping, step: &Mapping| Ko.push(job, step, Some("ko build .")).is_some();
+        assert!(!pushes(&env, &Mapping::new()) && !pushes(&Mapping::new(), &env));
+        assert!(pushes(&Mapping::new(), &Mapping::new()));
     }
 }
