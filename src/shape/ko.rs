@@ -38,7 +38,7 @@ static LOCAL: LazyLock<Regex> = LazyLock::new(|| {
 /// `sudo` or `env` (with their options and assignments) running the command
 /// that follows: sudo resets the PATH, and both hide the command's name.
 static WRAPPED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(])(sudo|env)(?:\s+\S+)*\s+$").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"^\s*(sudo|env)\s").expect("static regex"));
 /// A redirection of the command's standard output (not of its errors alone).
 static STDOUT_REDIRECT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^2&>])>|&>").expect("static regex"));
@@ -348,7 +348,9 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             ),
         );
     }
-    if let Some(c) = WRAPPED.captures(before) {
+    // The command ko is the argument of: the text after the last operator.
+    let wrapper = before.rsplit([';', '&', '|', '(']).next().unwrap_or(before);
+    if let Some(c) = WRAPPED.captures(wrapper) {
         return refuse(
             format!(
                 "`{what}` runs through `{}`, which would not find scangate's stand-in for `ko` on the PATH",
@@ -552,6 +554,7 @@ mod tests {
             ("ko build --image-refs refs.txt .", "`--image-refs`"),
             ("./bin/ko build .", "by its path"),
             ("sudo -E ko build .", "through `sudo`"),
+            ("cd /src; sudo -E ko build .", "through `sudo`"),
             ("env GOFLAGS=-mod=mod ko build .", "through `env`"),
             ("IMAGE=$(ko build --bare .)", "output"),
             (
@@ -573,6 +576,7 @@ mod tests {
         }
         // Errors alone may go elsewhere; output and closing words may follow.
         assert!(verdict(&job("ko build . 2>ko.log\necho built")).is_ok());
+        assert!(verdict(&job("cd env; ko build .")).is_ok());
         let r = refused("IMAGE=$(ko build --bare .)");
         assert!(r.hint.contains("push job"), "{}", r.hint);
     }
