@@ -35,8 +35,8 @@ static LOCAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"--push[= ]false\b|--local\b|(?:^|\s)-L(?:\s|$)|\bko\.local\b")
         .expect("static regex")
 });
-/// `sudo` or `env` (with their options and assignments) running the command
-/// that follows: sudo resets the PATH, and both hide the command's name.
+/// A command that starts with `sudo` or `env`, and so runs the command it is
+/// given (ko): sudo resets the PATH, and both hide the command's name.
 static WRAPPED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(sudo|env)\s").expect("static regex"));
 /// A redirection of the command's standard output (not of its errors alone).
@@ -336,6 +336,14 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             ),
         );
     }
+    if build_for_the_scan(run) == run {
+        return refuse(
+            format!(
+                "`{what}`: `ko` and its subcommand are on different lines, so the rewrite cannot rename the command"
+            ),
+            &format!("write `ko {}` on one line, {GATE_BY_HAND}", sub.as_str()),
+        );
+    }
     let line_start = body[..m.start()].rfind('\n').map_or(0, |n| n + 1);
     let before = &body[line_start..m.start()];
     if before.ends_with('/') {
@@ -553,6 +561,7 @@ mod tests {
             ("ko build --oci-layout-path out .", "`--oci-layout-path`"),
             ("ko build --image-refs refs.txt .", "`--image-refs`"),
             ("./bin/ko build .", "by its path"),
+            ("ko \\\n  build --bare .", "on different lines"),
             ("sudo -E ko build .", "through `sudo`"),
             ("cd /src; sudo -E ko build .", "through `sudo`"),
             ("env GOFLAGS=-mod=mod ko build .", "through `env`"),
