@@ -227,9 +227,10 @@ fn recording_steps(
     let first = plan.pre_steps.end;
     // Inserted before the first pushing step: the stand-in, and a builder.
     let mut offset = first + 1 + usize::from(plan.insert_setup_buildx);
-    // With `each`, between two pushing steps: the record step (and the
-    // upload in the three-job layout), then the next one's stand-in.
-    let between = if plan.single_job.is_some() { 2 } else { 3 };
+    // With `each`, after each pushing step: the record step (and the
+    // upload in the three-job layout); before each but the first (whose
+    // stand-in is counted above), its own stand-in.
+    let after = if plan.single_job.is_some() { 1 } else { 2 };
     // The step naming a reusable workflow's call, after the first record.
     let mut call = usize::from(plan.names.call);
     for (i, original) in old
@@ -238,6 +239,9 @@ fn recording_steps(
         .take(plan.post_steps.start)
         .skip(first)
     {
+        if each && pushing.contains(&i) && i != first {
+            offset += 1;
+        }
         let now = new.get(i - first + offset);
         // Without `edit` each pushing step is replaced by one that records
         // its push: a `run:` step calling the recording command.
@@ -284,7 +288,7 @@ fn recording_steps(
             return Err(format!("step {i} changed beyond its `docker push`"));
         }
         if each && pushing.contains(&i) {
-            offset += between + std::mem::take(&mut call);
+            offset += after + std::mem::take(&mut call);
         }
     }
     Ok(())

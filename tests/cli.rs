@@ -1755,3 +1755,25 @@ jobs:
         ]
     );
 }
+
+/// A step between two pushes of one job that each get their own stand-in
+/// (buildx, ko) stays where it was: verification counts each stand-in
+/// before its own push, not after the previous one.
+#[test]
+fn a_step_between_two_stand_in_pushes_is_kept_in_place() {
+    let text = "on: push\njobs:\n  p:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: docker buildx build -t ghcr.io/acme/base:1 --push base\n      - run: echo between\n      - id: app\n        run: docker buildx build -t ghcr.io/acme/app:1 --push app\n";
+    for layout in ["jobs", "steps"] {
+        let (dir, path) = scratch("between.yml", text.as_bytes());
+        let path = path.to_str().expect("UTF-8 path");
+        let out = scangate(
+            dir.path(),
+            &["migrate", "--write", "--layout", layout, path],
+        );
+        assert_eq!(code(&out), 0, "{layout}: {}", show(&out));
+        let out = scangate(
+            dir.path(),
+            &["migrate", "--check", "--layout", layout, path],
+        );
+        assert_eq!(code(&out), 0, "{layout}: {}", show(&out));
+    }
+}

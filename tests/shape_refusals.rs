@@ -32,8 +32,8 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
     (
         "ko.yml",
         "23:7",
-        "pushes it to `KO_DOCKER_REPO`",
-        "--push=false --tarball",
+        "builds several platforms",
+        "one literal `--platform` per ko step",
     ),
     ("pack.yml", "20:7", "`--publish`", "drop `--publish`"),
     (
@@ -229,5 +229,48 @@ fn other_spellings_are_pushes_too() {
         let (code, stdout, _) = scangate(&["check", "--format", "json", &path]);
         assert_eq!(code, Some(1), "{step}");
         assert!(stdout.contains("ungated-push"), "{step}: {stdout}");
+    }
+}
+
+/// `ko build` is migrated (its command renamed to a stand-in that builds a
+/// tarball); what that rewrite cannot keep is refused, naming the cause.
+#[test]
+fn ko_commands_the_rewrite_cannot_keep_are_refused_with_the_cause() {
+    let cases = [
+        (
+            "run: ko resolve -f config/ > release.yaml",
+            "`ko resolve` builds, pushes and writes or deploys YAML",
+        ),
+        ("run: ko build --platform=all .", "several platforms"),
+        (
+            "run: ko build ./cmd/api ./cmd/worker",
+            "several import paths",
+        ),
+        ("run: ko build --image-refs refs.txt .", "`--image-refs`"),
+        (
+            "run: ko build --oci-layout-path out .",
+            "`--oci-layout-path`",
+        ),
+        (
+            "run: echo \"image=$(ko build --bare .)\" >> \"$GITHUB_OUTPUT\"",
+            "ko's output (the pushed image's digest) is captured",
+        ),
+        ("run: sudo ko build .", "runs through `sudo`"),
+        ("run: $HOME/go/bin/ko build .", "ko is run by its path"),
+        (
+            "run: |\n          ko build --bare .\n          git tag \"v$VERSION\"",
+            "`git tag \"v$VERSION\"` follows",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (n, step) in cases.iter().enumerate() {
+        let (step, cause) = step;
+        let path = one_step_workflow(dir.path(), n, step);
+        let before = std::fs::read(&path).unwrap();
+        let (code, _, stderr) = scangate(&["migrate", "--write", "--color", "never", &path]);
+        assert_eq!(code, Some(3), "{step}: {stderr}");
+        assert!(stderr.contains(cause), "{step}: {stderr}");
+        assert!(stderr.contains(":6:7: "), "{step}: {stderr}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{step}");
     }
 }

@@ -141,6 +141,8 @@ fixture_snapshot!(
     "matrix-script-skip.yml",
     "shapes-matrix-script-skip"
 );
+fixture_snapshot!(shapes_ko, "shapes", "ko.yml", "shapes-ko");
+fixture_snapshot!(shapes_ko_steps, "shapes", "ko-steps.yml", "shapes-ko-steps");
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");

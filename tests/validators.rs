@@ -507,6 +507,8 @@ fixture_tests! {
     shapes_two_images => ("shapes", "two-images.yml"),
     shapes_matrix_script => ("shapes", "matrix-script.yml"),
     shapes_matrix_script_skip => ("shapes", "matrix-script-skip.yml"),
+    shapes_ko => ("shapes", "ko.yml"),
+    shapes_ko_steps => ("shapes", "ko-steps.yml"),
     shapes_podman => ("shapes", "podman.yml"),
     shapes_no_builder => ("shapes", "no-builder.yml"),
     shapes_ecr => ("shapes", "ecr.yml"),

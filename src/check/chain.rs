@@ -39,6 +39,8 @@ static BUILD_RUN: LazyLock<Regex> = LazyLock::new(|| {
         r"|\bbuildah\s+(?:bud|build)\b",
         r"|\bdocker[\s-]+compose\s+build\b",
         r"|\b(?:kaniko|executor)\s+--destination\b",
+        // ko, and its stand-in in a migrated build job (`scangate-ko build`)
+        r"|\bko\s+(?:build|publish)\b",
     ))
     .expect("static regex")
 });
@@ -341,5 +343,7 @@ mod tests {
         assert!(!builds(&step("run: docker push x")));
         assert!(!builds(&step("run: skopeo copy oci:a docker://x")));
         assert!(builds(&step("uses: docker/build-push-action@v7")));
+        assert!(builds(&step("run: scangate-ko build --bare ./cmd/app")));
+        assert!(builds(&step("run: ko publish -B .")));
     }
 }

@@ -374,6 +374,7 @@ fn piece_text(
                 ("image", ser(image)),
                 ("images", ser(&plan.images)),
                 ("names", ser(&Vec::<String>::new())),
+                ("only_image", ser(&false)),
                 ("artifact", ser(&image.artifact)),
                 // Named before the first image's upload (the templates say).
                 ("call", ser(&plan.names.call)),

@@ -39,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "carry-run.yml",
     "cluster-image-policy.yml",
     "imagetools-prepare.yml",
+    "ko-prepare.yml",
     "kyverno-policy.yml",
     "login.yml",
     "oci-layout.yml",

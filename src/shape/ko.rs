@@ -1,38 +1,657 @@
-//! `ko build|publish|resolve|apply|create|run`: builds Go images and pushes
-//! them to `KO_DOCKER_REPO` in one step. Detected and refused unless it
-//! keeps the image local (`--push=false`, `--local`/`-L`, `ko.local`).
+//! `ko build` / `ko publish` in a `run:` script: builds a Go image and
+//! pushes it to `KO_DOCKER_REPO` in one command. The build job keeps the
+//! command, renamed to a stand-in (`scangate-ko build …`, the rest of the
+//! line as written) that runs the same ko command with `--push=false
+//! --tarball`, loads the tarball into the Docker daemon and records every
+//! tag of it as `scangate-record-push` records a `docker push`; from there
+//! the image is saved, scanned and pushed as a script's is.
+//!
+//! `ko resolve|apply|create|run` build, push and write or deploy YAML that
+//! names the pushed digests in one command: they are refused. A ko command
+//! that keeps the image local (`--push=false`, `--local`/`-L`, `ko.local`)
+//! pushes nothing.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
+use yaml_serde::{Mapping, Value};
 
-use super::{Finder, Refused};
+use super::run_script::{HARMLESS, under_condition};
+use super::{
+    Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Tool, Unsupported,
+    Verdict, check_job,
+};
+use crate::gate::{self, Push};
 
+/// A ko command that may push, with its subcommand.
 static KO: LazyLock<Regex> = LazyLock::new(|| {
-    // #[allow]: constant patterns, exercised by the tests.
-    Regex::new(r"\bko\s+(?:build|publish|resolve|apply|create|run)\b").expect("static regex")
+    // #[allow]: constant patterns, exercised by the tests below.
+    Regex::new(r"\bko\s+(build|publish|resolve|apply|create|run)\b").expect("static regex")
 });
+/// What the rewrite renames: `ko build` / `ko publish`, the subcommand kept.
+static KO_BUILD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bko(\s+(?:build|publish)\b)").expect("static regex"));
 static LOCAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"--push[= ]false\b|--local\b|(?:^|\s)-L(?:\s|$)|\bko\.local\b")
         .expect("static regex")
 });
+/// A command that starts with `sudo` or `env`, and so runs the command it is
+/// given (ko): sudo resets the PATH, and both hide the command's name.
+static WRAPPED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(sudo|env)\s").expect("static regex"));
+/// A redirection of the command's standard output (not of its errors alone).
+static STDOUT_REDIRECT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^2&>])>|&>").expect("static regex"));
 
-pub static REFUSED: Refused = Refused {
-    id: "ko",
-    label: "ko build",
-    finder: Finder::Command {
-        pattern: &KO,
-        pushes: |command| !LOCAL.is_match(command),
-    },
-    reason: |what| {
-        format!(
-            "`{what}`: ko builds the image and pushes it to `KO_DOCKER_REPO` in one step; there is no image to scan before the push"
-        )
-    },
-    hint: "build with `ko build --push=false --tarball=image.tar`, scan the tarball, and push it with skopeo in a job that needs the scan; or gate the job by hand",
-};
+/// The stand-in that the build job runs instead of `ko`.
+pub const STAND_IN: &str = "scangate-ko";
 
-/// The shape (refused).
+/// ko's flags that take no value; any other flag written without `=` takes
+/// the next word.
+const SWITCHES: &[&str] = &[
+    "--bare",
+    "-B",
+    "--base-import-paths",
+    "-P",
+    "--preserve-import-paths",
+    "-L",
+    "--local",
+    "--push",
+    "--insecure-registry",
+    "--disable-optimizations",
+    "--debug",
+    "-v",
+    "--verbose",
+];
+
+const GATE_BY_HAND: &str = "or gate the job by hand";
+
+/// The ko commands of `script`, but not the stand-in's (`scangate-ko build`
+/// is a migrated step, which pushes nothing).
+fn ko_commands(script: &str) -> impl Iterator<Item = regex::Captures<'_>> {
+    KO.captures_iter(script).filter(move |c| {
+        c.get(0)
+            .is_some_and(|m| !script[..m.start()].ends_with("scangate-"))
+    })
+}
+
+/// The command that starts at `at` in `script`, to the end of its line or
+/// the next `;`, `&` or `|`.
+fn command_at(script: &str, at: usize) -> &str {
+    let rest = &script[at..];
+    rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest)
+}
+
+/// `script` with `ko build` / `ko publish` renamed to the stand-in, on
+/// lines that are not comments; everything else stays as written. What the
+/// build job runs instead, and what verification expects of the step.
+pub fn build_for_the_scan(script: &str) -> String {
+    super::rename_command(script, &KO_BUILD, &format!("{STAND_IN}$1"))
+}
+
+/// The shape: `ko build` / `ko publish` in `run:` scripts.
 pub struct Ko;
 
-crate::refused_shape!(Ko, REFUSED);
+impl Shape for Ko {
+    fn id(&self) -> &'static str {
+        KO_SHAPE
+    }
+
+    fn label(&self) -> &'static str {
+        "ko build"
+    }
+
+    fn push(&self, job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found> {
+        let script = script?;
+        if [step, job].iter().any(|m| local_repository(m)) {
+            return None;
+        }
+        ko_commands(script).find_map(|c| {
+            let at = c.get(0)?.start();
+            let command = command_at(script, at);
+            // `KO_DOCKER_REPO=ko.local ko build` keeps it local too.
+            let line_start = script[..at].rfind('\n').map_or(0, |n| n + 1);
+            let local = LOCAL.is_match(&script[line_start..at + command.len()]);
+            (!local).then(|| Found {
+                at,
+                what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+            })
+        })
+    }
+
+    fn in_script(&self) -> bool {
+        true
+    }
+
+    fn several_per_job(&self) -> bool {
+        true
+    }
+
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        read(job_id, job, pushes)
+    }
+}
+
+/// Whether the `env:` of a step or job sets `KO_DOCKER_REPO` to the local
+/// daemon (`ko.local`): then ko pushes nothing.
+fn local_repository(m: &Mapping) -> bool {
+    m.get("env")
+        .and_then(|e| e.get("KO_DOCKER_REPO"))
+        .and_then(gate::scalar)
+        .is_some_and(|r| r == "ko.local" || r.starts_with("ko.local/"))
+}
+
+/// The shape's id, which detection writes on the pushes it finds.
+const KO_SHAPE: &str = "ko";
+
+/// One step whose script pushes with `ko build` / `ko publish`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KoPush {
+    pub step: usize,
+    /// The step's `id:`, which names its image among several.
+    pub step_id: Option<String>,
+    /// The command as the shell reads it, for summaries.
+    pub command: String,
+}
+
+/// The ko pushes of one job, one step (and one image) each, in order;
+/// never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KoPushes {
+    pub job: String,
+    pub pushes: Vec<KoPush>,
+    /// The job runs a matrix: each leg is built, scanned and pushed alone.
+    pub matrix: bool,
+    /// No step before the first ko push logs in to a registry in a way the
+    /// push job repeats (ko may log in by itself: `ko login`, or
+    /// ko-build/setup-ko when `KO_DOCKER_REPO` is unset).
+    pub no_login: bool,
+}
+
+impl KoPushes {
+    fn steps(&self) -> Vec<usize> {
+        self.pushes.iter().map(|p| p.step).collect()
+    }
+}
+
+impl Rewrite for KoPushes {
+    fn job(&self) -> &str {
+        &self.job
+    }
+
+    fn first_step(&self) -> usize {
+        self.pushes.first().map_or(0, |p| p.step)
+    }
+
+    fn last_step(&self) -> usize {
+        self.pushes.last().map_or(0, |p| p.step)
+    }
+
+    fn matrix(&self) -> bool {
+        self.matrix
+    }
+
+    fn destinations(&self) -> String {
+        self.pushes
+            .iter()
+            .map(|p| p.command.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The stand-in loads the image into the Docker daemon, from where it
+    /// is saved, loaded and pushed as `docker push`'s image is.
+    fn format(&self) -> Format {
+        Format::DockerArchive(Tool::Docker)
+    }
+
+    /// Split, the push job logs in only with the login steps it copies: a
+    /// login of ko's own stays behind in the build job. In one job it is
+    /// still in force when the image is pushed.
+    fn refuse_jobs(&self) -> Option<Unsupported> {
+        self.no_login.then(|| {
+            Unsupported::new(
+                &self.job,
+                Some(self.first_step()),
+                "no step before ko logs in to the registry (ko logs in by itself, with `ko login` or ko-build/setup-ko's login when `KO_DOCKER_REPO` is unset); split, the push job would have no credentials",
+                "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
+            )
+            .cured_by_one_job()
+        })
+    }
+
+    /// One image per ko step. A docker archive holds one platform, whatever
+    /// `--platform` chose: the scan reads the image as it is.
+    fn images(&self) -> Vec<ImageSpec> {
+        self.pushes
+            .iter()
+            .map(|p| ImageSpec {
+                step: Some(p.step),
+                step_id: p.step_id.clone(),
+                platforms: Platforms::Runner,
+                ..ImageSpec::default()
+            })
+            .collect()
+    }
+
+    /// Before each ko step its stand-in, set to record that step's image;
+    /// the step calling it; after it, the image saved (the save step the
+    /// scripts' pushes use, for that image alone).
+    fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
+        self.pushes.iter().find(|p| p.step == index)?;
+        Some(vec![
+            Piece::Template {
+                name: "ko-prepare.yml",
+                vars: Vec::new(),
+                carried: false,
+            },
+            Piece::Blank,
+            Piece::Run(build_for_the_scan),
+            Piece::Blank,
+            Piece::Template {
+                name: "script-save.yml",
+                vars: vec![("only_image", super::var(&true))],
+                carried: index == self.last_step(),
+            },
+        ])
+    }
+
+    fn check(&self) -> Check {
+        Check::Runs {
+            steps: self.steps(),
+            edit: build_for_the_scan,
+            each: true,
+        }
+    }
+}
+
+fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+    check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
+    let matrix = super::has_matrix(job);
+    if matrix && let Some(second) = pushes.get(1) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(second.step),
+            "this matrix job pushes more than once with ko; scangate gates one ko push per matrix leg",
+            "split it into one job per push (scangate migrates each)",
+        ));
+    }
+    let steps = gate::steps(job);
+    let each = pushes
+        .iter()
+        .map(|push| {
+            let step = steps
+                .iter()
+                .find(|(n, _)| *n == push.step)
+                .map(|(_, s)| *s)
+                .ok_or_else(|| Unsupported::new(job_id, Some(push.step), "step not found", ""))?;
+            read_one(step)
+                .map(|command| KoPush {
+                    step: push.step,
+                    step_id: step.get("id").and_then(gate::scalar),
+                    command,
+                })
+                .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = each.first().map_or(0, |p| p.step);
+    let no_login = !steps
+        .iter()
+        .any(|(n, s)| *n < first && gate::registry_login(s));
+    Ok(Site::new(KoPushes {
+        job: job_id.to_owned(),
+        pushes: each,
+        matrix,
+        no_login,
+    }))
+}
+
+/// One ko step, checked: a single `ko build` / `ko publish` of one import
+/// path and one platform, run from the PATH, whose output nothing reads and
+/// that nothing follows. Returns the command; else the reason and the hint.
+fn read_one(step: &Mapping) -> Result<String, (String, String)> {
+    let refuse = |reason: String, hint: &str| Err((reason, hint.to_owned()));
+    let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
+    let body = gate::shell_body(run);
+    let commands: Vec<regex::Captures<'_>> = ko_commands(&body).collect();
+    let (Some(first), None) = (commands.first(), commands.get(1)) else {
+        return refuse(
+            "this step runs several ko commands; scangate gates one ko build per step".into(),
+            &format!("run each ko build in a step of its own, {GATE_BY_HAND}"),
+        );
+    };
+    let (Some(m), Some(sub)) = (first.get(0), first.get(1)) else {
+        return refuse("the ko command could not be read".into(), GATE_BY_HAND);
+    };
+    let command = command_at(&body, m.start());
+    let what = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    if sub.as_str() != "build" && sub.as_str() != "publish" {
+        return refuse(
+            format!(
+                "`{what}`: `ko {}` builds, pushes and writes or deploys YAML naming the pushed digests in one command; scangate rewrites `ko build` and `ko publish` only",
+                sub.as_str()
+            ),
+            &format!(
+                "build with `ko build` in a step of its own (scangate gates it) and resolve the YAML after the push job, {GATE_BY_HAND}"
+            ),
+        );
+    }
+    if build_for_the_scan(run) == run {
+        return refuse(
+            format!(
+                "`{what}`: `ko` and its subcommand are on different lines, so the rewrite cannot rename the command"
+            ),
+            &format!("write `ko {}` on one line, {GATE_BY_HAND}", sub.as_str()),
+        );
+    }
+    let line_start = body[..m.start()].rfind('\n').map_or(0, |n| n + 1);
+    let before = &body[line_start..m.start()];
+    if before.ends_with('/') {
+        return refuse(
+            format!(
+                "`{what}`: ko is run by its path; scangate's stand-in replaces the `ko` on the PATH"
+            ),
+            &format!(
+                "run `ko` from the PATH (ko-build/setup-ko installs it there), {GATE_BY_HAND}"
+            ),
+        );
+    }
+    // The command ko is the argument of: the text after the last operator.
+    let wrapper = before.rsplit([';', '&', '|', '(']).next().unwrap_or(before);
+    if let Some(c) = WRAPPED.captures(wrapper) {
+        return refuse(
+            format!(
+                "`{what}` runs through `{}`, which would not find scangate's stand-in for `ko` on the PATH",
+                &c[1]
+            ),
+            &format!("run `ko` itself, setting variables with the step's `env:`, {GATE_BY_HAND}"),
+        );
+    }
+    const DIGEST_HINT: &str = "after the migration the push job pushes the scanned image; read the pushed digest from its outputs (`needs.<job>.outputs.digest`) instead of ko's output, or gate the job by hand";
+    let line_end = body[m.end()..]
+        .find('\n')
+        .map_or(body.len(), |n| m.end() + n);
+    let after = &body[m.end()..line_end];
+    let piped = after.split("||").any(|part| part.contains('|'));
+    if before.contains("$(") || before.contains('`') || piped || STDOUT_REDIRECT.is_match(after) {
+        return refuse(
+            format!(
+                "`{what}`: ko's output (the pushed image's digest) is captured; after the rewrite the image is pushed later by the push job, with another digest, so whatever reads ko's output would get the wrong one"
+            ),
+            DIGEST_HINT,
+        );
+    }
+    let follows = after
+        .split([';', '&'])
+        .skip(1)
+        .chain(body[line_end..].lines())
+        .find(|c| !c.is_empty() && !HARMLESS.is_match(c));
+    if let Some(next) = follows {
+        return refuse(
+            format!(
+                "`{}` follows `{what}` in the same step; it would now run before the scan",
+                next.trim()
+            ),
+            "move the commands after ko to a step of their own after it",
+        );
+    }
+    if under_condition(run, &KO) || step.get("if").is_some() {
+        return refuse(
+            format!("`{what}` runs only under a condition (a step `if:` or a shell condition)"),
+            &format!("move the condition to the job's `if:`, {GATE_BY_HAND}"),
+        );
+    }
+    check_arguments(command).map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
+    Ok(what)
+}
+
+/// Refuses arguments the rewrite cannot keep: outputs of ko's own
+/// (`--tarball`, `--oci-layout-path`, `--image-refs`), several import paths
+/// (one image per step), and several platforms or platforms known only at
+/// run time (a tarball holds one platform).
+fn check_arguments(command: &str) -> Result<(), (String, String)> {
+    // Redirections (of errors: `read_one` refuses the others) are no arguments.
+    let command = match command.find(['<', '>']) {
+        Some(at) => command[..at].trim_end_matches(|c: char| c.is_ascii_digit()),
+        None => command,
+    };
+    let words: Vec<&str> = super::shell_words(command).into_iter().skip(2).collect();
+    let mut paths = Vec::new();
+    let mut platforms = Vec::new();
+    let mut n = 0;
+    while n < words.len() {
+        let word = words[n];
+        n += 1;
+        let bare = word.trim_matches(['"', '\'']);
+        if !bare.starts_with('-') {
+            paths.push(bare);
+            continue;
+        }
+        let (flag, value) = match bare.split_once('=') {
+            Some((flag, value)) => (flag, Some(value)),
+            None if SWITCHES.contains(&bare) => (bare, None),
+            None => {
+                n += 1;
+                (bare, words.get(n - 1).map(|v| v.trim_matches(['"', '\''])))
+            }
+        };
+        match flag {
+            "--tarball" | "--oci-layout-path" => {
+                return Err((
+                    format!(
+                        "the step already writes the image with `{flag}`; the rewrite writes its own tarball"
+                    ),
+                    format!(
+                        "drop `{flag}` (scangate saves the image for the scan), {GATE_BY_HAND}"
+                    ),
+                ));
+            }
+            "--image-refs" => {
+                return Err((
+                    "`--image-refs` writes the pushed references with their digests; after the rewrite the push job pushes later, with another digest".into(),
+                    format!("drop it and read the pushed digest from the push job's outputs, {GATE_BY_HAND}"),
+                ));
+            }
+            "--platform" => platforms.extend(value),
+            _ => {}
+        }
+    }
+    if paths.len() > 1 || paths.iter().any(|p| p.contains("...")) {
+        return Err((
+            "it builds several import paths; scangate gates one image per ko step".into(),
+            format!("build each import path in a step of its own, {GATE_BY_HAND}"),
+        ));
+    }
+    let several = platforms.len() > 1
+        || platforms
+            .iter()
+            .any(|p| p.contains(',') || *p == "all" || p.contains('$'));
+    if several {
+        return Err((
+            "it builds several platforms (or platforms known only at run time); the tarball scangate scans holds one platform".into(),
+            format!("build one literal `--platform` per ko step, {GATE_BY_HAND}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::super::tests::first_verdict as verdict;
+
+    fn job(script: &str) -> String {
+        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
+        format!(
+            "jobs:\n  ko:\n    env:\n      KO_DOCKER_REPO: ghcr.io/acme\n    steps:\n      - uses: docker/login-action@v4\n      - run: |\n{run}"
+        )
+    }
+
+    fn refused(script: &str) -> Unsupported {
+        match verdict(&job(script)) {
+            Err(u) => u,
+            Ok(site) => panic!("{script}: migrated as {site:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_command_is_renamed() {
+        assert_eq!(
+            build_for_the_scan("ko build ./cmd/app --bare --tags v1,latest\n"),
+            "scangate-ko build ./cmd/app --bare --tags v1,latest\n"
+        );
+        assert_eq!(
+            build_for_the_scan("# ko build x\necho ko  publish -B .\n"),
+            "# ko build x\necho scangate-ko  publish -B .\n"
+        );
+        // The stand-in is no push of its own.
+        let migrated = "scangate-ko build --bare ./cmd/app";
+        assert!(
+            Ko.push(&Mapping::new(), &Mapping::new(), Some(migrated))
+                .is_none()
+        );
+        assert!(
+            Ko.push(&Mapping::new(), &Mapping::new(), Some("ko build --bare ."))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_ko_build_is_one_image_of_its_step() {
+        let site = verdict(&job(
+            "ko build --bare --tags \"${GITHUB_REF_NAME},latest\" ./cmd/app",
+        ))
+        .unwrap();
+        assert_eq!(site.format(), Format::DockerArchive(Tool::Docker));
+        assert_eq!(site.images().len(), 1);
+        assert_eq!(site.images()[0].step, Some(1));
+        let publish = verdict(&job("ko publish -B --platform=linux/arm64 .\necho done")).unwrap();
+        assert_eq!(publish.first_step(), 1);
+        let two = format!(
+            "{}      - id: worker\n        run: ko build -P ./cmd/worker\n",
+            job("ko build --bare ./cmd/app")
+        );
+        let site = verdict(&two).unwrap();
+        let images = site.images();
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[1].step_id.as_deref(), Some("worker"));
+    }
+
+    #[test]
+    fn what_the_rewrite_cannot_keep_is_refused_with_its_cause() {
+        for (script, cause) in [
+            (
+                "ko resolve -f config/ > release.yaml",
+                "`ko resolve` builds, pushes",
+            ),
+            ("ko apply -f config/", "`ko apply`"),
+            (
+                "ko build --platform=linux/amd64,linux/arm64 .",
+                "several platforms",
+            ),
+            ("ko build --platform all .", "several platforms"),
+            ("ko build --platform \"$PLATFORMS\" .", "several platforms"),
+            ("ko build ./cmd/app ./cmd/worker", "several import paths"),
+            ("ko build ./cmd/...", "several import paths"),
+            ("ko build . && ko build ./cmd/w", "several ko commands"),
+            ("ko build .\ngit tag v1", "`git tag v1` follows"),
+            ("ko build . && git push --tags", "`git push --tags` follows"),
+            ("ko build --tarball=x.tar .", "`--tarball`"),
+            ("ko build --oci-layout-path out .", "`--oci-layout-path`"),
+            ("ko build --image-refs refs.txt .", "`--image-refs`"),
+            ("./bin/ko build .", "by its path"),
+            ("ko \\\n  build --bare .", "on different lines"),
+            ("sudo -E ko build .", "through `sudo`"),
+            ("cd /src; sudo -E ko build .", "through `sudo`"),
+            ("env GOFLAGS=-mod=mod ko build .", "through `env`"),
+            ("IMAGE=$(ko build --bare .)", "output"),
+            (
+                "echo \"image=`ko build .`\" >> \"$GITHUB_OUTPUT\"",
+                "output",
+            ),
+            ("ko build . | tee image.txt", "output"),
+            ("ko build . > image.txt", "output"),
+            ("ko build . >> \"$GITHUB_OUTPUT\"", "output"),
+            (
+                "if [ -n \"$T\" ]; then\n  ko build .\nfi",
+                "under a condition",
+            ),
+        ] {
+            let r = refused(script);
+            assert!(r.reason.contains(cause), "{script}: {}", r.reason);
+            assert_eq!(r.step, Some(1), "{script}");
+            assert!(!r.hint.is_empty(), "{script}");
+        }
+        // Errors alone may go elsewhere; output and closing words may follow.
+        assert!(verdict(&job("ko build . 2>ko.log\necho built")).is_ok());
+        assert!(verdict(&job("cd env; ko build .")).is_ok());
+        // An expression's spaces split no arguments: one import path.
+        assert!(
+            verdict(&job(
+                "ko build --tags \"${{ github.sha }},latest\" ./cmd/app"
+            ))
+            .is_ok()
+        );
+        let r = refused("IMAGE=$(ko build --bare .)");
+        assert!(r.hint.contains("push job"), "{}", r.hint);
+    }
+
+    #[test]
+    fn a_matrix_leg_gates_one_ko_push() {
+        let one = job("ko build --bare .").replace(
+            "    steps:",
+            "    strategy:\n      matrix:\n        go: ['1.24']\n    steps:",
+        );
+        assert!(verdict(&one).unwrap().matrix());
+        let two = format!("{one}      - run: ko build -B ./cmd/worker\n");
+        let r = verdict(&two).unwrap_err();
+        assert!(
+            r.reason.contains("one ko push per matrix leg"),
+            "{}",
+            r.reason
+        );
+        assert_eq!(r.step, Some(2));
+    }
+
+    #[test]
+    fn a_login_of_kos_own_keeps_the_job_in_one() {
+        assert!(
+            verdict(&job("ko build --bare ."))
+                .unwrap()
+                .refuse_jobs()
+                .is_none()
+        );
+        let own = job("ko build --bare .").replace(
+            "      - uses: docker/login-action@v4\n",
+            "      - uses: ko-build/setup-ko@v0.9\n",
+        );
+        let r = verdict(&own).unwrap().refuse_jobs().unwrap();
+        assert!(r.reason.contains("no credentials"), "{}", r.reason);
+        assert_eq!(
+            (r.step, r.cure),
+            (Some(1), Some(super::super::Cure::OneJob))
+        );
+    }
+
+    #[test]
+    fn a_local_build_is_no_push() {
+        for local in [
+            "ko build --push=false .",
+            "ko build --local .",
+            "ko build -L .",
+            "KO_DOCKER_REPO=ko.local ko build .",
+        ] {
+            assert!(
+                Ko.push(&Mapping::new(), &Mapping::new(), Some(local))
+                    .is_none(),
+                "{local}"
+            );
+        }
+        let env: Mapping = yaml_serde::from_str("env:\n  KO_DOCKER_REPO: ko.local\n").unwrap();
+        let pushes =
+            |job: &Mapping, step: &Mapping| Ko.push(job, step, Some("ko build .")).is_some();
+        assert!(!pushes(&env, &Mapping::new()) && !pushes(&Mapping::new(), &env));
+        assert!(pushes(&Mapping::new(), &Mapping::new()));
+    }
+}

@@ -287,6 +287,7 @@ pub enum Piece {
     /// New steps from a template, at the steps' column. `vars` are the
     /// shape's own values; `render` adds the common ones (`job`, `image`,
     /// `artifact`, `tool`, `builder`, `matrix`, `upload`, `blank_steps`,
+    /// `names` and `only_image` (empty and false unless `vars` say),
     /// and `carried_env`/`carried_outputs`, empty unless `carried`).
     Template {
         name: &'static str,
@@ -553,6 +554,39 @@ fn recorded_by_stand_in(
             carried,
         },
     ]
+}
+
+/// The words of a command line as the shell splits them: whitespace inside
+/// quotes or inside an expression (`"${{ github.sha }},latest"`, which
+/// GitHub pastes before the shell reads it) does not split.
+pub fn shell_words(command: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let (mut start, mut quote, mut expression) = (None, None::<char>, false);
+    let mut chars = command.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        match (quote, expression, c) {
+            (_, false, '$') if command[at..].starts_with("${{") => expression = true,
+            (_, true, '}') if next == Some('}') => {
+                expression = false;
+                chars.next();
+            }
+            (_, true, _) => {}
+            (Some(q), _, c) if c == q => quote = None,
+            (Some(_), _, _) => {}
+            (None, _, '"' | '\'') => quote = Some(c),
+            (None, _, c) if c.is_whitespace() => {
+                if let Some(from) = start.take() {
+                    words.push(&command[from..at]);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        start.get_or_insert(at);
+    }
+    words.extend(start.map(|from| &command[from..]));
+    words
 }
 
 /// The registry: the shapes scangate knows, in the order they are asked.
@@ -886,6 +920,24 @@ macro_rules! refused_shape {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shell_words_keep_quotes_and_expressions_whole() {
+        assert_eq!(
+            super::shell_words(
+                r#"ko build --tags "${{ github.sha }},latest" ${{ inputs.path }}  ./cmd/a 'b c'"#
+            ),
+            [
+                "ko",
+                "build",
+                "--tags",
+                r#""${{ github.sha }},latest""#,
+                "${{ inputs.path }}",
+                "./cmd/a",
+                "'b c'"
+            ]
+        );
+    }
+
     use super::*;
 
     /// The verdict on the first job of `yaml` with an ungated push, as

@@ -27,7 +27,7 @@ pub static DOCKER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
 const PODMAN_PUSH_OPTIONS: &[&str] = &["-q", "--quiet", "--tls-verify", "--tls-verify=true"];
 /// What may follow the last push in its script without running before the
 /// scan in a way that matters: output, comments and closing keywords.
-static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\})").expect("static regex")
 });
 

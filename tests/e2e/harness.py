@@ -77,6 +77,13 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # the worker leg pushes nothing on a branch; a pull request only builds
     ("shapes", "matrix-script-skip.yml", "branch"): {"acme/api": ["{sha7}"]},
     ("shapes", "matrix-script-skip.yml", "pr"): {},
+    # ko --bare: KO_DOCKER_REPO itself, tagged with the ref and latest; pull requests publish nothing
+    ("shapes", "ko.yml", "tag"): {"acme/app": ["latest", "v1.2.3"]},
+    ("shapes", "ko.yml", "branch"): {"acme/app": ["latest", "main"]},
+    ("shapes", "ko.yml", "pr"): {},
+    # ko -B: KO_DOCKER_REPO/<base of the import path>, two steps, two images
+    ("shapes", "ko-steps.yml", "tag"): {"acme/api": ["{sha7}"], "acme/worker": ["{sha7}"]},
+    ("shapes", "ko-steps.yml", "branch"): {"acme/api": ["{sha7}"], "acme/worker": ["{sha7}"]},
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
@@ -141,7 +148,7 @@ SIGNATURE_TAG = re.compile(r"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$")
 #: or builds and pushes nothing (the push step's): the migrated workflow must
 #: then neither scan nor record an image.
 NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "build-if-summary.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr"),
-             ("shapes", "matrix-script-skip.yml", "pr"), ("shapes", "buildx-script-if.yml", "pr")}
+             ("shapes", "matrix-script-skip.yml", "pr"), ("shapes", "buildx-script-if.yml", "pr"), ("shapes", "ko.yml", "pr")}
 
 
 def builds_nothing(case: Case) -> bool:

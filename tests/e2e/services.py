@@ -591,6 +591,8 @@ SUPPORT_FILES = {
     # `npm test -- --watch=false` passes the flag on: a script file takes it
     "e2e-test.js": "console.log('e2e tests pass', process.argv.slice(2).join(' '));\n",
     "requirements.txt": "",
+    # the Go module the ko fixtures build (the ko stand-in builds no Go)
+    "go.mod": "module github.com/acme/shapes\n\ngo 1.24\n",
     "tests/test_e2e.py": "def test_e2e():\n    assert True\n",
 }
 

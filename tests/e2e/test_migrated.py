@@ -300,6 +300,10 @@ INJECTED = [
     (Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/api"),
     # the one leg that pushes, of a matrix whose other leg pushes nothing (in one job)
     (Case("shapes", "matrix-script-skip.yml", Event.branch("main"), "jobs", findings=[Finding("services/api")]), "acme/api"),
+    # ko build: the image ko would have pushed; the second of two ko steps of one job
+    (Case("shapes", "ko.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/app"),
+    (Case("shapes", "ko.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app"),
+    (Case("shapes", "ko-steps.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker"),
     # push-to-registry: both jobs built from "." (one split in three jobs, one
     # in one job as its step logs in itself); neither image is pushed
     (Case("shapes", "push-to-registry.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/redhat-tools"),

@@ -503,3 +503,43 @@ def test_buildah_build_tags_and_push_to_registry_pushes_as_the_actions_do(job, r
     assert pushed.outputs["digest"] == reg.manifest_digest("acme/app:v1")
     mixed = job.action("redhat-actions/push-to-registry", {"tags": f"{reg.host}/acme/app:x latest"})
     assert mixed.code != 0 and "mix of full name" in mixed.stdout + mixed.stderr
+
+
+def test_ko_names_images_as_ko_does_and_its_tarball_holds_every_tag(tmp_path, monkeypatch):
+    """ko's namers (pkg/commands/options/publish.go) and tarball
+    (pkg/publish/tarball.go): every `NAME:TAG` is a RepoTag of one image."""
+    import hashlib
+
+    from standins import ko
+
+    opts, paths = ko.parse(["--bare", "-t", "v1,latest", "--push=false", "--tarball", "x.tar", "./cmd/app"])
+    assert (opts["bare"], opts["push"], opts["tags"], opts["tarball"], paths) == (True, False, ["v1", "latest"], "x.tar", ["./cmd/app"])
+    # the last of a repeated bool wins, as with cobra
+    assert ko.parse(["--push=false", "--push=true"])[0]["push"] is True
+    with pytest.raises(ko.KoError, match="unknown flag: --nope"):
+        ko.parse(["--nope"])
+    (tmp_path / "go.mod").write_text("module github.com/Acme/shapes\n\ngo 1.24\n")
+    path = ko.import_path("./cmd/App", tmp_path)
+    assert path == "github.com/Acme/shapes/cmd/App"
+    repo = "ghcr.io/acme"
+    md5 = hashlib.md5(path.lower().encode()).hexdigest()
+    assert ko.name_of(repo, path, {}) == f"ghcr.io/acme/app-{md5}"
+    assert ko.name_of(repo, path, {"base": True}) == "ghcr.io/acme/app"
+    assert ko.name_of(repo, path, {"preserve": True}) == "ghcr.io/acme/github.com/acme/shapes/cmd/app"
+    assert ko.name_of(repo, path, {"bare": True}) == "ghcr.io/acme"
+    rootfs = tmp_path / "e2e-app" / "amd64" / "bin"
+    rootfs.mkdir(parents=True)
+    (rootfs / "busybox").write_bytes(b"busybox")
+    tarball = tmp_path / "image.tar"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KO_DOCKER_REPO", repo)
+    monkeypatch.delenv("E2E_LOG", raising=False)
+    assert ko.run(["build", "--bare", "--tags", "v1,latest", "--push=false", f"--tarball={tarball}", "./cmd/app"]) == 0
+    with pytest.raises(ko.KoError, match="failed to interpret"):
+        ko.run(["build", "--push=false", "--platform=linux/amd64,linux/arm64", f"--tarball={tarball}", "."])
+    monkeypatch.delenv("KO_DOCKER_REPO")
+    with pytest.raises(ko.KoError, match="KO_DOCKER_REPO environment variable is unset"):
+        ko.run(["build", "."])
+    with tarfile.open(tarball) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert [m["RepoTags"] for m in manifest] == [["ghcr.io/acme:v1", "ghcr.io/acme:latest"]]

@@ -150,6 +150,38 @@ def setup_trivy() -> None:
     action.export_variable("E2E_TRIVY_VERSION", version.removeprefix("v"))
 
 
+def setup_ko() -> None:
+    """ko-build/setup-ko installs ko and, when KO_DOCKER_REPO is set, passes
+    it on to later steps (GITHUB_ENV); when it is unset the real action logs
+    in to ghcr.io with the job token and sets ghcr.io/OWNER/REPO, which the
+    stand-in refuses (action.yml, v0.9)."""
+    version = action.get_input("version") or "latest-release"
+    _install("ko", "$HOME/.local/bin/ko-bin")
+    repo = _env("KO_DOCKER_REPO")
+    if not repo:
+        # The login with the job token is not emulated (the stand-in has no
+        # github.token): the fixtures set KO_DOCKER_REPO and log in themselves.
+        raise ActionError("setup-ko stand-in: set KO_DOCKER_REPO; the implicit ghcr.io login is not emulated")
+    action.export_variable("KO_DOCKER_REPO", repo)
+    action.record("ko-build/setup-ko", version=version, ko_docker_repo=repo)
+
+
+def setup_go() -> None:
+    """Nothing is downloaded (the ko stand-in builds no Go): the asked
+    version is recorded; like the real action, a `go-version-file` must
+    exist."""
+    wanted = action.get_input("go-version")
+    version_file = action.get_input("go-version-file")
+    if version_file:
+        path = Path(_env("GITHUB_WORKSPACE", os.getcwd())) / version_file
+        if not path.exists():
+            raise ActionError(f"The specified go version file at: {path} does not exist")
+        wanted = next((l.split()[1] for l in path.read_text().splitlines() if l.startswith("go ")), wanted)
+    action.set_output("go-version", wanted or "")
+    action.set_output("cache-hit", "false")
+    action.record("actions/setup-go", requested=wanted)
+
+
 def cosign_installer() -> None:
     release = action.get_input("cosign-release")
     _install("cosign", action.get_input("install-dir") or "$HOME/.cosign")
