@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use super::build_push_action::{later_steps_differ, step_condition};
 use super::run_script::{HARMLESS, under_condition};
 use super::{
     Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Tool, Unsupported,
@@ -152,6 +153,11 @@ pub struct KoPush {
     pub step_id: Option<String>,
     /// The command as the shell reads it, for summaries.
     pub command: String,
+    /// The step's own `if:` (of the job's only ko push, outside a matrix):
+    /// when it is false nothing is recorded, and scan and push are skipped.
+    pub step_if: Option<String>,
+    /// A later step runs under another condition than `step_if`.
+    pub later_steps_differ: bool,
 }
 
 /// The ko pushes of one job, one step (and one image) each, in order;
@@ -209,6 +215,21 @@ impl Rewrite for KoPushes {
     /// login of ko's own stays behind in the build job. In one job it is
     /// still in force when the image is pushed.
     fn refuse_jobs(&self) -> Option<Unsupported> {
+        if let Some(guarded) = self
+            .pushes
+            .iter()
+            .find(|p| p.step_if.is_some() && p.later_steps_differ)
+        {
+            return Some(
+                Unsupported::new(
+                    &self.job,
+                    Some(guarded.step),
+                    "the ko step has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not",
+                    "move the condition to the job's `if:`, or split the job",
+                )
+                .cured_by_one_job(),
+            );
+        }
         self.no_login.then(|| {
             Unsupported::new(
                 &self.job,
@@ -222,6 +243,12 @@ impl Rewrite for KoPushes {
 
     /// One image per ko step. A docker archive holds one platform, whatever
     /// `--platform` chose: the scan reads the image as it is.
+    /// The job's only ko push has its own `if:` (`read` allows no other):
+    /// the save step says whether it recorded anything.
+    fn may_skip_push(&self) -> bool {
+        self.pushes.iter().any(|p| p.step_if.is_some())
+    }
+
     fn images(&self) -> Vec<ImageSpec> {
         self.pushes
             .iter()
@@ -285,15 +312,42 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
                 .find(|(n, _)| *n == push.step)
                 .map(|(_, s)| *s)
                 .ok_or_else(|| Unsupported::new(job_id, Some(push.step), "step not found", ""))?;
+            let step_if = step.get("if").and_then(step_condition);
             read_one(step)
                 .map(|command| KoPush {
                     step: push.step,
                     step_id: step.get("id").and_then(gate::scalar),
                     command,
+                    later_steps_differ: later_steps_differ(&steps, push.step, &step_if, &None),
+                    step_if,
                 })
                 .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // One guarded ko push, outside a matrix: its record says whether it ran.
+    // Among several, the job's first image would say it for all; in a
+    // matrix, one leg's outputs for every leg.
+    let guarded = pushes.iter().find(|p| {
+        steps
+            .iter()
+            .any(|(n, s)| *n == p.step && s.get("if").is_some())
+    });
+    if let Some(guarded) = guarded {
+        let why = match (matrix, each.iter().find(|p| p.step == guarded.step)) {
+            (true, _) => Some("in a matrix job"),
+            (_, Some(p)) if p.step_if.is_none() => Some("that mixes text and expressions"),
+            _ if each.len() > 1 => Some("beside other ko pushes of the job"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(Unsupported::new(
+                job_id,
+                Some(guarded.step),
+                format!("the ko step has its own `if:` {why}"),
+                format!("move the condition to the job's `if:`, {GATE_BY_HAND}"),
+            ));
+        }
+    }
     let first = each.first().map_or(0, |p| p.step);
     let no_login = !steps
         .iter()
@@ -395,10 +449,10 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             "move the commands after ko to a step of their own after it",
         );
     }
-    if under_condition(run, &KO) || step.get("if").is_some() {
+    if under_condition(run, &KO) {
         return refuse(
-            format!("`{what}` runs only under a condition (a step `if:` or a shell condition)"),
-            &format!("move the condition to the job's `if:`, {GATE_BY_HAND}"),
+            format!("`{what}` runs only under a shell condition"),
+            &format!("move the condition to the step's or the job's `if:`, {GATE_BY_HAND}"),
         );
     }
     check_arguments(command).map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
@@ -575,7 +629,7 @@ mod tests {
             ("ko build . >> \"$GITHUB_OUTPUT\"", "output"),
             (
                 "if [ -n \"$T\" ]; then\n  ko build .\nfi",
-                "under a condition",
+                "under a shell condition",
             ),
         ] {
             let r = refused(script);
@@ -583,6 +637,31 @@ mod tests {
             assert_eq!(r.step, Some(1), "{script}");
             assert!(!r.hint.is_empty(), "{script}");
         }
+        // A step's own `if:`: the job's only ko push, outside a matrix.
+        let guarded = |head: &str, steps: &str| {
+            format!(
+                "jobs:\n  r:\n{head}    steps:\n      - run: ko login\n      - if: github.event_name == 'push'\n        run: ko build .\n{steps}"
+            )
+        };
+        let site = verdict(&guarded("", "")).unwrap();
+        assert!(site.may_skip_push());
+        let later = "      - if: always()\n        run: echo done\n";
+        let cured = verdict(&guarded("", later)).unwrap().refuse_jobs().unwrap();
+        assert!(
+            cured.reason.contains("other conditions"),
+            "{}",
+            cured.reason
+        );
+        let matrix = "    strategy:\n      matrix:\n        a: [1, 2]\n";
+        let r = verdict(&guarded(matrix, "")).unwrap_err();
+        assert!(r.reason.contains("in a matrix job"), "{}", r.reason);
+        let two = verdict(&guarded("", "      - run: ko build ./cmd/w\n")).unwrap_err();
+        assert!(
+            two.reason.contains("beside other ko pushes"),
+            "{}",
+            two.reason
+        );
+        assert!(!verdict(&job("ko build .")).unwrap().may_skip_push());
         // Errors alone may go elsewhere; output and closing words may follow.
         assert!(verdict(&job("ko build . 2>ko.log\necho built")).is_ok());
         assert!(verdict(&job("cd env; ko build .")).is_ok());
