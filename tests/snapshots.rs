@@ -124,6 +124,12 @@ fixture_snapshot!(
 );
 fixture_snapshot!(shapes_after_ci, "shapes", "after-ci.yml", "shapes-after-ci");
 fixture_snapshot!(
+    shapes_ko_alternatives,
+    "shapes",
+    "ko-alternatives.yml",
+    "shapes-ko-alternatives"
+);
+fixture_snapshot!(
     shapes_two_images,
     "shapes",
     "two-images.yml",

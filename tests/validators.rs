@@ -504,6 +504,7 @@ fixture_tests! {
     shapes_buildx_script => ("shapes", "buildx-script.yml"),
     shapes_buildx_script_if => ("shapes", "buildx-script-if.yml"),
     shapes_after_ci => ("shapes", "after-ci.yml"),
+    shapes_ko_alternatives => ("shapes", "ko-alternatives.yml"),
     shapes_two_images => ("shapes", "two-images.yml"),
     shapes_matrix_script => ("shapes", "matrix-script.yml"),
     shapes_matrix_script_skip => ("shapes", "matrix-script-skip.yml"),

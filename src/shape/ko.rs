@@ -172,6 +172,16 @@ pub struct KoPushes {
     /// push job repeats (ko may log in by itself: `ko login`, or
     /// ko-build/setup-ko when `KO_DOCKER_REPO` is unset).
     pub no_login: bool,
+    /// Steps follow the last ko push.
+    pub followed: bool,
+}
+
+impl KoPushes {
+    /// Several ko pushes, some with an `if:` of their own (one of two
+    /// alternatives): each such image is scanned and pushed only when built.
+    fn guarded_among_several(&self) -> bool {
+        self.pushes.len() > 1 && self.pushes.iter().any(|p| p.step_if.is_some())
+    }
 }
 
 impl KoPushes {
@@ -215,20 +225,32 @@ impl Rewrite for KoPushes {
     /// login of ko's own stays behind in the build job. In one job it is
     /// still in force when the image is pushed.
     fn refuse_jobs(&self) -> Option<Unsupported> {
-        if let Some(guarded) = self
-            .pushes
-            .iter()
-            .find(|p| p.step_if.is_some() && p.later_steps_differ)
-        {
-            return Some(
+        let one_job = |step: usize, reason: &str| {
+            Some(
                 Unsupported::new(
                     &self.job,
-                    Some(guarded.step),
-                    "the ko step has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not",
+                    Some(step),
+                    reason,
                     "move the condition to the job's `if:`, or split the job",
                 )
                 .cured_by_one_job(),
-            );
+            )
+        };
+        let all_guarded = self.pushes.iter().all(|p| p.step_if.is_some());
+        match self.pushes.as_slice() {
+            [only] if only.step_if.is_some() && only.later_steps_differ => {
+                return one_job(
+                    only.step,
+                    "the ko step has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not",
+                );
+            }
+            [first, ..] if self.guarded_among_several() && all_guarded && self.followed => {
+                return one_job(
+                    first.step,
+                    "every ko step of the job has its own `if:`, and steps follow the last; they run when no ko step does, and a push job skipped with them could not",
+                );
+            }
+            _ => {}
         }
         self.no_login.then(|| {
             Unsupported::new(
@@ -243,10 +265,10 @@ impl Rewrite for KoPushes {
 
     /// One image per ko step. A docker archive holds one platform, whatever
     /// `--platform` chose: the scan reads the image as it is.
-    /// The job's only ko push has its own `if:` (`read` allows no other):
-    /// the save step says whether it recorded anything.
+    /// The job's only ko push has its own `if:`: the save step says
+    /// whether it recorded anything (among several, each image says it).
     fn may_skip_push(&self) -> bool {
-        self.pushes.iter().any(|p| p.step_if.is_some())
+        matches!(self.pushes.as_slice(), [only] if only.step_if.is_some())
     }
 
     fn images(&self) -> Vec<ImageSpec> {
@@ -256,6 +278,7 @@ impl Rewrite for KoPushes {
                 step: Some(p.step),
                 step_id: p.step_id.clone(),
                 platforms: Platforms::Runner,
+                guarded: self.guarded_among_several() && p.step_if.is_some(),
                 ..ImageSpec::default()
             })
             .collect()
@@ -324,9 +347,8 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
                 .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    // One guarded ko push, outside a matrix: its record says whether it ran.
-    // Among several, the job's first image would say it for all; in a
-    // matrix, one leg's outputs for every leg.
+    // A guarded ko push, outside a matrix: its save step says whether it
+    // ran (in a matrix, one leg's outputs would say it for every leg).
     let guarded = pushes.iter().find(|p| {
         steps
             .iter()
@@ -336,7 +358,6 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         let why = match (matrix, each.iter().find(|p| p.step == guarded.step)) {
             (true, _) => Some("in a matrix job"),
             (_, Some(p)) if p.step_if.is_none() => Some("that mixes text and expressions"),
-            _ if each.len() > 1 => Some("beside other ko pushes of the job"),
             _ => None,
         };
         if let Some(why) = why {
@@ -349,6 +370,8 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         }
     }
     let first = each.first().map_or(0, |p| p.step);
+    let last = each.last().map_or(0, |p| p.step);
+    let followed = steps.iter().any(|(n, _)| *n > last);
     let no_login = !steps
         .iter()
         .any(|(n, s)| *n < first && gate::registry_login(s));
@@ -357,6 +380,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         pushes: each,
         matrix,
         no_login,
+        followed,
     }))
 }
 
@@ -377,7 +401,9 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
     let (Some(m), Some(sub)) = (first.get(0), first.get(1)) else {
         return refuse("the ko command could not be read".into(), GATE_BY_HAND);
     };
-    let command = command_at(&body, m.start());
+    // Operators inside quotes or substitutions belong to an argument.
+    let masked = super::mask_quoted(&body);
+    let command = &body[m.start()..m.start() + command_at(&masked, m.start()).len()];
     let what = command.split_whitespace().collect::<Vec<_>>().join(" ");
     if sub.as_str() != "build" && sub.as_str() != "publish" {
         return refuse(
@@ -425,7 +451,7 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
     let line_end = body[m.end()..]
         .find('\n')
         .map_or(body.len(), |n| m.end() + n);
-    let after = &body[m.end()..line_end];
+    let after = &masked[m.end()..line_end];
     let piped = after.split("||").any(|part| part.contains('|'));
     if before.contains("$(") || before.contains('`') || piped || STDOUT_REDIRECT.is_match(after) {
         return refuse(
@@ -435,9 +461,14 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             DIGEST_HINT,
         );
     }
-    let follows = after
-        .split([';', '&'])
-        .skip(1)
+    // The commands after ko on its line, as written (split where the
+    // masked line has an operator), then the lines after it.
+    let cuts: Vec<usize> = after.match_indices([';', '&']).map(|(at, _)| at).collect();
+    let on_its_line = cuts.iter().enumerate().map(|(n, &at)| {
+        let end = cuts.get(n + 1).copied().unwrap_or(after.len());
+        &body[m.end() + at + 1..m.end() + end]
+    });
+    let follows = on_its_line
         .chain(body[line_end..].lines())
         .find(|c| !c.is_empty() && !HARMLESS.is_match(c));
     if let Some(next) = follows {
@@ -640,7 +671,7 @@ mod tests {
         // A step's own `if:`: the job's only ko push, outside a matrix.
         let guarded = |head: &str, steps: &str| {
             format!(
-                "jobs:\n  r:\n{head}    steps:\n      - run: ko login\n      - if: github.event_name == 'push'\n        run: ko build .\n{steps}"
+                "jobs:\n  r:\n{head}    steps:\n      - uses: docker/login-action@v4\n      - if: github.event_name == 'push'\n        run: ko build .\n{steps}"
             )
         };
         let site = verdict(&guarded("", "")).unwrap();
@@ -655,12 +686,22 @@ mod tests {
         let matrix = "    strategy:\n      matrix:\n        a: [1, 2]\n";
         let r = verdict(&guarded(matrix, "")).unwrap_err();
         assert!(r.reason.contains("in a matrix job"), "{}", r.reason);
-        let two = verdict(&guarded("", "      - run: ko build ./cmd/w\n")).unwrap_err();
-        assert!(
-            two.reason.contains("beside other ko pushes"),
-            "{}",
-            two.reason
+        // One of two alternatives (set 12 003): each image is scanned and
+        // pushed when it was built.
+        let other = "      - if: github.event_name != 'push'\n        run: ko build ./cmd/w\n";
+        let two = verdict(&guarded("", other)).unwrap();
+        assert!(!two.may_skip_push());
+        assert_eq!(
+            two.images().iter().map(|i| i.guarded).collect::<Vec<_>>(),
+            [true, true]
         );
+        assert_eq!(two.refuse_jobs(), None);
+        let followed = verdict(&guarded("", &format!("{other}      - run: echo done\n"))).unwrap();
+        let cured = followed.refuse_jobs().unwrap();
+        assert!(cured.reason.contains("every ko step"), "{}", cured.reason);
+        // A command substitution in an argument is no capture of ko's output.
+        let tags = "ko build -B --tags \"latest,$(echo \"$GITHUB_REF\" | cut -c11-)\" .";
+        assert!(verdict(&job(tags)).is_ok());
         assert!(!verdict(&job("ko build .")).unwrap().may_skip_push());
         // Errors alone may go elsewhere; output and closing words may follow.
         assert!(verdict(&job("ko build . 2>ko.log\necho built")).is_ok());

@@ -589,6 +589,47 @@ pub fn shell_words(command: &str) -> Vec<&str> {
     words
 }
 
+/// `text` with what is inside quotes, command substitutions (`$(…)`,
+/// backticks) and expressions blanked out, byte for byte: an operator found
+/// in the result (`|`, `;`, `>`) is one the shell runs on the line, not a
+/// character of an argument (`--tags "a,$(echo x | cut -c2-)"`).
+pub fn mask_quoted(text: &str) -> String {
+    let blank = |out: &mut String, c: char| out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+    let mut out = String::with_capacity(text.len());
+    let (mut quote, mut depth) = (None::<char>, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), c) => blank(&mut out, c),
+            (None, '"' | '\'' | '`') if depth == 0 => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (None, '$') if matches!(chars.peek(), Some('(' | '{')) => {
+                out.push(c);
+                if let Some(open) = chars.next() {
+                    blank(&mut out, open);
+                }
+                depth += 1;
+            }
+            (None, c) if depth > 0 => {
+                match c {
+                    '(' | '{' => depth += 1,
+                    ')' | '}' => depth -= 1,
+                    _ => {}
+                }
+                blank(&mut out, c);
+            }
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
 /// The registry: the shapes scangate knows, in the order they are asked.
 #[derive(Clone)]
 pub struct Shapes(Vec<Arc<dyn Shape>>);
@@ -920,6 +961,19 @@ macro_rules! refused_shape {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn masked_text_keeps_only_the_operators_the_shell_runs() {
+        let line = r#"ko build --tags "latest,$(echo ${{ github.ref }} | cut -c11-)" . | tee out"#;
+        let masked = super::mask_quoted(line);
+        assert_eq!(masked.len(), line.len());
+        assert_eq!(masked.matches('|').count(), 1);
+        assert!(masked.ends_with(". | tee out"), "{masked}");
+        assert_eq!(
+            super::mask_quoted("a $(b; c) 'd;e' f; g"),
+            "a $       '   ' f; g"
+        );
+    }
+
     #[test]
     fn shell_words_keep_quotes_and_expressions_whole() {
         assert_eq!(

@@ -81,6 +81,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "ko.yml", "tag"): {"acme/app": ["latest", "v1.2.3"]},
     ("shapes", "ko.yml", "branch"): {"acme/app": ["latest", "main"]},
     ("shapes", "ko.yml", "pr"): {},
+    # one of two guarded ko steps runs: edge from main, a release from a tag
+    ("shapes", "ko-alternatives.yml", "branch"): {"acme/app": ["edge"]},
+    ("shapes", "ko-alternatives.yml", "tag"): {"acme/app": ["latest", "v1.2.3"]},
     # ko -B: KO_DOCKER_REPO/<base of the import path>, two steps, two images
     ("shapes", "ko-steps.yml", "tag"): {"acme/api": ["{sha7}"], "acme/worker": ["{sha7}"]},
     ("shapes", "ko-steps.yml", "branch"): {"acme/api": ["{sha7}"], "acme/worker": ["{sha7}"]},

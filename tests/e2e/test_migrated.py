@@ -302,6 +302,8 @@ INJECTED = [
     (Case("shapes", "matrix-script-skip.yml", Event.branch("main"), "jobs", findings=[Finding("services/api")]), "acme/api"),
     # ko build: the image ko would have pushed; the second of two ko steps of one job
     (Case("shapes", "ko.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/app"),
+    # the one of two alternative ko steps that ran (a tag: the release step)
+    (Case("shapes", "ko-alternatives.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/app"),
     (Case("shapes", "ko.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app"),
     (Case("shapes", "ko-steps.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker"),
     # push-to-registry: both jobs built from "." (one split in three jobs, one
