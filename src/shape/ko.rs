@@ -83,11 +83,15 @@ fn command_at(script: &str, at: usize) -> &str {
     rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest)
 }
 
-/// `script` with `ko build` / `ko publish` renamed to the stand-in, on
-/// lines that are not comments; everything else stays as written. What the
-/// build job runs instead, and what verification expects of the step.
+/// `script` with `ko build` / `ko publish` renamed to the stand-in and
+/// followed by `--push=false`, on lines that are not comments; everything
+/// else stays as written. What the build job runs instead, and what
+/// verification expects of the step. The flag, which the stand-in passes on
+/// to ko with its own `--tarball`, says on the line itself what every reader
+/// of the workflow (a person, a scanner, `scangate check`) must know: this
+/// step pushes nothing.
 pub fn build_for_the_scan(script: &str) -> String {
-    super::rename_command(script, &KO_BUILD, &format!("{STAND_IN}$1"))
+    super::rename_command(script, &KO_BUILD, &format!("{STAND_IN}$1 --push=false"))
 }
 
 /// The shape: `ko build` / `ko publish` in `run:` scripts.
@@ -584,11 +588,11 @@ mod tests {
     fn only_the_command_is_renamed() {
         assert_eq!(
             build_for_the_scan("ko build ./cmd/app --bare --tags v1,latest\n"),
-            "scangate-ko build ./cmd/app --bare --tags v1,latest\n"
+            "scangate-ko build --push=false ./cmd/app --bare --tags v1,latest\n"
         );
         assert_eq!(
             build_for_the_scan("# ko build x\necho ko  publish -B .\n"),
-            "# ko build x\necho scangate-ko  publish -B .\n"
+            "# ko build x\necho scangate-ko  publish --push=false -B .\n"
         );
         // The stand-in is no push of its own.
         let migrated = "scangate-ko build --bare ./cmd/app";
