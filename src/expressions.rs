@@ -163,6 +163,16 @@ const PLAIN_VALUES: &[&str] = &[
     "github.triggering_actor",
 ];
 
+/// Git refs: never several words (a ref holds no whitespace), so a word
+/// of their own is one value either way; the characters the shell would
+/// read in one (`$`, `;`, quotes) are what template injection is.
+const ONE_WORD_VALUES: &[&str] = &[
+    "github.base_ref",
+    "github.head_ref",
+    "github.ref",
+    "github.ref_name",
+];
+
 /// Whether the shell reads `path` at `place` alike as pasted text and as a
 /// variable. A value that is plain text does everywhere; an `env:` value
 /// written with shell syntax (`$HOME/x`, quotes) is expanded only when
@@ -177,7 +187,7 @@ fn reads_alike(path: &str, place: Place, envs: &[&Mapping]) -> bool {
     match literal {
         Some(value) if value.contains("${{") => place != Place::Word,
         Some(value) => !value.contains(['$', '`', '"', '\'', '\\']),
-        None if PLAIN_VALUES.contains(&path) => true,
+        None if PLAIN_VALUES.contains(&path) || ONE_WORD_VALUES.contains(&path) => true,
         None => place != Place::Word,
     }
 }
@@ -492,6 +502,14 @@ mod tests {
         assert!(
             moved(
                 &step("run: docker push \"${{ steps.v.outputs.ref }}\""),
+                &[]
+            )
+            .is_some()
+        );
+        // A git ref is one word.
+        assert!(
+            moved(
+                &step("run: ko build --tags \"latest,$(echo ${{ github.ref }} | cut -c11-)\" ."),
                 &[]
             )
             .is_some()
