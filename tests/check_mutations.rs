@@ -340,15 +340,24 @@ fn push_step_not_cancelled(m: &Migrated) -> Option<(String, Expect)> {
     let range = job_range(&ls, &m.jobs[0])?;
     let dash = step_named(&ls, range, "Push the scanned image")?;
     let col = step_content_col(&ls, dash);
-    ls.insert(
-        dash + 1,
-        format!("{}if: ${{{{ !cancelled() }}}}", " ".repeat(col)),
-    );
+    let bypass = format!("{}if: ${{{{ !cancelled() }}}}", " ".repeat(col));
+    // A guarded image's push step has an `if:` of its own: replaced.
+    let (from, to) = step_range(&ls, dash);
+    let at = match (from..to).find(|&i| indent(&ls[i]) == col && ls[i][col..].starts_with("if:")) {
+        Some(own) => {
+            ls[own] = bypass;
+            own
+        }
+        None => {
+            ls.insert(dash + 1, bypass);
+            dash + 1
+        }
+    };
     Some((
         join(&ls),
         Expect {
             rule: "push-condition-bypass",
-            line: dash + 2,
+            line: at + 1,
             column: Some(col + 1),
         },
     ))
