@@ -104,6 +104,13 @@ pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
         return None;
     }
     let places = places(run)?;
+    // Each place must belong to the expression it is read with; and one
+    // written over several lines reads otherwise in the YAML lines that
+    // render edits (their indentation) than in the script.
+    let written: Vec<&str> = EXPRESSION.find_iter(run).map(|m| m.as_str()).collect();
+    if places.len() != written.len() || written.iter().any(|w| w.contains('\n')) {
+        return None;
+    }
     let env = step.get("env").and_then(Value::as_mapping);
     let envs: Vec<&Mapping> = env.into_iter().chain(inherited.iter().copied()).collect();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
@@ -483,6 +490,14 @@ mod tests {
         assert_eq!(
             moved(
                 &step("env:\n  INPUTS_TAG: x\nrun: docker push ${{ inputs.tag }}"),
+                &[]
+            ),
+            None
+        );
+        // An expression over two lines: nothing moves.
+        assert_eq!(
+            moved(
+                &step("run: |\n  docker push a:${{ github.sha }} b:${{\n  inputs.tag }}\n"),
                 &[]
             ),
             None
