@@ -227,15 +227,8 @@ impl Rewrite for BuildxPushes {
     /// build could not run them, one job can.
     fn refuse_jobs(&self) -> Option<Unsupported> {
         let first = self.first();
-        (first.step_if.is_some() && first.later_steps_differ).then(|| {
-            Unsupported::new(
-                &first.job,
-                Some(first.step),
-                "the pushing step has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not",
-                "move the condition to the job's `if:`, or split the job",
-            )
-            .cured_by_one_job()
-        })
+        (first.step_if.is_some() && first.later_steps_differ)
+            .then(|| super::skipped_push_followed(&first.job, first.step, "the pushing step"))
     }
 
     fn destinations(&self) -> String {

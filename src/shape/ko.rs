@@ -243,10 +243,11 @@ impl Rewrite for KoPushes {
         let all_guarded = self.pushes.iter().all(|p| p.step_if.is_some());
         match self.pushes.as_slice() {
             [only] if only.step_if.is_some() && only.later_steps_differ => {
-                return one_job(
+                return Some(super::skipped_push_followed(
+                    &self.job,
                     only.step,
-                    "the ko step has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not",
-                );
+                    "the ko step",
+                ));
             }
             [first, ..] if self.guarded_among_several() && all_guarded && self.followed => {
                 return one_job(

@@ -811,6 +811,21 @@ pub fn guarded_push(job: &str, step: usize) -> Unsupported {
     .cured_by_one_job()
 }
 
+/// The job's only push, in `what` (a step) with its own `if:`, followed by
+/// steps under other conditions: they run when the push is skipped, which
+/// a push job skipped with it could not; one job can.
+pub fn skipped_push_followed(job: &str, step: usize, what: &str) -> Unsupported {
+    Unsupported::new(
+        job,
+        Some(step),
+        format!(
+            "{what} has its own `if:`, and later steps run under other conditions; they run when the push is skipped, and a push job skipped with it could not"
+        ),
+        "move the condition to the job's `if:`, or split the job",
+    )
+    .cured_by_one_job()
+}
+
 /// A `runs-on:` label (or one of a list) of a Windows or macOS runner,
 /// GitHub-hosted (`windows-2022`, `macos-14`) or self-hosted (`Windows`).
 fn runs_on_windows_or_macos(job: &Mapping) -> bool {
