@@ -105,11 +105,17 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
     }
     match plan.site.check() {
         Check::Exports(builds) => exporting_steps(&old_steps, &build_steps, plan, &builds)?,
-        Check::Runs { steps, edit, each } => {
+        Check::Runs {
+            steps,
+            edit,
+            each,
+            record_steps,
+        } => {
+            let each = each.then_some(record_steps);
             recording_steps(&old_steps, &build_steps, plan, (&steps, each), Some(edit))?;
         }
         Check::Replaced(steps) => {
-            recording_steps(&old_steps, &build_steps, plan, (&steps, false), None)?;
+            recording_steps(&old_steps, &build_steps, plan, (&steps, None), None)?;
         }
     }
     let push_steps = steps(push);
@@ -221,16 +227,18 @@ fn recording_steps(
     old: &[Value],
     new: &[Value],
     plan: &Plan,
-    (pushing, each): (&[usize], bool),
+    (pushing, each): (&[usize], Option<usize>),
     edit: Option<fn(&str) -> String>,
 ) -> Result<(), String> {
     let first = plan.pre_steps.end;
     // Inserted before the first pushing step: the stand-in, and a builder.
     let mut offset = first + 1 + usize::from(plan.insert_setup_buildx);
-    // With `each`, after each pushing step: the record step (and the
-    // upload in the three-job layout); before each but the first (whose
-    // stand-in is counted above), its own stand-in.
-    let after = if plan.single_job.is_some() { 1 } else { 2 };
+    // With `each`, after each pushing step: the steps that load what it
+    // wrote, the record step (and the upload in the three-job layout);
+    // before each but the first (whose stand-in is counted above), its own
+    // stand-in.
+    let after = usize::from(plan.single_job.is_none()) + 1 + each.unwrap_or(0);
+    let each = each.is_some();
     // The step naming a reusable workflow's call, after the first record.
     let mut call = usize::from(plan.names.call);
     for (i, original) in old

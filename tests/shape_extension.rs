@@ -138,6 +138,7 @@ impl Rewrite for AcmeJob {
             steps: vec![self.step],
             edit: record_instead_of_acme_push,
             each: false,
+            record_steps: 0,
         }
     }
 }

@@ -17,17 +17,19 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "pushes it to `ContainerRegistry` in one step",
         "ContainerArchiveOutputPath",
     ),
+    // Jib is migrated when the job logs in (`fixtures/shapes/…/jib.yml`);
+    // with credentials of Jib's own nothing could push after the scan.
     (
         "jib-maven.yml",
         "18:7",
-        "Jib builds the image and pushes it",
-        "jib:buildTar",
+        "Jib pushes with credentials of its own",
+        "log in with docker/login-action",
     ),
     (
         "jib-gradle.yml",
         "14:7",
-        "Jib builds the image and pushes it",
-        "jibBuildTar",
+        "Jib pushes with credentials of its own",
+        "log in with docker/login-action",
     ),
     (
         "ko.yml",

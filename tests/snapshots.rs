@@ -149,6 +149,13 @@ fixture_snapshot!(
 );
 fixture_snapshot!(shapes_ko, "shapes", "ko.yml", "shapes-ko");
 fixture_snapshot!(shapes_ko_steps, "shapes", "ko-steps.yml", "shapes-ko-steps");
+fixture_snapshot!(shapes_jib, "shapes", "jib.yml", "shapes-jib");
+fixture_snapshot!(
+    shapes_jib_maven,
+    "shapes",
+    "jib-maven.yml",
+    "shapes-jib-maven"
+);
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");

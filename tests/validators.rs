@@ -510,6 +510,8 @@ fixture_tests! {
     shapes_matrix_script_skip => ("shapes", "matrix-script-skip.yml"),
     shapes_ko => ("shapes", "ko.yml"),
     shapes_ko_steps => ("shapes", "ko-steps.yml"),
+    shapes_jib => ("shapes", "jib.yml"),
+    shapes_jib_maven => ("shapes", "jib-maven.yml"),
     shapes_podman => ("shapes", "podman.yml"),
     shapes_no_builder => ("shapes", "no-builder.yml"),
     shapes_ecr => ("shapes", "ecr.yml"),

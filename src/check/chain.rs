@@ -41,6 +41,8 @@ static BUILD_RUN: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(?:kaniko|executor)\s+--destination\b",
         // ko, and its stand-in in a migrated build job (`scangate-ko build`)
         r"|\bko\s+(?:build|publish)\b",
+        // Jib's goals as the migrated build job runs them
+        r"|\bjib:buildTar\b|jib-maven-plugin(?::[^:\s]+)?:buildTar\b|\bjibBuildTar\b",
     ))
     .expect("static regex")
 });

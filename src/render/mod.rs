@@ -39,6 +39,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "carry-run.yml",
     "cluster-image-policy.yml",
     "imagetools-prepare.yml",
+    "jib-prepare.yml",
+    "jib-record.yml",
     "ko-prepare.yml",
     "kyverno-policy.yml",
     "login.yml",
@@ -52,6 +54,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "script-save.yml",
     "setup-buildx.yml",
     "sign-steps.yml",
+    "tarball-load.yml",
 ];
 
 /// A line that the caller replaces with a verbatim slice of the original.

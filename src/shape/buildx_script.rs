@@ -288,6 +288,7 @@ impl Rewrite for BuildxPushes {
             steps: self.0.iter().map(|b| b.step).collect(),
             edit: export_instead_of_push,
             each: true,
+            record_steps: 0,
         }
     }
 }

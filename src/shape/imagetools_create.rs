@@ -198,6 +198,7 @@ impl Rewrite for Promotion {
             steps: vec![self.step],
             edit: copy_instead_of_create,
             each: true,
+            record_steps: 0,
         }
     }
 }

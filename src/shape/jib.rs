@@ -1,25 +1,48 @@
-//! Jib (`mvn … jib:build`, `gradle jib`): builds the image from the Java
-//! build and pushes it straight to the registry, with no Docker daemon and
-//! no step in between. Detected and refused (`jib:dockerBuild`,
-//! `jib:buildTar` and their Gradle tasks push nothing).
+//! Jib (`mvn … jib:build`, `gradle jib`) in a `run:` script: builds the
+//! image from the Java build and pushes it to the registry in one command.
+//! The build job keeps the command with Jib's goal turned to the one that
+//! writes the same image to a tarball (`jib:buildTar`, Gradle's
+//! `jibBuildTar`), which holds every tag (`jib.to.image` and `jib.to.tags`,
+//! since Jib 1.7); the step after it loads the tarball and records its
+//! tags, and from there the image is saved, scanned and pushed as a
+//! script's is (see [`super::tarball`]).
+//!
+//! Jib pushes with credentials of its own (`jib.to.auth`, a credential
+//! helper) when the job does not log in to the registry: then nothing after
+//! the scan could push, and the job is refused. `jib:dockerBuild`,
+//! `jib:buildTar` and their Gradle tasks push nothing.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
+use yaml_serde::{Mapping, Value};
 
-use super::{Finder, Refused};
+use super::run_script::under_condition;
+use super::tarball::{self, Builder, WithoutLogin, command_after, command_at};
+use super::{Found, Shape, Unsupported, Verdict};
+use crate::gate::{self, Push};
 
 /// A Maven or Gradle command (wrappers too).
 pub(super) static BUILD_TOOL: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests.
     Regex::new(r"\b(?:mvnw?|gradlew?)\b").expect("static regex")
 });
-/// Maven's `jib:build` (or the plugin's full coordinates), Gradle's `jib` task.
+/// Maven's `jib:build` (or the plugin's full coordinates), Gradle's `jib`
+/// task (of the root project or `:a:project`).
 static JIB_PUSH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bjib:build\b|jib-maven-plugin:\S*:build\b|(?:^|\s)(?::[\w-]+)*:?jib(?:\s|$)")
-        .expect("static regex")
+    Regex::new(
+        r"\bjib:build\b|jib-maven-plugin(?::[^:\s]+)?:build\b|(?:^|\s)(?::[\w-]+)*:?jib(?:\s|$)",
+    )
+    .expect("static regex")
 });
-
+/// What the rewrite renames in Maven's goals: `…jib:build` and the
+/// plugin's coordinates, up to `:build`.
+static MAVEN_BUILD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\bjib|jib-maven-plugin(?::[^:\s]+)?):build\b").expect("static regex")
+});
+/// What the rewrite renames in Gradle's tasks: `jib`, `:a:project:jib`.
+static GRADLE_JIB: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"((?:^|\s)(?::[\w-]+)*:?)jib(\s|$)").expect("static regex"));
 /// Push credentials for Jib on the command line: a build whose pom binds
 /// `jib:build` to a phase (`mvn package -Djib.to.auth.password=…`).
 static JIB_AUTH: LazyLock<Regex> =
@@ -29,26 +52,336 @@ static JIB_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"jib:(?:dockerBuild|buildTar)\b|\bjib(?:DockerBuild|BuildTar)\b")
         .expect("static regex")
 });
+/// The files Jib writes beside the image: a step that reads them would
+/// read the tarball's image, not the pushed one.
+static JIB_OUTPUTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"jib-image\.(?:digest|id|json)\b").expect("static regex"));
 
-pub static REFUSED: Refused = Refused {
-    id: "jib",
-    label: "jib:build / gradle jib",
-    finder: Finder::Command {
-        pattern: &BUILD_TOOL,
-        pushes: |command| {
-            JIB_PUSH.is_match(command)
-                || (JIB_AUTH.is_match(command) && !JIB_LOCAL.is_match(command))
-        },
+const GATE_BY_HAND: &str = "or gate the job by hand";
+
+/// Whether a Maven or Gradle `command` pushes with Jib.
+fn pushes(command: &str) -> bool {
+    JIB_PUSH.is_match(command) || (JIB_AUTH.is_match(command) && !JIB_LOCAL.is_match(command))
+}
+
+/// Jib, to the common rewrite of builders that push by themselves.
+static BUILDER: Builder = Builder {
+    name: "Jib",
+    prepare: "jib-prepare.yml",
+    record: Some("jib-record.yml"),
+    edit: build_for_the_scan,
+    read_one,
+    without_login: WithoutLogin {
+        reason: "no step before Jib logs in to the registry: Jib pushes with credentials of its own (`jib.to.auth`, a credential helper), which nothing can push with after the scan",
+        hint: "log in with docker/login-action (or `docker login`) before the Jib step, which Jib reads too, and drop `jib.to.auth`; or gate the job by hand",
+        one_job: false,
     },
-    reason: |what| {
-        format!(
-            "`{what}`: Jib builds the image and pushes it to the registry in one step; there is no image to scan before the push"
-        )
-    },
-    hint: "build a tarball with `jib:buildTar` (Gradle: `jibBuildTar`), scan it, and push it with skopeo in a job that needs the scan; or gate the job by hand",
 };
 
-/// The shape (refused).
+/// `script` with each Maven or Gradle command's Jib push turned to the
+/// tarball build (`jib:build` → `jib:buildTar`, `jib` → `jibBuildTar`), on
+/// lines that are not comments; everything else stays as written.
+pub fn build_for_the_scan(script: &str) -> String {
+    script
+        .split_inclusive('\n')
+        .map(|line| {
+            if line.trim_start().starts_with('#') {
+                return line.to_owned();
+            }
+            // Operators and names inside quotes belong to an argument.
+            let masked = super::mask_quoted(line);
+            let mut out = String::new();
+            let mut from = 0;
+            for m in BUILD_TOOL.find_iter(&masked) {
+                if m.start() < from {
+                    continue;
+                }
+                let end = m.end() + command_at(&masked, m.end()).len();
+                let goals = MAVEN_BUILD.replace_all(&line[m.end()..end], "${1}:buildTar");
+                out.push_str(&line[from..m.end()]);
+                out.push_str(&GRADLE_JIB.replace_all(&goals, "${1}jibBuildTar$2"));
+                from = end;
+            }
+            out.push_str(&line[from..]);
+            out
+        })
+        .collect()
+}
+
+/// The shape: `jib:build` / `gradle jib` in `run:` scripts.
 pub struct Jib;
 
-crate::refused_shape!(Jib, REFUSED);
+impl Shape for Jib {
+    fn id(&self) -> &'static str {
+        "jib"
+    }
+
+    fn label(&self) -> &'static str {
+        "jib:build / gradle jib"
+    }
+
+    fn push(&self, _job: &Mapping, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+        super::find_command(&BUILD_TOOL, pushes, script?)
+    }
+
+    fn in_script(&self) -> bool {
+        true
+    }
+
+    fn several_per_job(&self) -> bool {
+        true
+    }
+
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        outputs_read_later(job_id, job, pushes)?;
+        tarball::read(&BUILDER, job_id, job, pushes)
+    }
+}
+
+/// Refuses a job in which a step after the first Jib push reads the files
+/// Jib writes beside the image (`jib-image.digest`, `.id`, `.json`).
+fn outputs_read_later(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<(), Unsupported> {
+    let first = pushes.first().map_or(0, |p| p.step);
+    let reads = gate::steps(job).into_iter().find(|(n, s)| {
+        *n > first
+            && yaml_serde::to_string(s)
+                .ok()
+                .is_some_and(|text| JIB_OUTPUTS.is_match(&text))
+    });
+    match reads {
+        Some((step, _)) => Err(Unsupported::new(
+            job_id,
+            Some(step),
+            "this step reads what Jib writes beside the pushed image (`jib-image.digest`, `.id` or `.json`); after the rewrite Jib writes a tarball's, and the push job pushes later, with another digest",
+            format!(
+                "read the pushed digest from the push job's outputs (`needs.<job>.outputs.digest`), {GATE_BY_HAND}"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// One Jib step, checked: a single Maven or Gradle command that pushes
+/// with Jib by naming its goal, on one line, that no command follows and
+/// no shell condition guards. Returns the command; else reason and hint.
+fn read_one(step: &Mapping) -> Result<String, (String, String)> {
+    let refuse = |reason: String, hint: &str| Err((reason, hint.to_owned()));
+    let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
+    let body = gate::shell_body(run);
+    // Operators inside quotes or substitutions belong to an argument.
+    let masked = super::mask_quoted(&body);
+    let commands: Vec<(usize, &str)> = BUILD_TOOL
+        .find_iter(&body)
+        .map(|m| {
+            (
+                m.start(),
+                &body[m.start()..m.start() + command_at(&masked, m.start()).len()],
+            )
+        })
+        .filter(|(_, command)| pushes(command))
+        .collect();
+    let [(at, command)] = commands.as_slice() else {
+        return refuse(
+            "this step runs several Jib builds; scangate gates one Jib image per step".into(),
+            &format!("run each Jib build in a step of its own, {GATE_BY_HAND}"),
+        );
+    };
+    let what = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !JIB_PUSH.is_match(command) {
+        return refuse(
+            format!(
+                "`{what}`: the build pushes with Jib from a goal bound to a lifecycle phase in the pom; scangate rewrites `jib:build` named on the command line"
+            ),
+            &format!(
+                "name the goal on the command line (`mvn package jib:build`) instead of binding it, {GATE_BY_HAND}"
+            ),
+        );
+    }
+    if build_for_the_scan(run) == run {
+        return refuse(
+            format!(
+                "`{what}`: the build tool and Jib's goal are on different lines, so the rewrite cannot turn the goal to `buildTar`"
+            ),
+            &format!("write the goal on the build tool's line, {GATE_BY_HAND}"),
+        );
+    }
+    if let Some(next) = command_after(&body, &masked, at + command.len()) {
+        return refuse(
+            format!(
+                "`{}` follows `{what}` in the same step; it would now run before the scan",
+                next.trim()
+            ),
+            "move the commands after Jib to a step of their own after it",
+        );
+    }
+    if under_condition(run, &JIB_PUSH) {
+        return refuse(
+            format!("`{what}` runs only under a shell condition"),
+            &format!("move the condition to the step's or the job's `if:`, {GATE_BY_HAND}"),
+        );
+    }
+    check_properties(command).map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
+    Ok(what)
+}
+
+/// Refuses system properties the rewrite cannot keep: a tarball written
+/// elsewhere (the record step looks for `jib-image.tar`) and several
+/// platforms (a tarball holds one).
+fn check_properties(command: &str) -> Result<(), (String, String)> {
+    for word in super::shell_words(command) {
+        let word = word.trim_matches(['"', '\'']);
+        let Some((property, value)) = word.strip_prefix("-D").and_then(|p| p.split_once('='))
+        else {
+            continue;
+        };
+        match property {
+            "jib.outputPaths.tar" => {
+                return Err((
+                    "`jib.outputPaths.tar` moves the tarball scangate loads for the scan".into(),
+                    format!("drop the property, {GATE_BY_HAND}"),
+                ));
+            }
+            "jib.from.platforms" if value.contains(',') || value.contains('$') => {
+                return Err((
+                    "it builds several platforms (or platforms known only at run time); a Jib tarball holds one platform".into(),
+                    format!("build one platform per Jib step, {GATE_BY_HAND}"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::first_verdict as verdict;
+    use super::super::{Format, Tool, Unsupported};
+    use super::*;
+
+    fn job(script: &str) -> String {
+        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
+        format!(
+            "jobs:\n  jib:\n    steps:\n      - uses: docker/login-action@v4\n      - run: |\n{run}"
+        )
+    }
+
+    fn refused(script: &str) -> Unsupported {
+        match verdict(&job(script)) {
+            Err(u) => u,
+            Ok(site) => panic!("{script}: migrated as {site:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_jib_goal_is_turned_to_the_tarball() {
+        for (before, after) in [
+            (
+                "./gradlew --no-daemon snapshot jib",
+                "./gradlew --no-daemon snapshot jibBuildTar",
+            ),
+            (
+                "./gradlew :app:jib --image=x",
+                "./gradlew :app:jibBuildTar --image=x",
+            ),
+            ("gradle jib\n", "gradle jibBuildTar\n"),
+            (
+                "mvn -B package jib:build -Djib.to.tags=a,b",
+                "mvn -B package jib:buildTar -Djib.to.tags=a,b",
+            ),
+            (
+                "./mvnw com.google.cloud.tools:jib-maven-plugin:3.4.6:build",
+                "./mvnw com.google.cloud.tools:jib-maven-plugin:3.4.6:buildTar",
+            ),
+            // Not Jib's: a folder named jib, another command, a comment, a quoted word.
+            ("cd jib && ./gradlew jib", "cd jib && ./gradlew jibBuildTar"),
+            ("# ./gradlew jib\necho jib", "# ./gradlew jib\necho jib"),
+            (
+                "./gradlew build \"-Pname=a jib\" jib",
+                "./gradlew build \"-Pname=a jib\" jibBuildTar",
+            ),
+        ] {
+            assert_eq!(build_for_the_scan(before), after, "{before}");
+        }
+        // The tarball build is no push (migrating twice changes nothing).
+        for local in [
+            "./gradlew :app:jibBuildTar",
+            "mvn jib:buildTar",
+            "./mvnw jib:dockerBuild",
+        ] {
+            assert!(
+                Jib.push(&Mapping::new(), &Mapping::new(), Some(local))
+                    .is_none(),
+                "{local}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_jib_step_is_one_image() {
+        let site = verdict(&job(
+            "./gradlew --no-daemon :api:jib -Djib.to.image=ghcr.io/a/api",
+        ))
+        .unwrap();
+        assert_eq!(site.format(), Format::DockerArchive(Tool::Docker));
+        assert_eq!(site.images().len(), 1);
+        assert_eq!(site.first_step(), 1);
+        let two = format!(
+            "{}      - id: worker\n        run: mvn jib:build -pl worker\n",
+            job("./gradlew jib")
+        );
+        let images = verdict(&two).unwrap().images();
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[1].step_id.as_deref(), Some("worker"));
+    }
+
+    #[test]
+    fn what_the_rewrite_cannot_keep_is_refused_with_its_cause() {
+        for (script, cause) in [
+            ("./gradlew :a:jib && ./gradlew :b:jib", "several Jib builds"),
+            (
+                "mvn package -Djib.to.auth.username=u -Djib.to.auth.password=p",
+                "bound to a lifecycle phase",
+            ),
+            ("./gradlew \\\n  jib", "different lines"),
+            ("./gradlew jib\ngit tag v1", "`git tag v1` follows"),
+            (
+                "if [ -n \"$T\" ]; then\n  ./gradlew jib\nfi",
+                "under a shell condition",
+            ),
+            (
+                "mvn jib:build -Djib.outputPaths.tar=out/i.tar",
+                "`jib.outputPaths.tar`",
+            ),
+            (
+                "mvn jib:build -Djib.from.platforms=linux/amd64,linux/arm64",
+                "several platforms",
+            ),
+        ] {
+            let r = refused(script);
+            assert!(r.reason.contains(cause), "{script}: {}", r.reason);
+            assert_eq!(r.step, Some(1), "{script}");
+            assert!(!r.hint.is_empty(), "{script}");
+        }
+        // One platform, printing after the build: kept.
+        assert!(
+            verdict(&job(
+                "mvn jib:build -Djib.from.platforms=linux/arm64\necho done"
+            ))
+            .is_ok()
+        );
+        // A later step reading what Jib writes beside the image.
+        let reads = format!(
+            "{}      - run: cat build/jib-image.digest\n",
+            job("./gradlew jib")
+        );
+        let r = verdict(&reads).unwrap_err();
+        assert!(r.reason.contains("jib-image.digest"), "{}", r.reason);
+        assert_eq!(r.step, Some(2));
+        // No login: Jib's own credentials, which nothing after the scan has.
+        let own = job("./gradlew jib").replace("      - uses: docker/login-action@v4\n", "");
+        let r = verdict(&own).unwrap_err();
+        assert!(r.reason.contains("credentials of its own"), "{}", r.reason);
+        assert_eq!((r.step, r.cure), (Some(0), None));
+    }
+}

@@ -16,12 +16,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::build_push_action::{later_steps_differ, step_condition};
-use super::run_script::{HARMLESS, under_condition};
-use super::{
-    Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Tool, Unsupported,
-    Verdict, check_job,
-};
+use super::run_script::under_condition;
+use super::tarball::{Builder, WithoutLogin, command_at};
+use super::{Found, Shape, Verdict};
 use crate::gate::{self, Push};
 
 /// A ko command that may push, with its subcommand.
@@ -76,13 +73,6 @@ fn ko_commands(script: &str) -> impl Iterator<Item = regex::Captures<'_>> {
     })
 }
 
-/// The command that starts at `at` in `script`, to the end of its line or
-/// the next `;`, `&` or `|`.
-fn command_at(script: &str, at: usize) -> &str {
-    let rest = &script[at..];
-    rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest)
-}
-
 /// `script` with `ko build` / `ko publish` renamed to the stand-in and
 /// followed by `--push=false`, on lines that are not comments; everything
 /// else stays as written. What the build job runs instead, and what
@@ -133,7 +123,7 @@ impl Shape for Ko {
     }
 
     fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
-        read(job_id, job, pushes)
+        super::tarball::read(&BUILDER, job_id, job, pushes)
     }
 }
 
@@ -149,245 +139,19 @@ fn local_repository(m: &Mapping) -> bool {
 /// The shape's id, which detection writes on the pushes it finds.
 const KO_SHAPE: &str = "ko";
 
-/// One step whose script pushes with `ko build` / `ko publish`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KoPush {
-    pub step: usize,
-    /// The step's `id:`, which names its image among several.
-    pub step_id: Option<String>,
-    /// The command as the shell reads it, for summaries.
-    pub command: String,
-    /// The step's own `if:` (of the job's only ko push, outside a matrix):
-    /// when it is false nothing is recorded, and scan and push are skipped.
-    pub step_if: Option<String>,
-    /// A later step runs under another condition than `step_if`.
-    pub later_steps_differ: bool,
-}
-
-/// The ko pushes of one job, one step (and one image) each, in order;
-/// never empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KoPushes {
-    pub job: String,
-    pub pushes: Vec<KoPush>,
-    /// The job runs a matrix: each leg is built, scanned and pushed alone.
-    pub matrix: bool,
-    /// No step before the first ko push logs in to a registry in a way the
-    /// push job repeats (ko may log in by itself: `ko login`, or
-    /// ko-build/setup-ko when `KO_DOCKER_REPO` is unset).
-    pub no_login: bool,
-    /// Steps follow the last ko push.
-    pub followed: bool,
-}
-
-impl KoPushes {
-    /// Several ko pushes, some with an `if:` of their own (one of two
-    /// alternatives): each such image is scanned and pushed only when built.
-    fn guarded_among_several(&self) -> bool {
-        self.pushes.len() > 1 && self.pushes.iter().any(|p| p.step_if.is_some())
-    }
-}
-
-impl KoPushes {
-    fn steps(&self) -> Vec<usize> {
-        self.pushes.iter().map(|p| p.step).collect()
-    }
-}
-
-impl Rewrite for KoPushes {
-    fn job(&self) -> &str {
-        &self.job
-    }
-
-    fn first_step(&self) -> usize {
-        self.pushes.first().map_or(0, |p| p.step)
-    }
-
-    fn last_step(&self) -> usize {
-        self.pushes.last().map_or(0, |p| p.step)
-    }
-
-    fn matrix(&self) -> bool {
-        self.matrix
-    }
-
-    fn destinations(&self) -> String {
-        self.pushes
-            .iter()
-            .map(|p| p.command.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// The stand-in loads the image into the Docker daemon, from where it
-    /// is saved, loaded and pushed as `docker push`'s image is.
-    fn format(&self) -> Format {
-        Format::DockerArchive(Tool::Docker)
-    }
-
-    /// Split, the push job logs in only with the login steps it copies: a
-    /// login of ko's own stays behind in the build job. In one job it is
-    /// still in force when the image is pushed.
-    fn refuse_jobs(&self) -> Option<Unsupported> {
-        let one_job = |step: usize, reason: &str| {
-            Some(
-                Unsupported::new(
-                    &self.job,
-                    Some(step),
-                    reason,
-                    "move the condition to the job's `if:`, or split the job",
-                )
-                .cured_by_one_job(),
-            )
-        };
-        let all_guarded = self.pushes.iter().all(|p| p.step_if.is_some());
-        match self.pushes.as_slice() {
-            [only] if only.step_if.is_some() && only.later_steps_differ => {
-                return Some(super::skipped_push_followed(
-                    &self.job,
-                    only.step,
-                    "the ko step",
-                ));
-            }
-            [first, ..] if self.guarded_among_several() && all_guarded && self.followed => {
-                return one_job(
-                    first.step,
-                    "every ko step of the job has its own `if:`, and steps follow the last; they run when no ko step does, and a push job skipped with them could not",
-                );
-            }
-            _ => {}
-        }
-        self.no_login.then(|| {
-            Unsupported::new(
-                &self.job,
-                Some(self.first_step()),
-                "no step before ko logs in to the registry (ko logs in by itself, with `ko login` or ko-build/setup-ko's login when `KO_DOCKER_REPO` is unset); split, the push job would have no credentials",
-                "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
-            )
-            .cured_by_one_job()
-        })
-    }
-
-    /// One image per ko step. A docker archive holds one platform, whatever
-    /// `--platform` chose: the scan reads the image as it is.
-    /// The job's only ko push has its own `if:`: the save step says
-    /// whether it recorded anything (among several, each image says it).
-    fn may_skip_push(&self) -> bool {
-        matches!(self.pushes.as_slice(), [only] if only.step_if.is_some())
-    }
-
-    fn images(&self) -> Vec<ImageSpec> {
-        self.pushes
-            .iter()
-            .map(|p| ImageSpec {
-                step: Some(p.step),
-                step_id: p.step_id.clone(),
-                platforms: Platforms::Runner,
-                guarded: self.guarded_among_several() && p.step_if.is_some(),
-                ..ImageSpec::default()
-            })
-            .collect()
-    }
-
-    /// Before each ko step its stand-in, set to record that step's image;
-    /// the step calling it; after it, the image saved (the save step the
-    /// scripts' pushes use, for that image alone).
-    fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
-        self.pushes.iter().find(|p| p.step == index)?;
-        Some(vec![
-            Piece::Template {
-                name: "ko-prepare.yml",
-                vars: Vec::new(),
-                carried: false,
-            },
-            Piece::Blank,
-            Piece::Run(build_for_the_scan),
-            Piece::Blank,
-            Piece::Template {
-                name: "script-save.yml",
-                vars: vec![("only_image", super::var(&true))],
-                carried: index == self.last_step(),
-            },
-        ])
-    }
-
-    fn check(&self) -> Check {
-        Check::Runs {
-            steps: self.steps(),
-            edit: build_for_the_scan,
-            each: true,
-        }
-    }
-}
-
-fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
-    check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
-    let matrix = super::has_matrix(job);
-    if matrix && let Some(second) = pushes.get(1) {
-        return Err(Unsupported::new(
-            job_id,
-            Some(second.step),
-            "this matrix job pushes more than once with ko; scangate gates one ko push per matrix leg",
-            "split it into one job per push (scangate migrates each)",
-        ));
-    }
-    let steps = gate::steps(job);
-    let each = pushes
-        .iter()
-        .map(|push| {
-            let step = steps
-                .iter()
-                .find(|(n, _)| *n == push.step)
-                .map(|(_, s)| *s)
-                .ok_or_else(|| Unsupported::new(job_id, Some(push.step), "step not found", ""))?;
-            let step_if = step.get("if").and_then(step_condition);
-            read_one(step)
-                .map(|command| KoPush {
-                    step: push.step,
-                    step_id: step.get("id").and_then(gate::scalar),
-                    command,
-                    later_steps_differ: later_steps_differ(&steps, push.step, &step_if, &None),
-                    step_if,
-                })
-                .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // A guarded ko push, outside a matrix: its save step says whether it
-    // ran (in a matrix, one leg's outputs would say it for every leg).
-    let guarded = pushes.iter().find(|p| {
-        steps
-            .iter()
-            .any(|(n, s)| *n == p.step && s.get("if").is_some())
-    });
-    if let Some(guarded) = guarded {
-        let why = match (matrix, each.iter().find(|p| p.step == guarded.step)) {
-            (true, _) => Some("in a matrix job"),
-            (_, Some(p)) if p.step_if.is_none() => Some("that mixes text and expressions"),
-            _ => None,
-        };
-        if let Some(why) = why {
-            return Err(Unsupported::new(
-                job_id,
-                Some(guarded.step),
-                format!("the ko step has its own `if:` {why}"),
-                format!("move the condition to the job's `if:`, {GATE_BY_HAND}"),
-            ));
-        }
-    }
-    let first = each.first().map_or(0, |p| p.step);
-    let last = each.last().map_or(0, |p| p.step);
-    let followed = steps.iter().any(|(n, _)| *n > last);
-    let no_login = !steps
-        .iter()
-        .any(|(n, s)| *n < first && gate::registry_login(s));
-    Ok(Site::new(KoPushes {
-        job: job_id.to_owned(),
-        pushes: each,
-        matrix,
-        no_login,
-        followed,
-    }))
-}
+/// ko, to the common rewrite of builders that push by themselves.
+static BUILDER: Builder = Builder {
+    name: "ko",
+    prepare: "ko-prepare.yml",
+    record: None,
+    edit: build_for_the_scan,
+    read_one,
+    without_login: WithoutLogin {
+        reason: "no step before ko logs in to the registry (ko logs in by itself, with `ko login` or ko-build/setup-ko's login when `KO_DOCKER_REPO` is unset); split, the push job would have no credentials",
+        hint: "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
+        one_job: true,
+    },
+};
 
 /// One ko step, checked: a single `ko build` / `ko publish` of one import
 /// path and one platform, run from the PATH, whose output nothing reads and
@@ -466,17 +230,7 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             DIGEST_HINT,
         );
     }
-    // The commands after ko on its line, as written (split where the
-    // masked line has an operator), then the lines after it.
-    let cuts: Vec<usize> = after.match_indices([';', '&']).map(|(at, _)| at).collect();
-    let on_its_line = cuts.iter().enumerate().map(|(n, &at)| {
-        let end = cuts.get(n + 1).copied().unwrap_or(after.len());
-        &body[m.end() + at + 1..m.end() + end]
-    });
-    let follows = on_its_line
-        .chain(body[line_end..].lines())
-        .find(|c| !c.is_empty() && !HARMLESS.is_match(c));
-    if let Some(next) = follows {
+    if let Some(next) = super::tarball::command_after(&body, &masked, m.end()) {
         return refuse(
             format!(
                 "`{}` follows `{what}` in the same step; it would now run before the scan",
@@ -567,6 +321,7 @@ fn check_arguments(command: &str) -> Result<(), (String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Format, Tool, Unsupported};
     use super::*;
 
     use super::super::tests::first_verdict as verdict;

@@ -32,6 +32,7 @@ pub mod pack;
 pub mod publish_action;
 pub mod push_to_registry;
 pub mod run_script;
+pub mod tarball;
 
 use std::sync::{Arc, LazyLock};
 
@@ -328,11 +329,14 @@ pub enum Check {
     /// The steps are the original ones after the inserted ones (one, and the
     /// builder when one is set up), with `edit` applied to the `run:` of
     /// `steps`. With `each`, every one of `steps` has its own inserted step
-    /// before it and its record step (and upload) after it.
+    /// before it and its record step (and upload) after it, and
+    /// `record_steps` more steps between it and its record step (those
+    /// that load what the step wrote).
     Runs {
         steps: Vec<usize>,
         edit: fn(&str) -> String,
         each: bool,
+        record_steps: usize,
     },
     /// As `Runs`, but each of the steps is replaced by a `run:` step that
     /// records its push instead (an action the build job cannot keep).
@@ -897,14 +901,7 @@ impl Refused {
     pub fn find(&self, job: &Mapping, step: &Mapping, script: Option<&str>) -> Option<Found> {
         match (&self.finder, script) {
             (Finder::Command { pattern, pushes }, Some(script)) => {
-                pattern.find_iter(script).find_map(|m| {
-                    let rest = &script[m.start()..];
-                    let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
-                    pushes(command).then(|| Found {
-                        at: m.start(),
-                        what: command.split_whitespace().collect::<Vec<_>>().join(" "),
-                    })
-                })
+                find_command(pattern, *pushes, script)
             }
             (Finder::Action(pushes), None) => {
                 let what = pushes(&gate::action_name(step)?, step)?;
@@ -924,6 +921,20 @@ impl Refused {
             self.hint,
         )
     }
+}
+
+/// The first command of `script` that `pattern` finds the start of and
+/// that `pushes` (the command to the end of its line, or to the next `;`,
+/// `&` or `|`).
+pub fn find_command(pattern: &Regex, pushes: fn(&str) -> bool, script: &str) -> Option<Found> {
+    pattern.find_iter(script).find_map(|m| {
+        let rest = &script[m.start()..];
+        let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
+        pushes(command).then(|| Found {
+            at: m.start(),
+            what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+        })
+    })
 }
 
 /// Implements [`Shape`] for a unit struct through its [`Refused`].

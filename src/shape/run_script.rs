@@ -222,6 +222,7 @@ impl Rewrite for ScriptPush {
             steps: self.steps.clone(),
             edit: record_instead_of_push,
             each: false,
+            record_steps: 0,
         }
     }
 }

@@ -87,6 +87,12 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # ko -B: KO_DOCKER_REPO/<base of the import path>, two steps, two images
     ("shapes", "ko-steps.yml", "tag"): {"acme/api": ["{sha7}"], "acme/worker": ["{sha7}"]},
     ("shapes", "ko-steps.yml", "branch"): {"acme/api": ["{sha7}"], "acme/worker": ["{sha7}"]},
+    # Jib: jib.to.image (latest when untagged) and jib.to.tags; Gradle's --image
+    ("shapes", "jib.yml", "tag"): {"acme/jib-api": ["latest", "{sha7}"], "acme/jib-worker": ["v1.2.3"]},
+    ("shapes", "jib.yml", "branch"): {"acme/jib-api": ["latest", "{sha7}"], "acme/jib-worker": ["main"]},
+    # the Jib step's own `if:` builds releases only
+    ("shapes", "jib-maven.yml", "tag"): {"acme/jib-app": ["latest", "v1.2.3"]},
+    ("shapes", "jib-maven.yml", "branch"): {},
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
@@ -151,7 +157,8 @@ SIGNATURE_TAG = re.compile(r"^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$")
 #: or builds and pushes nothing (the push step's): the migrated workflow must
 #: then neither scan nor record an image.
 NOT_BUILT = {("shapes", "build-if.yml", "pr"), ("shapes", "build-if-summary.yml", "pr"), ("shapes", "matrix-build-if.yml", "pr"),
-             ("shapes", "matrix-script-skip.yml", "pr"), ("shapes", "buildx-script-if.yml", "pr"), ("shapes", "ko.yml", "pr")}
+             ("shapes", "matrix-script-skip.yml", "pr"), ("shapes", "buildx-script-if.yml", "pr"), ("shapes", "ko.yml", "pr"),
+             ("shapes", "jib-maven.yml", "branch")}
 
 
 def builds_nothing(case: Case) -> bool:

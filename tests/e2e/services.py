@@ -597,6 +597,11 @@ SUPPORT_FILES = {
 }
 
 
+#: The Maven and Gradle wrappers of the Jib fixtures: they run the Jib
+#: stand-in (bin/jib) instead of downloading Maven or Gradle.
+WRAPPERS = {"mvnw": "maven", "gradlew": "gradle"}
+
+
 def prepare_repository(
     fixture_repo: Path,
     dest: Path,
@@ -631,6 +636,10 @@ def prepare_repository(
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    for rel, tool in WRAPPERS.items():
+        path = dest / rel
+        path.write_text(f'#!/bin/sh\nexec "{E2E_BIN / "jib"}" {tool} "$@"\n')
+        path.chmod(0o755)
     _git_init(dest, tags)
     return dest
 

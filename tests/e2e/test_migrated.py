@@ -306,6 +306,9 @@ INJECTED = [
     (Case("shapes", "ko-alternatives.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/app"),
     (Case("shapes", "ko.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/app"),
     (Case("shapes", "ko-steps.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/worker"),
+    # Jib: the second of two Gradle subprojects; a Maven build guarded by its own `if:`
+    (Case("shapes", "jib.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/jib-worker"),
+    (Case("shapes", "jib-maven.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/jib-app"),
     # push-to-registry: both jobs built from "." (one split in three jobs, one
     # in one job as its step logs in itself); neither image is pushed
     (Case("shapes", "push-to-registry.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/redhat-tools"),

@@ -543,3 +543,33 @@ def test_ko_names_images_as_ko_does_and_its_tarball_holds_every_tag(tmp_path, mo
     with tarfile.open(tarball) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
     assert [m["RepoTags"] for m in manifest] == [["ghcr.io/acme:v1", "ghcr.io/acme:latest"]]
+
+
+def test_jib_reads_goals_and_properties_as_its_plugins_do_and_its_tarball_holds_every_tag(tmp_path, monkeypatch):
+    """Jib's goals and tasks, `jib.to.image` (`:latest` when untagged) and
+    `jib.to.tags`, and the tarball of `buildTar` (every reference a RepoTag
+    since jib#2054) in the build tool's output folder of the module."""
+
+    from standins import jib
+
+    props, builds = jib.parse("gradle", ["--no-daemon", ":services:api:jib", "-Djib.to.tags=a,b", "--image=ghcr.io/x/api"])
+    assert builds == [("services/api", True)]
+    assert jib.references(props) == ["ghcr.io/x/api:latest", "ghcr.io/x/api:a", "ghcr.io/x/api:b"]
+    props, builds = jib.parse("maven", ["-B", "package", "com.google.cloud.tools:jib-maven-plugin:3.4.6:buildTar",
+                                        "-Djib.to.image=localhost:5000/x:v1"])
+    assert builds == [(".", False)] and jib.references(props) == ["localhost:5000/x:v1"]
+    with pytest.raises(jib.JibError, match="Could not find goal 'push'"):
+        jib.parse("maven", ["jib:push"])
+    with pytest.raises(jib.JibError, match="Missing target image"):
+        jib.references({})
+    rootfs = tmp_path / "e2e-app" / "amd64" / "bin"
+    rootfs.mkdir(parents=True)
+    (rootfs / "busybox").write_bytes(b"busybox")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("E2E_LOG", raising=False)
+    assert jib.run("maven", ["jib:buildTar", "-Djib.to.image=ghcr.io/x/app:v1", "-Djib.to.tags=latest"]) == 0
+    with tarfile.open(tmp_path / "target" / "jib-image.tar") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert [m["RepoTags"] for m in manifest] == [["ghcr.io/x/app:v1", "ghcr.io/x/app:latest"]]
+    with pytest.raises(jib.JibError, match="Project 'nope' not found"):
+        jib.run("gradle", [":nope:jibBuildTar", "--image=ghcr.io/x/app"])
