@@ -110,8 +110,24 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             "give every step a unique id, then run scangate again",
         ));
     }
+    if let Some((step, _)) = gate::steps(job).into_iter().find(|(_, s)| {
+        s.get("if")
+            .and_then(gate::scalar)
+            .is_some_and(|c| SECRETS.is_match(&c))
+    }) {
+        return Err(Unsupported::new(
+            job_id,
+            Some(step),
+            "this step's `if:` reads the `secrets` context, which GitHub does not allow in a step's `if:`; it rejects such a workflow",
+            "set the secret in the step's or the job's `env:` and test `env.NAME` instead, then run scangate again",
+        ));
+    }
     shapes.read(job_id, job, pushes)
 }
+
+/// The `secrets` context in an expression (`secrets.X`, `secrets['X']`).
+static SECRETS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bsecrets\s*[.\[]").expect("static regex"));
 
 /// A command whose pushes scangate cannot read: a script file, a make-like
 /// runner, a JVM build (Jib, Quarkus and Spring Boot push from there), nix,
@@ -397,6 +413,25 @@ mod tests {
             "      - run: nix run nixpkgs#skopeo -- login -u me --password-stdin ghcr.io\n      - uses: docker/bake-action@v4\n        with:\n          files: docker-bake.hcl\n",
         );
         assert!(found[0].1.contains("`docker/bake-action@v4`"), "{found:?}");
+    }
+
+    #[test]
+    fn a_step_if_reading_secrets_is_refused_as_github_rejects_it() {
+        let doc = |cond: &str| -> Value {
+            yaml_serde::from_str(&format!(
+                "jobs:\n  r:\n    steps:\n      - if: {cond}\n        uses: docker/login-action@v4\n      - run: docker push ghcr.io/a/b:1\n"
+            ))
+            .unwrap()
+        };
+        let verdicts =
+            |cond: &str| ungated_jobs(&doc(cond), &gate::Threshold::default(), Shapes::builtin());
+        let refused = verdicts("${{ secrets.TOKEN != '' }}")
+            .remove(0)
+            .unwrap_err();
+        assert!(refused.reason.contains("`secrets`"), "{}", refused.reason);
+        assert_eq!(refused.step, Some(0));
+        assert!(verdicts("secrets['TOKEN'] != ''").remove(0).is_err());
+        assert!(verdicts("env.TOKEN != ''").remove(0).is_ok());
     }
 
     #[test]
