@@ -17,14 +17,9 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "pushes it to `ContainerRegistry` in one step",
         "ContainerArchiveOutputPath",
     ),
-    // Jib is migrated when the job logs in (`fixtures/shapes/…/jib.yml`);
+    // Jib is migrated when the job logs in (`fixtures/shapes/…/jib.yml`) or
+    // its command line has the registry's credentials (`jib-auth.yml`);
     // with credentials of Jib's own nothing could push after the scan.
-    (
-        "jib-maven.yml",
-        "18:7",
-        "Jib pushes with credentials of its own",
-        "log in with docker/login-action",
-    ),
     (
         "jib-gradle.yml",
         "14:7",

@@ -18,7 +18,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::run_script::under_condition;
-use super::tarball::{self, Builder, WithoutLogin, command_after, command_at};
+use super::tarball::{self, Builder, StepLogin, WithoutLogin, command_after, command_at};
 use super::{Found, Shape, Unsupported, Verdict};
 use crate::gate::{self, Push};
 
@@ -72,11 +72,78 @@ static BUILDER: Builder = Builder {
     edit: build_for_the_scan,
     read_one,
     without_login: WithoutLogin {
-        reason: "no step before Jib logs in to the registry: Jib pushes with credentials of its own (`jib.to.auth`, a credential helper), which nothing can push with after the scan",
-        hint: "log in with docker/login-action (or `docker login`) before the Jib step, which Jib reads too, and drop `jib.to.auth`; or gate the job by hand",
+        reason: "no step before Jib logs in to the registry, and its command line names no registry and credentials as expressions: Jib pushes with credentials of its own (the build file's `jib.to.auth`, a credential helper), which nothing can push with after the scan",
+        hint: "log in with docker/login-action (or `docker login`) before the Jib step, which Jib reads too, or pass `-Djib.to.image=REGISTRY/…` with `-Djib.to.auth.username=${{ … }} -Djib.to.auth.password=${{ … }}`; or gate the job by hand",
         one_job: false,
     },
+    own_login,
 };
+
+/// The credentials of the step's Jib command line (`-Djib.to.auth.username`
+/// and `.password`, each a whole expression, or a `$VARIABLE` the step's
+/// `env:` sets to one; a user name may be written out) for the registry of `-Djib.to.image` (or Gradle's
+/// `--image`), when its host is written out.
+fn own_login(step: &Mapping) -> Option<StepLogin> {
+    let run = step.get("run").and_then(Value::as_str)?;
+    let body = gate::shell_body(run);
+    let command = super::find_command(&BUILD_TOOL, pushes, &body)?;
+    let masked = super::mask_quoted(&body);
+    let command = &body[command.at..command.at + command_at(&masked, command.at).len()];
+    let words: Vec<String> = super::shell_words(command)
+        .into_iter()
+        .map(|w| w.replace(['"', '\''], ""))
+        .collect();
+    let value = |prefix: &str| {
+        words
+            .iter()
+            .enumerate()
+            .find_map(|(n, w)| match w.strip_prefix(prefix) {
+                Some(v) if !v.is_empty() => Some(v.to_owned()),
+                Some(_) => words.get(n + 1).cloned(),
+                None => None,
+            })
+    };
+    let image = value("-Djib.to.image=").or_else(|| value("--image="))?;
+    let expression = |v: String| -> Option<String> {
+        if v.starts_with("${{") && v.ends_with("}}") && v.matches("${{").count() == 1 {
+            return Some(v);
+        }
+        let name = v
+            .strip_prefix('$')?
+            .trim_start_matches('{')
+            .trim_end_matches('}');
+        let set = step.get("env")?.get(name).and_then(gate::scalar)?;
+        let set = set.trim();
+        (set.starts_with("${{") && set.ends_with("}}") && set.matches("${{").count() == 1)
+            .then(|| set.to_owned())
+    };
+    let literal = |v: &String| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
+    };
+    let username = value("-Djib.to.auth.username=")
+        .and_then(|v| if literal(&v) { Some(v) } else { expression(v) })?;
+    let password = expression(value("-Djib.to.auth.password=")?)?;
+    Some(StepLogin {
+        registry: registry_of(&image)?,
+        username,
+        password,
+    })
+}
+
+/// The registry host of an image reference: `Some(None)` for Docker Hub,
+/// `None` when the host is not written out.
+fn registry_of(image: &str) -> Option<Option<String>> {
+    let first = image.split('/').next()?;
+    let host = image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+    if !host {
+        return (!first.contains('$')).then_some(None);
+    }
+    first
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        .then(|| Some(first.to_owned()))
+}
 
 /// `script` with each Maven or Gradle command's Jib push turned to the
 /// tarball build (`jib:build` → `jib:buildTar`, `jib` → `jibBuildTar`), on
@@ -383,5 +450,66 @@ mod tests {
         let r = verdict(&own).unwrap_err();
         assert!(r.reason.contains("credentials of its own"), "{}", r.reason);
         assert_eq!((r.step, r.cure), (Some(0), None));
+    }
+
+    #[test]
+    fn credentials_on_the_command_line_log_docker_in_for_the_push_in_one_job() {
+        let own = |script: &str, env: &str| {
+            let steps = format!(
+                "jobs:\n  jib:\n    steps:\n      - {env}run: |\n          {}\n",
+                script.replace('\n', "\n          ")
+            );
+            verdict(&steps)
+        };
+        let auth = "-Djib.to.auth.username=${{ github.actor }} -Djib.to.auth.password=\"$P\"";
+        let env = "env:\n          P: ${{ secrets.GITHUB_TOKEN }}\n        ";
+        // set 13 022: ghcr.io with the job's token, no docker login.
+        let site = own(
+            &format!("mvn jib:build -Djib.to.image=ghcr.io/a/b:1 {auth}"),
+            env,
+        )
+        .unwrap();
+        let cured = site.refuse_jobs().unwrap();
+        assert_eq!(cured.cure, Some(super::super::Cure::OneJob));
+        assert!(
+            cured.reason.contains("credentials on its command line"),
+            "{}",
+            cured.reason
+        );
+        let step: Mapping = yaml_serde::from_str(&format!(
+            "{}run: mvn jib:build -Djib.to.image=ghcr.io/a/b:1 {auth}\n",
+            env.replace("\n        ", "\n")
+        ))
+        .unwrap();
+        assert_eq!(
+            own_login(&step),
+            Some(StepLogin {
+                registry: Some("ghcr.io".into()),
+                username: "${{ github.actor }}".into(),
+                password: "${{ secrets.GITHUB_TOKEN }}".into(),
+            })
+        );
+        // Docker Hub, Gradle's --image.
+        assert!(own(&format!("./gradlew jib --image=acme/app {auth}"), env).is_ok());
+        assert_eq!(registry_of("acme/app"), Some(None));
+        assert_eq!(
+            registry_of("localhost:5000/app"),
+            Some(Some("localhost:5000".into()))
+        );
+        // A registry or a password known only at run time: refused.
+        for script in [
+            format!("mvn jib:build -Djib.to.image=$IMAGE {auth}"),
+            format!("mvn jib:build -Djib.to.image=$REG/app {auth}"),
+            "mvn jib:build -Djib.to.image=ghcr.io/a/b -Djib.to.auth.username=me -Djib.to.auth.password=hunter2".to_owned(),
+        ] {
+            let r = own(&script, env).unwrap_err();
+            assert!(r.reason.contains("credentials of its own"), "{script}: {}", r.reason);
+        }
+        let r = own(
+            &format!("mvn jib:build -Djib.to.image=ghcr.io/a/b {auth}"),
+            "",
+        )
+        .unwrap_err();
+        assert!(r.reason.contains("credentials of its own"), "{}", r.reason);
     }
 }

@@ -38,6 +38,21 @@ pub struct Builder {
     /// Why no login step before its first step matters: split, the push job
     /// would have no credentials.
     pub without_login: WithoutLogin,
+    /// The credentials its step gives it on the command line, when they can
+    /// log Docker in as well (expressions, and a registry written out).
+    pub own_login: fn(&Mapping) -> Option<StepLogin>,
+}
+
+/// Credentials a builder's step passes the builder itself: with them the
+/// prepared step logs Docker in too, so that the push of the scanned image
+/// in the same job has them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StepLogin {
+    /// The registry's host; none for Docker Hub.
+    pub registry: Option<String>,
+    /// Whole expressions (`${{ github.actor }}`), set in the step's `env:`.
+    pub username: String,
+    pub password: String,
 }
 
 /// What a job whose builder steps no login step precedes becomes.
@@ -79,6 +94,8 @@ pub struct TarballPush {
     pub step_if: Option<String>,
     /// A later step runs under another condition than `step_if`.
     pub later_steps_differ: bool,
+    /// The credentials the step gives the builder, which log Docker in too.
+    pub login: Option<StepLogin>,
 }
 
 /// The builder's pushes of one job, one step (and one image) each, in
@@ -170,9 +187,18 @@ impl Rewrite for TarballPushes {
             _ => {}
         }
         let login = &self.builder.without_login;
+        let (reason, hint) = if login.one_job {
+            (login.reason.to_owned(), login.hint)
+        } else {
+            (
+                format!(
+                    "no step before {name} logs in to the registry: {name} pushes with the credentials on its command line, with which the scanned image is pushed in the same job; a push job would have none"
+                ),
+                "log in with docker/login-action before the build, which the push job repeats, or gate the job by hand",
+            )
+        };
         self.no_login.then(|| {
-            Unsupported::new(&self.job, Some(self.first_step()), login.reason, login.hint)
-                .cured_by_one_job()
+            Unsupported::new(&self.job, Some(self.first_step()), reason, hint).cured_by_one_job()
         })
     }
 
@@ -202,10 +228,12 @@ impl Rewrite for TarballPushes {
     /// saved (the save step the scripts' pushes use, for that image alone).
     fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
         let push = self.pushes.iter().find(|p| p.step == index)?;
+        // Without a login step, the push in this job logs in as the builder does.
+        let login = push.login.as_ref().filter(|_| self.no_login);
         let mut pieces = vec![
             Piece::Template {
                 name: self.builder.prepare,
-                vars: Vec::new(),
+                vars: vec![("login", super::var(&login))],
                 carried: false,
             },
             Piece::Blank,
@@ -274,6 +302,7 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
                     command,
                     later_steps_differ: later_steps_differ(&steps, push.step, &step_if, &None),
                     step_if,
+                    login: (builder.own_login)(step),
                 })
                 .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
         })
@@ -307,7 +336,8 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
         .iter()
         .any(|(n, s)| *n < first && gate::registry_login(s));
     let login = &builder.without_login;
-    if no_login && !login.one_job {
+    let own_logins = each.iter().all(|p| p.login.is_some());
+    if no_login && !login.one_job && !own_logins {
         return Err(Unsupported::new(
             job_id,
             Some(first),

@@ -93,6 +93,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # the Jib step's own `if:` builds releases only
     ("shapes", "jib-maven.yml", "tag"): {"acme/jib-app": ["latest", "v1.2.3"]},
     ("shapes", "jib-maven.yml", "branch"): {},
+    # Jib's own credentials (-Djib.to.auth.*), no docker login in the job
+    ("shapes", "jib-auth.yml", "tag"): {"acme/jib-auth": ["latest", "v1.2.3"]},
+    ("shapes", "jib-auth.yml", "branch"): {"acme/jib-auth": ["latest", "main"]},
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},

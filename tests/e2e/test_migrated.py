@@ -309,6 +309,7 @@ INJECTED = [
     # Jib: the second of two Gradle subprojects; a Maven build guarded by its own `if:`
     (Case("shapes", "jib.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding("services/worker")]), "acme/jib-worker"),
     (Case("shapes", "jib-maven.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/jib-app"),
+    (Case("shapes", "jib-auth.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/jib-auth"),
     # push-to-registry: both jobs built from "." (one split in three jobs, one
     # in one job as its step logs in itself); neither image is pushed
     (Case("shapes", "push-to-registry.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/redhat-tools"),

@@ -10,8 +10,9 @@ released in 1.7.0):
   Gradle `jib`, `jibBuildTar`, of the root project or `:a:b:` subprojects;
   other goals and tasks (`package`, `build`, `--no-daemon`, `-B`) run as
   no-ops; an unknown jib goal or task fails as Maven / Gradle do.
-- configuration: the system properties `jib.to.image` and `jib.to.tags`
-  (comma-separated), and Gradle's `--image` option of the Jib task; a
+- configuration: the system properties `jib.to.image`, `jib.to.tags`
+  (comma-separated) and `jib.to.auth.username`/`.password` (the push's
+  credentials, before Docker's), and Gradle's `--image` option; a
   target image without a tag is `:latest`; `jib.to.image` unset fails the
   registry push ("Missing target image parameter").
 - `build` pushes the image under the target and every tag (with the Docker
@@ -118,7 +119,9 @@ def run(tool: str, argv: list[str]) -> int:
         out.mkdir(parents=True, exist_ok=True)
         digest = ko.manifest_digest(config, layers)
         if push:
-            digest = ko.push(config, layers, refs)
+            # jib.to.auth first, else Docker's credentials (as Jib reads them)
+            user, password = props.get("jib.to.auth.username"), props.get("jib.to.auth.password")
+            digest = ko.push(config, layers, refs, f"{user}:{password}" if user and password else None)
         else:
             ko.write_tarball(out / "jib-image.tar", [(refs, config, layers)])
             print(f"Built image tarball at {out / 'jib-image.tar'}", file=sys.stderr)

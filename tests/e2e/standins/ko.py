@@ -197,15 +197,17 @@ def write_tarball(path: Path, images: list[tuple[list[str], bytes, list[bytes]]]
         add("manifest.json", json.dumps(entries).encode())
 
 
-def push(config: bytes, layers: list[bytes], refs: list[str]) -> str:
-    """Pushes the image under every reference; returns the manifest digest."""
+def push(config: bytes, layers: list[bytes], refs: list[str], creds: str | None = None) -> str:
+    """Pushes the image under every reference (with `creds`, USER:PASSWORD,
+    else the Docker config's); returns the manifest digest."""
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "image.tar"
         write_tarball(archive, [([], config, layers)])
         digest = ""
         for ref in refs:
             digestfile = Path(tmp) / "digest"
-            proc = subprocess.run(["skopeo", "copy", "--quiet", "--digestfile", str(digestfile),
+            auth = ["--dest-creds", creds] if creds else []
+            proc = subprocess.run(["skopeo", "copy", "--quiet", "--digestfile", str(digestfile), *auth,
                                    f"docker-archive:{archive}", f"docker://{ref}"], capture_output=True, text=True)
             if proc.returncode != 0:
                 raise KoError(f"pushing {ref}: {proc.stderr.strip()}")
