@@ -25,6 +25,7 @@ use crate::expressions::runner_variable;
 use crate::gate::{self, action_name, input, scalar};
 use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN, push_as_flag};
 use crate::shape::imagetools_create::promotes;
+use crate::shape::jib;
 use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
@@ -95,9 +96,10 @@ pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
             repo,
         };
         let steps = gate::steps(job);
+        let mut after_mark = false;
         for (index, step) in &steps {
             let vars = shell_vars(step);
-            for reference in references(job, step) {
+            for reference in references(job, step, after_mark) {
                 let image = resolve(&reference, &env, &vars, &steps, 0);
                 out.push(Found {
                     job: job_id.clone(),
@@ -106,14 +108,20 @@ pub fn pushed(doc: &Value, repo: &Repository) -> Vec<Found> {
                     image,
                 });
             }
+            // Migrated Jib: scangate's mark comes right before the step.
+            after_mark = step
+                .get("run")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.contains(jib::MARK));
         }
     }
     out
 }
 
 /// The references one step of `job` pushes (or, migrated, exports for the
-/// push job).
-fn references(job: &Mapping, step: &Mapping) -> Vec<String> {
+/// push job). `after_mark`: the step follows the mark scangate leaves before
+/// a migrated Jib step.
+fn references(job: &Mapping, step: &Mapping, after_mark: bool) -> Vec<String> {
     match action_name(step).as_deref() {
         Some("docker/build-push-action") => return build_push_references(job, step),
         Some("redhat-actions/push-to-registry") => {
@@ -147,6 +155,12 @@ fn references(job: &Mapping, step: &Mapping) -> Vec<String> {
     };
     if run.contains(PUSH_LOOP) {
         return Vec::new();
+    }
+    // Jib names its image on the command line; migrated, its tarball
+    // build is what the push job pushes.
+    let jib_images = jib::pushed_images(run, after_mark);
+    if !jib_images.is_empty() {
+        return jib_images;
     }
     let joined = run.replace("\\\n", " ");
     let mut refs = Vec::new();
@@ -393,6 +407,36 @@ mod tests {
             .into_iter()
             .map(|f| (f.reference, f.image))
             .collect()
+    }
+
+    #[test]
+    fn jib_names_its_image_on_the_command_line_before_and_after_migration() {
+        let original = "jobs:\n  j:\n    steps:\n      - run: ./gradlew :api:jib --image=ghcr.io/${{ github.repository }}:1\n      - run: mvn jib:buildTar -Djib.to.image=local/only\n";
+        assert_eq!(
+            found(original),
+            [(
+                "ghcr.io/${{ github.repository }}:1".to_owned(),
+                Ok("ghcr.io/acme/model-service".to_owned())
+            )]
+        );
+        // Migrated: the tarball build after scangate's mark, not the user's own.
+        let migrated = original.replace(":api:jib ", ":api:jibBuildTar ").replace(
+            "    steps:\n",
+            &format!(
+                "    steps:\n      - run: touch \"$RUNNER_TEMP/scangate/j/{}\"\n",
+                jib::MARK
+            ),
+        );
+        let names: Vec<_> = found(&migrated).into_iter().map(|(_, n)| n).collect();
+        assert_eq!(names, [Ok("ghcr.io/acme/model-service".to_owned())]);
+        for template in ["jib-prepare.yml", "jib-record.yml"] {
+            let text = crate::render::TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == template)
+                .unwrap()
+                .1;
+            assert!(text.contains(jib::MARK), "{template}");
+        }
     }
 
     #[test]

@@ -52,6 +52,11 @@ static JIB_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"jib:(?:dockerBuild|buildTar)\b|\bjib(?:DockerBuild|BuildTar)\b")
         .expect("static regex")
 });
+/// Jib's goals that write the image to a tarball (what a migrated Jib step runs).
+static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"jib:buildTar\b|jib-maven-plugin(?::[^:\s]+)?:buildTar\b|\bjibBuildTar\b")
+        .expect("static regex")
+});
 /// The files Jib writes beside the image: a step that reads them would
 /// read the tarball's image, not the pushed one.
 static JIB_OUTPUTS: LazyLock<Regex> =
@@ -89,21 +94,9 @@ fn own_login(step: &Mapping) -> Option<StepLogin> {
     let command = super::find_command(&BUILD_TOOL, pushes, &body)?;
     let masked = super::mask_quoted(&body);
     let command = &body[command.at..command.at + command_at(&masked, command.at).len()];
-    let words: Vec<String> = super::shell_words(command)
-        .into_iter()
-        .map(|w| w.replace(['"', '\''], ""))
-        .collect();
-    let value = |prefix: &str| {
-        words
-            .iter()
-            .enumerate()
-            .find_map(|(n, w)| match w.strip_prefix(prefix) {
-                Some(v) if !v.is_empty() => Some(v.to_owned()),
-                Some(_) => words.get(n + 1).cloned(),
-                None => None,
-            })
-    };
-    let image = value("-Djib.to.image=").or_else(|| value("--image="))?;
+    let words = unquoted_words(command);
+    let value = |prefix: &str| property(&words, prefix);
+    let image = target_image(&words)?;
     let expression = |v: String| -> Option<String> {
         if v.starts_with("${{") && v.ends_with("}}") && v.matches("${{").count() == 1 {
             return Some(v);
@@ -129,6 +122,51 @@ fn own_login(step: &Mapping) -> Option<StepLogin> {
         username,
         password,
     })
+}
+
+/// The words of `command`, their quotes dropped.
+fn unquoted_words(command: &str) -> Vec<String> {
+    super::shell_words(command)
+        .into_iter()
+        .map(|w| w.replace(['"', '\''], ""))
+        .collect()
+}
+
+/// The value of the first of `words` that starts with `prefix` (`-Dkey=`),
+/// or of the next word when it is empty (`--image VALUE`).
+fn property(words: &[String], prefix: &str) -> Option<String> {
+    words
+        .iter()
+        .enumerate()
+        .find_map(|(n, w)| match w.strip_prefix(prefix) {
+            Some(v) if !v.is_empty() => Some(v.to_owned()),
+            Some(_) => words.get(n + 1).cloned(),
+            None => None,
+        })
+}
+
+/// The image Jib's command line targets: `-Djib.to.image`, Gradle's `--image`.
+fn target_image(words: &[String]) -> Option<String> {
+    property(words, "-Djib.to.image=").or_else(|| property(words, "--image="))
+}
+
+/// The time mark scangate's step before a migrated Jib step leaves
+/// (templates/jib-prepare.yml): a job with it pushes what its Jib tarball
+/// builds hold.
+pub const MARK: &str = "jib-started";
+
+/// The images the Maven and Gradle commands of `script` push with Jib, as
+/// their command lines name them (`-Djib.to.image`, `--image`); with
+/// `migrated`, also those they build to a tarball for scangate's push job.
+pub fn pushed_images(script: &str, migrated: bool) -> Vec<String> {
+    let body = gate::shell_body(script);
+    let masked = super::mask_quoted(&body);
+    BUILD_TOOL
+        .find_iter(&masked)
+        .map(|m| &body[m.start()..m.start() + command_at(&masked, m.start()).len()])
+        .filter(|c| pushes(c) || (migrated && TARBALL.is_match(c)))
+        .filter_map(|c| target_image(&unquoted_words(c)))
+        .collect()
 }
 
 /// The registry host of an image reference: `Some(None)` for Docker Hub,
