@@ -25,8 +25,8 @@ use crate::expressions::runner_variable;
 use crate::gate::{self, action_name, input, scalar};
 use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN, push_as_flag};
 use crate::shape::imagetools_create::promotes;
-use crate::shape::jib;
 use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
+use crate::shape::{jib, ko};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
 const RECORDED_TAGS: &str = "SCANGATE_TAGS";
@@ -156,11 +156,11 @@ fn references(job: &Mapping, step: &Mapping, after_mark: bool) -> Vec<String> {
     if run.contains(PUSH_LOOP) {
         return Vec::new();
     }
-    // Jib names its image on the command line; migrated, its tarball
-    // build is what the push job pushes.
-    let jib_images = jib::pushed_images(run, after_mark);
-    if !jib_images.is_empty() {
-        return jib_images;
+    // Jib names its image on the command line (migrated, its tarball build
+    // is what the push job pushes); ko names it from `KO_DOCKER_REPO`.
+    let builders = [jib::pushed_images(run, after_mark), ko::pushed_images(run)].concat();
+    if !builders.is_empty() {
+        return builders;
     }
     let joined = run.replace("\\\n", " ");
     let mut refs = Vec::new();
@@ -407,6 +407,36 @@ mod tests {
             .into_iter()
             .map(|f| (f.reference, f.image))
             .collect()
+    }
+
+    #[test]
+    fn ko_names_its_image_from_ko_docker_repo_where_the_module_does_not_matter() {
+        let doc = |script: &str| {
+            format!(
+                "env:\n  KO_DOCKER_REPO: ghcr.io/${{{{ github.repository_owner }}}}\njobs:\n  k:\n    steps:\n      - run: {script}\n"
+            )
+        };
+        let names =
+            |script: &str| -> Vec<_> { found(&doc(script)).into_iter().map(|(_, n)| n).collect() };
+        assert_eq!(names("ko build --bare ."), [Ok("ghcr.io/acme".to_owned())]);
+        assert_eq!(
+            names("ko build -B --tags v1 ./cmd/API"),
+            [Ok("ghcr.io/acme/api".to_owned())]
+        );
+        // Migrated: the stand-in records the same names.
+        assert_eq!(
+            names("scangate-ko publish --push=false --base-import-paths ./cmd/worker"),
+            [Ok("ghcr.io/acme/worker".to_owned())]
+        );
+        // Local builds push nothing; -P and the default need the Go module.
+        for none in [
+            "ko build --bare --local .",
+            "ko build -P ./cmd/a",
+            "ko build ./cmd/a",
+            "ko build -B .",
+        ] {
+            assert!(names(none).is_empty(), "{none}");
+        }
     }
 
     #[test]

@@ -84,6 +84,62 @@ pub fn build_for_the_scan(script: &str) -> String {
     super::rename_command(script, &KO_BUILD, &format!("{STAND_IN}$1 --push=false"))
 }
 
+/// The images the `ko build` / `ko publish` commands of `script` push (and,
+/// migrated, their stand-ins record), where ko's naming makes them known
+/// without the Go module: `$KO_DOCKER_REPO` itself with `--bare`,
+/// `$KO_DOCKER_REPO/BASE` with `-B` and a literal import path. Other names
+/// (`-P`, the default `BASE-MD5`) need the module's path: not listed.
+pub fn pushed_images(script: &str) -> Vec<String> {
+    let body = gate::shell_body(script);
+    let masked = super::mask_quoted(&body);
+    KO_BUILD
+        .find_iter(&masked)
+        .filter_map(|m| {
+            let migrated = masked[..m.start()].ends_with("scangate-");
+            let command = &body[m.start()..m.start() + command_at(&masked, m.start()).len()];
+            (migrated || !LOCAL.is_match(command)).then(|| named(command))
+        })
+        .flatten()
+        .collect()
+}
+
+/// The names one ko command gives its images, as [`pushed_images`] says.
+fn named(command: &str) -> Vec<String> {
+    let words: Vec<&str> = super::shell_words(command).into_iter().skip(2).collect();
+    let (mut bare, mut base, mut preserve, mut paths) = (false, false, false, Vec::new());
+    let mut n = 0;
+    while n < words.len() {
+        let word = words[n].trim_matches(['"', '\'']);
+        n += 1;
+        if !word.starts_with('-') {
+            paths.push(word);
+            continue;
+        }
+        let flag = word.split_once('=').map_or(word, |(f, _)| f);
+        match flag {
+            "--bare" => bare = true,
+            "-B" | "--base-import-paths" => base = true,
+            "-P" | "--preserve-import-paths" => preserve = true,
+            _ if !word.contains('=') && !SWITCHES.contains(&flag) => n += 1,
+            _ => {}
+        }
+    }
+    let paths = if paths.is_empty() { vec!["."] } else { paths };
+    paths
+        .into_iter()
+        .filter_map(|path| match (preserve, base, bare) {
+            (true, _, _) => None,
+            (false, true, _) => {
+                let name = path.trim_end_matches('/').rsplit('/').next()?;
+                (!name.is_empty() && !name.starts_with(['.', '$']))
+                    .then(|| format!("$KO_DOCKER_REPO/{}", name.to_lowercase()))
+            }
+            (false, false, true) => Some("$KO_DOCKER_REPO".to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The shape: `ko build` / `ko publish` in `run:` scripts.
 pub struct Ko;
 
