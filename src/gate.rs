@@ -63,6 +63,10 @@ pub const PUBLISH_ACTIONS: &[(&str, Publishes)] = &[
     ("mathieusoysal/jib-container-publish.yml", Publishes::Always),
     ("jerray/publish-docker-action", Publishes::Always),
     ("macbre/push-to-ghcr", Publishes::Always),
+    // Google registries (`push_only` skips the build, never the push)
+    ("rafikfarhad/push-to-gcr-github-action", Publishes::Always),
+    ("raccoondev/push-docker-gcr", Publishes::Always),
+    ("adikastyle/push-docker-gcr", Publishes::Always),
 ];
 
 /// When a publish action pushes.
@@ -114,6 +118,7 @@ const REGISTRY_LOGIN_ACTIONS: &[&str] = &[
     "docker/login-action",
     "aws-actions/amazon-ecr-login",
     "azure/docker-login",
+    "redhat-actions/podman-login",
 ];
 
 static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {

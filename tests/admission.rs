@@ -663,6 +663,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-multi-api.yaml",
             "scangate-ghcr-io-acme-multi-worker.yaml",
             "scangate-ghcr-io-acme-nightly.yaml",
+            "scangate-ghcr-io-acme-podman-multi.yaml",
             "scangate-ghcr-io-acme-redhat-app.yaml",
             "scangate-ghcr-io-acme-redhat-edge.yaml",
             "scangate-ghcr-io-acme-redhat-tools.yaml",

@@ -217,6 +217,7 @@ fn other_spellings_are_pushes_too() {
         "uses: mr-smithers-excellent/docker-build-push@v6\n        with:\n          image: acme/app\n          PushImage: true",
         "uses: jerray/publish-docker-action@master\n        with:\n          repository: acme/app",
         "uses: macbre/push-to-ghcr@master\n        with:\n          image_name: acme/app",
+        "uses: RafikFarhad/push-to-gcr-github-action@v4\n        with:\n          registry: europe-west4-docker.pkg.dev\n          image_name: acme/app",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (n, step) in pushing.iter().enumerate() {

@@ -158,6 +158,12 @@ fixture_snapshot!(
 );
 fixture_snapshot!(shapes_jib_auth, "shapes", "jib-auth.yml", "shapes-jib-auth");
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
+fixture_snapshot!(
+    shapes_podman_manifest,
+    "shapes",
+    "podman-manifest.yml",
+    "shapes-podman-manifest"
+);
 fixture_snapshot!(shapes_ecr, "shapes", "ecr.yml", "shapes-ecr");
 fixture_snapshot!(shapes_build_if, "shapes", "build-if.yml", "shapes-build-if");
 fixture_snapshot!(

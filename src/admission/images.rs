@@ -26,7 +26,7 @@ use crate::gate::{self, action_name, input, scalar};
 use crate::shape::buildx_script::{EXPORT_FLAG, STAND_IN, push_as_flag};
 use crate::shape::imagetools_create::promotes;
 use crate::shape::run_script::{DOCKER_PUSH, RECORD_COMMAND};
-use crate::shape::{jib, ko};
+use crate::shape::{jib, ko, manifest_push};
 
 /// The `env:` key of scangate's record step that holds the build's tags.
 const RECORDED_TAGS: &str = "SCANGATE_TAGS";
@@ -179,6 +179,7 @@ fn references(job: &Mapping, step: &Mapping, after_mark: bool) -> Vec<String> {
                 .strip_prefix("docker://")
                 .map_or(pushed.clone(), str::to_owned)
         }));
+        refs.extend(manifest_push::pushed_reference(line));
         let buildx = line.contains("buildx build") || line.contains(STAND_IN);
         let pushes = push_as_flag(line)
             .split_whitespace()

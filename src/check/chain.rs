@@ -17,7 +17,7 @@ use yaml_serde::{Mapping, Value};
 use super::workflow::Workflow;
 use crate::gate::{self, Push};
 use crate::policy::Policy;
-use crate::shape::imagetools_create;
+use crate::shape::{imagetools_create, manifest_push};
 
 /// A `--exit-code` flag with any value.
 static EXIT_FLAG: LazyLock<Regex> =
@@ -147,13 +147,17 @@ pub fn builds(step: &Mapping) -> bool {
 }
 
 /// Whether `step` makes the image a chain hands over: builds it, or, in a
-/// migrated promotion, copies the registry's image for the scan.
+/// migrated promotion or manifest push, copies the image for the scan.
 fn makes_image(step: &Mapping) -> bool {
     builds(step)
         || step
             .get("run")
             .and_then(Value::as_str)
-            .is_some_and(|run| imagetools_create::copies_for_the_scan(&gate::shell_body(run)))
+            .map(gate::shell_body)
+            .is_some_and(|run| {
+                imagetools_create::copies_for_the_scan(&run)
+                    || manifest_push::copies_for_the_scan(&run)
+            })
 }
 
 /// The index of the last step of `job` that builds an image.

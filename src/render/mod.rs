@@ -44,6 +44,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "ko-prepare.yml",
     "kyverno-policy.yml",
     "login.yml",
+    "manifest-prepare.yml",
     "oci-layout.yml",
     "permissions.yml",
     "platforms-at-run-time.yml",

@@ -127,9 +127,45 @@ fn words(command: &str) -> impl Iterator<Item = &str> {
     rest.split_whitespace()
 }
 
-/// A job whose one push is a promotion.
+/// A stand-in that copies what one command would push (every platform and
+/// byte) into an OCI archive for the scan and records where it goes: the
+/// promotion's, and `podman|buildah manifest push`'s.
+pub struct Copier {
+    /// How messages name the command.
+    pub name: &'static str,
+    /// The template that puts the stand-in on the PATH.
+    pub prepare: &'static str,
+    /// The step's script calling the stand-in instead of the command.
+    pub edit: fn(&str) -> String,
+}
+
+impl std::fmt::Debug for Copier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for Copier {
+    /// One copier is one static: its name says which.
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Copier {}
+
+/// The promotion's copier.
+static PROMOTION: Copier = Copier {
+    name: "imagetools create",
+    prepare: "imagetools-prepare.yml",
+    edit: copy_instead_of_create,
+};
+
+/// A job whose one push is a command that [`Copier`] copies for the scan
+/// (a promotion, a manifest list's push).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Promotion {
+    pub copier: &'static Copier,
     pub job: String,
     pub step: usize,
     /// The step's `id:`, kept by the step in the build job.
@@ -183,20 +219,14 @@ impl Rewrite for Promotion {
     /// record of the copy's digest and the new tags.
     fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
         (index == self.step).then(|| {
-            super::recorded_by_stand_in(
-                "imagetools-prepare.yml",
-                copy_instead_of_create,
-                true,
-                None,
-            )
-            .into()
+            super::recorded_by_stand_in(self.copier.prepare, self.copier.edit, true, None).into()
         })
     }
 
     fn check(&self) -> Check {
         Check::Runs {
             steps: vec![self.step],
-            edit: copy_instead_of_create,
+            edit: self.copier.edit,
             each: true,
             record_steps: 0,
         }
@@ -269,6 +299,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<Promotion, Unsup
         )
     })?;
     Ok(Promotion {
+        copier: &PROMOTION,
         job: job_id.to_owned(),
         step: push.step,
         step_id: step.get("id").and_then(gate::scalar),

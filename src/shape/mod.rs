@@ -28,6 +28,7 @@ pub mod imagetools_create;
 pub mod jib;
 pub mod kaniko;
 pub mod ko;
+pub mod manifest_push;
 pub mod pack;
 pub mod publish_action;
 pub mod push_to_registry;
@@ -645,6 +646,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(publish_action::PublishAction),
         Arc::new(buildx_script::BuildxScript),
         Arc::new(imagetools_create::ImagetoolsCreate),
+        Arc::new(manifest_push::ManifestPush),
         Arc::new(run_script::RunScript),
         Arc::new(push_to_registry::PushToRegistry),
         Arc::new(push_to_registry::Fork),

@@ -96,6 +96,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # Jib's own credentials (-Djib.to.auth.*), no docker login in the job
     ("shapes", "jib-auth.yml", "tag"): {"acme/jib-auth": ["latest", "v1.2.3"]},
     ("shapes", "jib-auth.yml", "branch"): {"acme/jib-auth": ["latest", "main"]},
+    # podman build --manifest for two platforms, then `podman manifest push --all LIST`
+    ("shapes", "podman-manifest.yml", "tag"): {"acme/podman-multi": ["v1.2.3"]},
+    ("shapes", "podman-manifest.yml", "branch"): {"acme/podman-multi": ["main"]},
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},
@@ -176,7 +179,8 @@ MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("sh
                   ("shapes", "continue-on-error.yml"): {"acme/nightly"},
                   ("shapes", "promote-seed.yml"): {"acme/candidates/app"},
                   ("shapes", "guarded-builds.yml"): {"acme/mirror-edge"},
-                  ("shapes", "promote.yml"): {"acme/candidates/app", "acme/released-app"}}
+                  ("shapes", "promote.yml"): {"acme/candidates/app", "acme/released-app"},
+                  ("shapes", "podman-manifest.yml"): {"acme/podman-multi"}}
 
 
 class HookServer:

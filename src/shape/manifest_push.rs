@@ -1,0 +1,332 @@
+//! `podman manifest push LIST [DEST]` (or buildah's) in a `run:` script:
+//! pushes a manifest list and every image it names (a multi-platform
+//! build: `podman build --platform a,b --manifest LIST`). The build job
+//! keeps the command, renamed to a stand-in (`scangate-record-manifest
+//! podman …`) that copies the list and its images from containers storage
+//! into an OCI archive and records the destination after the shell has
+//! expanded it; from there on the gate is the one of a promotion (see
+//! [`super::imagetools_create`]): every platform is scanned, and the push
+//! job pushes exactly the scanned copy to the destination.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_serde::{Mapping, Value};
+
+use super::imagetools_create::{Copier, Promotion};
+use super::run_script::{first_run_after, under_condition};
+use super::{Found, Shape, Site, Unsupported, Verdict, check_job, joined_command};
+use crate::gate::{self, Push};
+
+static MANIFEST_PUSH: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: a constant pattern, exercised by the tests below.
+    Regex::new(r"\b(podman|buildah)\s+manifest\s+push\b").expect("static regex")
+});
+
+/// The stand-in command that replaces `podman|buildah manifest push`.
+pub const STAND_IN: &str = "scangate-record-manifest";
+
+/// The options the stand-in takes: what changes nothing the push job's
+/// copy of the list (`--all`: it pushes every image anyway) would not.
+const KEPT: &[&str] = &[
+    "--all",
+    "--all=true",
+    "-q",
+    "--quiet",
+    "--tls-verify",
+    "--tls-verify=true",
+];
+/// Options that take a value the copy does without (the format: the push
+/// job pushes the OCI copy that was scanned).
+const WITH_VALUE: &[&str] = &["-f", "--format"];
+
+/// Transports other than a registry: a push there pushes nothing.
+const NOT_A_REGISTRY: &[&str] = &[
+    "oci:",
+    "oci-archive:",
+    "dir:",
+    "docker-archive:",
+    "docker-daemon:",
+    "containers-storage:",
+];
+
+static COPIER: Copier = Copier {
+    name: "manifest push",
+    prepare: "manifest-prepare.yml",
+    edit: copy_instead_of_push,
+};
+
+/// `script` with its manifest pushes calling the stand-in, the tool kept
+/// as its first argument. Works the same on the script and on the YAML
+/// lines that hold it.
+pub fn copy_instead_of_push(script: &str) -> String {
+    super::rename_command(script, &MANIFEST_PUSH, &format!("{STAND_IN} $1"))
+}
+
+/// Whether a script calls the stand-in: the manifest push, migrated, whose
+/// copy is the image the chain scans and pushes.
+pub fn copies_for_the_scan(script: &str) -> bool {
+    script.contains(STAND_IN)
+}
+
+/// The shape: `podman|buildah manifest push` in `run:` scripts.
+pub struct ManifestPush;
+
+impl Shape for ManifestPush {
+    fn id(&self) -> &'static str {
+        "manifest-push"
+    }
+
+    fn label(&self) -> &'static str {
+        "`podman manifest push`"
+    }
+
+    /// A push to another transport (`oci:DIR`) pushes nothing.
+    fn push(&self, _job: &Mapping, _step: &Mapping, script: Option<&str>) -> Option<Found> {
+        let script = script?;
+        let found = MANIFEST_PUSH.find(script)?;
+        let (command, _) = joined_command(script, &MANIFEST_PUSH)?;
+        let (_, positional) = arguments(&command);
+        let local = positional
+            .last()
+            .is_some_and(|d| NOT_A_REGISTRY.iter().any(|t| d.starts_with(t)));
+        (!local).then(|| Found {
+            at: found.start(),
+            what: found.as_str().to_owned(),
+        })
+    }
+
+    fn in_script(&self) -> bool {
+        true
+    }
+
+    fn read(&self, job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
+        read(job_id, job, pushes).map(Site::new)
+    }
+}
+
+/// A call of the stand-in, with the tool it was given.
+static STAND_IN_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bscangate-record-manifest\s+(?:podman|buildah)\b").expect("static regex")
+});
+
+/// Where a script line (continuations joined) pushes a manifest list: the
+/// destination, else the list's own name (`docker://` dropped). Migrated,
+/// the stand-in's arguments say the same.
+pub fn pushed_reference(line: &str) -> Option<String> {
+    let (_, positional) = arguments(line);
+    let dest = positional.get(1).or(positional.first())?;
+    Some(dest.strip_prefix("docker://").unwrap_or(dest).to_owned())
+}
+
+/// The options and the positional words (quotes dropped) of a manifest
+/// push command (or of its stand-in), after `manifest push`.
+fn arguments(command: &str) -> (Vec<&str>, Vec<&str>) {
+    let Some(m) = MANIFEST_PUSH
+        .find(command)
+        .or_else(|| STAND_IN_CALL.find(command))
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let rest = &command[m.end()..];
+    let mut words = super::shell_words(rest)
+        .into_iter()
+        .take_while(|w| !matches!(*w, "&&" | "||" | ";" | "|") && !w.starts_with('>'));
+    let (mut options, mut positional) = (Vec::new(), Vec::new());
+    while let Some(word) = words.next() {
+        if word.starts_with('-') {
+            options.push(word);
+            if WITH_VALUE.contains(&word) {
+                words.next();
+            }
+        } else {
+            positional.push(word.trim_matches(['"', '\'']));
+        }
+    }
+    (options, positional)
+}
+
+fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<Promotion, Unsupported> {
+    const GATE_BY_HAND: &str = "or gate the job by hand";
+    let refuse = |step: usize, reason: String, hint: &str| {
+        Unsupported::new(job_id, Some(step), reason, hint)
+    };
+    check_job(job).map_err(|(r, h)| Unsupported::new(job_id, None, r, h))?;
+    let Some(push) = pushes.first() else {
+        return Err(Unsupported::new(job_id, None, "no manifest push found", ""));
+    };
+    if super::has_matrix(job) {
+        return Err(refuse(
+            push.step,
+            "a matrix job pushes a manifest list; scangate gates a manifest push in a job without a matrix".into(),
+            &format!("push the list from a job of its own, {GATE_BY_HAND}"),
+        ));
+    }
+    if let Some(second) = pushes.get(1) {
+        return Err(refuse(
+            second.step,
+            "this job pushes more than once with `manifest push`; scangate gates one manifest list per job".into(),
+            "push each list from a job of its own (scangate migrates each)",
+        ));
+    }
+    let steps = gate::steps(job);
+    let Some((_, step)) = steps.iter().find(|(n, _)| *n == push.step) else {
+        return Err(refuse(push.step, "step not found".into(), ""));
+    };
+    if step.get("if").is_some() {
+        return Err(refuse(
+            push.step,
+            "the step that pushes the manifest list has its own `if:`".into(),
+            &format!("move the condition to the job's `if:`, {GATE_BY_HAND}"),
+        ));
+    }
+    let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
+    let Some((command, end)) = joined_command(run, &MANIFEST_PUSH) else {
+        return Err(refuse(
+            push.step,
+            "the `manifest push` command could not be found in the script".into(),
+            "",
+        ));
+    };
+    one_list_to_a_registry(&command).map_err(|r| {
+        refuse(
+            push.step,
+            r,
+            &format!("push one list with `podman manifest push [--all] LIST [docker://DEST]`, {GATE_BY_HAND}"),
+        )
+    })?;
+    alone_in_its_step(run, &command, end).map_err(|r| {
+        refuse(
+            push.step,
+            r,
+            "put `manifest push` on its own, at the end of the step (output and comments may follow)",
+        )
+    })?;
+    Ok(Promotion {
+        copier: &COPIER,
+        job: job_id.to_owned(),
+        step: push.step,
+        step_id: step.get("id").and_then(gate::scalar),
+        command,
+    })
+}
+
+/// Whether `command` pushes one list to a registry with options the push
+/// job's copy keeps.
+fn one_list_to_a_registry(command: &str) -> Result<(), String> {
+    let (options, positional) = arguments(command);
+    if let Some(option) = options.iter().find(|o| {
+        let name = o.split('=').next().unwrap_or(o);
+        !KEPT.contains(o) && !WITH_VALUE.contains(&name)
+    }) {
+        return Err(format!(
+            "`manifest push` is given `{option}`, which the push job's own push would not repeat"
+        ));
+    }
+    match positional.as_slice() {
+        [_] | [_, _] => Ok(()),
+        _ => Err(format!(
+            "`manifest push` is given {} names; scangate reads a list and at most one destination",
+            positional.len()
+        )),
+    }
+}
+
+/// The push must be the step's last command, run whatever happens, not as
+/// root or in a substitution: what follows it would run before the scan.
+fn alone_in_its_step(run: &str, command: &str, end: usize) -> Result<(), String> {
+    let before = &command[..MANIFEST_PUSH.find(command).map_or(0, |m| m.start())];
+    if before.contains("$(") || before.contains('`') || before.contains("sudo") {
+        return Err("`manifest push` runs inside a command substitution or as root".into());
+    }
+    if under_condition(&gate::shell_body(run), &MANIFEST_PUSH) {
+        return Err("`manifest push` runs under a shell condition (`if`, `case`, `&&`, `||`); the copy for the scan could not say whether it ran".into());
+    }
+    let masked = super::mask_quoted(command);
+    if masked.contains([';', '&', '|']) {
+        return Err("another command follows `manifest push` on its line".into());
+    }
+    let lines: Vec<&str> = run.lines().collect();
+    let end = end.min(lines.len());
+    match first_run_after(&lines[..end], &lines[end..]) {
+        Some(next) => Err(format!(
+            "`{}` runs after `manifest push` in the same step; it would now run before the scan",
+            next.trim()
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::first_verdict as verdict;
+    use super::super::{Format, Platforms};
+    use super::*;
+
+    fn job(script: &str) -> String {
+        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
+        format!(
+            "jobs:\n  images:\n    steps:\n      - run: podman login ghcr.io -u acme -p \"$T\"\n      - run: podman build --platform linux/amd64,linux/arm64 --manifest app .\n      - run: |\n{run}"
+        )
+    }
+
+    #[test]
+    fn a_manifest_list_is_copied_for_the_scan() {
+        let site = verdict(&job(
+            "podman manifest push --all app docker://ghcr.io/acme/app:1",
+        ))
+        .unwrap();
+        assert_eq!(site.format(), Format::OciCopy);
+        assert_eq!(site.images()[0].platforms, Platforms::AtRunTime);
+        assert_eq!((site.first_step(), site.last_step()), (2, 2));
+        assert_eq!(
+            copy_instead_of_push(
+                "  buildah manifest push --all \"$L\" x\n# podman manifest push\n"
+            ),
+            "  scangate-record-manifest buildah --all \"$L\" x\n# podman manifest push\n"
+        );
+        // The list's own name as destination, output after it.
+        assert!(verdict(&job("podman manifest push ghcr.io/acme/app:1\necho pushed")).is_ok());
+        // The stand-in is no push; a push to a local transport neither.
+        for none in [
+            "scangate-record-manifest podman --all app ghcr.io/acme/app:1",
+            "podman manifest push --all app oci:/tmp/out",
+        ] {
+            assert!(
+                ManifestPush
+                    .push(&Mapping::new(), &Mapping::new(), Some(none))
+                    .is_none(),
+                "{none}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_copy_cannot_keep_is_refused_with_its_cause() {
+        for (script, cause) in [
+            (
+                "podman manifest push --creds a:b app ghcr.io/a/b",
+                "`--creds`",
+            ),
+            (
+                "podman manifest push --sign-by K app ghcr.io/a/b",
+                "`--sign-by`",
+            ),
+            ("podman manifest push a b c", "3 names"),
+            ("podman manifest push app ghcr.io/a/b && echo ok", "follows"),
+            (
+                "podman manifest push app ghcr.io/a/b\nskopeo inspect docker://ghcr.io/a/b",
+                "`skopeo inspect",
+            ),
+            (
+                "if [ -n \"$T\" ]; then\n  podman manifest push app ghcr.io/a/b\nfi",
+                "shell condition",
+            ),
+            ("sudo podman manifest push app ghcr.io/a/b", "as root"),
+        ] {
+            let r = verdict(&job(script)).unwrap_err();
+            assert!(r.reason.contains(cause), "{script}: {}", r.reason);
+            assert_eq!(r.step, Some(2), "{script}");
+        }
+    }
+}
