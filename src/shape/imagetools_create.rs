@@ -139,20 +139,7 @@ pub struct Copier {
     pub edit: fn(&str) -> String,
 }
 
-impl std::fmt::Debug for Copier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-impl PartialEq for Copier {
-    /// One copier is one static: its name says which.
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for Copier {}
+super::named_static!(Copier);
 
 /// The promotion's copier.
 static PROMOTION: Copier = Copier {

@@ -364,18 +364,14 @@ mod tests {
     use super::super::{Format, Tool, Unsupported};
     use super::*;
 
+    const HEAD: &str = "    steps:\n      - uses: docker/login-action@v4\n";
+
     fn job(script: &str) -> String {
-        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
-        format!(
-            "jobs:\n  jib:\n    steps:\n      - uses: docker/login-action@v4\n      - run: |\n{run}"
-        )
+        super::super::tests::script_job("jib", HEAD, script)
     }
 
     fn refused(script: &str) -> Unsupported {
-        match verdict(&job(script)) {
-            Err(u) => u,
-            Ok(site) => panic!("{script}: migrated as {site:?}"),
-        }
+        super::super::tests::refused_script("jib", HEAD, script)
     }
 
     #[test]

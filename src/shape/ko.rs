@@ -389,18 +389,14 @@ mod tests {
 
     use super::super::tests::first_verdict as verdict;
 
+    const HEAD: &str = "    env:\n      KO_DOCKER_REPO: ghcr.io/acme\n    steps:\n      - uses: docker/login-action@v4\n";
+
     fn job(script: &str) -> String {
-        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
-        format!(
-            "jobs:\n  ko:\n    env:\n      KO_DOCKER_REPO: ghcr.io/acme\n    steps:\n      - uses: docker/login-action@v4\n      - run: |\n{run}"
-        )
+        super::super::tests::script_job("ko", HEAD, script)
     }
 
     fn refused(script: &str) -> Unsupported {
-        match verdict(&job(script)) {
-            Err(u) => u,
-            Ok(site) => panic!("{script}: migrated as {site:?}"),
-        }
+        super::super::tests::refused_script("ko", HEAD, script)
     }
 
     #[test]

@@ -264,10 +264,8 @@ mod tests {
     use super::*;
 
     fn job(script: &str) -> String {
-        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
-        format!(
-            "jobs:\n  images:\n    steps:\n      - run: podman login ghcr.io -u acme -p \"$T\"\n      - run: podman build --platform linux/amd64,linux/arm64 --manifest app .\n      - run: |\n{run}"
-        )
+        let head = "    steps:\n      - run: podman login ghcr.io -u acme -p \"$T\"\n      - run: podman build --platform linux/amd64,linux/arm64 --manifest app .\n";
+        super::super::tests::script_job("images", head, script)
     }
 
     #[test]

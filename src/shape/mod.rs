@@ -939,6 +939,27 @@ pub fn find_command(pattern: &Regex, pushes: fn(&str) -> bool, script: &str) -> 
     })
 }
 
+/// Implements `Debug`, `PartialEq` and `Eq` for a descriptor that only
+/// ever lives in a `static` (it holds functions): its `name` says which.
+macro_rules! named_static {
+    ($type:ty) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name)
+            }
+        }
+
+        impl PartialEq for $type {
+            fn eq(&self, other: &Self) -> bool {
+                self.name == other.name
+            }
+        }
+
+        impl Eq for $type {}
+    };
+}
+pub(crate) use named_static;
+
 /// Implements [`Shape`] for a unit struct through its [`Refused`].
 #[macro_export]
 macro_rules! refused_shape {
@@ -1028,6 +1049,21 @@ mod tests {
     pub(super) fn first_verdict(yaml: &str) -> Verdict {
         let doc: Value = yaml_serde::from_str(yaml).unwrap();
         crate::detect::ungated_jobs(&doc, &gate::Threshold::default(), Shapes::builtin()).remove(0)
+    }
+
+    /// A job `id` with `head` (its keys and first steps, as YAML lines)
+    /// whose last step runs `script`: for the script shapes' tests.
+    pub(super) fn script_job(id: &str, head: &str, script: &str) -> String {
+        let run: String = script.lines().map(|l| format!("          {l}\n")).collect();
+        format!("jobs:\n  {id}:\n{head}      - run: |\n{run}")
+    }
+
+    /// The refusal of [`script_job`]'s job.
+    pub(super) fn refused_script(id: &str, head: &str, script: &str) -> Unsupported {
+        match first_verdict(&script_job(id, head, script)) {
+            Err(u) => u,
+            Ok(site) => panic!("{script}: migrated as {site:?}"),
+        }
     }
 
     #[test]

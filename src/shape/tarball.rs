@@ -65,20 +65,7 @@ pub struct WithoutLogin {
     pub one_job: bool,
 }
 
-impl std::fmt::Debug for Builder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-impl PartialEq for Builder {
-    /// One builder is one static: its name says which.
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for Builder {}
+super::named_static!(Builder);
 
 /// One step that pushes with the builder.
 #[derive(Debug, Clone, PartialEq, Eq)]
