@@ -34,14 +34,24 @@ fn stand_in() -> String {
     run[start..end].to_owned()
 }
 
-/// A fake `podman`: `tag SRC DEST` names SRC's image DEST; `image inspect`
-/// prints the image id (without `sha256:`, as podman does) of a known name.
+/// A fake `podman`: `tag SRC DEST` names SRC's image (a name, or
+/// `sha256:ID`) DEST; `image inspect` prints the image id (without
+/// `sha256:`, as podman does) of a known name; `container exists` fails
+/// for a container it has not created (`create --name NAME IMAGE …`).
 const FAKE_PODMAN: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
-names="$(dirname "$0")/names"
+dir="$(dirname "$0")"
+names="$dir/names"
 case "$1" in
-  tag) id="$(grep -F "$2 " "$names" | cut -d' ' -f2)"; echo "$3 $id" >> "$names" ;;
+  tag)
+    case "$2" in
+      sha256:*) id="${2#sha256:}" ;;
+      *) id="$(grep -F "$2 " "$names" | cut -d' ' -f2 | grep .)" ;;
+    esac
+    echo "$3 $id" >> "$names" ;;
   image) ref="${@: -1}"; grep -F "$ref " "$names" | cut -d' ' -f2 | grep . ;;
+  container) [ "$2" = exists ] && grep -qxF "$3" "$dir/containers" 2>/dev/null ;;
+  create) [ "$2" = --name ] && echo "$3" >> "$dir/containers" ;;
   *) exit 9 ;;
 esac
 "#;

@@ -37,6 +37,16 @@ pub(super) static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// Removals of images that may follow the last push: the record keeps the
+/// pushed image (a name of its own and a stopped container) until it is
+/// saved, so an `rmi` only untags it and a `prune` leaves it (set 13 012:
+/// `docker image prune -a` after the push). Not what removes containers
+/// (`system prune`, `container prune`, `rm`): they would take the keeper.
+static CLEANUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:docker|podman|buildah)\s+(?:rmi|image\s+(?:rm|prune))(?:\s|$)")
+        .expect("static regex")
+});
+
 /// The command that replaces `docker push` in the build job.
 pub const RECORD_COMMAND: &str = "scangate-record-push";
 
@@ -554,14 +564,20 @@ fn trailing_commands(run: &str) -> Result<(), String> {
         .match_indices(['&', ';', '|'])
         .map(|(at, _)| end + at)
         .collect();
+    let harmless = |c: &str| HARMLESS.is_match(c) || CLEANUP.is_match(c);
     let tail_after_push = cuts.iter().enumerate().any(|(n, &at)| {
         let to = cuts.get(n + 1).copied().unwrap_or(line.len());
-        !HARMLESS.is_match(&line[at + 1..to])
+        !harmless(&line[at + 1..to])
     });
     if tail_after_push {
         return Err("the push is followed by another command on the same line".into());
     }
-    match first_run_after(&lines[..=last], &lines[last + 1..]) {
+    let after: Vec<&str> = lines[last + 1..]
+        .iter()
+        .copied()
+        .filter(|l| !CLEANUP.is_match(l))
+        .collect();
+    match first_run_after(&lines[..=last], &after) {
         Some(cmd) => Err(format!(
             "`{}` runs after the push in the same step; it would now run before the scan",
             cmd.trim()
@@ -798,7 +814,13 @@ mod tests {
         assert!(trailing_commands("docker push x\necho done\nfi\n").is_ok());
         // What only reads the runner's state (set 14 008).
         assert!(trailing_commands("docker push x\ndf -hT\ndocker images\n").is_ok());
-        assert!(trailing_commands("docker push x\ndocker image prune -a\n").is_err());
+        // Removals of images: the record keeps the pushed one.
+        assert!(trailing_commands("docker push x\ndocker image prune -a\n").is_ok());
+        assert!(trailing_commands("docker push x && docker rmi x\n").is_ok());
+        assert!(trailing_commands("podman push x\npodman image rm x\n").is_ok());
+        // Not what removes containers, the keeper among them.
+        assert!(trailing_commands("docker push x\ndocker system prune -af\n").is_err());
+        assert!(trailing_commands("docker push x\ndocker container prune -f\n").is_err());
         assert!(trailing_commands("docker push x\nls-remote\n").is_err());
         assert!(
             trailing_commands("docker push x\ngit push --tags\n")
