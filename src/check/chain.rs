@@ -17,7 +17,7 @@ use yaml_serde::{Mapping, Value};
 use super::workflow::Workflow;
 use crate::gate::{self, Push};
 use crate::policy::Policy;
-use crate::shape::{imagetools_create, manifest_push};
+use crate::shape::{imagetools_create, jib, manifest_push};
 
 /// A `--exit-code` flag with any value.
 static EXIT_FLAG: LazyLock<Regex> =
@@ -41,8 +41,6 @@ static BUILD_RUN: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(?:kaniko|executor)\s+--destination\b",
         // ko, and its stand-in in a migrated build job (`scangate-ko build`)
         r"|\bko\s+(?:build|publish)\b",
-        // Jib's goals as the migrated build job runs them
-        r"|\bjib:buildTar\b|jib-maven-plugin(?::[^:\s]+)?:buildTar\b|\bjibBuildTar\b",
     ))
     .expect("static regex")
 });
@@ -143,7 +141,9 @@ pub fn builds(step: &Mapping) -> bool {
     }
     step.get("run")
         .and_then(Value::as_str)
-        .is_some_and(|run| BUILD_RUN.is_match(&gate::shell_body(run)))
+        .map(gate::shell_body)
+        // Jib's tarball build, as a migrated build job runs it, too.
+        .is_some_and(|run| BUILD_RUN.is_match(&run) || jib::TARBALL.is_match(&run))
 }
 
 /// Whether `step` makes the image a chain hands over: builds it, or, in a

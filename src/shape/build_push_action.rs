@@ -1000,7 +1000,7 @@ fn major_version(step: &Mapping) -> Option<u32> {
 }
 
 /// The inside of `${{ … }}` when `text` is exactly one expression.
-fn whole_expression(text: &str) -> Option<String> {
+pub(super) fn whole_expression(text: &str) -> Option<String> {
     let inner = WHOLE_EXPRESSION.captures(text)?.get(1)?.as_str().trim();
     (!inner.contains("${{") && !inner.contains("}}")).then(|| inner.to_owned())
 }

@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use super::build_push_action::whole_expression;
 use super::run_script::under_condition;
 use super::tarball::{self, Builder, StepLogin, WithoutLogin, command_after, command_at};
 use super::{Found, Shape, Unsupported, Verdict};
@@ -53,7 +54,7 @@ static JIB_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 /// Jib's goals that write the image to a tarball (what a migrated Jib step runs).
-static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
+pub static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"jib:buildTar\b|jib-maven-plugin(?::[^:\s]+)?:buildTar\b|\bjibBuildTar\b")
         .expect("static regex")
 });
@@ -91,14 +92,13 @@ static BUILDER: Builder = Builder {
 fn own_login(step: &Mapping) -> Option<StepLogin> {
     let run = step.get("run").and_then(Value::as_str)?;
     let body = gate::shell_body(run);
-    let command = super::find_command(&BUILD_TOOL, pushes, &body)?;
-    let masked = super::mask_quoted(&body);
-    let command = &body[command.at..command.at + command_at(&masked, command.at).len()];
+    let (_, command) = build_commands(&body).into_iter().find(|(_, c)| pushes(c))?;
     let words = unquoted_words(command);
     let value = |prefix: &str| property(&words, prefix);
     let image = target_image(&words)?;
+    let whole = |v: &str| whole_expression(v).is_some();
     let expression = |v: String| -> Option<String> {
-        if v.starts_with("${{") && v.ends_with("}}") && v.matches("${{").count() == 1 {
+        if whole(&v) {
             return Some(v);
         }
         let name = v
@@ -107,8 +107,7 @@ fn own_login(step: &Mapping) -> Option<StepLogin> {
             .trim_end_matches('}');
         let set = step.get("env")?.get(name).and_then(gate::scalar)?;
         let set = set.trim();
-        (set.starts_with("${{") && set.ends_with("}}") && set.matches("${{").count() == 1)
-            .then(|| set.to_owned())
+        whole(set).then(|| set.to_owned())
     };
     let literal = |v: &String| {
         v.chars()
@@ -122,6 +121,20 @@ fn own_login(step: &Mapping) -> Option<StepLogin> {
         username,
         password,
     })
+}
+
+/// The Maven and Gradle commands of `body` (a script as the shell reads
+/// it) with where each starts, each to the end of its line or the next
+/// operator outside quotes.
+fn build_commands(body: &str) -> Vec<(usize, &str)> {
+    let masked = super::mask_quoted(body);
+    BUILD_TOOL
+        .find_iter(body)
+        .map(|m| {
+            let end = m.start() + command_at(&masked, m.start()).len();
+            (m.start(), &body[m.start()..end])
+        })
+        .collect()
 }
 
 /// The words of `command`, their quotes dropped.
@@ -159,13 +172,10 @@ pub const MARK: &str = "jib-started";
 /// their command lines name them (`-Djib.to.image`, `--image`); with
 /// `migrated`, also those they build to a tarball for scangate's push job.
 pub fn pushed_images(script: &str, migrated: bool) -> Vec<String> {
-    let body = gate::shell_body(script);
-    let masked = super::mask_quoted(&body);
-    BUILD_TOOL
-        .find_iter(&masked)
-        .map(|m| &body[m.start()..m.start() + command_at(&masked, m.start()).len()])
-        .filter(|c| pushes(c) || (migrated && TARBALL.is_match(c)))
-        .filter_map(|c| target_image(&unquoted_words(c)))
+    build_commands(&gate::shell_body(script))
+        .into_iter()
+        .filter(|(_, c)| pushes(c) || (migrated && TARBALL.is_match(c)))
+        .filter_map(|(_, c)| target_image(&unquoted_words(c)))
         .collect()
 }
 
@@ -275,14 +285,8 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
     let body = gate::shell_body(run);
     // Operators inside quotes or substitutions belong to an argument.
     let masked = super::mask_quoted(&body);
-    let commands: Vec<(usize, &str)> = BUILD_TOOL
-        .find_iter(&body)
-        .map(|m| {
-            (
-                m.start(),
-                &body[m.start()..m.start() + command_at(&masked, m.start()).len()],
-            )
-        })
+    let commands: Vec<(usize, &str)> = build_commands(&body)
+        .into_iter()
         .filter(|(_, command)| pushes(command))
         .collect();
     let [(at, command)] = commands.as_slice() else {
