@@ -18,7 +18,7 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "ContainerArchiveOutputPath",
     ),
     // Jib is migrated when the job logs in (`fixtures/shapes/…/jib.yml`) or
-    // its command line has the registry's credentials (`jib-auth.yml`);
+    // its step gives Jib credentials (`jib-auth.yml`, `jib-env.yml`);
     // with credentials of Jib's own nothing could push after the scan.
     (
         "jib-gradle.yml",

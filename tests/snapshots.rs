@@ -157,6 +157,7 @@ fixture_snapshot!(
     "shapes-jib-maven"
 );
 fixture_snapshot!(shapes_jib_auth, "shapes", "jib-auth.yml", "shapes-jib-auth");
+fixture_snapshot!(shapes_jib_env, "shapes", "jib-env.yml", "shapes-jib-env");
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(
     shapes_podman_manifest,

@@ -19,7 +19,7 @@ use yaml_serde::{Mapping, Value};
 
 use super::build_push_action::whole_expression;
 use super::run_script::under_condition;
-use super::tarball::{self, Builder, StepLogin, WithoutLogin, command_after, command_at};
+use super::tarball::{self, Builder, Record, StepLogin, WithoutLogin, command_after, command_at};
 use super::{Found, Shape, Unsupported, Verdict};
 use crate::gate::{self, Push};
 
@@ -60,6 +60,12 @@ pub static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// The files Jib writes beside the image: a step that reads them would
 /// read the tarball's image, not the pushed one.
+/// The names of a step's `env:` entries that hold a registry user name
+/// and its password or token, as build files read them for `jib.to.auth`.
+static USER_VAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)user|actor|login").expect("static regex"));
+static PASSWORD_VAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)pass|token|secret|pwd").expect("static regex"));
 static JIB_OUTPUTS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"jib-image\.(?:digest|id|json)\b").expect("static regex"));
 
@@ -74,53 +80,83 @@ fn pushes(command: &str) -> bool {
 static BUILDER: Builder = Builder {
     name: "Jib",
     prepare: "jib-prepare.yml",
-    record: Some("jib-record.yml"),
+    record: Some(Record {
+        template: "jib-record.yml",
+        own_login,
+    }),
     edit: build_for_the_scan,
     read_one,
     without_login: WithoutLogin {
-        reason: "no step before Jib logs in to the registry, and its command line names no registry and credentials as expressions: Jib pushes with credentials of its own (the build file's `jib.to.auth`, a credential helper), which nothing can push with after the scan",
-        hint: "log in with docker/login-action (or `docker login`) before the Jib step, which Jib reads too, or pass `-Djib.to.image=REGISTRY/…` with `-Djib.to.auth.username=${{ … }} -Djib.to.auth.password=${{ … }}`; or gate the job by hand",
+        reason: "no step before Jib logs in to the registry, and the step gives Jib no credentials as expressions (on its command line, or one user name and one password or token in its `env:`): Jib pushes with credentials of its own (the build file's `jib.to.auth`, a credential helper), which nothing can push with after the scan",
+        hint: "log in with docker/login-action (or `docker login`) before the Jib step, which Jib reads too, or pass `-Djib.to.auth.username=${{ … }} -Djib.to.auth.password=${{ … }}`; or gate the job by hand",
         one_job: false,
     },
-    own_login,
 };
 
-/// The credentials of the step's Jib command line (`-Djib.to.auth.username`
-/// and `.password`, each a whole expression, or a `$VARIABLE` the step's
-/// `env:` sets to one; a user name may be written out) for the registry of `-Djib.to.image` (or Gradle's
-/// `--image`), when its host is written out.
+/// The credentials the step gives Jib: on its command line
+/// (`-Djib.to.auth.username` and `.password`), else in its `env:`, which
+/// the build file reads (`username = System.getenv('USERNAME')`, sets 12
+/// and 14): one user name and one password or token there, each a whole
+/// expression (a user name may be written out). A guess the push checks:
+/// the record step logs in with them to the registry of each tag, and a
+/// wrong pair fails it before anything is pushed.
 fn own_login(step: &Mapping) -> Option<StepLogin> {
     let run = step.get("run").and_then(Value::as_str)?;
     let body = gate::shell_body(run);
     let (_, command) = build_commands(&body).into_iter().find(|(_, c)| pushes(c))?;
     let words = unquoted_words(command);
-    let value = |prefix: &str| property(&words, prefix);
-    let image = target_image(&words)?;
-    let whole = |v: &str| whole_expression(v).is_some();
-    let expression = |v: String| -> Option<String> {
-        if whole(&v) {
-            return Some(v);
-        }
-        let name = v
-            .strip_prefix('$')?
-            .trim_start_matches('{')
-            .trim_end_matches('}');
-        let set = step.get("env")?.get(name).and_then(gate::scalar)?;
-        let set = set.trim();
-        whole(set).then(|| set.to_owned())
+    let env = |name: &str| step.get("env")?.get(name).and_then(gate::scalar);
+    let expression = |v: &str| -> Option<String> {
+        let v = v.trim();
+        whole_expression(v).map(|_| v.to_owned())
     };
-    let literal = |v: &String| {
-        v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
+    // A `$VARIABLE` is the expression the step's `env:` sets it to.
+    let resolved = |v: String| -> Option<String> {
+        expression(&v).or_else(|| {
+            let name = v.strip_prefix('$')?;
+            expression(&env(name.trim_start_matches('{').trim_end_matches('}'))?)
+        })
     };
-    let username = value("-Djib.to.auth.username=")
-        .and_then(|v| if literal(&v) { Some(v) } else { expression(v) })?;
-    let password = expression(value("-Djib.to.auth.password=")?)?;
+    let user = |v: String| resolved(v.clone()).or_else(|| literal(&v).then_some(v));
+    let flag = |prefix: &str| property(&words, prefix);
+    if let Some(username) = flag("-Djib.to.auth.username=") {
+        return Some(StepLogin {
+            username: user(username)?,
+            password: resolved(flag("-Djib.to.auth.password=")?)?,
+            source: "its command line".to_owned(),
+        });
+    }
+    env_credentials(step.get("env").and_then(Value::as_mapping)?)
+}
+
+/// One user name and one password (or token) among a step's `env:`, by
+/// their names.
+fn env_credentials(env: &Mapping) -> Option<StepLogin> {
+    let one = |pattern: &Regex, value_ok: &dyn Fn(&str) -> bool| -> Option<(String, String)> {
+        let mut found = env.iter().filter_map(|(k, v)| {
+            let (k, v) = (k.as_str()?, gate::scalar(v)?);
+            (pattern.is_match(k) && value_ok(v.trim())).then(|| (k.to_owned(), v.trim().to_owned()))
+        });
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    };
+    let expression = |v: &str| whole_expression(v).is_some();
+    let (user_var, username) = one(&USER_VAR, &|v| expression(v) || literal(v))?;
+    let (password_var, password) = one(&PASSWORD_VAR, &expression)?;
     Some(StepLogin {
-        registry: registry_of(&image)?,
         username,
         password,
+        source: format!(
+            "the build file, which reads them from the step's `env:` ({user_var} and {password_var})"
+        ),
     })
+}
+
+/// A user name written out.
+fn literal(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
 }
 
 /// The Maven and Gradle commands of `body` (a script as the shell reads
@@ -177,20 +213,6 @@ pub fn pushed_images(script: &str, migrated: bool) -> Vec<String> {
         .filter(|(_, c)| pushes(c) || (migrated && TARBALL.is_match(c)))
         .filter_map(|(_, c)| target_image(&unquoted_words(c)))
         .collect()
-}
-
-/// The registry host of an image reference: `Some(None)` for Docker Hub,
-/// `None` when the host is not written out.
-fn registry_of(image: &str) -> Option<Option<String>> {
-    let first = image.split('/').next()?;
-    let host = image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
-    if !host {
-        return (!first.contains('$')).then_some(None);
-    }
-    first
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-        .then(|| Some(first.to_owned()))
 }
 
 /// `script` with each Maven or Gradle command's Jib push turned to the
@@ -491,7 +513,7 @@ mod tests {
     }
 
     #[test]
-    fn credentials_on_the_command_line_log_docker_in_for_the_push_in_one_job() {
+    fn credentials_the_step_gives_jib_log_docker_in_for_the_push_in_one_job() {
         let own = |script: &str, env: &str| {
             let steps = format!(
                 "jobs:\n  jib:\n    steps:\n      - {env}run: |\n          {}\n",
@@ -499,6 +521,7 @@ mod tests {
             );
             verdict(&steps)
         };
+        let step = |yaml: &str| own_login(&yaml_serde::from_str::<Mapping>(yaml).unwrap());
         let auth = "-Djib.to.auth.username=${{ github.actor }} -Djib.to.auth.password=\"$P\"";
         let env = "env:\n          P: ${{ secrets.GITHUB_TOKEN }}\n        ";
         // set 13 022: ghcr.io with the job's token, no docker login.
@@ -510,44 +533,55 @@ mod tests {
         let cured = site.refuse_jobs().unwrap();
         assert_eq!(cured.cure, Some(super::super::Cure::OneJob));
         assert!(
-            cured.reason.contains("credentials on its command line"),
+            cured.reason.contains("credentials of its command line"),
             "{}",
             cured.reason
         );
-        let step: Mapping = yaml_serde::from_str(&format!(
-            "{}run: mvn jib:build -Djib.to.image=ghcr.io/a/b:1 {auth}\n",
-            env.replace("\n        ", "\n")
-        ))
-        .unwrap();
+        let command_line = StepLogin {
+            username: "${{ github.actor }}".into(),
+            password: "${{ secrets.GITHUB_TOKEN }}".into(),
+            source: "its command line".into(),
+        };
         assert_eq!(
-            own_login(&step),
-            Some(StepLogin {
-                registry: Some("ghcr.io".into()),
-                username: "${{ github.actor }}".into(),
-                password: "${{ secrets.GITHUB_TOKEN }}".into(),
-            })
+            step(&format!(
+                "env:\n  P: ${{{{ secrets.GITHUB_TOKEN }}}}\nrun: mvn jib:build -Djib.to.image=ghcr.io/a/b:1 {auth}\n"
+            )),
+            Some(command_line.clone())
         );
-        // Docker Hub, Gradle's --image.
+        // The registry comes from the tags at run time: any target will do.
         assert!(own(&format!("./gradlew jib --image=acme/app {auth}"), env).is_ok());
-        assert_eq!(registry_of("acme/app"), Some(None));
+        assert!(own(&format!("mvn jib:build -Djib.to.image=$IMAGE {auth}"), env).is_ok());
+        // Sets 12 and 14: no flags, the build file reads the step's env.
+        let gradle = "run: ./gradlew snapshot jib\nenv:\n  USERNAME: ${{ secrets.DOCKERHUB_USERNAME }}\n  PASSWORD: ${{ secrets.DOCKERHUB_PASSWORD }}\n";
+        let login = step(gradle).unwrap();
         assert_eq!(
-            registry_of("localhost:5000/app"),
-            Some(Some("localhost:5000".into()))
+            (login.username.as_str(), login.password.as_str()),
+            (
+                "${{ secrets.DOCKERHUB_USERNAME }}",
+                "${{ secrets.DOCKERHUB_PASSWORD }}"
+            )
         );
-        // A registry or a password known only at run time: refused.
+        assert!(
+            login.source.contains("(USERNAME and PASSWORD)"),
+            "{}",
+            login.source
+        );
+        let ghcr = "run: ./gradlew jib\nenv:\n  GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}\n  GITHUB_ACTOR: ${{ github.actor }}\n  GITHUB_REPOSITORY: ${{ github.repository }}\n";
+        assert_eq!(step(ghcr).unwrap().username, "${{ github.actor }}");
+        // No pair to tell, or a password written out: Jib's own credentials.
         for script in [
-            format!("mvn jib:build -Djib.to.image=$IMAGE {auth}"),
-            format!("mvn jib:build -Djib.to.image=$REG/app {auth}"),
             "mvn jib:build -Djib.to.image=ghcr.io/a/b -Djib.to.auth.username=me -Djib.to.auth.password=hunter2".to_owned(),
+            format!("mvn jib:build -Djib.to.image=ghcr.io/a/b {auth}"),
         ] {
-            let r = own(&script, env).unwrap_err();
+            let r = own(&script, "").unwrap_err();
             assert!(r.reason.contains("credentials of its own"), "{script}: {}", r.reason);
         }
-        let r = own(
-            &format!("mvn jib:build -Djib.to.image=ghcr.io/a/b {auth}"),
-            "",
-        )
-        .unwrap_err();
-        assert!(r.reason.contains("credentials of its own"), "{}", r.reason);
+        for env in [
+            "run: mvn jib:build\nenv:\n  USER: me\n  PASSWORD: hunter2\n",
+            "run: mvn jib:build\nenv:\n  USER: ${{ github.actor }}\n  TOKEN: ${{ secrets.A }}\n  PASSWORD: ${{ secrets.B }}\n",
+            "run: mvn jib:build\nenv:\n  TOKEN: ${{ secrets.A }}\n",
+        ] {
+            assert_eq!(step(env), None, "{env}");
+        }
     }
 }

@@ -207,7 +207,6 @@ static BUILDER: Builder = Builder {
         hint: "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
         one_job: true,
     },
-    own_login: |_| None,
 };
 
 /// One ko step, checked: a single `ko build` / `ko publish` of one import

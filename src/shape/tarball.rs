@@ -25,10 +25,9 @@ pub struct Builder {
     pub name: &'static str,
     /// The template inserted before each of its steps.
     pub prepare: &'static str,
-    /// The template inserted after each of its steps that loads and records
-    /// its image, when the prepared stand-in does not record it itself. It
-    /// runs under the step's own `if:` (`build_if`).
-    pub record: Option<&'static str>,
+    /// What follows each of its steps to load and record its image, when
+    /// the prepared stand-in does not record it itself.
+    pub record: Option<Record>,
     /// The step's script as the build job runs it (the function
     /// verification applies too).
     pub edit: fn(&str) -> String,
@@ -38,21 +37,31 @@ pub struct Builder {
     /// Why no login step before its first step matters: split, the push job
     /// would have no credentials.
     pub without_login: WithoutLogin,
-    /// The credentials its step gives it on the command line, when they can
-    /// log Docker in as well (expressions, and a registry written out).
+}
+
+/// The step after a builder's step that loads the image it wrote and
+/// records its tags.
+pub struct Record {
+    /// Its template. It runs under the step's own `if:` (`build_if`).
+    pub template: &'static str,
+    /// The credentials the builder's step gives the builder, when they can
+    /// log Docker in as well (expressions): the record step logs in with
+    /// them (`login`), once it knows the registries of the tags.
     pub own_login: fn(&Mapping) -> Option<StepLogin>,
 }
 
 /// Credentials a builder's step passes the builder itself: with them the
-/// prepared step logs Docker in too, so that the push of the scanned image
-/// in the same job has them.
+/// record step logs Docker in too, to the registry of each tag the builder
+/// wrote, so that the push of the scanned image in the same job has them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StepLogin {
-    /// The registry's host; none for Docker Hub.
-    pub registry: Option<String>,
-    /// Whole expressions (`${{ github.actor }}`), set in the step's `env:`.
+    /// Whole expressions (`${{ github.actor }}`), set in the step's `env:`;
+    /// a user name may be written out.
     pub username: String,
     pub password: String,
+    /// Where the step passes them: `its command line`, `its env: USER and
+    /// PASSWORD`; the one-job fallback says so.
+    pub source: String,
 }
 
 /// What a job whose builder steps no login step precedes becomes.
@@ -177,9 +186,14 @@ impl Rewrite for TarballPushes {
         let (reason, hint) = if login.one_job {
             (login.reason.to_owned(), login.hint)
         } else {
+            let source = self
+                .pushes
+                .iter()
+                .find_map(|p| p.login.as_ref())
+                .map_or("its step", |l| l.source.as_str());
             (
                 format!(
-                    "no step before {name} logs in to the registry: {name} pushes with the credentials on its command line, with which the scanned image is pushed in the same job; a push job would have none"
+                    "no step before {name} logs in to the registry: {name} pushes with the credentials of {source}, with which the scanned image is pushed in the same job (logged in to the registry of each tag); a push job would have none"
                 ),
                 "log in with docker/login-action before the build, which the push job repeats, or gate the job by hand",
             )
@@ -220,18 +234,21 @@ impl Rewrite for TarballPushes {
         let mut pieces = vec![
             Piece::Template {
                 name: self.builder.prepare,
-                vars: vec![("login", super::var(&login))],
+                vars: vec![],
                 carried: false,
             },
             Piece::Blank,
             Piece::Run(self.builder.edit),
         ];
-        if let Some(record) = self.builder.record {
+        if let Some(record) = &self.builder.record {
             pieces.extend([
                 Piece::Blank,
                 Piece::Template {
-                    name: record,
-                    vars: vec![("build_if", super::var(&push.step_if))],
+                    name: record.template,
+                    vars: vec![
+                        ("build_if", super::var(&push.step_if)),
+                        ("login", super::var(&login)),
+                    ],
                     carried: false,
                 },
             ]);
@@ -289,7 +306,7 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
                     command,
                     later_steps_differ: later_steps_differ(&steps, push.step, &step_if, &None),
                     step_if,
-                    login: (builder.own_login)(step),
+                    login: builder.record.as_ref().and_then(|r| (r.own_login)(step)),
                 })
                 .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
         })

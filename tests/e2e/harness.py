@@ -96,6 +96,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # Jib's own credentials (-Djib.to.auth.*), no docker login in the job
     ("shapes", "jib-auth.yml", "tag"): {"acme/jib-auth": ["latest", "v1.2.3"]},
     ("shapes", "jib-auth.yml", "branch"): {"acme/jib-auth": ["latest", "main"]},
+    # the build file names the image and reads Jib's credentials from the step's env
+    ("shapes", "jib-env.yml", "tag"): {"acme/jib-env": ["latest", "v1.2.3"]},
+    ("shapes", "jib-env.yml", "branch"): {"acme/jib-env": ["latest", "main"]},
     # podman build --manifest for two platforms, then `podman manifest push --all LIST`
     ("shapes", "podman-manifest.yml", "tag"): {"acme/podman-multi": ["v1.2.3"]},
     ("shapes", "podman-manifest.yml", "branch"): {"acme/podman-multi": ["main"]},
@@ -275,14 +278,16 @@ class Harness:
 
     def prepare(self, case: Case) -> Migration:
         """Copy the fixture, migrate the workflow (if the case has a layout), point
-        ghcr.io at the local registry, and add the build contexts (services.py)."""
+        ghcr.io at the local registry (in workflows and build files), and add the build contexts (services.py)."""
         staging = self.tmp / "staging"
         shutil.copytree(FIXTURES / case.fixture, staging)
         workflow = staging / ".github" / "workflows" / case.workflow
         migration = Migration(0, "")
         if case.layout is not None:
             migration = migrate(workflow, case.layout, case.sign)
-        for path in (staging / ".github" / "workflows").glob("*.yml"):
+        # Build files name images too (Jib's `jib.to.image`).
+        build_files = [*staging.rglob("build.gradle*"), *staging.rglob("pom.xml")]
+        for path in [*(staging / ".github" / "workflows").glob("*.yml"), *build_files]:
             path.write_text(local_registry(path.read_text(encoding="utf-8"), self.registry.host), encoding="utf-8")
         self.repo = services.prepare_repository(staging, self.tmp / "repo", case.findings)
         self.migration = migration
@@ -368,7 +373,7 @@ class Harness:
 
 def local_registry(text: str, host: str) -> str:
     """Point a workflow at the local registry (TLS, its CA trusted by the tools): ghcr.io
-    becomes `host`, the only edit made to a workflow."""
+    becomes `host`, the only edit made to a workflow (or a build file)."""
     return text.replace("ghcr.io", host)
 
 

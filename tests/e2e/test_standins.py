@@ -573,3 +573,36 @@ def test_jib_reads_goals_and_properties_as_its_plugins_do_and_its_tarball_holds_
     assert [m["RepoTags"] for m in manifest] == [["ghcr.io/x/app:v1", "ghcr.io/x/app:latest"]]
     with pytest.raises(jib.JibError, match="Project 'nope' not found"):
         jib.run("gradle", [":nope:jibBuildTar", "--image=ghcr.io/x/app"])
+
+
+def test_jib_reads_the_target_and_credentials_of_the_build_file_under_the_command_line(tmp_path, monkeypatch):
+    """`jib.to` of build.gradle (strings, `System.getenv`) and of pom.xml
+    (`${env.NAME}`); an unset variable leaves the credential unset; the
+    command line's properties win."""
+    from standins import jib
+
+    (tmp_path / "build.gradle").write_text(
+        "plugins { id 'com.google.cloud.tools.jib' }\n"
+        "jib {\n  to {\n    image = 'ghcr.io/acme/from-file'\n"
+        "    auth {\n      username = System.getenv('USERNAME')\n      password = System.getenv(\"PASSWORD\")\n    }\n  }\n}\n"
+    )
+    monkeypatch.setenv("USERNAME", "octocat")
+    monkeypatch.delenv("PASSWORD", raising=False)
+    assert jib.build_file(tmp_path, "gradle") == {"jib.to.image": "ghcr.io/acme/from-file", "jib.to.auth.username": "octocat"}
+    monkeypatch.setenv("PASSWORD", "s3cret")
+    assert jib.build_file(tmp_path, "gradle")["jib.to.auth.password"] == "s3cret"
+    (tmp_path / "pom.xml").write_text(
+        "<plugin><configuration><to><image>quay.io/acme/m</image>"
+        "<auth><username>${env.USERNAME}</username><password>${env.NOPE}</password></auth></to></configuration></plugin>"
+    )
+    assert jib.build_file(tmp_path, "maven") == {"jib.to.image": "quay.io/acme/m", "jib.to.auth.username": "octocat"}
+    assert jib.build_file(tmp_path / "none", "maven") == {}
+    rootfs = tmp_path / "e2e-app" / "amd64" / "bin"
+    rootfs.mkdir(parents=True)
+    (rootfs / "busybox").write_bytes(b"busybox")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("E2E_LOG", raising=False)
+    assert jib.run("gradle", ["jibBuildTar", "--image=ghcr.io/acme/cli:v2"]) == 0
+    with tarfile.open(tmp_path / "build" / "jib-image.tar") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert [m["RepoTags"] for m in manifest] == [["ghcr.io/acme/cli:v2"]]

@@ -15,6 +15,12 @@ released in 1.7.0):
   credentials, before Docker's), and Gradle's `--image` option; a
   target image without a tag is `:latest`; `jib.to.image` unset fails the
   registry push ("Missing target image parameter").
+- the module's build file, under the command line (which overrides it):
+  `jib { to { image = '…'; auth { username = …; password = … } } }` of
+  `build.gradle(.kts)` and `<to><image>…</image><auth><username>…` of
+  `pom.xml`, each value a string or an environment variable
+  (`System.getenv('NAME')`, `${env.NAME}`); a variable that is unset
+  leaves the credential unset (Jib then uses Docker's).
 - `build` pushes the image under the target and every tag (with the Docker
   credentials the job logged in with, as Jib reads ~/.docker/config.json);
   `buildTar` writes a docker-load tarball `<module>/target/jib-image.tar`
@@ -79,6 +85,30 @@ def parse(tool: str, argv: list[str]) -> tuple[dict, list[tuple[str, bool]]]:
     return props, builds
 
 
+GRADLE_VALUE = r"""\s*=\s*(?:System\.getenv\(\s*["'](?P<env>\w+)["']\s*\)|["'](?P<lit>[^"']*)["'])"""
+MAVEN_VALUE = r"\s*(?:\$\{env\.(?P<env>\w+)\}|(?P<lit>[^<]*))\s*</"
+
+
+def build_file(folder: Path, tool: str) -> dict[str, str]:
+    """`jib.to.image` and `jib.to.auth.*` as the module's build file sets
+    them (only the values that are set)."""
+    if tool == "gradle":
+        files, block = ["build.gradle", "build.gradle.kts"], r"\bto\s*\{(.*?\})\s*\}"
+        pattern = lambda key: rf"\b{key}{GRADLE_VALUE}"
+    else:
+        files, block = ["pom.xml"], r"<to>(.*?)</to>"
+        pattern = lambda key: rf"<{key}>{MAVEN_VALUE}{key}>"
+    text = next((f.read_text() for name in files if (f := folder / name).is_file()), "")
+    to = re.search(block, text, re.S)
+    config = {}
+    for key, prop in (("image", "jib.to.image"), ("username", "jib.to.auth.username"), ("password", "jib.to.auth.password")):
+        m = re.search(pattern(key), to.group(1)) if to else None
+        value = m and (os.environ.get(m.group("env")) if m.group("env") else m.group("lit"))
+        if value:
+            config[prop] = value
+    return config
+
+
 def references(props: dict) -> list[str]:
     image = props.get("jib.to.image", "")
     if not image:
@@ -113,14 +143,16 @@ def run(tool: str, argv: list[str]) -> int:
         folder = workdir / module
         if not folder.is_dir():
             raise JibError(f"Project '{module}' not found in root project")
-        refs = references(props)
+        # the command line overrides the build file
+        settings = {**build_file(folder, tool), **props}
+        refs = references(settings)
         config, layers = build_image(workdir, module)
         out = folder / ("target" if tool == "maven" else "build")
         out.mkdir(parents=True, exist_ok=True)
         digest = ko.manifest_digest(config, layers)
         if push:
             # jib.to.auth first, else Docker's credentials (as Jib reads them)
-            user, password = props.get("jib.to.auth.username"), props.get("jib.to.auth.password")
+            user, password = settings.get("jib.to.auth.username"), settings.get("jib.to.auth.password")
             digest = ko.push(config, layers, refs, f"{user}:{password}" if user and password else None)
         else:
             ko.write_tarball(out / "jib-image.tar", [(refs, config, layers)])
