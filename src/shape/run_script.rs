@@ -590,6 +590,8 @@ fn trailing_commands(run: &str) -> Result<(), String> {
 /// that command and matters, if any. The `else`/`elif` branches of an `if`
 /// that holds the command (opened in `upto`, the lines up to it) run
 /// instead of it, never after it, and are skipped up to that `if`'s `fi`.
+/// Here-documents are input, not commands (set 15 028: `done <<'TAGS'`
+/// feeds the pushing loop its tags).
 pub(super) fn first_run_after<'a>(upto: &[&str], after: &[&'a str]) -> Option<&'a str> {
     let code = |line: &str| !line.trim_start().starts_with('#');
     let open = upto.iter().filter(|l| code(l)).fold(0usize, |open, line| {
@@ -597,7 +599,10 @@ pub(super) fn first_run_after<'a>(upto: &[&str], after: &[&'a str]) -> Option<&'
     });
     // `depth`: `if`s opened after the command and not yet closed.
     let (mut depth, mut alternative) = (0usize, false);
-    for line in after.iter().filter(|l| code(l)) {
+    for line in without_here_documents(upto.last().copied(), after)
+        .into_iter()
+        .filter(|l| code(l))
+    {
         let first = line.split_whitespace().next().unwrap_or_default();
         let first = first.trim_end_matches(';');
         let opens = IF_OPENS.find_iter(line).count();
@@ -618,6 +623,39 @@ pub(super) fn first_run_after<'a>(upto: &[&str], after: &[&'a str]) -> Option<&'
     None
 }
 
+/// `lines` without the bodies of the here-documents they (or the line
+/// before them, `before`) open, and without their delimiters.
+fn without_here_documents<'a>(before: Option<&str>, lines: &[&'a str]) -> Vec<&'a str> {
+    // Found where the shell reads (not inside quotes); the word as written
+    // (masking keeps every byte where it is).
+    let opened = |line: &str| -> Vec<String> {
+        HERE_DOC
+            .captures_iter(&super::mask_quoted(line))
+            .filter_map(|c| c.get(1))
+            .map(|m| line[m.range()].trim_matches(['\'', '"']).to_owned())
+            .collect()
+    };
+    let mut pending: Vec<String> = before.map(opened).unwrap_or_default();
+    let mut kept = Vec::new();
+    for line in lines {
+        if let Some(word) = pending.first() {
+            if line.trim() == word {
+                pending.remove(0);
+            }
+            continue;
+        }
+        pending = opened(line);
+        kept.push(*line);
+    }
+    kept
+}
+
+/// A here-document's redirection and its delimiter word (`<<EOF`,
+/// `<<-'EOF'`, `<< "EOF"`); not a here-string (`<<<`).
+static HERE_DOC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[^<])<<-?[ \t]*('[^']*'|"[^"]*"|\w+)"#).expect("static regex")
+});
+
 /// An `if` that opens a compound command, and its closing `fi`, as words.
 static IF_OPENS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[;&|(]|\s)if\s").expect("static regex"));
@@ -627,6 +665,24 @@ static FI_CLOSES: LazyLock<Regex> =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn here_documents_after_the_push_are_its_input_not_commands() {
+        // set 15 028: the tags come in a here-document after the loop.
+        let run = "while IFS= read -r tag; do\n  [ -n \"$tag\" ] && docker push \"$tag\"\ndone <<'TAGS'\n${{ steps.meta.outputs.tags }}\nTAGS\n";
+        assert_eq!(trailing_commands(run), Ok(()));
+        let run = "docker push a <<-EOF\n\tnot a command\n\tEOF\necho done\n";
+        assert_eq!(trailing_commands(run), Ok(()));
+        // After the delimiter, commands count again; `<<<` is no here-document.
+        let run =
+            "for t in a b; do docker push \"$t\"; done <<\"EOF\"\nx\nEOF\ncurl -X POST hook\n";
+        assert!(trailing_commands(run).unwrap_err().contains("curl"));
+        let run = "docker push a\ngrep -q x <<< \"$out\"\nEOF_LIKE\n";
+        assert!(trailing_commands(run).unwrap_err().contains("grep"));
+        // A `<<` inside quotes opens nothing.
+        let run = "docker push a\necho \"<<EOF\"\nrelease\n";
+        assert!(trailing_commands(run).unwrap_err().contains("release"));
+    }
 
     #[test]
     fn a_skopeo_copy_pushes_when_it_copies_to_a_registry() {
