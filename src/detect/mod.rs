@@ -211,7 +211,8 @@ fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupport
     }
     let (step, reason) = unknown_publisher(&steps)
         .or_else(|| computed_outputs(&steps))
-        .or_else(|| opaque_after_login(&steps))?;
+        .or_else(|| opaque_after_login(&steps))
+        .or_else(|| named_push(&steps))?;
     Some(Unsupported::new(job_id, Some(step), reason, UNSEEN_HINT))
 }
 
@@ -290,6 +291,46 @@ fn opaque_after_login(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
         ))
     })
 }
+
+/// The last step that runs a command scangate cannot read ([`OPAQUE`])
+/// whose words say it pushes or publishes (set 15 018: `make
+/// push-ubi8-rust-builder`, with the registry's password in the step's
+/// env and no login step), or the retired `actions/docker/cli` running
+/// `push` (set 15 029), and why it is said.
+fn named_push(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
+    steps.iter().rev().find_map(|(i, s)| {
+        let reason = match s.get("run").and_then(Value::as_str) {
+            Some(run) => {
+                let command = OPAQUE
+                    .captures_iter(&gate::shell_body(run))
+                    .filter_map(|c| c.get(1))
+                    .map(|m| m.as_str().to_owned())
+                    .filter(|c| PUSH_WORD.is_match(c))
+                    .last()?;
+                format!(
+                    "`{}` says it pushes, and scangate cannot read what it runs: if it pushes an image, the push is not gated",
+                    shorten(&command)
+                )
+            }
+            None => {
+                let args = gate::input(s, "args")?;
+                let pushes = gate::action_name(s)? == "actions/docker/cli"
+                    && args.split_whitespace().next() == Some("push");
+                pushes.then(|| format!(
+                    "`actions/docker/cli` runs `docker {}` in a container of its own (the action is retired): the push is not gated",
+                    shorten(&args)
+                ))?
+            }
+        };
+        Some((*i, reason))
+    })
+}
+
+/// `push` or `publish` as a word or part of a name (`push-image`,
+/// `docker:publish`, `publish_images.sh`).
+static PUSH_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[\s/:._-])(?:push|publish)(?:$|[\s/:._-])").expect("static regex")
+});
 
 /// A command for a message: its first 60 characters.
 fn shorten(command: &str) -> String {
@@ -435,8 +476,45 @@ mod tests {
     }
 
     #[test]
+    fn a_command_named_for_a_push_is_said_without_a_login() {
+        // set 15 018: the Makefile logs in with the password in the env.
+        let found = unseen(
+            "      - env: {DOCKER_PASSWORD: x}\n        run: make push-ubi8-rust-builder\n      - run: make test\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, Some(0));
+        assert!(
+            found[0]
+                .1
+                .contains("`make push-ubi8-rust-builder` says it pushes")
+        );
+        for run in [
+            "./scripts/publish_images.sh",
+            "npm run docker:push",
+            "bash ci/push.sh v1",
+        ] {
+            assert_eq!(unseen(&format!("      - run: {run}\n")).len(), 1, "{run}");
+        }
+        // set 15 029: the retired action's `docker push`.
+        let found = unseen(
+            "      - uses: actions/docker/cli@master\n        with:\n          args: push acme/app:1\n",
+        );
+        assert!(
+            found[0].1.contains("runs `docker push acme/app:1`"),
+            "{found:?}"
+        );
+        for quiet in [
+            "      - run: make pushover-test\n",
+            "      - run: git push origin main\n",
+            "      - uses: actions/docker/cli@master\n        with:\n          args: build -t a .\n",
+        ] {
+            assert!(unseen(quiet).is_empty(), "{quiet}");
+        }
+    }
+
+    #[test]
     fn nothing_is_said_without_a_login_or_with_a_push_scangate_sees() {
-        // No login: a script that pushes could not.
+        // No login and no push in a name: a script that pushes could not.
         assert!(unseen("      - run: make release\n").is_empty());
         // Known actions with a token and image names push nothing.
         assert!(

@@ -44,14 +44,19 @@ static MAVEN_BUILD: LazyLock<Regex> = LazyLock::new(|| {
 /// What the rewrite renames in Gradle's tasks: `jib`, `:a:project:jib`.
 static GRADLE_JIB: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:^|\s)(?::[\w-]+)*:?)jib(\s|$)").expect("static regex"));
-/// Push credentials for Jib on the command line: a build whose pom binds
-/// `jib:build` to a phase (`mvn package -Djib.to.auth.password=…`).
-static JIB_AUTH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"-Djib\.to\.auth\.").expect("static regex"));
+/// Jib's push target on the command line (credentials, image, tags): a
+/// build whose pom binds `jib:build` to a phase (`mvn package
+/// -Djib.to.auth.password=…`; set 15 012, `mvn package -Ppublish-image
+/// -Djib.to.tags=…`).
+static JIB_TARGET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"-Djib\.to\.").expect("static regex"));
 /// Jib's goals that keep the image local.
 static JIB_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"jib:(?:dockerBuild|buildTar)\b|\bjib(?:DockerBuild|BuildTar)\b")
-        .expect("static regex")
+    Regex::new(concat!(
+        r"(?:\bjib|jib-maven-plugin(?::[^:\s]+)?):(?:dockerBuild|buildTar)\b",
+        r"|\bjib(?:DockerBuild|BuildTar)\b",
+    ))
+    .expect("static regex")
 });
 /// Jib's goals that write the image to a tarball (what a migrated Jib step runs).
 pub static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
@@ -73,7 +78,7 @@ const GATE_BY_HAND: &str = "or gate the job by hand";
 
 /// Whether a Maven or Gradle `command` pushes with Jib.
 fn pushes(command: &str) -> bool {
-    JIB_PUSH.is_match(command) || (JIB_AUTH.is_match(command) && !JIB_LOCAL.is_match(command))
+    JIB_PUSH.is_match(command) || (JIB_TARGET.is_match(command) && !JIB_LOCAL.is_match(command))
 }
 
 /// Jib, to the common rewrite of builders that push by themselves.
@@ -402,6 +407,16 @@ mod tests {
 
     #[test]
     fn only_the_jib_goal_is_turned_to_the_tarball() {
+        // Jib's target on the command line means a push unless a local goal
+        // is named (set 15 012: `jib:build` bound to `package` in a profile).
+        assert!(pushes("mvn package -Ppublish-image -Djib.to.tags=1"));
+        for local in [
+            "mvn package com.google.cloud.tools:jib-maven-plugin:3.4.6:buildTar -Djib.to.image=a",
+            "mvn jib:dockerBuild -Djib.to.image=a",
+            "./gradlew jibBuildTar -Djib.to.tags=1",
+        ] {
+            assert!(!pushes(local), "{local}");
+        }
         for (before, after) in [
             (
                 "./gradlew --no-daemon snapshot jib",
