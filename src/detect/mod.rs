@@ -136,6 +136,8 @@ static OPAQUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?m)^\s*(?:sudo\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(",
         r"(?:bash|sh|zsh)\s+(?:-\S+\s+)*[^\s-][^\n]*|\./[^\n]+|",
+        // a script by its relative path (set 15 038: `scripts/build.sh --push`)
+        r"[\w.-]+/[\w./-]*\.sh\b[^\n]*|",
         r"(?:make|just|task|earthly|dagger|mvn|gradle)\b[^\n]*|",
         r"(?:npm|yarn|pnpm|bun)\s+run\b[^\n]*|nix\s+(?:run|build|shell)\b[^\n]*|",
         r"(?:docker\s+)?buildx\s+bake\b[^\n]*",
@@ -211,8 +213,8 @@ fn unseen_push(job_id: &str, job: &Mapping, shapes: &Shapes) -> Option<Unsupport
     }
     let (step, reason) = unknown_publisher(&steps)
         .or_else(|| computed_outputs(&steps))
-        .or_else(|| opaque_after_login(&steps))
-        .or_else(|| named_push(&steps))?;
+        .or_else(|| named_push(&steps))
+        .or_else(|| opaque_after_login(&steps))?;
     Some(Unsupported::new(job_id, Some(step), reason, UNSEEN_HINT))
 }
 
@@ -332,9 +334,10 @@ static PUSH_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:^|[\s/:._-])(?:push|publish)(?:$|[\s/:._-])").expect("static regex")
 });
 
-/// A command for a message: its first 60 characters.
+/// A command for a message: its words one space apart (continued lines
+/// are joined), the first 60 characters.
 fn shorten(command: &str) -> String {
-    let command = command.trim();
+    let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
     match command.char_indices().nth(60) {
         Some((at, _)) => format!("{}…", &command[..at]),
         None => command.to_owned(),
@@ -413,7 +416,16 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, Some(2));
         assert!(
-            found[0].1.contains("runs `bash ./ci/images.sh --push`"),
+            found[0]
+                .1
+                .contains("`bash ./ci/images.sh --push` says it pushes"),
+            "{found:?}"
+        );
+        let found = unseen(&format!(
+            "{LOGIN}      - run: |\n          VERSION=1 bash ./ci/images.sh\n      - run: echo done\n"
+        ));
+        assert!(
+            found[0].1.contains("runs `bash ./ci/images.sh`"),
             "{found:?}"
         );
         // An action scangate does not know that takes registry credentials.
@@ -492,6 +504,7 @@ mod tests {
             "./scripts/publish_images.sh",
             "npm run docker:push",
             "bash ci/push.sh v1",
+            "apps/x/scripts/build.sh --push",
         ] {
             assert_eq!(unseen(&format!("      - run: {run}\n")).len(), 1, "{run}");
         }

@@ -18,7 +18,7 @@ use crate::gate::{self, Push};
 
 static BUILDX_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
-    Regex::new(r"\bbuildx\s+build\b").expect("static regex")
+    Regex::new(r"\bbuildx\s+build\b|\bdocker\s+build\b[^\n]*\s--push\b").expect("static regex")
 });
 static DOCKER_BUILDX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bdocker\s+buildx\s+build\b").expect("static regex"));
@@ -156,10 +156,12 @@ pub fn push_as_flag(line: &str) -> String {
 
 /// `buildx build … --push` (or `buildx bake … --push`) in a script, or
 /// the same push spelt as an exporter (`--output type=image,push=true`,
-/// `-o type=registry`), which scangate sees but does not rewrite.
+/// `-o type=registry`), which scangate sees but does not rewrite; and
+/// `docker build … --push`, which is buildx's since Docker 23 (set 15 003),
+/// refused with the spelling scangate rewrites.
 static BUILDX_PUSH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"\bbuildx\s+(?:build|bake)\b[^\n]*",
+        r"\b(?:buildx\s+(?:build|bake)|docker\s+build)\b[^\n]*",
         r#"(?:--push\b|(?:--output|-o)[=\s]\s*["']?(?:[^\s"']*\bpush=true|type=registry))"#,
     ))
     .expect("static regex")
@@ -556,6 +558,26 @@ mod tests {
     }
 
     use super::super::tests::first_verdict as verdict;
+
+    #[test]
+    fn docker_build_with_push_is_buildx_and_refused_with_the_spelling_scangate_rewrites() {
+        // set 15 003: Docker 23+ builds with buildx, so `--push` pushes.
+        let job = "jobs:\n  p:\n    steps:\n      - run: make build && docker build --platform=linux/amd64 --push --tag r/a:1 .\n";
+        let r = verdict(job).unwrap_err();
+        assert!(
+            r.reason.contains("not written as `docker buildx build"),
+            "{}",
+            r.reason
+        );
+        assert!(
+            r.hint.contains("docker buildx build … --push"),
+            "{}",
+            r.hint
+        );
+        // Without `--push` it is a build; `docker buildx build` is migrated.
+        assert!(!BUILDX_PUSH.is_match("docker build --tag r/a:1 ."));
+        assert!(verdict(&job.replace("docker build", "docker buildx build")).is_ok());
+    }
 
     #[test]
     fn several_buildx_pushes_are_images_of_one_job_unless_one_reads_another() {
