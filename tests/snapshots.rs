@@ -158,6 +158,12 @@ fixture_snapshot!(
 );
 fixture_snapshot!(shapes_jib_auth, "shapes", "jib-auth.yml", "shapes-jib-auth");
 fixture_snapshot!(shapes_jib_env, "shapes", "jib-env.yml", "shapes-jib-env");
+fixture_snapshot!(
+    shapes_docker_build_push,
+    "shapes",
+    "docker-build-push.yml",
+    "shapes-docker-build-push"
+);
 fixture_snapshot!(shapes_podman, "shapes", "podman.yml", "shapes-podman");
 fixture_snapshot!(
     shapes_podman_manifest,

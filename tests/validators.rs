@@ -514,6 +514,7 @@ fixture_tests! {
     shapes_jib_maven => ("shapes", "jib-maven.yml"),
     shapes_jib_auth => ("shapes", "jib-auth.yml"),
     shapes_jib_env => ("shapes", "jib-env.yml"),
+    shapes_docker_build_push => ("shapes", "docker-build-push.yml"),
     shapes_podman_manifest => ("shapes", "podman-manifest.yml"),
     shapes_podman => ("shapes", "podman.yml"),
     shapes_no_builder => ("shapes", "no-builder.yml"),

@@ -180,7 +180,10 @@ fn references(job: &Mapping, step: &Mapping, after_mark: bool) -> Vec<String> {
                 .map_or(pushed.clone(), str::to_owned)
         }));
         refs.extend(manifest_push::pushed_reference(line));
-        let buildx = line.contains("buildx build") || line.contains(STAND_IN);
+        // `docker build` is buildx's since Docker 23: with `--push` it pushes.
+        let buildx = line.contains("buildx build")
+            || line.contains(STAND_IN)
+            || line.contains("docker build");
         let pushes = push_as_flag(line)
             .split_whitespace()
             .any(|w| w == "--push" || w == EXPORT_FLAG);
@@ -535,22 +538,24 @@ jobs:
           scangate-buildx build --tag=ghcr.io/acme/four:v1 --scan-export .
           docker buildx build -o type=registry -t ghcr.io/acme/five:v1 .
           docker build -t ghcr.io/acme/local-only:v1 .
+          docker build -t ghcr.io/acme/six:v1 --push .
           docker push "$IMAGE"
 "#,
         );
         let images: Vec<_> = f.iter().map(|(_, i)| i.clone()).collect();
         assert_eq!(
-            images[..5],
+            images[..6],
             [
                 Ok("ghcr.io/acme/one".into()),
                 Ok("ghcr.io/acme/two".into()),
                 Ok("ghcr.io/acme/three".into()),
                 Ok("ghcr.io/acme/four".into()),
                 Ok("ghcr.io/acme/five".into()),
+                Ok("ghcr.io/acme/six".into()),
             ]
         );
-        assert_eq!(images.len(), 6);
-        assert!(images[5].as_ref().unwrap_err().contains("shell variable"));
+        assert_eq!(images.len(), 7);
+        assert!(images[6].as_ref().unwrap_err().contains("shell variable"));
     }
 
     #[test]

@@ -18,10 +18,14 @@ use crate::gate::{self, Push};
 
 static BUILDX_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
-    Regex::new(r"\bbuildx\s+build\b|\bdocker\s+build\b[^\n]*\s--push\b").expect("static regex")
+    Regex::new(r"\bbuildx\s+build\b").expect("static regex")
 });
+static DOCKER_BUILD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bdocker\s+build\b").expect("static regex"));
+/// `docker buildx build`, or `docker build`, which is buildx's since
+/// Docker 23 (the hosted runners' `--push` works with it; set 15 003).
 static DOCKER_BUILDX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bdocker\s+buildx\s+build\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"\bdocker\s+(?:buildx\s+)?build\b").expect("static regex"));
 /// `--push` as a whole argument.
 static PUSH_FLAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(^|\s)--push(\s|$)").expect("static regex"));
@@ -85,7 +89,7 @@ pub const EXPORT_FLAG: &str = "--scan-export";
 /// replaced by the export flag. Works the same on the script and on the
 /// YAML lines that hold it.
 pub fn export_instead_of_push(script: &str) -> String {
-    let Some((start, end)) = super::command_lines(script, &BUILDX_BUILD) else {
+    let Some((start, end)) = pushing_build(script) else {
         return script.to_owned();
     };
     script
@@ -103,6 +107,33 @@ pub fn export_instead_of_push(script: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The lines (start, end) of the script's pushing build: its first
+/// `buildx build`, or its first `docker build` whose arguments, continued
+/// lines too, push (other `docker build`s only build).
+fn pushing_build(script: &str) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = script.split_inclusive('\n').collect();
+    let mut start = 0;
+    while start < lines.len() {
+        let line = lines[start];
+        let code = !line.trim_start().starts_with('#');
+        let buildx = code && BUILDX_BUILD.is_match(line);
+        let docker = code && DOCKER_BUILD.is_match(line);
+        if !(buildx || docker) {
+            start += 1;
+            continue;
+        }
+        let mut end = start + 1;
+        while end < lines.len() && lines[end - 1].trim_end().ends_with('\\') {
+            end += 1;
+        }
+        if buildx || BUILDX_PUSH.is_match(&super::joined_lines(script, start, end)) {
+            return Some((start, end));
+        }
+        start = end;
+    }
+    None
 }
 
 /// How an `--output` value treats the image, read as buildx reads it
@@ -157,8 +188,7 @@ pub fn push_as_flag(line: &str) -> String {
 /// `buildx build … --push` (or `buildx bake … --push`) in a script, or
 /// the same push spelt as an exporter (`--output type=image,push=true`,
 /// `-o type=registry`), which scangate sees but does not rewrite; and
-/// `docker build … --push`, which is buildx's since Docker 23 (set 15 003),
-/// refused with the spelling scangate rewrites.
+/// `docker build … --push`, which is buildx's since Docker 23 (set 15 003).
 static BUILDX_PUSH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"\b(?:buildx\s+(?:build|bake)|docker\s+build)\b[^\n]*",
@@ -431,7 +461,8 @@ fn read_one(
         return Err(refuse(push.step, "step not found".into(), ""));
     };
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-    let Some((command, end)) = super::joined_command(run, &BUILDX_BUILD) else {
+    let Some((command, end)) = pushing_build(run).map(|(s, e)| (super::joined_lines(run, s, e), e))
+    else {
         return Err(refuse(
             push.step,
             "the buildx command could not be found in the script".into(),
@@ -462,8 +493,9 @@ fn read_one(
             "write the push as `docker buildx build … --push`, or gate the job by hand",
         ));
     }
-    let rewritten = super::joined_command(&export_instead_of_push(run), &BUILDX_BUILD)
-        .map(|(c, _)| push_as_flag(&c));
+    let rewritten = export_instead_of_push(run);
+    let rewritten = pushing_build(&rewritten)
+        .map(|(s, e)| push_as_flag(&super::joined_lines(&rewritten, s, e)));
     if rewritten.is_none_or(|c| PUSH_FLAG.is_match(&c)) {
         return Err(refuse(
             push.step,
@@ -560,23 +592,22 @@ mod tests {
     use super::super::tests::first_verdict as verdict;
 
     #[test]
-    fn docker_build_with_push_is_buildx_and_refused_with_the_spelling_scangate_rewrites() {
+    fn docker_build_with_push_is_buildx_and_exports_for_the_scan() {
         // set 15 003: Docker 23+ builds with buildx, so `--push` pushes.
-        let job = "jobs:\n  p:\n    steps:\n      - run: make build && docker build --platform=linux/amd64 --push --tag r/a:1 .\n";
-        let r = verdict(job).unwrap_err();
-        assert!(
-            r.reason.contains("not written as `docker buildx build"),
-            "{}",
-            r.reason
+        let run = "make build && docker build --platform=linux/amd64 --push --tag r/a:1 .\n";
+        let job = format!("jobs:\n  p:\n    steps:\n      - run: {run}");
+        assert!(verdict(&job).is_ok());
+        assert_eq!(
+            export_instead_of_push(run),
+            "make build && scangate-buildx build --platform=linux/amd64 --scan-export --tag r/a:1 .\n"
         );
-        assert!(
-            r.hint.contains("docker buildx build … --push"),
-            "{}",
-            r.hint
-        );
-        // Without `--push` it is a build; `docker buildx build` is migrated.
+        // Without `--push` it is a build, left as it is.
         assert!(!BUILDX_PUSH.is_match("docker build --tag r/a:1 ."));
-        assert!(verdict(&job.replace("docker build", "docker buildx build")).is_ok());
+        let two = "docker build -t a .\ndocker build -t b --push .\n";
+        assert_eq!(
+            export_instead_of_push(two),
+            "docker build -t a .\nscangate-buildx build -t b --scan-export .\n"
+        );
     }
 
     #[test]

@@ -502,14 +502,18 @@ fn command_lines(script: &str, command: &Regex) -> Option<(usize, usize)> {
 /// the index of the line after it.
 fn joined_command(script: &str, command: &Regex) -> Option<(String, usize)> {
     let (start, end) = command_lines(script, command)?;
-    let joined = script
+    Some((joined_lines(script, start, end), end))
+}
+
+/// Lines `start..end` of `script`, continuations joined.
+fn joined_lines(script: &str, start: usize, end: usize) -> String {
+    script
         .split_inclusive('\n')
         .skip(start)
         .take(end - start)
         .map(|l| l.trim().trim_end_matches('\\').trim())
         .collect::<Vec<_>>()
-        .join(" ");
-    Some((joined, end))
+        .join(" ")
 }
 
 /// `script` with every `command` renamed `with`, on lines that are not

@@ -99,6 +99,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # the build file names the image and reads Jib's credentials from the step's env
     ("shapes", "jib-env.yml", "tag"): {"acme/jib-env": ["latest", "v1.2.3"]},
     ("shapes", "jib-env.yml", "branch"): {"acme/jib-env": ["latest", "main"]},
+    # `docker build --push` (buildx's since Docker 23)
+    ("shapes", "docker-build-push.yml", "tag"): {"acme/docker-build": ["latest", "v1.2.3"]},
+    ("shapes", "docker-build-push.yml", "branch"): {"acme/docker-build": ["latest", "main"]},
     # podman build --manifest for two platforms, then `podman manifest push --all LIST`
     ("shapes", "podman-manifest.yml", "tag"): {"acme/podman-multi": ["v1.2.3"]},
     ("shapes", "podman-manifest.yml", "branch"): {"acme/podman-multi": ["main"]},

@@ -430,6 +430,10 @@ def new_job_environment(job_dir: Path, *, registry: Registry, dockerd: Dockerd) 
     plugins = docker_config / "cli-plugins"
     plugins.mkdir(exist_ok=True)
     (plugins / "docker-buildx").symlink_to(E2E_BIN / "docker-buildx")
+    # and build with it: their Docker (23+) runs `docker build` as `docker
+    # buildx build` (`--push` works). Debian's 20.10 CLI does so with the
+    # alias `docker buildx install` writes; `docker login` keeps it.
+    (docker_config / "config.json").write_text(json.dumps({"aliases": {"builder": "buildx"}}) + "\n")
     dockerd.reset()
     return {
         "HOME": str(home),

@@ -311,6 +311,7 @@ INJECTED = [
     (Case("shapes", "jib-maven.yml", Event.tag("v1.2.3"), "steps", findings=[Finding(".")]), "acme/jib-app"),
     (Case("shapes", "jib-auth.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/jib-auth"),
     (Case("shapes", "jib-env.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/jib-env"),
+    (Case("shapes", "docker-build-push.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".")]), "acme/docker-build"),
     # one platform of a podman manifest list
     (Case("shapes", "podman-manifest.yml", Event.tag("v1.2.3"), "jobs", findings=[Finding(".", "arm64")]), "acme/podman-multi"),
     # push-to-registry: both jobs built from "." (one split in three jobs, one

@@ -382,11 +382,24 @@ class Build:
         for n in self.names(exporter):
             tags += ["--tag", str(n).removeprefix("docker.io/library/")]
         iid = self.tmp / "iid"
-        run(["docker", "build", "--quiet", "--iidfile", str(iid), "--file", str(dockerfile),
-             *self.build_flags(contexts=False), *tags, str(context)])
+        run(["docker", "--config", str(self.legacy_config()), "build", "--quiet", "--iidfile", str(iid),
+             "--file", str(dockerfile), *self.build_flags(contexts=False), *tags, str(context)])
         image_id = iid.read_text().strip()
         self.record.setdefault("exports", []).append({"type": "docker", "image_id": image_id})
         return image_id
+
+    def legacy_config(self) -> Path:
+        """The job's Docker config (credentials too) without the builder alias
+        (services.new_job_environment: `docker build` is buildx's, as on hosted
+        runners), so that this build is the daemon's own and not this stand-in
+        again."""
+        folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+        config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
+        config.get("aliases", {}).pop("builder", None)
+        legacy = self.tmp / "docker-config"
+        legacy.mkdir(exist_ok=True)
+        (legacy / "config.json").write_text(json.dumps(config))
+        return legacy
 
     def export_local_caches(self) -> None:
         """`cache-to: type=local,dest=DIR`: BuildKit writes the cache to DIR
