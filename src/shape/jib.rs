@@ -137,17 +137,19 @@ fn own_login(step: &Mapping) -> Option<StepLogin> {
 /// One user name and one password (or token) among a step's `env:`, by
 /// their names.
 fn env_credentials(env: &Mapping) -> Option<StepLogin> {
-    let one = |pattern: &Regex, value_ok: &dyn Fn(&str) -> bool| -> Option<(String, String)> {
+    let one = |name_ok: &dyn Fn(&str) -> bool, value_ok: &dyn Fn(&str) -> bool| {
         let mut found = env.iter().filter_map(|(k, v)| {
             let (k, v) = (k.as_str()?, gate::scalar(v)?);
-            (pattern.is_match(k) && value_ok(v.trim())).then(|| (k.to_owned(), v.trim().to_owned()))
+            (name_ok(k) && value_ok(v.trim())).then(|| (k.to_owned(), v.trim().to_owned()))
         });
         let first = found.next()?;
         found.next().is_none().then_some(first)
     };
     let expression = |v: &str| whole_expression(v).is_some();
-    let (user_var, username) = one(&USER_VAR, &|v| expression(v) || literal(v))?;
-    let (password_var, password) = one(&PASSWORD_VAR, &expression)?;
+    // `USER_TOKEN` is a token.
+    let user_name = |k: &str| USER_VAR.is_match(k) && !PASSWORD_VAR.is_match(k);
+    let (user_var, username) = one(&user_name, &|v| expression(v) || literal(v))?;
+    let (password_var, password) = one(&|k| PASSWORD_VAR.is_match(k), &expression)?;
     Some(StepLogin {
         username,
         password,
@@ -592,6 +594,7 @@ mod tests {
             assert!(r.reason.contains("credentials of its own"), "{script}: {}", r.reason);
         }
         for env in [
+            "run: mvn jib:build\nenv:\n  USER_TOKEN: ${{ secrets.A }}\n",
             "run: mvn jib:build\nenv:\n  USER: me\n  PASSWORD: hunter2\n",
             "run: mvn jib:build\nenv:\n  USER: ${{ github.actor }}\n  TOKEN: ${{ secrets.A }}\n  PASSWORD: ${{ secrets.B }}\n",
             "run: mvn jib:build\nenv:\n  TOKEN: ${{ secrets.A }}\n",
