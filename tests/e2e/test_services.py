@@ -76,7 +76,10 @@ def test_jobs_do_not_share_logins_or_images(tmp_path, reg, dockerd, repo):
     assert sh(first, "docker build -q -t local/img:1 .", repo).returncode == 0
     second = job_env(tmp_path, "two", reg, dockerd)  # a new job: fresh HOME, daemon pruned
     assert sh(second, "docker images -q").stdout.strip() == ""
-    assert not (Path(second["HOME"]) / ".docker" / "config.json").exists()
+    # no login carried over: the fresh config holds only buildx's builder alias
+    config = json.loads((Path(second["HOME"]) / ".docker" / "config.json").read_text())
+    assert config == {"aliases": {"builder": "buildx"}}
+    assert "auths" in json.loads((Path(first["HOME"]) / ".docker" / "config.json").read_text())
     assert "E2E" not in second["PATH"] and str(services.E2E_BIN) not in second["PATH"].split(":")
     assert sh(second, "command -v trivy").returncode != 0
     assert sh(second, "buildah info --format '{{.store.GraphRoot}}'").stdout.strip() == str(tmp_path / "two" / "containers" / "root")

@@ -18,6 +18,7 @@ the default builder's docker driver.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from . import action
@@ -77,8 +78,11 @@ def build(argv: list[str]) -> None:
     attests = flags.get("attest", [])
     provenance = one("provenance") or next((a for a in attests if "type=provenance" in a), "")
     sbom = one("sbom") or next((a for a in attests if "type=sbom" in a), "")
+    # The CLI reads PATH and --file from the current folder (the action's
+    # inputs, from the workspace: Options' base).
+    here = lambda p: p if not p or p == "-" or "://" in p else os.path.abspath(p)  # noqa: E731
     opts = Options(
-        context=args[0], file=one("file"), tags=flags.get("tag", []),
+        context=here(args[0]), file=here(one("file")), tags=flags.get("tag", []),
         platforms=[p for v in flags.get("platform", []) for p in v.split(",") if p],
         build_args=flags.get("build-arg", []), labels=flags.get("label", []), outputs=flags.get("output", []),
         build_contexts=flags.get("build-context", []), target=one("target"), push=truthy("push"), load=truthy("load"),
