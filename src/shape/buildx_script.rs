@@ -20,8 +20,9 @@ static BUILDX_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
     Regex::new(r"\bbuildx\s+build\b").expect("static regex")
 });
-static DOCKER_BUILD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bdocker\s+build\b").expect("static regex"));
+/// A build command: `buildx build`, or `docker build` (see [`pushing_build`]).
+static BUILD_COMMAND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:buildx|docker)\s+build\b").expect("static regex"));
 /// `docker buildx build`, or `docker build`, which is buildx's since
 /// Docker 23 (the hosted runners' `--push` works with it; set 15 003).
 static DOCKER_BUILDX: LazyLock<Regex> =
@@ -89,7 +90,8 @@ pub const EXPORT_FLAG: &str = "--scan-export";
 /// replaced by the export flag. Works the same on the script and on the
 /// YAML lines that hold it.
 pub fn export_instead_of_push(script: &str) -> String {
-    let Some((start, end)) = pushing_build(script) else {
+    let Some((start, end)) = super::command_lines_where(script, &BUILD_COMMAND, pushing_build)
+    else {
         return script.to_owned();
     };
     script
@@ -109,31 +111,11 @@ pub fn export_instead_of_push(script: &str) -> String {
         .collect()
 }
 
-/// The lines (start, end) of the script's pushing build: its first
-/// `buildx build`, or its first `docker build` whose arguments, continued
-/// lines too, push (other `docker build`s only build).
-fn pushing_build(script: &str) -> Option<(usize, usize)> {
-    let lines: Vec<&str> = script.split_inclusive('\n').collect();
-    let mut start = 0;
-    while start < lines.len() {
-        let line = lines[start];
-        let code = !line.trim_start().starts_with('#');
-        let buildx = code && BUILDX_BUILD.is_match(line);
-        let docker = code && DOCKER_BUILD.is_match(line);
-        if !(buildx || docker) {
-            start += 1;
-            continue;
-        }
-        let mut end = start + 1;
-        while end < lines.len() && lines[end - 1].trim_end().ends_with('\\') {
-            end += 1;
-        }
-        if buildx || BUILDX_PUSH.is_match(&super::joined_lines(script, start, end)) {
-            return Some((start, end));
-        }
-        start = end;
-    }
-    None
+/// Whether a build command (its lines joined) is the script's pushing
+/// build: any `buildx build`, a `docker build` only when it pushes (other
+/// `docker build`s only build).
+fn pushing_build(command: &str) -> bool {
+    BUILDX_BUILD.is_match(command) || BUILDX_PUSH.is_match(command)
 }
 
 /// How an `--output` value treats the image, read as buildx reads it
@@ -461,7 +443,7 @@ fn read_one(
         return Err(refuse(push.step, "step not found".into(), ""));
     };
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-    let Some((command, end)) = pushing_build(run).map(|(s, e)| (super::joined_lines(run, s, e), e))
+    let Some((command, end)) = super::joined_command_where(run, &BUILD_COMMAND, pushing_build)
     else {
         return Err(refuse(
             push.step,
@@ -493,9 +475,9 @@ fn read_one(
             "write the push as `docker buildx build … --push`, or gate the job by hand",
         ));
     }
-    let rewritten = export_instead_of_push(run);
-    let rewritten = pushing_build(&rewritten)
-        .map(|(s, e)| push_as_flag(&super::joined_lines(&rewritten, s, e)));
+    let rewritten =
+        super::joined_command_where(&export_instead_of_push(run), &BUILD_COMMAND, pushing_build)
+            .map(|(c, _)| push_as_flag(&c));
     if rewritten.is_none_or(|c| PUSH_FLAG.is_match(&c)) {
         return Err(refuse(
             push.step,

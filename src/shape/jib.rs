@@ -50,13 +50,11 @@ static GRADLE_JIB: LazyLock<Regex> =
 /// -Djib.to.tags=…`).
 static JIB_TARGET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"-Djib\.to\.").expect("static regex"));
-/// Jib's goals that keep the image local.
-static JIB_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?:\bjib|jib-maven-plugin(?::[^:\s]+)?):(?:dockerBuild|buildTar)\b",
-        r"|\bjib(?:DockerBuild|BuildTar)\b",
-    ))
-    .expect("static regex")
+/// Jib's goals that build into the Docker daemon (with [`TARBALL`]'s,
+/// those that keep the image local).
+static DOCKER_BUILD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\bjib|jib-maven-plugin(?::[^:\s]+)?):dockerBuild\b|\bjibDockerBuild\b")
+        .expect("static regex")
 });
 /// Jib's goals that write the image to a tarball (what a migrated Jib step runs).
 pub static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
@@ -78,7 +76,8 @@ const GATE_BY_HAND: &str = "or gate the job by hand";
 
 /// Whether a Maven or Gradle `command` pushes with Jib.
 fn pushes(command: &str) -> bool {
-    JIB_PUSH.is_match(command) || (JIB_TARGET.is_match(command) && !JIB_LOCAL.is_match(command))
+    let local = DOCKER_BUILD.is_match(command) || TARBALL.is_match(command);
+    JIB_PUSH.is_match(command) || (JIB_TARGET.is_match(command) && !local)
 }
 
 /// Jib, to the common rewrite of builders that push by themselves.

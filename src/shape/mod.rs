@@ -484,24 +484,45 @@ impl PartialEq for Site {
 impl Eq for Site {}
 
 /// The lines of `script` that hold its first command matching `command`
-/// (outside comments) and the lines that command continues onto with `\`,
-/// as a range of line indexes.
-fn command_lines(script: &str, command: &Regex) -> Option<(usize, usize)> {
+/// (outside comments) that, its lines joined, is also `accepted` (`docker
+/// build` only when it pushes), and the lines that command continues onto
+/// with `\`, as a range of line indexes.
+fn command_lines_where(
+    script: &str,
+    command: &Regex,
+    accepted: impl Fn(&str) -> bool,
+) -> Option<(usize, usize)> {
     let lines: Vec<&str> = script.split_inclusive('\n').collect();
-    let start = lines
-        .iter()
-        .position(|l| !l.trim_start().starts_with('#') && command.is_match(l))?;
-    let mut end = start;
-    while end + 1 < lines.len() && lines[end].trim_end().ends_with('\\') {
-        end += 1;
+    let mut from = 0;
+    loop {
+        let start = from
+            + lines[from..]
+                .iter()
+                .position(|l| !l.trim_start().starts_with('#') && command.is_match(l))?;
+        let mut end = start;
+        while end + 1 < lines.len() && lines[end].trim_end().ends_with('\\') {
+            end += 1;
+        }
+        if accepted(&joined_lines(script, start, end + 1)) {
+            return Some((start, end + 1));
+        }
+        from = end + 1;
     }
-    Some((start, end + 1))
 }
 
 /// The first command of `script` matching `command`, its lines joined, and
 /// the index of the line after it.
 fn joined_command(script: &str, command: &Regex) -> Option<(String, usize)> {
-    let (start, end) = command_lines(script, command)?;
+    joined_command_where(script, command, |_| true)
+}
+
+/// [`joined_command`] of the first such command that is also `accepted`.
+fn joined_command_where(
+    script: &str,
+    command: &Regex,
+    accepted: impl Fn(&str) -> bool,
+) -> Option<(String, usize)> {
+    let (start, end) = command_lines_where(script, command, accepted)?;
     Some((joined_lines(script, start, end), end))
 }
 
