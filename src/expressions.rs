@@ -115,6 +115,11 @@ pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
     let envs: Vec<&Mapping> = env.into_iter().chain(inherited.iter().copied()).collect();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut moved = Moved::default();
+    let placed: Vec<(&str, Place)> = written
+        .iter()
+        .copied()
+        .zip(places.iter().copied())
+        .collect();
     for (found, place) in EXPRESSION.captures_iter(run).zip(places) {
         let (written, path) = (&found[0], &found[1]);
         if !PATH.is_match(path) || !reads_alike(path, place, &envs) {
@@ -143,11 +148,35 @@ pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
                 None => moved.env.push((variable.name.clone(), value)),
             }
         }
-        moved
-            .replace
-            .push((written.to_owned(), format!("${{{}}}", variable.name)));
+        // A one-word value that is a word of its own everywhere reads alike
+        // quoted, and shellcheck asks for the quotes (SC2086).
+        let words_only = placed
+            .iter()
+            .filter(|(w, _)| *w == written)
+            .all(|(_, p)| *p == Place::Word);
+        let variable = match words_only && one_word(path, &envs) {
+            true => format!("\"${{{}}}\"", variable.name),
+            false => format!("${{{}}}", variable.name),
+        };
+        moved.replace.push((written.to_owned(), variable));
     }
     Some(moved)
+}
+
+/// Whether the value of `path` is always one word without glob characters:
+/// quoting it changes nothing.
+fn one_word(path: &str, envs: &[&Mapping]) -> bool {
+    if PLAIN_VALUES.contains(&path) || ONE_WORD_VALUES.contains(&path) {
+        return true;
+    }
+    path.strip_prefix("env.")
+        .and_then(|name| envs.iter().find_map(|e| e.get(name)))
+        .and_then(Value::as_str)
+        .is_some_and(|v| {
+            !v.is_empty()
+                && !v.contains("${{")
+                && !v.contains(|c: char| c.is_whitespace() || "*?[".contains(c))
+        })
 }
 
 /// `github` values the shell reads alike pasted or from a variable: ids,
@@ -541,10 +570,21 @@ mod tests {
         let job: Mapping = yaml_serde::from_str("DIR: $HOME/x\nIMAGE: ghcr.io/acme/app").unwrap();
         assert_eq!(moved(&step("run: cd \"${{ env.DIR }}\""), &[&job]), None);
         let image = moved(&step("run: docker push ${{ env.IMAGE }}"), &[&job]).unwrap();
+        // A word of its own, a one-word value: quoted (shellcheck SC2086).
         assert_eq!(
             image.apply("docker push ${{ env.IMAGE }}"),
-            "docker push ${IMAGE}"
+            "docker push \"${IMAGE}\""
         );
+        // Not quoted where it is also part of a word, or may be several.
+        let joined = moved(
+            &step("run: docker push ${{ env.IMAGE }} && echo ${{ env.IMAGE }}:1"),
+            &[&job],
+        )
+        .unwrap();
+        assert_eq!(joined.replace[0].1, "${IMAGE}");
+        let spaced: Mapping = yaml_serde::from_str("ARGS: -a -b").unwrap();
+        let split = moved(&step("run: tool ${{ env.ARGS }}"), &[&spaced]).unwrap();
+        assert_eq!(split.apply("tool ${{ env.ARGS }}"), "tool ${ARGS}");
         // The step's own value wins over the job's.
         let own = step("env:\n  IMAGE: $REGISTRY/app\nrun: docker push ${{ env.IMAGE }}");
         assert_eq!(moved(&own, &[&job]), None);

@@ -121,7 +121,7 @@ const REGISTRY_LOGIN_ACTIONS: &[&str] = &[
     "redhat-actions/podman-login",
 ];
 
-static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
+pub static LOGIN_RUN: LazyLock<Regex> = LazyLock::new(|| {
     // (`nix run nixpkgs#skopeo -- login …` too)
     Regex::new(r"\b(?:docker|podman|buildah|skopeo)\s+(?:--\s+)?login\b").expect("static regex")
 });

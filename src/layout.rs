@@ -204,13 +204,17 @@ fn top_level_range(lines: &Lines<'_>) -> Range<usize> {
 fn require_block(lines: &Lines<'_>, entry: &Entry, what: &str) -> Result<(), Unlocatable> {
     let inline = locate::inline_value(lines, entry);
     if inline.is_empty() || inline.starts_with('#') {
-        Ok(())
-    } else {
-        Err(Unlocatable::new(
-            entry.head,
-            format!("{what} is written inline (`{inline}`), not as an indented block"),
-        ))
+        return Ok(());
     }
+    // An alias shares another node (set 19 001: `steps: *build-steps`, the
+    // steps of another job); an edit here would change both.
+    let reason = match inline.starts_with('*') || inline.starts_with('&') {
+        true => format!(
+            "{what} is a YAML anchor or alias (`{inline}`), shared with another part of the file; scangate edits a job's own lines"
+        ),
+        false => format!("{what} is written inline (`{inline}`), not as an indented block"),
+    };
+    Err(Unlocatable::new(entry.head, reason))
 }
 
 /// 0-based lines that hold an anchor (`&a`) or an alias (`*a`). Edits that

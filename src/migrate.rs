@@ -410,8 +410,14 @@ pub fn parse(source: &Source, text: &str) -> Result<Value, Error> {
 
 /// What to do about a parser message whose cause is not obvious from it.
 fn yaml_hint(message: &str) -> Option<&'static str> {
-    message.contains("mapping values are not allowed").then_some(
-        "a `: ` inside an unquoted value starts a mapping (GitHub rejects the file too): quote the value, or write it as a block scalar (`run: |`)",
+    if message.contains("mapping values are not allowed") {
+        return Some(
+            "a `: ` inside an unquoted value starts a mapping (GitHub rejects the file too): quote the value, or write it as a block scalar (`run: |`)",
+        );
+    }
+    // set 18 038: `on:` written twice.
+    message.contains("duplicate entry").then_some(
+        "GitHub rejects a workflow with a key written twice in one mapping: merge the two into one, then run scangate again",
     )
 }
 
@@ -481,7 +487,7 @@ fn text_refusal(lines: &Lines<'_>, job: &str, u: &Unlocatable) -> Refusal {
         },
         job,
         u.reason.clone(),
-        "rewrite this part of the job in plain block style, or gate the job by hand",
+        "rewrite this part of the job in plain block style (lines of its own: no flow collection, anchor or alias), or gate the job by hand",
     )
 }
 

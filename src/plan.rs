@@ -31,6 +31,13 @@ static SHELL_VAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)").expect("static regex"));
 static GIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bgit\s").expect("static regex"));
 
+/// An expression reading a context a job's `name:` cannot (GitHub gives it
+/// `github`, `needs`, `strategy`, `matrix`, `vars` and `inputs` only).
+static NOT_IN_JOB_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    // #[allow]: a constant pattern, exercised by the tests below.
+    Regex::new(r"\$\{\{[^}]*\b(?:env|secrets|steps|job|runner)\s*[.\[]").expect("static regex")
+});
+
 /// Actions that give the runner cloud credentials a registry login (or a
 /// credential helper) then uses.
 const CREDENTIAL_ACTIONS: &[&str] = &[
@@ -46,7 +53,10 @@ pub type Permissions = BTreeMap<String, String>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub site: Site,
-    /// The job's `name:` as GitHub shows it, if it has one.
+    /// The job's `name:`, for the names of the jobs split from it, when it
+    /// has one that a job's name may hold: one that reads a context GitHub
+    /// does not give a job's name (`${{ env.IMAGE }}`) would be an error
+    /// copied into each new job, so they are named after the job's id.
     pub name: Option<String>,
     /// The jobs the original job `needs`; the push job needs them too.
     pub needs: Vec<String>,
@@ -408,6 +418,10 @@ pub struct CopiedStep {
     /// A `run:` login that expands expressions in its script, translated to
     /// the pinned login action for the copy.
     pub login: Option<Login>,
+    /// A `run:` login kept as a script (set 19 023: a token with a
+    /// fallback): its expressions move to the copy's `env:`, as in a
+    /// rewritten script, so that the copy repeats no template injection.
+    pub moved: Option<Moved>,
 }
 
 /// The inputs of `docker login` as docker/login-action takes them.
@@ -506,6 +520,16 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         .iter()
         .filter_map(|s| s.get("run").and_then(Value::as_str))
         .collect();
+    let run_defaults = [doc.get("defaults"), job.get("defaults")]
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("run"))
+        .any(|run| run.get("shell").is_some() || run.get("working-directory").is_some());
+    let inherited_env: Vec<&Mapping> = [job.get("env"), doc.get("env")]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_mapping)
+        .collect();
     // One job needs no copies: its own login, checkout and tools ran before.
     let copied_steps: Vec<CopiedStep> = pre_steps
         .clone()
@@ -515,7 +539,14 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
                 || (post_runs_code && is_checkout(steps[i]))
                 || installs_a_tool_of(steps[i], &post_scripts)
         })
-        .map(|i| copied(steps[i], i, post_runs_git))
+        .map(|i| {
+            let copy = copied(steps[i], i, post_runs_git);
+            // Under another default shell `${NAME}` may not read a variable.
+            let moved = (copy.login.is_none() && is_login(steps[i]) && !run_defaults)
+                .then(|| expressions::moved(steps[i], &inherited_env))
+                .flatten();
+            CopiedStep { moved, ..copy }
+        })
         .collect();
 
     if let Some((copy, action)) = copied_steps.iter().find_map(|c| {
@@ -674,16 +705,6 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         )
         .cured_by_one_job());
     }
-    let run_defaults = [doc.get("defaults"), job.get("defaults")]
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d.get("run"))
-        .any(|run| run.get("shell").is_some() || run.get("working-directory").is_some());
-    let inherited_env: Vec<&Mapping> = [job.get("env"), doc.get("env")]
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_mapping)
-        .collect();
     let moved = match site.check() {
         // Under another default shell `${NAME}` may not read a variable.
         Check::Runs { steps: edited, .. } if !run_defaults => edited
@@ -693,7 +714,10 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         _ => BTreeMap::new(),
     };
     Ok(Plan {
-        name: job.get("name").and_then(scalar),
+        name: job
+            .get("name")
+            .and_then(scalar)
+            .filter(|n| !NOT_IN_JOB_NAME.is_match(n)),
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job, &images),
         runner: retired_label(job).map(|label| (label, CURRENT_RUNNER)),
@@ -789,6 +813,7 @@ fn copied(step: &Mapping, index: usize, post_runs_git: bool) -> CopiedStep {
         repin: (!uses.is_empty() && !pinned_by_sha).then(|| action_name(step).unwrap_or_default()),
         persist_credentials: (is_checkout(step) && !explicit).then_some(post_runs_git),
         login: run_login(step),
+        moved: None,
     }
 }
 
@@ -1255,6 +1280,48 @@ mod tests {
                 "      - run: docker buildx build -t ghcr.io/acme/x:1 --push x\n"
             ))
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_copied_script_login_moves_its_expressions_to_env() {
+        let login = "TOKEN=\"${{ secrets.PAT }}\"\n          echo \"$TOKEN\" | docker login ghcr.io -u ${{ github.actor }} --password-stdin";
+        let plan = plan_of(&format!(
+            "jobs:\n  p:\n    steps:\n      - run: |\n          {login}\n      - run: docker build -t ghcr.io/a/b:1 . && docker push ghcr.io/a/b:1\n"
+        ))
+        .unwrap();
+        let [copy] = plan.copied_steps.as_slice() else {
+            panic!("{:?}", plan.copied_steps)
+        };
+        assert_eq!(copy.login, None);
+        let moved = copy.moved.as_ref().unwrap();
+        assert!(
+            moved
+                .replace
+                .contains(&("${{ github.actor }}".into(), "\"${GITHUB_ACTOR}\"".into())),
+            "{moved:?}"
+        );
+        assert!(
+            moved.env.iter().any(|(name, _)| name == "SECRETS_PAT"),
+            "{moved:?}"
+        );
+    }
+
+    #[test]
+    fn a_job_name_that_reads_a_context_a_job_name_cannot_is_not_copied() {
+        let named = |name: &str| {
+            plan_of(&format!(
+                "jobs:\n  p:\n    name: {name}\n    steps:\n      - run: docker buildx build -t ghcr.io/acme/app:1 --push .\n"
+            ))
+            .unwrap()
+            .name
+        };
+        // set 18 018: `${{ env.IMAGE }}` is an error in a job's name.
+        assert_eq!(named("'Build ${{ env.IMAGE }}'"), None);
+        assert_eq!(named("'Build ${{ secrets[''X''] }}'"), None);
+        assert_eq!(
+            named("'Build ${{ matrix.service }} for ${{ github.ref_name }}'").as_deref(),
+            Some("Build ${{ matrix.service }} for ${{ github.ref_name }}")
         );
     }
 

@@ -146,7 +146,10 @@ fn job_rewrite(old: &Value, new: &Value, plan: &Plan) -> Result<(), String> {
             }
             continue;
         }
-        let original = without_pin(&old_steps[copy.index]);
+        let mut original = without_pin(&old_steps[copy.index]);
+        if let (Some(moved), Some(step)) = (&copy.moved, original.as_mapping_mut()) {
+            moved.apply_to_step(step);
+        }
         if !push_steps.iter().any(|s| without_pin(s) == original) {
             return Err(format!(
                 "step {} was not copied to the push job",

@@ -599,6 +599,31 @@ fn a_colon_in_an_unquoted_value_is_explained() {
     );
 }
 
+/// GitHub reads anchors and aliases; steps shared by two jobs cannot be
+/// edited for one of them.
+#[test]
+fn steps_shared_through_an_alias_are_refused_with_the_cause() {
+    let text = r#"on: push
+jobs:
+  api:
+    runs-on: ubuntu-latest
+    steps: &release
+      - run: docker build -t ghcr.io/acme/app:1 . && docker push ghcr.io/acme/app:1
+  web:
+    runs-on: ubuntu-latest
+    steps: *release
+"#;
+    let (dir, path) = scratch("anchors.yml", text.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--write", "anchors.yml"]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    assert!(
+        stderr(&out).contains("is a YAML anchor or alias (`&release`)"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+}
+
 #[test]
 fn a_duplicate_key_is_an_error_at_the_duplicate() {
     let text = r#"name: CI
@@ -611,6 +636,17 @@ jobs:
       - run: make test
 "#;
     assert_error_at("duplicate-key.yml", text, 6);
+    // What to do: one key, not two.
+    let (dir, _) = scratch(
+        "duplicate-on.yml",
+        b"on: workflow_dispatch\non:\n  push:\njobs: {}\n",
+    );
+    let out = scangate(dir.path(), &["migrate", "duplicate-on.yml"]);
+    assert!(
+        stderr(&out).contains("merge the two into one"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]

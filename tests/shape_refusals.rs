@@ -64,6 +64,12 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "buildah push IMAGE",
     ),
     (
+        "command-action.yml",
+        "23:7",
+        "`nick-fields/retry` runs `buildx build --platform linux/amd64 --push` from its `command:` input",
+        "build and push in `run:` steps",
+    ),
+    (
         "publish-action.yml",
         "17:7",
         "builds and pushes in one step",

@@ -140,6 +140,9 @@ static OPAQUE: LazyLock<Regex> = LazyLock::new(|| {
         r"[\w.-]+/[\w./-]*\.sh\b[^\n]*|",
         r"(?:make|just|task|earthly|dagger|mvn|gradle)\b[^\n]*|",
         r"(?:npm|yarn|pnpm|bun)\s+run\b[^\n]*|nix\s+(?:run|build|shell)\b[^\n]*|",
+        // a script file run by its interpreter (set 19 003: `bun
+        // ./packages/containers/script/build.ts --push`)
+        r"(?:node|bun|deno\s+run|tsx|ts-node|python3?|ruby|perl|pwsh)\s+(?:-\S+\s+)*[\w./-]+\.(?:[cm]?js|ts|py|rb|pl|ps1)\b[^\n]*|",
         r"(?:docker\s+)?buildx\s+bake\b[^\n]*",
         r")",
     ))
@@ -183,7 +186,9 @@ const KNOWN_OWNERS: &[&str] = &[
 /// docker image" action).
 fn publishing_action(step: &Mapping) -> Option<String> {
     let action = gate::action_name(step)?;
-    if action.starts_with("./") || KNOWN_OWNERS.iter().any(|o| action.starts_with(o)) {
+    // A local action too (set 19 024: `uses: ./` given a registry's
+    // credentials and the built image).
+    if KNOWN_OWNERS.iter().any(|o| action.starts_with(o)) {
         return None;
     }
     let inputs: Vec<String> = step
@@ -261,19 +266,22 @@ fn opaque_after_login(steps: &[(usize, &Mapping)]) -> Option<(usize, String)> {
                 .is_some_and(|r| TOOL_LOGIN.is_match(&gate::shell_body(r)))
     };
     let login = steps.iter().position(|(_, s)| logs_in(s))?;
-    // The last such command: a release pushes at the end.
-    steps[login + 1..].iter().rev().find_map(|(i, s)| {
-        if logs_in(s) {
-            return None;
-        }
+    // The last such command: a release pushes at the end. In the script
+    // that logs in, what runs after its login (set 17 027: `echo … | docker
+    // login …` then `make image REGISTRY=…`).
+    steps[login..].iter().rev().find_map(|(i, s)| {
         let command = match s.get("run").and_then(Value::as_str) {
-            Some(run) => shorten(
-                OPAQUE
-                    .captures_iter(&gate::shell_body(run))
-                    .last()?
-                    .get(1)?
-                    .as_str(),
-            ),
+            Some(run) => {
+                let body = gate::shell_body(run);
+                let after_login = [&*gate::LOGIN_RUN, &*TOOL_LOGIN]
+                    .iter()
+                    .filter_map(|login| login.find_iter(&body).last())
+                    .map(|m| m.end())
+                    .max()
+                    .unwrap_or(0);
+                shorten(OPAQUE.captures_iter(&body[after_login..]).last()?.get(1)?.as_str())
+            }
+            None if logs_in(s) => return None,
             // A local action, or a bake file's targets: their `output` or
             // `push` attributes push without a `push:` input.
             None => s
@@ -426,6 +434,39 @@ mod tests {
         ));
         assert!(
             found[0].1.contains("runs `bash ./ci/images.sh`"),
+            "{found:?}"
+        );
+        // What runs after the login in the script that logs in (set 17 027);
+        // a build before the login is no push after it.
+        let found = unseen(
+            "      - run: |\n          make test\n          echo \"$P\" | docker login quay.io -u u --password-stdin\n          make image REGISTRY=quay.io/u\n          docker logout\n",
+        );
+        assert!(
+            found[0]
+                .1
+                .contains("then runs `make image REGISTRY=quay.io/u`"),
+            "{found:?}"
+        );
+        assert!(
+            unseen("      - run: |\n          make image\n          docker login -u u -p \"$P\"\n")
+                .is_empty()
+        );
+        // A script file run by its interpreter, named as a push (set 19 003).
+        let found = unseen(&format!(
+            "{LOGIN}      - run: bun ./packages/containers/script/build.ts --push\n"
+        ));
+        assert!(
+            found[0]
+                .1
+                .contains("`bun ./packages/containers/script/build.ts --push` says it pushes"),
+            "{found:?}"
+        );
+        // A local action given a registry's credentials (set 19 024).
+        let found = unseen(
+            "      - uses: ./\n        with: {image: app, registry: ghcr.io/a, password: x}\n",
+        );
+        assert!(
+            found[0].1.contains("`./` takes registry credentials"),
             "{found:?}"
         );
         // An action scangate does not know that takes registry credentials.

@@ -8,6 +8,7 @@ use minijinja::context;
 
 use super::{Renderer, Slice, fill_slices, reindent, ser, yaml_scalar};
 use crate::error::Error;
+use crate::expressions::Moved;
 use crate::layout::{JobLayout, Unlocatable};
 use crate::locate::{self, Collection, Entry, Lines};
 use crate::plan::{self, CopiedStep, Image, Plan};
@@ -139,7 +140,7 @@ fn build_job(r: &Renderer, input: &JobInput<'_>) -> Result<String, RenderError> 
                 out.push_str(lines.slice(key.lines.clone()))
             }
             "name" => {
-                let name = plan.name.clone().unwrap_or_default();
+                let name = plan.name.as_deref().unwrap_or(plan.site.job());
                 out.push_str(leading);
                 out.push_str(&format!(
                     "{}name: {}\n",
@@ -415,6 +416,20 @@ fn edit_run(
     index: usize,
     edit: fn(&str) -> String,
 ) -> Result<String, RenderError> {
+    let moved = input.plan.moved.get(&index);
+    script_step(input, index, moved, edit, input.plan.own_path)
+}
+
+/// A script step's lines from its head, with `edit` applied to the lines
+/// of its `run:` after its expressions moved to its `env:` (`moved`), and
+/// with scangate's stand-ins on the script's own `PATH` (`own_path`).
+fn script_step(
+    input: &JobInput<'_>,
+    index: usize,
+    moved: Option<&Moved>,
+    edit: fn(&str) -> String,
+    own_path: bool,
+) -> Result<String, RenderError> {
     let JobInput { lines, layout, .. } = input;
     let item = &layout.steps[index];
     let keys = layout.step_keys(lines, index)?;
@@ -431,7 +446,7 @@ fn edit_run(
     }
     // The script's expressions move to the step's `env:` first, where the
     // plan says they can and its `env:` is in block style; else they stay.
-    let moved = input.plan.moved.get(&index).and_then(|moved| {
+    let moved = moved.and_then(|moved| {
         let env: Vec<(&str, &str)> = moved
             .env
             .iter()
@@ -457,8 +472,8 @@ fn edit_run(
     let prefix_len = head.len().min(run.indent);
     let mut text = head[..prefix_len].to_owned();
     text.push_str(&script(&head[prefix_len..]));
-    if input.plan.own_path {
-        text = own_path(lines, run, text)?;
+    if own_path {
+        text = self::own_path(lines, run, text)?;
     }
     text.push_str(&script(lines.slice(run.head + 1..run.lines.end)));
     let mut edits = vec![(run.body(), text)];
@@ -637,6 +652,16 @@ fn copied_slice(
             indent: item.indent,
         });
     }
+    let start = (item.lines.start..item.head)
+        .find(|&l| !lines.line(l).trim().is_empty())
+        .unwrap_or(item.head);
+    if copy.moved.is_some() {
+        let step = script_step(input, copy.index, copy.moved.as_ref(), str::to_owned, false)?;
+        return Ok(Slice {
+            text: format!("{}{step}", lines.slice(start..item.head)),
+            indent: item.indent,
+        });
+    }
     let mut edits = Vec::new();
     let uses = locate::find(&keys, "uses");
     if let (Some(action), Some(entry)) = (&copy.repin, uses) {
@@ -678,9 +703,6 @@ fn copied_slice(
             )),
         }
     }
-    let start = (item.lines.start..item.head)
-        .find(|&l| !lines.line(l).trim().is_empty())
-        .unwrap_or(item.head);
     Ok(Slice {
         text: edit_lines(lines, start..item.lines.end, edits),
         indent: item.indent,
@@ -1186,6 +1208,7 @@ fn push_job(r: &Renderer, input: &JobInput<'_>, single: bool) -> Result<String, 
             repin: None,
             persist_credentials: None,
             login: None,
+            moved: None,
         };
         slices.insert(format!("step:{i}"), copied_slice(r, input, &copy)?);
     }

@@ -20,7 +20,7 @@ static BUILDX_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: constant patterns, exercised by the tests below.
     Regex::new(r"\bbuildx\s+build\b").expect("static regex")
 });
-/// A build command: `buildx build`, or `docker build` (see [`pushing_build`]).
+/// A build command: `buildx build`, or `docker build` (see [`pushing_build_lines`]).
 static BUILD_COMMAND: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(?:buildx|docker)\s+build\b").expect("static regex"));
 /// `docker buildx build`, or `docker build`, which is buildx's since
@@ -41,8 +41,13 @@ static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Flags that decide the output themselves; the export could not be added.
 static CONFLICTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(^|\s)(--load|--output|-o|--provenance|--attest|--sbom|--metadata-file)([\s=]|$)")
-        .expect("static regex")
+    Regex::new(r"(^|\s)(--load|--output|-o|--metadata-file)([\s=]|$)").expect("static regex")
+});
+/// Attestations the command asks for (set 18 003: `--provenance=mode=max
+/// --sbom=true`): kept, as they would have been pushed; the export is then
+/// an index with attestation manifests beside the images.
+static ATTESTATIONS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|\s)--(?:provenance|sbom|attest)([\s=]|$)").expect("static regex")
 });
 
 /// One step whose script pushes with `docker buildx build --push`.
@@ -90,8 +95,7 @@ pub const EXPORT_FLAG: &str = "--scan-export";
 /// replaced by the export flag. Works the same on the script and on the
 /// YAML lines that hold it.
 pub fn export_instead_of_push(script: &str) -> String {
-    let Some((start, end)) = super::command_lines_where(script, &BUILD_COMMAND, pushing_build)
-    else {
+    let Some((start, end)) = pushing_build_lines(script) else {
         return script.to_owned();
     };
     script
@@ -111,11 +115,16 @@ pub fn export_instead_of_push(script: &str) -> String {
         .collect()
 }
 
-/// Whether a build command (its lines joined) is the script's pushing
-/// build: any `buildx build`, a `docker build` only when it pushes (other
-/// `docker build`s only build).
-fn pushing_build(command: &str) -> bool {
-    BUILDX_BUILD.is_match(command) || BUILDX_PUSH.is_match(command)
+/// The lines of the script's pushing build: its first build command (its
+/// lines joined) that pushes, as a range of line indexes. A script that
+/// builds to test first (`--load`, `docker run`) and then pushes is pushing
+/// with its second build. When none is seen pushing (the flag hidden in a
+/// variable), the first `buildx build`; never a `docker build` that only
+/// builds.
+fn pushing_build_lines(script: &str) -> Option<(usize, usize)> {
+    super::command_lines_where(script, &BUILD_COMMAND, |c| BUILDX_PUSH.is_match(c)).or_else(|| {
+        super::command_lines_where(script, &BUILD_COMMAND, |c| BUILDX_BUILD.is_match(c))
+    })
 }
 
 /// How an `--output` value treats the image, read as buildx reads it
@@ -443,14 +452,14 @@ fn read_one(
         return Err(refuse(push.step, "step not found".into(), ""));
     };
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-    let Some((command, end)) = super::joined_command_where(run, &BUILD_COMMAND, pushing_build)
-    else {
+    let Some((start, end)) = pushing_build_lines(run) else {
         return Err(refuse(
             push.step,
             "the buildx command could not be found in the script".into(),
             "",
         ));
     };
+    let command = super::joined_lines(run, start, end);
     let lines: Vec<&str> = run.split_inclusive('\n').collect();
     if let Some(extra) = OUTPUT
         .captures_iter(&command)
@@ -475,10 +484,13 @@ fn read_one(
             "write the push as `docker buildx build … --push`, or gate the job by hand",
         ));
     }
-    let rewritten =
-        super::joined_command_where(&export_instead_of_push(run), &BUILD_COMMAND, pushing_build)
-            .map(|(c, _)| push_as_flag(&c));
-    if rewritten.is_none_or(|c| PUSH_FLAG.is_match(&c)) {
+    // The rewrite keeps the lines, so the command is where it was.
+    let rewritten = push_as_flag(&super::joined_lines(
+        &export_instead_of_push(run),
+        start,
+        end,
+    ));
+    if PUSH_FLAG.is_match(&rewritten) {
         return Err(refuse(
             push.step,
             "the pushing `--output` is split over two lines, so the rewrite cannot replace it"
@@ -541,6 +553,13 @@ fn read_one(
             "scangate scans Linux images only",
         ));
     }
+    // With attestation manifests beside the images, the scan reads the
+    // platforms from the exported index.
+    let platforms = if ATTESTATIONS.is_match(&flagged) {
+        Platforms::AtRunTime
+    } else {
+        platforms
+    };
     Ok(BuildxPush {
         job: job_id.to_owned(),
         step: push.step,
@@ -692,6 +711,26 @@ mod tests {
     }
 
     #[test]
+    fn attestations_asked_for_are_kept_and_the_platforms_read_from_the_export() {
+        let job = |flags: &str| {
+            format!(
+                "jobs:\n  p:\n    steps:\n      - run: docker buildx build --platform linux/amd64 {flags} --push -t r/a:1 .\n"
+            )
+        };
+        for flags in ["--provenance=mode=max --sbom=true", "--attest type=sbom"] {
+            let site = verdict(&job(flags)).unwrap();
+            assert_eq!(site.images()[0].platforms, Platforms::AtRunTime, "{flags}");
+        }
+        let plain = verdict(&job("")).unwrap();
+        assert_eq!(
+            plain.images()[0].platforms,
+            Platforms::from_list("linux/amd64")
+        );
+        let r = verdict(&job("--metadata-file m.json")).unwrap_err();
+        assert!(r.reason.contains("`--metadata-file`"), "{}", r.reason);
+    }
+
+    #[test]
     fn an_output_push_is_migrated_and_other_outputs_say_why_not() {
         let job = |command: &str| {
             format!(
@@ -724,6 +763,23 @@ mod tests {
         assert_eq!(
             export_instead_of_push("docker buildx build --push -t x ."),
             "scangate-buildx build --scan-export -t x ."
+        );
+    }
+
+    #[test]
+    fn a_build_to_test_before_the_pushing_build_stays_as_it_is() {
+        // Build, test the loaded image, then push (set 14 014's pattern).
+        let run = "docker buildx build --load -t x .\ndocker run --rm x --version\ndocker buildx build \\\n  --push -t x .\n";
+        let job = super::super::tests::script_job("p", "    steps:\n", run);
+        assert!(verdict(&job).is_ok(), "{:?}", verdict(&job).err());
+        assert_eq!(
+            export_instead_of_push(run),
+            "docker buildx build --load -t x .\ndocker run --rm x --version\nscangate-buildx build \\\n  --scan-export -t x .\n"
+        );
+        // A push hidden in a variable: the first buildx build is the push.
+        assert_eq!(
+            export_instead_of_push("docker buildx build $FLAGS -t x .\n"),
+            "scangate-buildx build $FLAGS -t x .\n"
         );
     }
 }

@@ -223,10 +223,10 @@ pub fn pushed_images(script: &str, migrated: bool) -> Vec<String> {
 
 /// `script` with each Maven or Gradle command's Jib push turned to the
 /// tarball build (`jib:build` → `jib:buildTar`, `jib` → `jibBuildTar`), on
-/// lines that are not comments; everything else stays as written.
+/// lines that are not comments (a line continued with `\` takes its goal
+/// from the lines it goes on onto); everything else stays as written.
 pub fn build_for_the_scan(script: &str) -> String {
-    script
-        .split_inclusive('\n')
+    super::continued_lines(script)
         .map(|line| {
             if line.trim_start().starts_with('#') {
                 return line.to_owned();
@@ -439,6 +439,15 @@ mod tests {
             // Not Jib's: a folder named jib, another command, a comment, a quoted word.
             ("cd jib && ./gradlew jib", "cd jib && ./gradlew jibBuildTar"),
             ("# ./gradlew jib\necho jib", "# ./gradlew jib\necho jib"),
+            // A command continued with `\`, its goal lines below (set 16 012).
+            (
+                "./gradlew \\\n  -Djib.to.image=\"$I\" \\\n  :bot:jib\necho jib\n",
+                "./gradlew \\\n  -Djib.to.image=\"$I\" \\\n  :bot:jibBuildTar\necho jib\n",
+            ),
+            (
+                "mvn -B \\\r\n  jib:build\r\n",
+                "mvn -B \\\r\n  jib:buildTar\r\n",
+            ),
             (
                 "./gradlew build \"-Pname=a jib\" jib",
                 "./gradlew build \"-Pname=a jib\" jibBuildTar",
@@ -486,7 +495,8 @@ mod tests {
                 "mvn package -Djib.to.auth.username=u -Djib.to.auth.password=p",
                 "bound to a lifecycle phase",
             ),
-            ("./gradlew \\\n  jib", "different lines"),
+            // The shell ends the command at the comment; `jib` is another.
+            ("./gradlew \\\n  # the image\n  jib", "different lines"),
             ("./gradlew jib\ngit tag v1", "`git tag v1` follows"),
             (
                 "if [ -n \"$T\" ]; then\n  ./gradlew jib\nfi",

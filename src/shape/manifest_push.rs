@@ -15,7 +15,7 @@ use yaml_serde::{Mapping, Value};
 
 use super::imagetools_create::{Copier, Promotion};
 use super::run_script::{first_run_after, under_condition};
-use super::{Found, Shape, Site, Unsupported, Verdict, check_job, joined_command};
+use super::{Found, Shape, Site, Unsupported, Verdict, check_job, joined_command, joined_commands};
 use crate::gate::{self, Push};
 
 static MANIFEST_PUSH: LazyLock<Regex> = LazyLock::new(|| {
@@ -181,27 +181,44 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<Promotion, Unsup
         ));
     }
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
-    let Some((command, end)) = joined_command(run, &MANIFEST_PUSH) else {
+    let commands = joined_commands(run, &MANIFEST_PUSH);
+    if commands.is_empty() {
         return Err(refuse(
             push.step,
             "the `manifest push` command could not be found in the script".into(),
             "",
         ));
-    };
-    one_list_to_a_registry(&command).map_err(|r| {
-        refuse(
-            push.step,
-            r,
-            &format!("push one list with `podman manifest push [--all] LIST [docker://DEST]`, {GATE_BY_HAND}"),
-        )
-    })?;
-    alone_in_its_step(run, &command, end).map_err(|r| {
+    }
+    for (command, _, _) in &commands {
+        one_list_to_a_registry(command).map_err(|r| {
+            refuse(
+                push.step,
+                r,
+                &format!("push one list with `podman manifest push [--all] LIST [docker://DEST]`, {GATE_BY_HAND}"),
+            )
+        })?;
+    }
+    alone_in_its_step(run, &commands).map_err(|r| {
         refuse(
             push.step,
             r,
             "put `manifest push` on its own, at the end of the step (output and comments may follow)",
         )
     })?;
+    one_list(&commands).map_err(|r| {
+        refuse(
+            push.step,
+            r,
+            &format!(
+                "push each list from a job of its own (scangate migrates each), {GATE_BY_HAND}"
+            ),
+        )
+    })?;
+    let command = commands
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect::<Vec<_>>()
+        .join("; ");
     Ok(Promotion {
         copier: &COPIER,
         job: job_id.to_owned(),
@@ -232,29 +249,56 @@ fn one_list_to_a_registry(command: &str) -> Result<(), String> {
     }
 }
 
-/// The push must be the step's last command, run whatever happens, not as
-/// root or in a substitution: what follows it would run before the scan.
-fn alone_in_its_step(run: &str, command: &str, end: usize) -> Result<(), String> {
-    let before = &command[..MANIFEST_PUSH.find(command).map_or(0, |m| m.start())];
-    if before.contains("$(") || before.contains('`') || before.contains("sudo") {
-        return Err("`manifest push` runs inside a command substitution or as root".into());
+/// Whether the pushes of a step push one list (to several destinations:
+/// `:1.2.3` and `:latest`), by its name as written: the stand-in copies it
+/// once, and fails if a later push would push other content.
+fn one_list(commands: &[(String, usize, usize)]) -> Result<(), String> {
+    let mut lists: Vec<String> = commands
+        .iter()
+        .filter_map(|(c, _, _)| arguments(c).1.first().map(|l| (*l).to_owned()))
+        .collect();
+    lists.sort();
+    lists.dedup();
+    match lists.as_slice() {
+        [_] => Ok(()),
+        _ => Err(format!(
+            "the step pushes {} manifest lists ({}); scangate gates one list per job",
+            lists.len(),
+            lists.join(", ")
+        )),
     }
+}
+
+/// The pushes must be the step's last commands (only output between
+/// them), run whatever happens, not as root or in a substitution: what
+/// follows them would run before the scan.
+fn alone_in_its_step(run: &str, commands: &[(String, usize, usize)]) -> Result<(), String> {
     if under_condition(&gate::shell_body(run), &MANIFEST_PUSH) {
         return Err("`manifest push` runs under a shell condition (`if`, `case`, `&&`, `||`); the copy for the scan could not say whether it ran".into());
     }
-    let masked = super::mask_quoted(command);
-    if masked.contains([';', '&', '|']) {
-        return Err("another command follows `manifest push` on its line".into());
-    }
     let lines: Vec<&str> = run.lines().collect();
-    let end = end.min(lines.len());
-    match first_run_after(&lines[..end], &lines[end..]) {
-        Some(next) => Err(format!(
-            "`{}` runs after `manifest push` in the same step; it would now run before the scan",
-            next.trim()
-        )),
-        None => Ok(()),
+    for (n, (command, _, end)) in commands.iter().enumerate() {
+        let before = &command[..MANIFEST_PUSH.find(command).map_or(0, |m| m.start())];
+        if before.contains("$(") || before.contains('`') || before.contains("sudo") {
+            return Err("`manifest push` runs inside a command substitution or as root".into());
+        }
+        let masked = super::mask_quoted(command);
+        if masked.contains([';', '&', '|']) {
+            return Err("another command follows `manifest push` on its line".into());
+        }
+        // Up to the next push, or to the end of the step.
+        let end = (*end).min(lines.len());
+        let next = commands
+            .get(n + 1)
+            .map_or(lines.len(), |(_, start, _)| *start);
+        if let Some(next) = first_run_after(&lines[..end], &lines[end..next.max(end)]) {
+            return Err(format!(
+                "`{}` runs after `manifest push` in the same step; it would now run before the scan",
+                next.trim()
+            ));
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -285,6 +329,10 @@ mod tests {
         );
         // The list's own name as destination, output after it.
         assert!(verdict(&job("podman manifest push ghcr.io/acme/app:1\necho pushed")).is_ok());
+        // One list to two destinations, each push continued (set 17 032).
+        let two = "podman manifest push app \\\n  ghcr.io/acme/app:1\necho one\npodman manifest push app \\\n  ghcr.io/acme/app:latest\n";
+        let site = verdict(&job(two)).unwrap();
+        assert_eq!((site.first_step(), site.last_step()), (2, 2));
         // The stand-in is no push; a push to a local transport neither.
         for none in [
             "scangate-record-manifest podman --all app ghcr.io/acme/app:1",
@@ -321,6 +369,14 @@ mod tests {
                 "shell condition",
             ),
             ("sudo podman manifest push app ghcr.io/a/b", "as root"),
+            (
+                "podman manifest push app ghcr.io/a/b:1\npodman manifest push api ghcr.io/a/c:1",
+                "2 manifest lists (api, app)",
+            ),
+            (
+                "podman manifest push app ghcr.io/a/b:1\nskopeo inspect docker://ghcr.io/a/b:1\npodman manifest push app ghcr.io/a/b:2",
+                "`skopeo inspect",
+            ),
         ] {
             let r = verdict(&job(script)).unwrap_err();
             assert!(r.reason.contains(cause), "{script}: {}", r.reason);

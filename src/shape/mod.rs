@@ -20,6 +20,7 @@ pub mod build_plugin;
 pub mod build_push_action;
 pub mod buildx_script;
 pub mod cloud_build;
+pub mod command_action;
 pub mod compose_push;
 pub mod dotnet_container;
 pub mod exporter;
@@ -492,8 +493,17 @@ fn command_lines_where(
     command: &Regex,
     accepted: impl Fn(&str) -> bool,
 ) -> Option<(usize, usize)> {
+    command_lines_from(script, command, 0, accepted)
+}
+
+/// [`command_lines_where`], from line `from` on.
+fn command_lines_from(
+    script: &str,
+    command: &Regex,
+    mut from: usize,
+    accepted: impl Fn(&str) -> bool,
+) -> Option<(usize, usize)> {
     let lines: Vec<&str> = script.split_inclusive('\n').collect();
-    let mut from = 0;
     loop {
         let start = from
             + lines[from..]
@@ -513,17 +523,20 @@ fn command_lines_where(
 /// The first command of `script` matching `command`, its lines joined, and
 /// the index of the line after it.
 fn joined_command(script: &str, command: &Regex) -> Option<(String, usize)> {
-    joined_command_where(script, command, |_| true)
+    let (start, end) = command_lines_where(script, command, |_| true)?;
+    Some((joined_lines(script, start, end), end))
 }
 
-/// [`joined_command`] of the first such command that is also `accepted`.
-fn joined_command_where(
-    script: &str,
-    command: &Regex,
-    accepted: impl Fn(&str) -> bool,
-) -> Option<(String, usize)> {
-    let (start, end) = command_lines_where(script, command, accepted)?;
-    Some((joined_lines(script, start, end), end))
+/// Every command of `script` matching `command`, its lines joined, with
+/// its range of line indexes.
+fn joined_commands(script: &str, command: &Regex) -> Vec<(String, usize, usize)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some((start, end)) = command_lines_from(script, command, from, |_| true) {
+        found.push((joined_lines(script, start, end), start, end));
+        from = end;
+    }
+    found
 }
 
 /// Lines `start..end` of `script`, continuations joined.
@@ -535,6 +548,25 @@ fn joined_lines(script: &str, start: usize, end: usize) -> String {
         .map(|l| l.trim().trim_end_matches('\\').trim())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The lines of `script` as the shell reads them: a line that ends in `\`
+/// together with the lines it goes on onto, comments alone.
+fn continued_lines(script: &str) -> impl Iterator<Item = &str> {
+    let mut rest = script;
+    std::iter::from_fn(move || {
+        let mut end = 0;
+        for line in rest.split_inclusive('\n') {
+            end += line.len();
+            let continued = line.trim_end().ends_with('\\');
+            if !continued || line.trim_start().starts_with('#') {
+                break;
+            }
+        }
+        let (chunk, after) = rest.split_at(end);
+        rest = after;
+        (!chunk.is_empty()).then_some(chunk)
+    })
 }
 
 /// `script` with every `command` renamed `with`, on lines that are not
@@ -669,6 +701,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(build_push_action::BuildPushAction),
         Arc::new(bake_action::BakeAction),
         Arc::new(publish_action::PublishAction),
+        Arc::new(command_action::CommandAction),
         Arc::new(buildx_script::BuildxScript),
         Arc::new(imagetools_create::ImagetoolsCreate),
         Arc::new(manifest_push::ManifestPush),

@@ -26,6 +26,18 @@ const UNSUPPORTED_INPUTS: &[(&str, &str)] = &[
     ("digestfile", "writes the digest to a file of its choosing"),
 ];
 
+/// `podman push` arguments that change nothing the push job's push does:
+/// Docker's `--disable-content-trust` (a no-op in podman, set 18 006),
+/// quiet output, the default TLS verification.
+const NO_OP_ARGS: &[&str] = &[
+    "--disable-content-trust",
+    "--disable-content-trust=true",
+    "-q",
+    "--quiet",
+    "--tls-verify",
+    "--tls-verify=true",
+];
+
 /// The shape.
 pub struct PushToRegistry;
 
@@ -91,7 +103,12 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
         };
         let text = |key: &str| input(step, key).unwrap_or_default();
         for (key, why) in UNSUPPORTED_INPUTS {
-            if !text(key).trim().is_empty() {
+            let value = text(key);
+            let words = value.split_whitespace();
+            if *key == "extra-args" && words.clone().all(|w| NO_OP_ARGS.contains(&w)) {
+                continue;
+            }
+            if !value.trim().is_empty() {
                 return Err(refuse(
                     push.step,
                     format!("the push step {why} (`{key}:`)"),
@@ -339,6 +356,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(r.reason.contains("`extra-args:`"), "{}", r.reason);
+        // Arguments that change nothing the push job's push does.
+        assert!(
+            verdict(
+                "          image: app\n          extra-args: |\n            --disable-content-trust\n",
+                ""
+            )
+            .is_ok()
+        );
         let r = verdict("          image: app\n          tls-verify: false\n", "").unwrap_err();
         assert!(r.reason.contains("tls-verify"), "{}", r.reason);
         // One push step: its outputs are the push job's push step's.

@@ -360,10 +360,19 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
 }
 
 /// The command that starts at `at` in `script`, to the end of its line or
-/// the next `;`, `&` or `|`.
+/// the next `;`, `&` or `|`. A line that ends in `\` goes on on the next,
+/// as the shell reads it (a Gradle command with one flag a line).
 pub fn command_at(script: &str, at: usize) -> &str {
     let rest = &script[at..];
-    rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest)
+    let end = rest
+        .char_indices()
+        .find(|&(n, c)| match c {
+            '\n' => !rest[..n].trim_end_matches('\r').ends_with('\\'),
+            ';' | '&' | '|' => true,
+            _ => false,
+        })
+        .map_or(rest.len(), |(n, _)| n);
+    &rest[..end]
 }
 
 /// The first command after `end` (the end of the builder's command) in

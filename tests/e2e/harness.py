@@ -103,8 +103,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "docker-build-push.yml", "tag"): {"acme/docker-build": ["latest", "v1.2.3"]},
     ("shapes", "docker-build-push.yml", "branch"): {"acme/docker-build": ["latest", "main"]},
     # podman build --manifest for two platforms, then `podman manifest push --all LIST`
-    ("shapes", "podman-manifest.yml", "tag"): {"acme/podman-multi": ["v1.2.3"]},
-    ("shapes", "podman-manifest.yml", "branch"): {"acme/podman-multi": ["main"]},
+    ("shapes", "podman-manifest.yml", "tag"): {"acme/podman-multi": ["latest", "v1.2.3"]},
+    ("shapes", "podman-manifest.yml", "branch"): {"acme/podman-multi": ["latest", "main"]},
     ("shapes", "matrix-by-digest.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "no-builder.yml", "tag"): {"acme/tool": ["v1.2.3"]},
     ("shapes", "ecr.yml", "tag"): {"shop-api": ["v1.2.3"]},

@@ -71,9 +71,11 @@ def push_to_registry() -> None:
     """run(): source IMAGE:TAG (or the full-name tag) from containers storage
     to REGISTRY/IMAGE:TAG (or the tag itself): `podman push --quiet
     --digestfile F SRC DEST [--tls-verify=X] [--creds=U:P]`; outputs digest,
-    registry-path, registry-paths (JSON). The Docker-storage fallback and
-    manifest pushes are not imitated."""
-    _refuse_unimitated("extra-args", "digestfile")
+    registry-path, registry-paths (JSON). `extra-args` are split over lines,
+    then spaces, trimmed, and passed before the source, as the action does.
+    The Docker-storage fallback and manifest pushes are not imitated."""
+    _refuse_unimitated("digestfile")
+    extra = [a.strip() for line in action.get_input("extra-args").splitlines() for a in line.split(" ") if a.strip()]
     image = action.get_input("image").lower()
     tags = _tags(action.get_input("tags"))
     registry = action.get_input("registry").rstrip("/")
@@ -94,7 +96,7 @@ def push_to_registry() -> None:
     for src, dest in zip(sources, destinations):
         if subprocess.run(["podman", "image", "exists", src]).returncode != 0:
             raise ActionError(f'All tags were not found in either Podman image storage, or Docker image storage. Tag "{src}" not found')
-        cmd = ["podman", "push", "--quiet", "--digestfile", str(digest_file), src, dest]
+        cmd = ["podman", "push", "--quiet", "--digestfile", str(digest_file), *extra, src, dest]
         if tls:
             cmd.append(f"--tls-verify={tls}")
         if username and password:
