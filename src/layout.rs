@@ -269,7 +269,10 @@ mod tests {
         let lines = Lines::new(WF);
         let _ = job(&doc, "b");
         let err = JobLayout::find(&lines, "b").unwrap_err();
-        assert!(err.reason.contains("inline"), "{err:?}");
+        assert!(
+            err.reason.contains("a YAML anchor or alias (`&b`)"),
+            "{err:?}"
+        );
         assert_eq!(anchor_lines(WF), vec![11]);
     }
 }
