@@ -359,7 +359,9 @@ fn places(run: &str) -> Option<Vec<Place>> {
             stack.last().copied().unwrap_or(Context::Double),
             stack.len(),
         );
-        if run[i..].starts_with("${{") {
+        // Bytes, not `run[i..]`: `i` may sit inside a multi-byte
+        // character (`echo "✅ pushed"`, set 20 004), where a `str` slice panics.
+        if bytes[i..].starts_with(b"${{") {
             let end = run[i..].find("}}").map_or(run.len(), |at| i + at + 2);
             found.push(match () {
                 _ if single => return None,
@@ -379,7 +381,7 @@ fn places(run: &str) -> Option<Vec<Place>> {
             single = c != b'\'';
         } else if c == b'\\' {
             i += 1;
-        } else if run[i..].starts_with("$(") {
+        } else if bytes[i..].starts_with(b"$(") {
             stack.push(Context::Code {
                 parens: 1,
                 backtick: false,
@@ -588,6 +590,17 @@ mod tests {
         // The step's own value wins over the job's.
         let own = step("env:\n  IMAGE: $REGISTRY/app\nrun: docker push ${{ env.IMAGE }}");
         assert_eq!(moved(&own, &[&job]), None);
+    }
+
+    #[test]
+    fn text_beyond_ascii_is_read_byte_by_byte() {
+        // set 20 004: an emoji before a `$` made the lexer slice inside it.
+        let run = "run: |\n  docker push r/a:${{ github.sha }}\n  echo \"✅ pushed $(date)\"\n  echo é:${{ github.sha }}\n";
+        let moved = moved(&step(run), &[]).unwrap();
+        assert_eq!(
+            moved.apply("echo é:${{ github.sha }}"),
+            "echo é:${GITHUB_SHA}"
+        );
     }
 
     #[test]
