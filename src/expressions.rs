@@ -163,20 +163,26 @@ pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
     Some(moved)
 }
 
+/// The value an `env.NAME` path reads, as written in the nearest `env:`
+/// of `envs` (the step's first).
+fn env_literal<'a>(path: &str, envs: &[&'a Mapping]) -> Option<&'a str> {
+    let name = path.strip_prefix("env.")?;
+    envs.iter()
+        .find_map(|e| e.get(name))
+        .and_then(Value::as_str)
+}
+
 /// Whether the value of `path` is always one word without glob characters:
 /// quoting it changes nothing.
 fn one_word(path: &str, envs: &[&Mapping]) -> bool {
     if PLAIN_VALUES.contains(&path) || ONE_WORD_VALUES.contains(&path) {
         return true;
     }
-    path.strip_prefix("env.")
-        .and_then(|name| envs.iter().find_map(|e| e.get(name)))
-        .and_then(Value::as_str)
-        .is_some_and(|v| {
-            !v.is_empty()
-                && !v.contains("${{")
-                && !v.contains(|c: char| c.is_whitespace() || "*?[".contains(c))
-        })
+    env_literal(path, envs).is_some_and(|v| {
+        !v.is_empty()
+            && !v.contains("${{")
+            && !v.contains(|c: char| c.is_whitespace() || "*?[".contains(c))
+    })
 }
 
 /// `github` values the shell reads alike pasted or from a variable: ids,
@@ -216,11 +222,7 @@ const ONE_WORD_VALUES: &[&str] = &[
 /// where a list of arguments would no longer be split as the shell
 /// splits text.
 fn reads_alike(path: &str, place: Place, envs: &[&Mapping]) -> bool {
-    let literal = path
-        .strip_prefix("env.")
-        .and_then(|name| envs.iter().find_map(|e| e.get(name)))
-        .and_then(Value::as_str);
-    match literal {
+    match env_literal(path, envs) {
         Some(value) if value.contains("${{") => place != Place::Word,
         Some(value) => !value.contains(['$', '`', '"', '\'', '\\']),
         None if PLAIN_VALUES.contains(&path) || ONE_WORD_VALUES.contains(&path) => true,
