@@ -187,8 +187,12 @@ fn one_word(path: &str, envs: &[&Mapping]) -> bool {
 
 /// `github` values the shell reads alike pasted or from a variable: ids,
 /// numbers and names GitHub restricts to letters, digits and `-_.`
-/// (not refs: a branch name may hold `$`, quotes or `;`).
+/// (not refs: a branch name may hold `$`, quotes or `;`), and the token
+/// GitHub gives the job (`ghs_` and letters and digits; set 24 020 pipes
+/// `echo ${{ secrets.GITHUB_TOKEN }}` to a login).
 const PLAIN_VALUES: &[&str] = &[
+    "secrets.GITHUB_TOKEN",
+    "github.token",
     "github.actor",
     "github.actor_id",
     "github.event_name",
@@ -592,6 +596,16 @@ mod tests {
         // The step's own value wins over the job's.
         let own = step("env:\n  IMAGE: $REGISTRY/app\nrun: docker push ${{ env.IMAGE }}");
         assert_eq!(moved(&own, &[&job]), None);
+        // The job's token is one word too (set 24 020); another secret may
+        // be anything.
+        let login = "echo ${{ secrets.GITHUB_TOKEN }} | podman login -u x --password-stdin";
+        let token = moved(&step(&format!("run: {login}")), &[]).unwrap();
+        assert_eq!(
+            token.apply(login),
+            "echo \"${SECRETS_GITHUB_TOKEN}\" | podman login -u x --password-stdin"
+        );
+        let pat = "run: echo ${{ secrets.PAT }} | podman login -u x --password-stdin";
+        assert_eq!(moved(&step(pat), &[]), None);
     }
 
     #[test]

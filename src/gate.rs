@@ -12,8 +12,17 @@ use yaml_serde::{Mapping, Value};
 /// The policy's severities, which every reading of a gate here takes.
 pub use crate::policy::Threshold;
 
+/// A Trivy command that scans an image: the image itself, its root file
+/// system, or its SBOM. `trivy fs|repo|config` scan the source, which
+/// says nothing of the OS packages of the image built from it.
 static TRIVY_RUN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\btrivy\s+(?:image|i|fs|rootfs|sbom)\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"\btrivy\s+(?:image|i|rootfs|sbom)\b").expect("static regex"));
+/// A Trivy command that scans the source rather than an image.
+static TRIVY_SOURCE_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\btrivy\s+(?:fs|filesystem|repo|repository|config)\b").expect("static regex")
+});
+/// trivy-action's `scan-type`s that scan an image (`image` when unset).
+const IMAGE_SCAN_TYPES: &[&str] = &["image", "rootfs", "sbom"];
 static EXIT_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"--exit-code[ =]+[1-9]").expect("static regex"));
 static SEVERITY: LazyLock<Regex> =
@@ -198,10 +207,10 @@ pub fn shell_body(run: &str) -> String {
     CONTINUATION.replace_all(&body.join("\n"), " ").into_owned()
 }
 
-/// Whether `step` is a Trivy run that fails the job on the `threshold`
-/// severities.
+/// Whether `step` is a Trivy scan of an image that fails the job on the
+/// `threshold` severities.
 pub fn is_gate(step: &Mapping, threshold: &Threshold) -> bool {
-    if truthy(step.get("continue-on-error").and_then(scalar)) {
+    if truthy(step.get("continue-on-error").and_then(scalar)) || !runs_trivy(step) {
         return false;
     }
     let covers = |list: &str| threshold.covered_by(list);
@@ -216,7 +225,7 @@ pub fn is_gate(step: &Mapping, threshold: &Threshold) -> bool {
         return false;
     };
     let body = shell_body(run);
-    if !TRIVY_RUN.is_match(&body) || !EXIT_CODE.is_match(&body) {
+    if !EXIT_CODE.is_match(&body) {
         return false;
     }
     match SEVERITY.captures(&body) {
@@ -225,16 +234,37 @@ pub fn is_gate(step: &Mapping, threshold: &Threshold) -> bool {
     }
 }
 
-/// Whether `step` runs Trivy at all (gating or not): `aquasecurity/trivy-action`
-/// or a `trivy image|fs|rootfs|sbom` command. `check` uses it to find the scan
-/// a push was meant to wait for, and then asks [`is_gate`] why it does not gate.
+/// Whether `step` runs a Trivy scan of an image at all (gating or not):
+/// `aquasecurity/trivy-action` of an image `scan-type` (or one given as an
+/// expression), or a `trivy image|rootfs|sbom` command. `check` uses it to
+/// find the scan a push was meant to wait for, and then asks [`is_gate`]
+/// why it does not gate.
 pub fn runs_trivy(step: &Mapping) -> bool {
     if let Some(action) = action_name(step) {
-        return action == "aquasecurity/trivy-action";
+        let scan_type = input(step, "scan-type").unwrap_or_else(|| "image".into());
+        let scan_type = scan_type
+            .trim()
+            .trim_matches(['\'', '"'])
+            .to_ascii_lowercase();
+        return action == "aquasecurity/trivy-action"
+            && (IMAGE_SCAN_TYPES.contains(&scan_type.as_str()) || scan_type.contains("${{"));
     }
     step.get("run")
         .and_then(Value::as_str)
         .is_some_and(|run| TRIVY_RUN.is_match(&shell_body(run)))
+}
+
+/// Whether `step` runs Trivy on something other than an image (the source:
+/// `trivy fs|repo|config`, trivy-action's `scan-type: fs|repo|config`),
+/// which [`runs_trivy`] does not count: `check` says why such a scan is
+/// no gate of a push.
+pub fn scans_source(step: &Mapping) -> bool {
+    let trivy = action_name(step).is_some_and(|a| a == "aquasecurity/trivy-action")
+        || step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|run| TRIVY_SOURCE_RUN.is_match(&shell_body(run)));
+    trivy && !runs_trivy(step)
 }
 
 /// Whether a job or step sets `continue-on-error` to a true value; such a job
@@ -519,6 +549,45 @@ mod tests {
             ),
             &Threshold::default()
         ));
+    }
+
+    /// A scan of the source (set 23 004: trivy-action `scan-type: fs` in a
+    /// job the push job needs) says nothing of the image's OS packages.
+    #[test]
+    fn only_a_scan_of_an_image_is_a_gate() {
+        let m = |y: &str| doc(y).as_mapping().unwrap().clone();
+        let action = |scan_type: &str| {
+            m(&format!(
+                "uses: aquasecurity/trivy-action@x\nwith:\n  scan-type: {scan_type}\n  exit-code: 1\n  severity: HIGH,CRITICAL"
+            ))
+        };
+        for (scan_type, gates) in [
+            ("fs", false),
+            ("'repo'", false),
+            ("config", false),
+            ("image", true),
+            ("rootfs", true),
+            ("'${{ inputs.scan }}'", true),
+        ] {
+            assert_eq!(
+                is_gate(&action(scan_type), &Threshold::default()),
+                gates,
+                "{scan_type}"
+            );
+            assert_eq!(runs_trivy(&action(scan_type)), gates, "{scan_type}");
+        }
+        for (run, gates) in [
+            ("trivy fs --exit-code 1 .", false),
+            ("trivy repo --exit-code 1 .", false),
+            ("trivy rootfs --exit-code 1 /out", true),
+            ("trivy i --exit-code 1 app:1", true),
+        ] {
+            assert_eq!(
+                is_gate(&m(&format!("run: {run}")), &Threshold::default()),
+                gates,
+                "{run}"
+            );
+        }
     }
 
     #[test]

@@ -29,8 +29,8 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
     (
         "ko.yml",
         "23:7",
-        "builds several platforms",
-        "one literal `--platform` per ko step",
+        "builds several import paths",
+        "build each import path in a step of its own",
     ),
     ("pack.yml", "20:7", "`--publish`", "drop `--publish`"),
     (
@@ -44,6 +44,12 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "23:7",
         "pushes it from its own machines",
         "a Trivy step ahead of `images:`",
+    ),
+    (
+        "sam-deploy.yml",
+        "23:7",
+        "`sam deploy` with `--resolve-image-repos`: the SAM CLI pushes",
+        "a Trivy step (failing on findings) before `sam deploy`",
     ),
     (
         "kaniko.yml",
@@ -147,6 +153,7 @@ fn local_builds_are_no_push() {
         "run: docker buildx build --output \"type=image,push=false\" .",
         "run: az acr build --registry acme --image api:1 --no-push .",
         "run: gcloud builds submit --config cloudbuild.yaml .",
+        "run: sam deploy --resolve-s3 --no-confirm-changeset",
         // GoReleaser pushes images only once its job logs in to a registry.
         "uses: goreleaser/goreleaser-action@v6",
         "uses: docker/build-push-action@v1\n        with:\n          repository: acme/app\n          push: false",
@@ -237,7 +244,8 @@ fn other_spellings_are_pushes_too() {
 }
 
 /// `ko build` is migrated (its command renamed to a stand-in that builds a
-/// tarball); what that rewrite cannot keep is refused, naming the cause.
+/// tarball, or an OCI layout of several platforms); what that rewrite
+/// cannot keep is refused, naming the cause.
 #[test]
 fn ko_commands_the_rewrite_cannot_keep_are_refused_with_the_cause() {
     let cases = [
@@ -245,7 +253,6 @@ fn ko_commands_the_rewrite_cannot_keep_are_refused_with_the_cause() {
             "run: ko resolve -f config/ > release.yaml",
             "`ko resolve` builds, pushes and writes or deploys YAML",
         ),
-        ("run: ko build --platform=all .", "several platforms"),
         (
             "run: ko build ./cmd/api ./cmd/worker",
             "several import paths",

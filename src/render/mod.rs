@@ -41,6 +41,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "imagetools-prepare.yml",
     "jib-prepare.yml",
     "jib-record.yml",
+    "ko-index-prepare.yml",
     "ko-prepare.yml",
     "kyverno-policy.yml",
     "login.yml",

@@ -95,6 +95,7 @@ static BUILDER: Builder = Builder {
         hint: "log in with docker/login-action (or `docker login`) before the Jib step, which Jib reads too, or pass `-Djib.to.auth.username=${{ … }} -Djib.to.auth.password=${{ … }}`; or gate the job by hand",
         one_job: false,
     },
+    index: None,
 };
 
 /// The credentials the step gives Jib: on its command line

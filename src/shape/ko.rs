@@ -17,7 +17,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::run_script::under_condition;
-use super::tarball::{Builder, WithoutLogin, command_at};
+use super::tarball::{Builder, IndexOutput, WithoutLogin, command_at};
 use super::{Found, Shape, Verdict};
 use crate::gate::{self, Push};
 
@@ -207,7 +207,18 @@ static BUILDER: Builder = Builder {
         hint: "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
         one_job: true,
     },
+    index: Some(IndexOutput {
+        prepare: "ko-index-prepare.yml",
+        several: builds_several_platforms,
+    }),
 };
+
+/// Whether a ko step builds several platforms (or platforms known only at
+/// run time, `all` among them): ko then builds an image index, which no
+/// tarball holds (ko: "there's no way to write an index to a tarball").
+fn builds_several_platforms(step: &Mapping) -> bool {
+    read_one(step).is_ok_and(|command| check_arguments(&command).is_ok_and(|several| several))
+}
 
 /// One ko step, checked: a single `ko build` / `ko publish` of one import
 /// path and one platform, run from the PATH, whose output nothing reads and
@@ -306,10 +317,10 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
 }
 
 /// Refuses arguments the rewrite cannot keep: outputs of ko's own
-/// (`--tarball`, `--oci-layout-path`, `--image-refs`), several import paths
-/// (one image per step), and several platforms or platforms known only at
-/// run time (a tarball holds one platform).
-fn check_arguments(command: &str) -> Result<(), (String, String)> {
+/// (`--tarball`, `--oci-layout-path`, `--image-refs`) and several import
+/// paths (one image per step). Says whether the command builds several
+/// platforms or platforms known only at run time (an index).
+fn check_arguments(command: &str) -> Result<bool, (String, String)> {
     // Redirections (of errors: `read_one` refuses the others) are no arguments.
     let command = match command.find(['<', '>']) {
         Some(at) => command[..at].trim_end_matches(|c: char| c.is_ascii_digit()),
@@ -368,22 +379,15 @@ fn check_arguments(command: &str) -> Result<(), (String, String)> {
             format!("build each import path in a step of its own, {GATE_BY_HAND}"),
         ));
     }
-    let several = platforms.len() > 1
+    Ok(platforms.len() > 1
         || platforms
             .iter()
-            .any(|p| p.contains(',') || *p == "all" || p.contains('$'));
-    if several {
-        return Err((
-            "it builds several platforms (or platforms known only at run time); the tarball scangate scans holds one platform".into(),
-            format!("build one literal `--platform` per ko step, {GATE_BY_HAND}"),
-        ));
-    }
-    Ok(())
+            .any(|p| p.contains(',') || *p == "all" || p.contains('$')))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Format, Tool, Unsupported};
+    use super::super::{Format, Platforms, Tool, Unsupported};
     use super::*;
 
     use super::super::tests::first_verdict as verdict;
@@ -449,12 +453,6 @@ mod tests {
                 "`ko resolve` builds, pushes",
             ),
             ("ko apply -f config/", "`ko apply`"),
-            (
-                "ko build --platform=linux/amd64,linux/arm64 .",
-                "several platforms",
-            ),
-            ("ko build --platform all .", "several platforms"),
-            ("ko build --platform \"$PLATFORMS\" .", "several platforms"),
             ("ko build ./cmd/app ./cmd/worker", "several import paths"),
             ("ko build ./cmd/...", "several import paths"),
             ("ko build . && ko build ./cmd/w", "several ko commands"),
@@ -537,6 +535,31 @@ mod tests {
         );
         let r = refused("IMAGE=$(ko build --bare .)");
         assert!(r.hint.contains("push job"), "{}", r.hint);
+    }
+
+    #[test]
+    fn several_platforms_travel_as_the_index_ko_writes() {
+        for several in [
+            "ko build --bare --platform=linux/amd64,linux/arm64 .",
+            "ko build --platform linux/amd64 --platform linux/arm64 .",
+            "ko build --platform all .",
+            "ko build --platform \"$PLATFORMS\" .",
+        ] {
+            let site = verdict(&job(several)).unwrap();
+            assert_eq!(site.format(), Format::OciCopy, "{several}");
+            assert_eq!(site.images()[0].platforms, Platforms::AtRunTime);
+        }
+        // One step of several platforms: every ko step of the job writes a layout.
+        let two = format!(
+            "{}      - id: worker\n        run: ko build -B ./cmd/worker\n",
+            job("ko build --bare --platform=linux/amd64,linux/arm64 ./cmd/app")
+        );
+        let site = verdict(&two).unwrap();
+        assert_eq!(site.format(), Format::OciCopy);
+        assert_eq!(site.images().len(), 2);
+        let one = verdict(&job("ko build --platform=linux/arm64 .")).unwrap();
+        assert_eq!(one.format(), Format::DockerArchive(Tool::Docker));
+        assert_eq!(one.images()[0].platforms, Platforms::Runner);
     }
 
     #[test]

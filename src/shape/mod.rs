@@ -34,6 +34,7 @@ pub mod pack;
 pub mod publish_action;
 pub mod push_to_registry;
 pub mod run_script;
+pub mod sam_deploy;
 pub mod tarball;
 
 use std::sync::{Arc, LazyLock};
@@ -716,6 +717,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(kaniko::Kaniko),
         Arc::new(compose_push::ComposePush),
         Arc::new(cloud_build::CloudBuild),
+        Arc::new(sam_deploy::SamDeploy),
         Arc::new(goreleaser::Goreleaser),
     ])
 });
@@ -984,15 +986,18 @@ impl Refused {
 }
 
 /// The first command of `script` that `pattern` finds the start of and
-/// that `pushes` (the command to the end of its line, or to the next `;`,
-/// `&` or `|`).
+/// that `pushes` (the command to the end of its line, which a `\` at its
+/// end continues, or to the next `;`, `&` or `|`).
 pub fn find_command(pattern: &Regex, pushes: fn(&str) -> bool, script: &str) -> Option<Found> {
     pattern.find_iter(script).find_map(|m| {
-        let rest = &script[m.start()..];
-        let command = rest.split(['\n', ';', '&', '|']).next().unwrap_or(rest);
+        let command = tarball::command_at(script, m.start());
         pushes(command).then(|| Found {
             at: m.start(),
-            what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+            what: command
+                .split_whitespace()
+                .filter(|w| *w != "\\")
+                .collect::<Vec<_>>()
+                .join(" "),
         })
     })
 }

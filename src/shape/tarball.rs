@@ -37,6 +37,21 @@ pub struct Builder {
     /// Why no login step before its first step matters: split, the push job
     /// would have no credentials.
     pub without_login: WithoutLogin,
+    /// How it writes an image of several platforms, which no docker-load
+    /// tarball can hold; `None` when it cannot.
+    pub index: Option<IndexOutput>,
+}
+
+/// A builder's other output, for images of several platforms: an OCI
+/// layout of the image index, which the job's images then travel as (an
+/// OCI archive, copied as it is, every platform scanned; `Format::OciCopy`).
+pub struct IndexOutput {
+    /// The template inserted before each of its steps instead of `prepare`:
+    /// its stand-in writes the layout and records the tags itself.
+    pub prepare: &'static str,
+    /// Whether a step (one `read_one` accepts) builds several platforms, or
+    /// platforms known only at run time.
+    pub several: fn(&Mapping) -> bool,
 }
 
 /// The step after a builder's step that loads the image it wrote and
@@ -108,6 +123,9 @@ pub struct TarballPushes {
     pub no_login: bool,
     /// Steps follow the last push.
     pub followed: bool,
+    /// A step builds several platforms: every step of the job writes the
+    /// builder's [`IndexOutput`] instead of a tarball; its `prepare`.
+    pub index: Option<&'static str>,
 }
 
 impl TarballPushes {
@@ -148,9 +166,13 @@ impl Rewrite for TarballPushes {
     }
 
     /// The tarball is loaded into the Docker daemon, from where it is
-    /// saved, loaded and pushed as `docker push`'s image is.
+    /// saved, loaded and pushed as `docker push`'s image is; an index
+    /// travels as the OCI archive its layout becomes.
     fn format(&self) -> Format {
-        Format::DockerArchive(Tool::Docker)
+        match self.index {
+            Some(_) => Format::OciCopy,
+            None => Format::DockerArchive(Tool::Docker),
+        }
     }
 
     /// Split, the push job logs in only with the login steps it copies: a
@@ -210,14 +232,18 @@ impl Rewrite for TarballPushes {
     }
 
     /// One image per step. A docker archive holds one platform: the scan
-    /// reads the image as it is.
+    /// reads the image as it is; an index says which it holds.
     fn images(&self) -> Vec<ImageSpec> {
+        let platforms = match self.index {
+            Some(_) => Platforms::AtRunTime,
+            None => Platforms::Runner,
+        };
         self.pushes
             .iter()
             .map(|p| ImageSpec {
                 step: Some(p.step),
                 step_id: p.step_id.clone(),
-                platforms: Platforms::Runner,
+                platforms: platforms.clone(),
                 guarded: self.guarded_among_several() && p.step_if.is_some(),
                 ..ImageSpec::default()
             })
@@ -229,6 +255,18 @@ impl Rewrite for TarballPushes {
     /// saved (the save step the scripts' pushes use, for that image alone).
     fn pieces(&self, index: usize, _builder: bool) -> Option<Vec<Piece>> {
         let push = self.pushes.iter().find(|p| p.step == index)?;
+        let carried = index == self.last_step();
+        if let Some(prepare) = self.index {
+            return Some(
+                super::recorded_by_stand_in(
+                    prepare,
+                    self.builder.edit,
+                    carried,
+                    push.step_if.as_deref(),
+                )
+                .into(),
+            );
+        }
         // Without a login step, the push in this job logs in as the builder does.
         let login = push.login.as_ref().filter(|_| self.no_login);
         let mut pieces = vec![
@@ -258,7 +296,7 @@ impl Rewrite for TarballPushes {
             Piece::Template {
                 name: "script-save.yml",
                 vars: vec![("only_image", super::var(&true))],
-                carried: index == self.last_step(),
+                carried,
             },
         ]);
         Some(pieces)
@@ -269,7 +307,7 @@ impl Rewrite for TarballPushes {
             steps: self.steps(),
             edit: self.builder.edit,
             each: true,
-            record_steps: usize::from(self.builder.record.is_some()),
+            record_steps: usize::from(self.builder.record.is_some() && self.index.is_none()),
         }
     }
 }
@@ -349,6 +387,15 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
             login.hint,
         ));
     }
+    let index = builder
+        .index
+        .as_ref()
+        .filter(|output| {
+            steps
+                .iter()
+                .any(|(n, s)| pushes.iter().any(|p| p.step == *n) && (output.several)(s))
+        })
+        .map(|output| output.prepare);
     Ok(Site::new(TarballPushes {
         builder,
         job: job_id.to_owned(),
@@ -356,6 +403,7 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
         matrix,
         no_login,
         followed,
+        index,
     }))
 }
 

@@ -186,7 +186,8 @@ MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("sh
                   ("shapes", "promote-seed.yml"): {"acme/candidates/app"},
                   ("shapes", "guarded-builds.yml"): {"acme/mirror-edge"},
                   ("shapes", "promote.yml"): {"acme/candidates/app", "acme/released-app"},
-                  ("shapes", "podman-manifest.yml"): {"acme/podman-multi"}}
+                  ("shapes", "podman-manifest.yml"): {"acme/podman-multi"}, ("shapes", "ko.yml"): {"acme/app"},
+                  ("shapes", "ko-steps.yml"): {"acme/worker"}}
 
 
 class HookServer:

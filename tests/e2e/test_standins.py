@@ -537,6 +537,21 @@ def test_ko_names_images_as_ko_does_and_its_tarball_holds_every_tag(tmp_path, mo
     assert ko.run(["build", "--bare", "--tags", "v1,latest", "--push=false", f"--tarball={tarball}", "./cmd/app"]) == 0
     with pytest.raises(ko.KoError, match="failed to interpret"):
         ko.run(["build", "--push=false", "--platform=linux/amd64,linux/arm64", f"--tarball={tarball}", "."])
+    # Several platforms: an index, appended unnamed to an OCI layout (layout.go).
+    arm = tmp_path / "e2e-app" / "arm64" / "bin"
+    arm.mkdir(parents=True)
+    (arm / "busybox").write_bytes(b"busybox-arm")
+    layout = tmp_path / "layout"
+    assert ko.run(["build", "--bare", "--push=false", "--platform=linux/amd64", "--platform", "linux/arm64",
+                   f"--oci-layout-path={layout}", "."]) == 0
+    top = json.loads((layout / "index.json").read_text())["manifests"]
+    assert [m["mediaType"] for m in top] == ["application/vnd.oci.image.index.v1+json"]
+    index = json.loads((layout / "blobs" / "sha256" / top[0]["digest"].split(":")[1]).read_text())
+    assert [m["platform"] for m in index["manifests"]] == [{"os": "linux", "architecture": "amd64"},
+                                                           {"os": "linux", "architecture": "arm64"}]
+    assert ko.run(["build", "--push=false", f"--oci-layout-path={layout}", "."]) == 0
+    assert [m["mediaType"] for m in json.loads((layout / "index.json").read_text())["manifests"]] == [
+        "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json"]
     monkeypatch.delenv("KO_DOCKER_REPO")
     with pytest.raises(ko.KoError, match="KO_DOCKER_REPO environment variable is unset"):
         ko.run(["build", "."])

@@ -5,6 +5,8 @@
 use super::{Context, Meta, Rule, list, step_of};
 use crate::check::chain::Chain;
 use crate::check::finding::Finding;
+use crate::gate;
+use crate::migrate::Outcome;
 
 pub(super) struct UngatedPush;
 
@@ -64,20 +66,49 @@ impl Rule for UngatedPush {
             } else {
                 format!(" (it needs {}, which no longer exist)", list(&missing))
             };
+            let source: Vec<String> = wf
+                .jobs
+                .iter()
+                .filter(|(_, j)| gate::steps(j).iter().any(|(_, s)| gate::scans_source(s)))
+                .map(|(id, _)| id.clone())
+                .collect();
+            let source = if source.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; Trivy runs in {} on the source (`fs`, `repo` or `config`), which does not scan the image's packages",
+                    list(&source)
+                )
+            };
             self.finding(
                 wf.step_at(job, chain.push.step),
                 job,
                 format!(
-                    "job `{job}` pushes an image in {step} and no Trivy scan runs before it{gone}"
+                    "job `{job}` pushes an image in {step} and no Trivy scan of the image runs before it{gone}{source}"
                 ),
-                format!(
-                    "run `scangate migrate --write {}` to put a build → Trivy scan → push gate around job `{job}`, or push from a job that needs a gating scan job",
-                    wf.source.path.display()
-                ),
+                refusal_of(cx, job).unwrap_or_else(|| {
+                    format!(
+                        "run `scangate migrate --write {}` to put a build → Trivy scan → push gate around job `{job}`, or push from a job that needs a gating scan job",
+                        wf.source.path.display()
+                    )
+                }),
             )
         };
         out.push(finding);
     }
+}
+
+/// Why `migrate` cannot gate `job`, and what to do instead, when it refuses
+/// the job: suggesting the migration would only lead to that refusal.
+fn refusal_of(cx: &Context<'_>, job: &str) -> Option<String> {
+    let Ok(Outcome::Refused(refusals)) = (cx.migrate)() else {
+        return None;
+    };
+    let refusal = refusals.into_iter().find(|r| r.job == job)?;
+    Some(format!(
+        "`scangate migrate` cannot gate it ({}); {}",
+        refusal.reason, refusal.hint
+    ))
 }
 
 /// The finding for an ungated push that no rule could explain: `gate` sees no

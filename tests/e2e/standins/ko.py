@@ -18,12 +18,20 @@ pkg/publish/tarball.go, ko.build/reference/ko_build):
   RepoTags) of the images; "there's no way to write an index to a tarball",
   so several platforms fail. With --push (the default) every tag is pushed
   too; with --push=false and no --tarball nothing is written.
+- several platforms (`--platform` comma-separated or repeated; the values
+  add up): an OCI image index, one manifest per platform with its
+  `platform`, pushed as a whole.
+- --oci-layout-path (pkg/publish/layout.go): the layout is created when
+  missing, and each import path's result appended to its index.json (the
+  index of several platforms, else the image), unnamed; with --push=false
+  alone ko prints `LAYOUT@DIGEST`.
 - stdout: one reference per import path, `NAME@DIGEST` (`NAME:TAG@DIGEST`
   when one tag other than latest is given), as ko prints them.
 Simplified: no Go build. The image is the fixture's FROM-scratch rootfs of
 the build context named like the import path's base (`services/<base>` when
 it exists, else the repository root, see services.py), plus ko's layer
-`/ko-app/<base>`; one platform (linux/amd64 unless --platform names one).
+`/ko-app/<base>`; linux/amd64 unless --platform names others (`all`, the
+base image's platforms, is not implemented).
 Pushes go through skopeo (ko uses go-containerregistry; the registry sees
 the same kind of manifest)."""
 
@@ -38,6 +46,8 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from .oci import OCI_INDEX, OCI_MANIFEST, Layout
 
 BOOL_FLAGS = {"--bare": "bare", "-B": "base", "--base-import-paths": "base", "-P": "preserve",
               "--preserve-import-paths": "preserve", "-L": "local", "--local": "local", "--push": "push",
@@ -164,16 +174,54 @@ def build_image(workdir: Path, importpath: str, platform: str) -> tuple[bytes, l
     return json.dumps(config, sort_keys=True).encode(), layers
 
 
-def manifest_digest(config: bytes, layers: list[bytes]) -> str:
+def manifest_bytes(config: bytes, layers: list[bytes]) -> bytes:
     manifest = {
         "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "mediaType": OCI_MANIFEST,
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": len(config),
                    "digest": "sha256:" + hashlib.sha256(config).hexdigest()},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": len(l),
                     "digest": "sha256:" + hashlib.sha256(l).hexdigest()} for l in layers],
     }
-    return "sha256:" + hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    return json.dumps(manifest, sort_keys=True).encode()
+
+
+def manifest_digest(config: bytes, layers: list[bytes]) -> str:
+    return "sha256:" + hashlib.sha256(manifest_bytes(config, layers)).hexdigest()
+
+
+def add_image(layout: Layout, config: bytes, layers: list[bytes], **extra) -> dict:
+    """The image's blobs in `layout`; its manifest's descriptor."""
+    layout.add_blob(config, "application/vnd.oci.image.config.v1+json")
+    for layer in layers:
+        layout.add_blob(layer, "application/vnd.oci.image.layer.v1.tar")
+    return layout.add_blob(manifest_bytes(config, layers), OCI_MANIFEST, **extra)
+
+
+def add_index(layout: Layout, built: list[tuple[str, bytes, list[bytes]]]) -> dict:
+    """An OCI index of one manifest per (platform, config, layers); its descriptor."""
+    manifests = []
+    for platform, config, layers in built:
+        os_, _, arch = platform.partition("/")
+        arch, _, variant = arch.partition("/")
+        described = {"os": os_, "architecture": arch, **({"variant": variant} if variant else {})}
+        manifests.append(add_image(layout, config, layers, platform=described))
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}
+    return layout.add_blob(json.dumps(index, sort_keys=True).encode(), OCI_INDEX)
+
+
+def append_to_layout(path: Path, built: list[tuple[str, bytes, list[bytes]]]) -> dict:
+    """layout.go's writeResult: the layout created when missing, the result
+    (an index for several platforms) appended to its index.json."""
+    layout = Layout(path) if (path / "index.json").is_file() else Layout.create(path)
+    manifests = layout.index()["manifests"] if (path / "index.json").is_file() else []
+    if len(built) == 1:
+        _, config, layers = built[0]
+        desc = add_image(layout, config, layers)
+    else:
+        desc = add_index(layout, built)
+    layout.write_index(manifests + [desc])
+    return desc
 
 
 def write_tarball(path: Path, images: list[tuple[list[str], bytes, list[bytes]]]) -> None:
@@ -197,18 +245,25 @@ def write_tarball(path: Path, images: list[tuple[list[str], bytes, list[bytes]]]
         add("manifest.json", json.dumps(entries).encode())
 
 
-def push(config: bytes, layers: list[bytes], refs: list[str], creds: str | None = None) -> str:
-    """Pushes the image under every reference (with `creds`, USER:PASSWORD,
-    else the Docker config's); returns the manifest digest."""
+def push(built: list[tuple[str, bytes, list[bytes]]], refs: list[str], creds: str | None = None) -> str:
+    """Pushes the image (an index of several platforms) under every
+    reference (with `creds`, USER:PASSWORD, else the Docker config's);
+    returns the manifest digest."""
     with tempfile.TemporaryDirectory() as tmp:
-        archive = Path(tmp) / "image.tar"
-        write_tarball(archive, [([], config, layers)])
+        if len(built) == 1:
+            _, config, layers = built[0]
+            archive = Path(tmp) / "image.tar"
+            write_tarball(archive, [([], config, layers)])
+            source, copy_all = f"docker-archive:{archive}", []
+        else:
+            append_to_layout(Path(tmp) / "layout", built)
+            source, copy_all = f"oci:{Path(tmp) / 'layout'}", ["--all", "--preserve-digests"]
         digest = ""
         for ref in refs:
             digestfile = Path(tmp) / "digest"
             auth = ["--dest-creds", creds] if creds else []
-            proc = subprocess.run(["skopeo", "copy", "--quiet", "--digestfile", str(digestfile), *auth,
-                                   f"docker-archive:{archive}", f"docker://{ref}"], capture_output=True, text=True)
+            proc = subprocess.run(["skopeo", "copy", "--quiet", *copy_all, "--digestfile", str(digestfile), *auth,
+                                   source, f"docker://{ref}"], capture_output=True, text=True)
             if proc.returncode != 0:
                 raise KoError(f"pushing {ref}: {proc.stderr.strip()}")
             print(f"Published {ref}", file=sys.stderr)
@@ -227,31 +282,41 @@ def run(argv: list[str]) -> int:
     if not argv or argv[0] not in ("build", "publish"):
         raise KoError(f"the ko stand-in runs `ko build` and `ko publish` only, not {argv[:1]}")
     opts, paths = parse(argv[1:])
-    if opts.get("local") or opts.get("oci_layout") or opts.get("image_refs"):
-        raise KoError("the ko stand-in does not implement --local, --oci-layout-path or --image-refs")
+    if opts.get("local") or opts.get("image_refs"):
+        raise KoError("the ko stand-in does not implement --local or --image-refs")
     repo = os.environ.get("KO_DOCKER_REPO", "")
     if not repo and opts["push"]:
         raise KoError("KO_DOCKER_REPO environment variable is unset")
-    platforms = opts["platform"] or ["linux/amd64"]
+    platforms = list(dict.fromkeys(opts["platform"])) or ["linux/amd64"]
+    if "all" in platforms:
+        raise KoError("the ko stand-in does not implement --platform=all")
     tags = opts["tags"] or ["latest"]
     workdir = Path.cwd()
     images = []
     for path in paths:
         importpath = import_path(path, workdir)
         name = name_of(repo, importpath, opts)
-        if len(platforms) != 1 or platforms[0] == "all":
-            if opts.get("tarball"):
-                raise KoError(f"failed to interpret {importpath} result as image: an index")
-            raise KoError("the ko stand-in builds one platform")
-        config, layers = build_image(workdir, importpath, platforms[0])
-        digest = manifest_digest(config, layers)
+        if len(platforms) > 1 and opts.get("tarball"):
+            raise KoError(f"failed to interpret {importpath} result as image: an index")
+        built = [(p, *build_image(workdir, importpath, p)) for p in platforms]
         refs = [f"{name}:{tag}" for tag in tags]
+        digest = ""
+        if opts.get("oci_layout"):
+            digest = append_to_layout(Path(opts["oci_layout"]), built)["digest"]
         if opts["push"]:
-            digest = push(config, layers, refs)
-        images.append((refs, config, layers))
-        shown = f"{name}:{tags[0]}@{digest}" if len(tags) == 1 and tags[0] != "latest" else f"{name}@{digest}"
+            digest = push(built, refs)
+        if len(built) == 1:
+            _, config, layers = built[0]
+            images.append((refs, config, layers))
+            digest = digest or manifest_digest(config, layers)
+        if opts.get("oci_layout") and not opts["push"] and not opts.get("tarball"):
+            shown = f"{opts['oci_layout']}@{digest}"
+        elif len(tags) == 1 and tags[0] != "latest":
+            shown = f"{name}:{tags[0]}@{digest}"
+        else:
+            shown = f"{name}@{digest}"
         _record(command=argv[0], importpath=importpath, refs=refs, push=opts["push"], tarball=opts.get("tarball", ""),
-                platform=platforms[0], digest=digest)
+                oci_layout=opts.get("oci_layout", ""), platform=",".join(platforms), digest=digest)
         print(shown)
     if opts.get("tarball"):
         write_tarball(Path(opts["tarball"]), images)
