@@ -160,10 +160,7 @@ impl Migrator {
         let outcome = self.migrate_doc(source, &doc)?;
         let unseen = match outcome {
             Outcome::Unchanged | Outcome::Migrated { .. } => {
-                detect::unseen_pushes(&doc, &self.shapes)
-                    .iter()
-                    .map(|u| refusal(&source.text, u))
-                    .collect()
+                unseen_pushes(source, &doc, &self.shapes)
             }
             Outcome::NotAWorkflow(_) | Outcome::Refused(_) => Vec::new(),
         };
@@ -492,6 +489,15 @@ fn text_refusal(lines: &Lines<'_>, job: &str, u: &Unlocatable) -> Refusal {
 }
 
 /// Places a detection refusal at its step (or job) in the text.
+/// [`detect::unseen_pushes`] of `doc` (parsed from `source`), each at the
+/// line and column of its step: what `migrate` warns of and `check` notes.
+pub fn unseen_pushes(source: &Source, doc: &Value, shapes: &Shapes) -> Vec<Refusal> {
+    detect::unseen_pushes(doc, shapes)
+        .iter()
+        .map(|u| refusal(&source.text, u))
+        .collect()
+}
+
 fn refusal(text: &str, u: &Unsupported) -> Refusal {
     let lines = Lines::new(text);
     let at = JobLayout::find(&lines, &u.job)

@@ -567,3 +567,45 @@ fn a_folder_of_workflows_is_checked_like_a_repository() {
     assert_eq!(code(&o), 2, "{}", show(&o));
     assert!(err(&o).contains("no workflow files here"), "{}", show(&o));
 }
+
+/// A push scangate cannot read (`make` after a registry login) is said in
+/// every format but SARIF, as `migrate` warns of it, and fails nothing.
+#[test]
+fn a_push_scangate_cannot_read_is_a_note_not_drift() {
+    const MAKE: &str = "on: push\njobs:\n  images:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v5\n      - run: echo \"$T\" | docker login -u u --password-stdin ghcr.io\n      - run: make release\n";
+    let dir = repo(&[("release.yml", MAKE)]);
+    let text = scangate(dir.path(), &["check", "--format", "text", "."], &[]);
+    assert_eq!(code(&text), 0, "{}", show(&text));
+    assert!(out(&text).is_empty(), "{}", show(&text));
+    assert!(
+        err(&text).contains("release.yml:8:7: note: unseen-push: the job logs in"),
+        "{}",
+        show(&text)
+    );
+    assert!(err(&text).contains("(1 note of"), "{}", show(&text));
+    let json = scangate(dir.path(), &["check", "--format", "json", "."], &[]);
+    assert_eq!(code(&json), 0, "{}", show(&json));
+    let v: Value = serde_json::from_str(&out(&json)).unwrap();
+    assert_eq!(v["summary"]["findings"], 0);
+    assert_eq!(v["summary"]["notes"], 1);
+    assert_eq!(v["files"][0]["notes"][0]["rule"], "unseen-push");
+    assert_eq!(v["files"][0]["notes"][0]["line"], 8);
+    let github = scangate(dir.path(), &["check", "--format", "github", "."], &[]);
+    assert_eq!(code(&github), 0, "{}", show(&github));
+    assert!(
+        out(&github).contains(
+            "::notice file=.github/workflows/release.yml,line=8,col=7,title=scangate unseen-push::"
+        ),
+        "{}",
+        show(&github)
+    );
+    let sarif = scangate(dir.path(), &["check", "--format", "sarif", "."], &[]);
+    let v: Value = serde_json::from_str(&out(&sarif)).unwrap();
+    assert_eq!(v["runs"][0]["results"].as_array().map(Vec::len), Some(0));
+    // Clean files stay quiet: no note in the JSON of a clean migration.
+    let clean = repo(&[("release.yml", &migrated("model-service", "release.yml"))]);
+    let o = scangate(clean.path(), &["check", "--format", "json", "."], &[]);
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert!(v["summary"].get("notes").is_none(), "{}", show(&o));
+    assert!(v["files"][0].get("notes").is_none(), "{}", show(&o));
+}

@@ -92,7 +92,7 @@ fn checker() -> Checker {
 fn check(name: &str, text: &str) -> Vec<Finding> {
     let source = Source::from_bytes(Path::new(name), text.as_bytes()).unwrap();
     match checker().check(&source).unwrap() {
-        Checked::Findings(f) => f,
+        Checked::Findings { findings, .. } => findings,
         Checked::NotAWorkflow(why) => panic!("{name}: not a workflow: {why}"),
     }
 }

@@ -56,7 +56,7 @@ fn check(text: &str, signing: bool) -> Vec<Finding> {
         Options::default(),
     );
     match checker.check(&source).unwrap() {
-        Checked::Findings(f) => f,
+        Checked::Findings { findings, .. } => findings,
         Checked::NotAWorkflow(why) => panic!("{why}"),
     }
 }

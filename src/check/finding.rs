@@ -27,8 +27,15 @@ pub struct Finding {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "status")]
 pub enum FileStatus {
-    /// Checked; `findings` is empty when every invariant holds.
-    Checked { findings: Vec<Finding> },
+    /// Checked; `findings` is empty when every invariant holds. `notes`
+    /// are pushes scangate cannot read (a registry login, then `make
+    /// release`; rule `unseen-push`), as `migrate` warns of them: said,
+    /// never counted as drift, since scangate cannot tell whether they push.
+    Checked {
+        findings: Vec<Finding>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<Finding>,
+    },
     /// Not a workflow (no `jobs:` mapping): nothing to check.
     Skipped { reason: String },
     /// It could not be read or parsed (exit 2).
@@ -51,7 +58,14 @@ pub struct FileCheck {
 impl FileCheck {
     pub fn findings(&self) -> &[Finding] {
         match &self.status {
-            FileStatus::Checked { findings } => findings,
+            FileStatus::Checked { findings, .. } => findings,
+            _ => &[],
+        }
+    }
+
+    pub fn notes(&self) -> &[Finding] {
+        match &self.status {
+            FileStatus::Checked { notes, .. } => notes,
             _ => &[],
         }
     }
@@ -102,6 +116,11 @@ impl Report {
 
     pub fn finding_count(&self) -> usize {
         self.files.iter().map(|f| f.findings().len()).sum()
+    }
+
+    /// The [`FileStatus::Checked`] notes of every file.
+    pub fn note_count(&self) -> usize {
+        self.files.iter().map(|f| f.notes().len()).sum()
     }
 
     pub fn error_count(&self) -> usize {

@@ -40,10 +40,14 @@ use crate::migrate::{self, Migrator, Outcome};
 use crate::pins::Pins;
 use crate::policy::Policy;
 use crate::render::Overrides;
+use crate::shape::Shapes;
 use crate::source::Source;
 use finding::{FileCheck, FileStatus, Finding};
 use rules::Context;
 use workflow::Workflow;
+
+/// The rule name of a note: a push scangate cannot read.
+pub const UNSEEN_PUSH: &str = "unseen-push";
 
 /// Switches of the check itself (the policy says what the gate must do).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +66,12 @@ impl Default for Options {
 /// What checking one source concluded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checked {
-    /// Findings, sorted by position; empty when the workflow is in order.
-    Findings(Vec<Finding>),
+    /// Findings, sorted by position, empty when the workflow is in order;
+    /// and notes of pushes scangate cannot read ([`FileStatus::Checked`]).
+    Findings {
+        findings: Vec<Finding>,
+        notes: Vec<Finding>,
+    },
     /// Not a workflow (no `jobs:` mapping), with why.
     NotAWorkflow(String),
 }
@@ -138,13 +146,26 @@ impl Checker {
             options: &self.options,
             migrate: &migrate,
         };
-        Ok(Checked::Findings(rules::run(&cx)?))
+        let notes = migrate::unseen_pushes(source, &doc, Shapes::builtin())
+            .into_iter()
+            .map(|r| Finding {
+                rule: UNSEEN_PUSH,
+                at: r.at,
+                job: Some(r.job),
+                message: r.reason,
+                help: r.hint,
+            })
+            .collect();
+        Ok(Checked::Findings {
+            findings: rules::run(&cx)?,
+            notes,
+        })
     }
 
     /// Checks `source` and wraps the result (or the error) for the report.
     pub fn check_source(&self, repo: Option<&str>, path: String, source: &Source) -> FileCheck {
         let status = match self.check(source) {
-            Ok(Checked::Findings(findings)) => FileStatus::Checked { findings },
+            Ok(Checked::Findings { findings, notes }) => FileStatus::Checked { findings, notes },
             Ok(Checked::NotAWorkflow(reason)) => FileStatus::Skipped { reason },
             Err(e) => FileStatus::Error {
                 message: e.to_string(),

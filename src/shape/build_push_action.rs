@@ -135,8 +135,23 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             "upgrade to docker/build-push-action v6 or later",
         ));
     }
-    if !matches!(step.get("with"), Some(Value::Mapping(_))) {
+    let Some(Value::Mapping(with)) = step.get("with") else {
         return Err(refuse(here, "the step's `with:` is not a mapping", ""));
+    };
+    // An input is a string (set 25 006: `tags:` written as a YAML list,
+    // which GitHub rejects before the job runs, and read as no tags).
+    if let Some(key) = with
+        .iter()
+        .find(|(_, v)| v.is_sequence() || v.is_mapping())
+        .and_then(|(k, _)| k.as_str())
+    {
+        return Err(refuse(
+            here,
+            &format!(
+                "`{key}:` is a YAML list or mapping; an action's inputs are strings, and GitHub rejects the workflow"
+            ),
+            &format!("write `{key}: |` and its values one per line below it"),
+        ));
     }
     let by_digest = push_by_digest(step).map_err(|why| refuse(here, &why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
     for (key, why, hint) in CONFLICTING_INPUTS {
@@ -1145,6 +1160,10 @@ mod tests {
         };
         assert!(refused("          outputs: type=tar,dest=x.tar\n").contains("`outputs:`"));
         assert!(refused("          platforms: windows/amd64\n").contains("linux/ARCH"));
+        assert!(
+            refused("          build-args:\n            - A=1\n")
+                .contains("`build-args:` is a YAML list or mapping")
+        );
     }
 
     #[test]

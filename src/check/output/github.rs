@@ -29,11 +29,27 @@ pub fn escape_property(s: &str) -> String {
 }
 
 fn command(out: &mut dyn Write, props: &[(&str, String)], message: &str) -> io::Result<()> {
+    annotation(out, "error", props, message)
+}
+
+/// A workflow command of `level` (`error`, or `notice` for what is said
+/// but is no drift).
+fn annotation(
+    out: &mut dyn Write,
+    level: &str,
+    props: &[(&str, String)],
+    message: &str,
+) -> io::Result<()> {
     let props: Vec<String> = props
         .iter()
         .map(|(k, v)| format!("{k}={}", escape_property(v)))
         .collect();
-    writeln!(out, "::error {}::{}", props.join(","), escape_data(message))
+    writeln!(
+        out,
+        "::{level} {}::{}",
+        props.join(","),
+        escape_data(message)
+    )
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -49,19 +65,22 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     for file in &report.files {
         match &file.status {
-            FileStatus::Checked { findings } => {
-                for f in findings {
+            FileStatus::Checked { findings, notes } => {
+                let levelled = findings.iter().map(|f| ("error", f));
+                for (level, f) in levelled.chain(notes.iter().map(|n| ("notice", n))) {
                     let text = format!("{}\nFix: {}", f.message, f.help);
                     if remote {
                         let shown = shown_path(file.repo.as_deref(), &file.path);
-                        command(
+                        annotation(
                             out,
+                            level,
                             &[("title", format!("scangate {}", f.rule))],
                             &format!("{shown}:{}: {text}", f.at),
                         )?;
                     } else {
-                        command(
+                        annotation(
                             out,
+                            level,
                             &[
                                 ("file", file.path.trim_start_matches("./").to_owned()),
                                 ("line", f.at.line.to_string()),

@@ -22,9 +22,16 @@ struct Json<'a> {
 struct Summary {
     files: usize,
     findings: usize,
+    /// Notes of pushes scangate cannot read (no drift; absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    notes: usize,
     errors: usize,
     /// The process exit code this report leads to.
     exit_code: u8,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -34,6 +41,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         summary: Summary {
             files: report.files.len(),
             findings: report.finding_count(),
+            notes: report.note_count(),
             errors: report.error_count(),
             exit_code: report.exit_code(),
         },

@@ -54,13 +54,14 @@ pub fn markdown(report: &Report) -> String {
     for file in &report.files {
         let repo = file.repo.clone().unwrap_or_default();
         match &file.status {
-            FileStatus::Checked { findings } => {
-                for f in findings {
+            FileStatus::Checked { findings, notes } => {
+                let noted = notes.iter().map(|n| (format!("{} (note)", n.rule), n));
+                for (rule, f) in findings.iter().map(|f| (f.rule.to_owned(), f)).chain(noted) {
                     rows.push(vec![
                         repo.clone(),
                         file.path.clone(),
                         f.at.to_string(),
-                        f.rule.into(),
+                        rule,
                         f.message.clone(),
                         f.help.clone(),
                     ]);

@@ -18,10 +18,22 @@ pub fn render(report: &Report, out: &mut dyn Write, notes: &mut dyn Write) -> io
 fn local(report: &Report, out: &mut dyn Write, notes: &mut dyn Write) -> io::Result<()> {
     for file in &report.files {
         match &file.status {
-            FileStatus::Checked { findings } => {
+            FileStatus::Checked {
+                findings,
+                notes: unseen,
+            } => {
                 for f in findings {
                     writeln!(out, "{}:{}: {}: {}", file.path, f.at, f.rule, f.message)?;
                     writeln!(out, "  help: {}", f.help)?;
+                }
+                // Not drift: beside the summary, as `migrate` says them.
+                for n in unseen {
+                    writeln!(
+                        notes,
+                        "{}:{}: note: {}: {}",
+                        file.path, n.at, n.rule, n.message
+                    )?;
+                    writeln!(notes, "  help: {}", n.help)?;
                 }
             }
             FileStatus::Skipped { reason } => writeln!(notes, "skipped {}: {reason}", file.path)?,
@@ -48,20 +60,27 @@ fn summary_line(report: &Report, notes: &mut dyn Write) -> io::Result<()> {
     } else {
         format!(", {}", plural(errors, "error"))
     };
+    let unseen = match report.note_count() {
+        0 => String::new(),
+        n => format!(
+            " ({} of what scangate cannot read, which may push)",
+            plural(n, "note")
+        ),
+    };
     match report.finding_count() {
         0 if report.error_count() > 0 => writeln!(
             notes,
-            "no drift found in {}{errors}: the check is incomplete",
+            "no drift found in {}{errors}: the check is incomplete{unseen}",
             plural(files, "workflow")
         ),
         0 => writeln!(
             notes,
-            "no drift: the gate invariants hold in {}",
+            "no drift: the gate invariants hold in {}{unseen}",
             plural(files, "workflow")
         ),
         n => writeln!(
             notes,
-            "{} in {} of {}{errors}",
+            "{} in {} of {}{errors}{unseen}",
             plural(n, "finding"),
             drifted,
             plural(files, "workflow")
@@ -90,13 +109,21 @@ fn table(report: &Report, out: &mut dyn Write, notes: &mut dyn Write) -> io::Res
         }
         for file in &files {
             match &file.status {
-                FileStatus::Checked { findings } => {
+                FileStatus::Checked { findings, notes } => {
                     for f in findings {
                         rows.push([
                             repo.repo.clone(),
                             format!("{}:{}", file.path, f.at),
                             f.rule.into(),
                             format!("{} (fix: {})", f.message, f.help),
+                        ]);
+                    }
+                    for n in notes {
+                        rows.push([
+                            repo.repo.clone(),
+                            format!("{}:{}", file.path, n.at),
+                            format!("note: {}", n.rule),
+                            format!("{} (fix: {})", n.message, n.help),
                         ]);
                     }
                 }
