@@ -192,6 +192,12 @@ fixture_snapshot!(
     "shapes-by-digest-outputs"
 );
 fixture_snapshot!(
+    shapes_outputs_tags,
+    "shapes",
+    "outputs-tags.yml",
+    "shapes-outputs-tags"
+);
+fixture_snapshot!(
     shapes_local_cache,
     "shapes",
     "local-cache.yml",

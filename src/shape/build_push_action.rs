@@ -42,6 +42,11 @@ pub struct BuildPush {
     /// `outputs: type=image,name=NAME,push-by-digest=true,push=true`: the
     /// image goes to NAME untagged, by digest, for a later job to tag.
     pub by_digest: Option<ByDigest>,
+    /// `outputs: type=image,…,push=true` without `push-by-digest`: the image
+    /// goes to the `tags:`, as with `push: true`, built with the exporter's
+    /// attributes that change the bytes (`compression=zstd`,
+    /// `oci-mediatypes=false`), which the export for the scan sets too.
+    pub tags_carried: Option<Vec<(String, String)>>,
     /// The job runs a matrix: each leg builds, is scanned and pushed alone.
     pub matrix: bool,
     /// The action's version has no `provenance:` input (v2; v3 before
@@ -77,6 +82,7 @@ impl BuildPush {
         self.by_digest
             .iter()
             .flat_map(|b| &b.carried)
+            .chain(self.tags_carried.iter().flatten())
             .map(|(k, v)| format!(",{}", Field(k, v)))
             .collect()
     }
@@ -153,9 +159,14 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             &format!("write `{key}: |` and its values one per line below it"),
         ));
     }
-    let by_digest = push_by_digest(step).map_err(|why| refuse(here, &why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
+    let pushed = exporter_push(step).map_err(|why| refuse(here, &why, "push with `push: true` and `tags:`, or by digest with `outputs: type=image,name=NAME,push-by-digest=true,push=true`"))?;
+    let (by_digest, tags_carried) = match pushed {
+        Some(OutputsPush::ByDigest(b)) => (Some(b), None),
+        Some(OutputsPush::Tags(carried)) => (None, Some(carried)),
+        None => (None, None),
+    };
     for (key, why, hint) in CONFLICTING_INPUTS {
-        if *key == "outputs" && by_digest.is_some() {
+        if *key == "outputs" && (by_digest.is_some() || tags_carried.is_some()) {
             continue;
         }
         if sets(step, key) {
@@ -244,6 +255,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         cache_to_registry: input(step, "cache-to")
             .is_some_and(|c| c.replace(' ', "").contains("type=registry")),
         by_digest,
+        tags_carried,
         matrix,
         attestations_by_env: major.is_some_and(|m| m <= 3),
         later_steps_differ,
@@ -720,7 +732,7 @@ impl Rewrite for Builds {
             });
             out.push(Piece::Blank);
         }
-        let replace = if build.by_digest.is_some() {
+        let replace = if build.by_digest.is_some() || build.tags_carried.is_some() {
             vec!["outputs", "push"]
         } else {
             vec!["push"]
@@ -909,15 +921,27 @@ pub struct ByDigest {
     pub carried: Vec<(String, String)>,
 }
 
-/// The push by digest when the step pushes that way through `outputs:`;
-/// an error for any other `outputs:` that pushes.
+/// How an image exporter in `outputs:` pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OutputsPush {
+    /// `push-by-digest=true`: untagged, to a name.
+    ByDigest(ByDigest),
+    /// To the `tags:`, as `push: true` would (set 25 009: `type=image,
+    /// oci-mediatypes=false,push=${{ … }}`), with the attributes that
+    /// change the bytes.
+    Tags(Vec<(String, String)>),
+}
+
+/// How the step pushes through `outputs:`: by digest, or to its `tags:`
+/// with attributes of the exporter's own; an error for any other
+/// `outputs:` that pushes.
 ///
 /// Docker's multi-runner example names the image with `tags:` and no
 /// `name=` (the image exporter then names it by its tags), and teams turn
 /// the push off for dry runs with the same expression as `push:`
 /// (`push=${{ !inputs.dry-run }}`): when `push:` is that expression, the
 /// attribute pushes exactly when the step does.
-fn push_by_digest(step: &Mapping) -> Result<Option<ByDigest>, String> {
+fn exporter_push(step: &Mapping) -> Result<Option<OutputsPush>, String> {
     let Some(outputs) = input(step, "outputs") else {
         return Ok(None);
     };
@@ -956,9 +980,14 @@ fn push_by_digest(step: &Mapping) -> Result<Option<ByDigest>, String> {
         .map(str::to_owned)
         .or_else(|| input(step, "tags"))
         .filter(|n| !n.trim().is_empty());
-    let (true, true, Some(name)) = (image, by_digest, name) else {
+    // Named by `tags:` alone, it pushes them as `push: true` would.
+    let to_tags = image
+        && get("push-by-digest").is_none_or(|v| v == "false")
+        && get("name").is_none()
+        && name.is_some();
+    let (true, Some(name)) = (image && (by_digest || to_tags), name) else {
         return Err(
-            "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`)".into(),
+            "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`) or to the `tags:` (`type=image,push=true`)".into(),
         );
     };
     if let Some((key, _)) = attrs
@@ -981,7 +1010,11 @@ fn push_by_digest(step: &Mapping) -> Result<Option<ByDigest>, String> {
         .into_iter()
         .filter(|(k, _)| exporter::role(k) == exporter::Role::Bytes)
         .collect();
-    Ok(Some(ByDigest { name, carried }))
+    Ok(Some(if to_tags {
+        OutputsPush::Tags(carried)
+    } else {
+        OutputsPush::ByDigest(ByDigest { name, carried })
+    }))
 }
 
 /// Whether and when the step pushes: its `push:` input, or without one,
@@ -1205,6 +1238,38 @@ mod tests {
         );
         // Without a name anywhere there is nothing to push to.
         assert!(read("          outputs: type=image,push-by-digest=true,push=true\n").is_err());
+    }
+
+    #[test]
+    fn an_image_exporter_without_a_name_pushes_the_tags() {
+        let read = |with: &str| {
+            read_yaml(&format!(
+                "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          tags: ghcr.io/o/r:1\n{with}"
+            ))
+        };
+        // Set 25 009: the push's condition in the exporter, Docker media types.
+        let build = read("          outputs: type=image,oci-mediatypes=false,push=${{ github.event_name != 'pull_request' }}\n").unwrap();
+        assert_eq!(build.by_digest, None);
+        assert_eq!(build.tags, "ghcr.io/o/r:1");
+        assert_eq!(
+            build.push_if.as_deref(),
+            Some("github.event_name != 'pull_request'")
+        );
+        assert_eq!(build.carried(), ",oci-mediatypes=false");
+        let zstd = read("          push: true\n          outputs: type=image,compression=zstd,force-compression=true,push=true\n").unwrap();
+        assert_eq!(zstd.carried(), ",compression=zstd,force-compression=true");
+        assert_eq!(
+            read("          outputs: type=registry\n")
+                .unwrap()
+                .carried(),
+            ""
+        );
+        // A name of its own beside the tags: which would be pushed is unclear.
+        let named =
+            read("          outputs: type=image,name=ghcr.io/o/other,push=true\n").unwrap_err();
+        assert!(named.reason.contains("to the `tags:`"), "{}", named.reason);
+        // Not pushing: a local export, as before.
+        assert!(read("          push: true\n          outputs: type=image,push=false\n").is_err());
     }
 
     #[test]

@@ -131,6 +131,9 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "by-digest-tags.yml", "pr"): {},
     ("shapes", "by-digest-outputs.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "by-digest-outputs.yml", "pr"): {},
+    # no `push:`: the image exporter pushes to the tags, except on pull requests
+    ("shapes", "outputs-tags.yml", "tag"): {"acme/exported": ["latest"]},
+    ("shapes", "outputs-tags.yml", "pr"): {},
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},

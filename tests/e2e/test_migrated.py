@@ -273,6 +273,32 @@ def test_a_reproducible_build_pushes_the_bytes_the_original_pushes(e2e_pair):
     assert images(migrated) == built
 
 
+def test_an_exporter_that_pushes_to_the_tags_pushes_the_bytes_the_original_pushes(e2e_pair):
+    """outputs-tags pushes with `outputs: type=image,rewrite-timestamp=true,push=…` and no `push:`:
+    the export for the scan carries `rewrite-timestamp`, so the migrated push job pushes the image
+    manifest the original pushes (the original's index also holds buildx's default provenance)."""
+    original, migrated = e2e_pair
+    tag = "acme/exported:latest"
+
+    def images(harness: Harness) -> set[str]:
+        _, top = harness.registry.manifest(tag)
+        if "manifests" not in top:
+            return {harness.registry.manifest_digest(tag)}
+        return {m["digest"] for m in top["manifests"] if m.get("platform", {}).get("os") != "unknown"}
+
+    case = Case("shapes", "outputs-tags.yml", Event.tag("v1.2.3"))
+    original.prepare(case)
+    first = original.run(case)
+    assert first.conclusion == "success", first.describe()
+    built = images(original)
+    assert len(built) == 1, built
+    case = Case("shapes", "outputs-tags.yml", Event.tag("v1.2.3"), "jobs")
+    assert not prepare_or_refused(migrated, case)
+    second = migrated.run(case)
+    assert second.conclusion == "success", second.describe()
+    assert images(migrated) == built
+
+
 # ---------------------------------------------------------------- a CRITICAL the gate must stop
 
 INJECTED = [
