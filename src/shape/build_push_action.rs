@@ -646,6 +646,17 @@ impl Rewrite for Builds {
                 "make the condition read only `github`, `inputs`, `vars` or `needs` (the scan and push jobs then evaluate it again), or move it to the job's `if:` or to `push: ${{ … }}`",
             );
         }
+        // A job's `if:` reads only `github`, `inputs`, `vars` and `needs`
+        // (set 26 013: `push: ${{ env.PUSH == 'true' }}`, a job `env:`).
+        if let Some(what) = first.push_if.as_deref().and_then(leg_values) {
+            return one_job(
+                first.step,
+                format!(
+                    "`push:` reads `{what}`, which a job's `if:` cannot read; a push job could not evaluate the condition"
+                ),
+                "make `push:` read only `github`, `inputs`, `vars` or `needs` (the push job's `if:` then repeats it), or split the job",
+            );
+        }
         // With builds of their own `if:` among several, the first's later
         // steps include the other builds; `push:` alone still counts.
         if first.later_steps_differ && !(self.guarded_among_several() && first.step_if.is_some()) {
@@ -1090,6 +1101,33 @@ mod tests {
         );
         assert_eq!(site.context.as_deref(), Some("./svc"));
         assert!(site.tags.contains("latest"));
+    }
+
+    /// A push job's `if:` reads only what a job's `if:` may: a `push:`
+    /// reading the job's `env` or a step's outputs keeps the job in one.
+    #[test]
+    fn a_push_condition_a_job_cannot_read_keeps_one_job() {
+        let site = |push: &str| {
+            super::super::tests::first_verdict(&format!(
+                "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: ${{{{ {push} }}}}\n          tags: o/a:1\n"
+            ))
+            .unwrap()
+        };
+        for push in ["env.PUSH == 'true'", "steps.v.outputs.push == 'true'"] {
+            let r = site(push).refuse_jobs().unwrap();
+            assert!(
+                r.reason.contains("which a job's `if:` cannot read"),
+                "{}",
+                r.reason
+            );
+            assert_eq!(r.cure, Some(super::super::Cure::OneJob));
+        }
+        for push in [
+            "github.event_name == 'push'",
+            "inputs.publish && vars.ON == 'y'",
+        ] {
+            assert!(site(push).refuse_jobs().is_none(), "{push}");
+        }
     }
 
     /// Builds of their own `if:` among several: each image alone may be
