@@ -153,7 +153,7 @@ def run(tool: str, argv: list[str]) -> int:
         if push:
             # jib.to.auth first, else Docker's credentials (as Jib reads them)
             user, password = settings.get("jib.to.auth.username"), settings.get("jib.to.auth.password")
-            digest = ko.push(config, layers, refs, f"{user}:{password}" if user and password else None)
+            digest = ko.push([("linux/amd64", config, layers)], refs, f"{user}:{password}" if user and password else None)
         else:
             ko.write_tarball(out / "jib-image.tar", [(refs, config, layers)])
             print(f"Built image tarball at {out / 'jib-image.tar'}", file=sys.stderr)
