@@ -273,9 +273,20 @@ pub fn continues_on_error(node: &Mapping) -> bool {
     truthy(node.get("continue-on-error").and_then(scalar))
 }
 
+/// A job's or step's `if:`, unless it is empty: GitHub runs a job or step
+/// whose `if:` is empty (null or blank) as one without (actions/runner,
+/// `ConvertToIfCondition`: "When empty, default to success()").
+pub fn condition(node: &Mapping) -> Option<&Value> {
+    node.get("if").filter(|v| match v {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        _ => true,
+    })
+}
+
 /// Whether a job- or step-level `if:` lets it run after a failure upstream.
 pub fn bypasses(node: &Mapping) -> bool {
-    node.get("if")
+    condition(node)
         .and_then(scalar)
         .is_some_and(|c| BYPASS.is_match(&c))
 }
@@ -289,7 +300,7 @@ pub fn waits_for(job: &Mapping, dep: &str) -> bool {
     if !bypasses(job) {
         return true;
     }
-    let Some(condition) = job.get("if").and_then(scalar) else {
+    let Some(condition) = condition(job).and_then(scalar) else {
         return true;
     };
     let condition = condition.trim();
@@ -515,6 +526,17 @@ mod tests {
         assert!(!gated(
             "always() && (needs.scan.result == 'success' || true)"
         ));
+    }
+
+    #[test]
+    fn an_empty_if_is_no_condition() {
+        let node = |y: &str| doc(y).as_mapping().unwrap().clone();
+        for empty in ["if:\n", "if: ''\n", "if: '  '\n", "if: null\n"] {
+            assert_eq!(condition(&node(empty)), None, "{empty:?}");
+        }
+        for set in ["if: success()\n", "if: false\n"] {
+            assert!(condition(&node(set)).is_some(), "{set:?}");
+        }
     }
 
     #[test]

@@ -151,7 +151,7 @@ fn job_condition(job: &Mapping) -> Option<String> {
     if gate::bypasses(job) {
         return None;
     }
-    let cond = job.get("if").and_then(scalar)?;
+    let cond = gate::condition(job).and_then(scalar)?;
     let cond = cond.trim();
     let bare = cond
         .strip_prefix("${{")

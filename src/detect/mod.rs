@@ -111,7 +111,7 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
         ));
     }
     if let Some((step, _)) = gate::steps(job).into_iter().find(|(_, s)| {
-        s.get("if")
+        gate::condition(s)
             .and_then(gate::scalar)
             .is_some_and(|c| SECRETS.is_match(&c))
     }) {

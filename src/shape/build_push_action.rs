@@ -118,7 +118,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         return Err(refuse(Some(step_index), "step not found", ""));
     };
     let here = Some(step_index);
-    let step_if = match step.get("if") {
+    let step_if = match gate::condition(step) {
         None => None,
         Some(cond) => Some(step_condition(cond).ok_or_else(|| {
             refuse(
@@ -306,7 +306,7 @@ pub(super) fn later_steps_differ(
         steps
             .iter()
             .filter(move |(i, _)| *i > step)
-            .map(|(_, s)| s.get("if").and_then(step_condition))
+            .map(|(_, s)| gate::condition(s).and_then(step_condition))
     };
     match (step_if, push_if) {
         (Some(_), _) => later().any(|c| c != *step_if),
@@ -1127,6 +1127,28 @@ mod tests {
             "inputs.publish && vars.ON == 'y'",
         ] {
             assert!(site(push).refuse_jobs().is_none(), "{push}");
+        }
+    }
+
+    /// An empty `if:` is no condition (GitHub reads it as `success()`).
+    #[test]
+    fn an_empty_if_on_the_build_is_no_condition() {
+        for empty in ["", " ''", " ' '", " ~"] {
+            let site = super::super::tests::first_verdict(&format!(
+                "jobs:
+  b:
+    steps:
+      - uses: docker/build-push-action@v6
+        if:{empty}
+        with: {{push: true, tags: o/a:1}}
+"
+            ))
+            .unwrap();
+            assert_eq!(
+                site.images().iter().map(|i| i.guarded).collect::<Vec<_>>(),
+                [false],
+                "{empty:?}"
+            );
         }
     }
 

@@ -508,8 +508,8 @@ fn read_one(
             "remove it, or gate the job by hand",
         ));
     }
-    let step_if = step.get("if").and_then(step_condition);
-    if step.get("if").is_some() && (step_if.is_none() || matrix || !alone) {
+    let step_if = gate::condition(step).and_then(step_condition);
+    if gate::condition(step).is_some() && (step_if.is_none() || matrix || !alone) {
         let why = if matrix {
             "in a matrix job; the legs' outputs could not say which of them built"
         } else if alone {

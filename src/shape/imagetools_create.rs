@@ -256,7 +256,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<Promotion, Unsup
     let Some((_, step)) = steps.iter().find(|(n, _)| *n == push.step) else {
         return Err(refuse(Some(push.step), "step not found".into(), ""));
     };
-    if step.get("if").is_some() {
+    if gate::condition(step).is_some() {
         return Err(refuse(
             Some(push.step),
             "the promoting step has its own `if:`".into(),

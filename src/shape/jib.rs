@@ -19,7 +19,9 @@ use yaml_serde::{Mapping, Value};
 
 use super::build_push_action::whole_expression;
 use super::run_script::under_condition;
-use super::tarball::{self, Builder, Record, StepLogin, WithoutLogin, command_after, command_at};
+use super::tarball::{
+    self, Builder, BuilderStep, Record, StepLogin, WithoutLogin, command_after, command_at,
+};
 use super::{Found, Shape, Unsupported, Verdict};
 use crate::gate::{self, Push};
 
@@ -308,7 +310,7 @@ fn outputs_read_later(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<()
 /// One Jib step, checked: a single Maven or Gradle command that pushes
 /// with Jib by naming its goal, on one line, that no command follows and
 /// no shell condition guards. Returns the command; else reason and hint.
-fn read_one(step: &Mapping) -> Result<String, (String, String)> {
+fn read_one(step: &Mapping) -> Result<BuilderStep, (String, String)> {
     let refuse = |reason: String, hint: &str| Err((reason, hint.to_owned()));
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
     let body = gate::shell_body(run);
@@ -358,14 +360,20 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             &format!("move the condition to the step's or the job's `if:`, {GATE_BY_HAND}"),
         );
     }
-    check_properties(command).map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
-    Ok(what)
+    let builds_index = check_properties(command)
+        .map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
+    Ok(BuilderStep {
+        command: what,
+        builds_index,
+    })
 }
 
 /// Refuses system properties the rewrite cannot keep: a tarball written
-/// elsewhere (the record step looks for `jib-image.tar`) and several
-/// platforms (a tarball holds one).
-fn check_properties(command: &str) -> Result<(), (String, String)> {
+/// elsewhere (the record step looks for `jib-image.tar`). Says whether the
+/// command builds several platforms, or platforms known only at run time
+/// (which no Jib tarball holds: the builder has no index output).
+fn check_properties(command: &str) -> Result<bool, (String, String)> {
+    let mut several = false;
     for word in super::shell_words(command) {
         let word = word.trim_matches(['"', '\'']);
         let Some((property, value)) = word.strip_prefix("-D").and_then(|p| p.split_once('='))
@@ -379,16 +387,11 @@ fn check_properties(command: &str) -> Result<(), (String, String)> {
                     format!("drop the property, {GATE_BY_HAND}"),
                 ));
             }
-            "jib.from.platforms" if value.contains(',') || value.contains('$') => {
-                return Err((
-                    "it builds several platforms (or platforms known only at run time); a Jib tarball holds one platform".into(),
-                    format!("build one platform per Jib step, {GATE_BY_HAND}"),
-                ));
-            }
+            "jib.from.platforms" => several |= value.contains(',') || value.contains('$'),
             _ => {}
         }
     }
-    Ok(())
+    Ok(several)
 }
 
 #[cfg(test)]

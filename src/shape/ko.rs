@@ -17,7 +17,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::run_script::under_condition;
-use super::tarball::{Builder, IndexOutput, WithoutLogin, command_at};
+use super::tarball::{Builder, BuilderStep, WithoutLogin, command_at};
 use super::{Found, Shape, Verdict};
 use crate::gate::{self, Push};
 
@@ -207,23 +207,16 @@ static BUILDER: Builder = Builder {
         hint: "log in with docker/login-action (or `docker login`) before ko, which the push job repeats, or gate the job by hand",
         one_job: true,
     },
-    index: Some(IndexOutput {
-        prepare: "ko-index-prepare.yml",
-        several: builds_several_platforms,
-    }),
+    // ko builds an image index for several platforms (or platforms known
+    // only at run time, `all` among them), which no tarball holds (ko:
+    // "there's no way to write an index to a tarball").
+    index: Some("ko-index-prepare.yml"),
 };
-
-/// Whether a ko step builds several platforms (or platforms known only at
-/// run time, `all` among them): ko then builds an image index, which no
-/// tarball holds (ko: "there's no way to write an index to a tarball").
-fn builds_several_platforms(step: &Mapping) -> bool {
-    read_one(step).is_ok_and(|command| check_arguments(&command).is_ok_and(|several| several))
-}
 
 /// One ko step, checked: a single `ko build` / `ko publish` of one import
 /// path and one platform, run from the PATH, whose output nothing reads and
 /// that nothing follows. Returns the command; else the reason and the hint.
-fn read_one(step: &Mapping) -> Result<String, (String, String)> {
+fn read_one(step: &Mapping) -> Result<BuilderStep, (String, String)> {
     let refuse = |reason: String, hint: &str| Err((reason, hint.to_owned()));
     let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
     let body = gate::shell_body(run);
@@ -312,8 +305,12 @@ fn read_one(step: &Mapping) -> Result<String, (String, String)> {
             &format!("move the condition to the step's or the job's `if:`, {GATE_BY_HAND}"),
         );
     }
-    check_arguments(command).map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
-    Ok(what)
+    let builds_index =
+        check_arguments(command).map_err(|(reason, hint)| (format!("`{what}`: {reason}"), hint))?;
+    Ok(BuilderStep {
+        command: what,
+        builds_index,
+    })
 }
 
 /// Refuses arguments the rewrite cannot keep: outputs of ko's own

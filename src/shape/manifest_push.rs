@@ -173,7 +173,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<Promotion, Unsup
     let Some((_, step)) = steps.iter().find(|(n, _)| *n == push.step) else {
         return Err(refuse(push.step, "step not found".into(), ""));
     };
-    if step.get("if").is_some() {
+    if gate::condition(step).is_some() {
         return Err(refuse(
             push.step,
             "the step that pushes the manifest list has its own `if:`".into(),

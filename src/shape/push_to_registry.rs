@@ -150,7 +150,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Result<RegistryPush, Un
             tags: input(step, "tags").unwrap_or_else(|| "latest".into()),
             registry: text("registry"),
             creds: (!username.is_empty() && !password.is_empty()).then_some((username, password)),
-            step_if: step.get("if").and_then(gate::scalar),
+            step_if: gate::condition(step).and_then(gate::scalar),
         });
     }
     let Some(first) = steps.first() else {

@@ -268,7 +268,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         let Some((_, step)) = all.iter().find(|(n, _)| *n == i) else {
             continue;
         };
-        if step.get("if").is_some() {
+        if gate::condition(step).is_some() {
             guarded = guarded.or(Some(i));
         }
         let run = step.get("run").and_then(Value::as_str).unwrap_or_default();
@@ -331,7 +331,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
         .iter()
         .find(|&&i| {
             all.iter().find(|(n, _)| *n == i).is_some_and(|(_, s)| {
-                s.get("if").is_some()
+                gate::condition(s).is_some()
                     || s.get("run")
                         .and_then(Value::as_str)
                         .is_some_and(guarded_push)

@@ -31,27 +31,27 @@ pub struct Builder {
     /// The step's script as the build job runs it (the function
     /// verification applies too).
     pub edit: fn(&str) -> String,
-    /// One of its steps, checked: the command as the shell reads it; else
-    /// the reason and the hint.
-    pub read_one: fn(&Mapping) -> Result<String, (String, String)>,
+    /// One of its steps, checked; else the reason and the hint.
+    pub read_one: fn(&Mapping) -> Result<BuilderStep, (String, String)>,
     /// Why no login step before its first step matters: split, the push job
     /// would have no credentials.
     pub without_login: WithoutLogin,
     /// How it writes an image of several platforms, which no docker-load
-    /// tarball can hold; `None` when it cannot.
-    pub index: Option<IndexOutput>,
+    /// tarball can hold: the template inserted before each of its steps
+    /// instead of `prepare`, whose stand-in writes an OCI layout of the
+    /// image index and records the tags itself. The job's images then
+    /// travel as that layout (copied as it is, every platform scanned;
+    /// `Format::OciCopy`). `None` when its `read_one` refuses such steps.
+    pub index: Option<&'static str>,
 }
 
-/// A builder's other output, for images of several platforms: an OCI
-/// layout of the image index, which the job's images then travel as (an
-/// OCI archive, copied as it is, every platform scanned; `Format::OciCopy`).
-pub struct IndexOutput {
-    /// The template inserted before each of its steps instead of `prepare`:
-    /// its stand-in writes the layout and records the tags itself.
-    pub prepare: &'static str,
-    /// Whether a step (one `read_one` accepts) builds several platforms, or
-    /// platforms known only at run time.
-    pub several: fn(&Mapping) -> bool,
+/// One builder step as `read_one` accepts it.
+pub struct BuilderStep {
+    /// The command as the shell reads it, for summaries.
+    pub command: String,
+    /// It builds several platforms, or platforms known only at run time:
+    /// an image index, which the builder's `index` output writes.
+    pub builds_index: bool,
 }
 
 /// The step after a builder's step that loads the image it wrote and
@@ -124,7 +124,7 @@ pub struct TarballPushes {
     /// Steps follow the last push.
     pub followed: bool,
     /// A step builds several platforms: every step of the job writes the
-    /// builder's [`IndexOutput`] instead of a tarball; its `prepare`.
+    /// builder's `index` output instead of a tarball; its template.
     pub index: Option<&'static str>,
 }
 
@@ -328,7 +328,7 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
         ));
     }
     let steps = gate::steps(job);
-    let each = pushes
+    let read = pushes
         .iter()
         .map(|push| {
             let step = steps
@@ -336,25 +336,30 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
                 .find(|(n, _)| *n == push.step)
                 .map(|(_, s)| *s)
                 .ok_or_else(|| Unsupported::new(job_id, Some(push.step), "step not found", ""))?;
-            let step_if = step.get("if").and_then(step_condition);
+            let step_if = gate::condition(step).and_then(step_condition);
             (builder.read_one)(step)
-                .map(|command| TarballPush {
-                    step: push.step,
-                    step_id: step.get("id").and_then(gate::scalar),
-                    command,
-                    later_steps_differ: later_steps_differ(&steps, push.step, &step_if, &None),
-                    step_if,
-                    login: builder.record.as_ref().and_then(|r| (r.own_login)(step)),
+                .map(|read| {
+                    let push = TarballPush {
+                        step: push.step,
+                        step_id: step.get("id").and_then(gate::scalar),
+                        command: read.command,
+                        later_steps_differ: later_steps_differ(&steps, push.step, &step_if, &None),
+                        step_if,
+                        login: builder.record.as_ref().and_then(|r| (r.own_login)(step)),
+                    };
+                    (push, read.builds_index)
                 })
                 .map_err(|(reason, hint)| Unsupported::new(job_id, Some(push.step), reason, hint))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let index_step = read.iter().find(|(_, index)| *index).map(|(p, _)| p.step);
+    let each: Vec<TarballPush> = read.into_iter().map(|(push, _)| push).collect();
     // A guarded push, outside a matrix: its record says whether it ran (in
     // a matrix, one leg's outputs would say it for every leg).
     let guarded = pushes.iter().find(|p| {
         steps
             .iter()
-            .any(|(n, s)| *n == p.step && s.get("if").is_some())
+            .any(|(n, s)| *n == p.step && gate::condition(s).is_some())
     });
     if let Some(guarded) = guarded {
         let why = match (matrix, each.iter().find(|p| p.step == guarded.step)) {
@@ -387,15 +392,24 @@ pub fn read(builder: &'static Builder, job_id: &str, job: &Mapping, pushes: &[Pu
             login.hint,
         ));
     }
-    let index = builder
-        .index
-        .as_ref()
-        .filter(|output| {
-            steps
+    let index = match (index_step, builder.index) {
+        (None, _) => None,
+        (Some(_), Some(prepare)) => Some(prepare),
+        (Some(step), None) => {
+            let command = each
                 .iter()
-                .any(|(n, s)| pushes.iter().any(|p| p.step == *n) && (output.several)(s))
-        })
-        .map(|output| output.prepare);
+                .find(|p| p.step == step)
+                .map_or("", |p| &p.command);
+            return Err(Unsupported::new(
+                job_id,
+                Some(step),
+                format!(
+                    "`{command}`: it builds several platforms (or platforms known only at run time); a {name} tarball holds one platform"
+                ),
+                format!("build one platform per {name} step, {GATE_BY_HAND}"),
+            ));
+        }
+    };
     Ok(Site::new(TarballPushes {
         builder,
         job: job_id.to_owned(),

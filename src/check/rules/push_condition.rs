@@ -17,7 +17,9 @@ static META: Meta = Meta {
 };
 
 fn condition(node: &yaml_serde::Mapping) -> String {
-    node.get("if").and_then(gate::scalar).unwrap_or_default()
+    gate::condition(node)
+        .and_then(gate::scalar)
+        .unwrap_or_default()
 }
 
 impl Rule for PushConditionBypass {

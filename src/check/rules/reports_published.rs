@@ -60,7 +60,7 @@ impl Rule for ReportsNotPublished {
                 .collect();
             let published = uploads.iter().any(|&i| {
                 wf.step(job, i)
-                    .and_then(|s| s.get("if"))
+                    .and_then(|s| gate::condition(s))
                     .and_then(gate::scalar)
                     .is_some_and(|c| RUNS_AFTER_FAILURE.is_match(&c))
             });
