@@ -102,6 +102,16 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             "fix the job id in `needs:` or remove it, then run scangate again",
         ));
     }
+    if let Some((step, need)) = unneeded_read(job) {
+        return Err(Unsupported::new(
+            job_id,
+            step,
+            format!(
+                "the job reads `needs.{need}`, but `{need}` is not in its `needs:`; GitHub gives a job the outputs of its needs only, so the value is empty (actionlint reports it), and the new jobs would repeat it"
+            ),
+            format!("add `{need}` to the job's `needs:`, then run scangate again"),
+        ));
+    }
     if let Some(step) = duplicate_step_id(job) {
         return Err(Unsupported::new(
             job_id,
@@ -390,6 +400,56 @@ fn unknown_step_key(job: &yaml_serde::Mapping) -> Option<(usize, String)> {
     })
 }
 
+/// The first read of `needs.<job>` (in an expression, or an `if:`) of a
+/// job the job does not need (set 25 017), with its step; the job ids
+/// compared without case, as GitHub does.
+fn unneeded_read(job: &Mapping) -> Option<(Option<usize>, String)> {
+    let needs: Vec<String> = gate::needs(job)
+        .iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    let unneeded = |value: &Value, is_if: bool| {
+        let mut texts = Vec::new();
+        strings(value, is_if, &mut texts);
+        texts.iter().find_map(|text| {
+            NEEDS_READ
+                .captures_iter(text)
+                .map(|c| c[1].to_owned())
+                .find(|n| !needs.contains(&n.to_ascii_lowercase()))
+        })
+    };
+    let steps = gate::steps(job);
+    let in_step = steps.iter().find_map(|(i, s)| {
+        s.iter()
+            .find_map(|(k, v)| unneeded(v, k.as_str() == Some("if")))
+            .map(|n| (Some(*i), n))
+    });
+    in_step.or_else(|| {
+        job.iter()
+            .filter(|(k, _)| k.as_str() != Some("steps"))
+            .find_map(|(k, v)| unneeded(v, k.as_str() == Some("if")))
+            .map(|n| (None, n))
+    })
+}
+
+/// The expressions in `value`'s strings (all of it for an `if:`).
+fn strings(value: &Value, is_if: bool, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if is_if => out.push(s.clone()),
+        Value::String(s) => out.extend(EXPRESSION.find_iter(s).map(|m| m.as_str().to_owned())),
+        Value::Sequence(seq) => seq.iter().for_each(|v| strings(v, false, out)),
+        Value::Mapping(m) => m.values().for_each(|v| strings(v, false, out)),
+        _ => {}
+    }
+}
+
+/// An expression, `${{ … }}`.
+static EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
+/// A read of a needed job's result or outputs: `needs.<job>`.
+static NEEDS_READ: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bneeds\.([A-Za-z_][A-Za-z0-9_-]*)").expect("static regex"));
+
 /// The index of the first step whose `id` (case-insensitive, as GitHub
 /// compares them) an earlier step already has.
 fn duplicate_step_id(job: &yaml_serde::Mapping) -> Option<usize> {
@@ -415,6 +475,33 @@ mod tests {
     }
 
     const LOGIN: &str = "      - uses: docker/login-action@v4\n        with: {registry: ghcr.io}\n";
+
+    /// A job's reads of jobs it does not need (set 25 017), with their step.
+    #[test]
+    fn reads_of_jobs_not_needed_are_found() {
+        let read = |job: &str| {
+            let doc: Value = yaml_serde::from_str(job).unwrap();
+            unneeded_read(doc.as_mapping().unwrap())
+        };
+        assert_eq!(
+            read(
+                "needs: [Meta]\nsteps:\n  - run: echo ${{ needs.meta.outputs.v }}\n  - with: {tags: 'a:${{ needs.get-tags.outputs.tags }}'}\n"
+            ),
+            Some((Some(1), "get-tags".to_owned()))
+        );
+        assert_eq!(
+            read(
+                "needs: meta\nif: needs.other.result == 'success'\nsteps:\n  - if: needs.meta.outputs.push\n    run: echo\n"
+            ),
+            Some((None, "other".to_owned()))
+        );
+        assert_eq!(
+            read("steps:\n  - if: needs.meta.outputs.push\n    run: echo\n"),
+            Some((Some(0), "meta".to_owned()))
+        );
+        // Outside an expression, `needs.` is text of the script.
+        assert_eq!(read("steps:\n  - run: cat needs.txt\n"), None);
+    }
 
     #[test]
     fn a_login_then_a_script_scangate_cannot_read_is_said() {

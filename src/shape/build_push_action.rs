@@ -8,6 +8,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::exporter::{self, Field};
+use super::run_script::HARMLESS;
 use super::{
     Check, Found, ImageSpec, InputsEdit, Piece, Platforms, Rewrite, Shape, Site, Unsupported,
     Verdict, check_job, is_false, var,
@@ -437,7 +438,7 @@ impl Builds {
             |s: &Mapping| gate::action_name(s).is_some_and(|a| a == "docker/metadata-action");
         for (i, step) in steps
             .iter()
-            .filter(|(i, s)| *i > first.step && *i <= last && !names_only(s))
+            .filter(|(i, s)| *i > first.step && *i <= last && !names_only(s) && !only_prints(s))
         {
             let read = read_values(step, builds.iter().any(|b| b.step == *i));
             let referenced: HashSet<OutputRef<'_>> =
@@ -885,6 +886,18 @@ impl Traces {
     }
 }
 
+/// Whether a step only prints (and writes) values, every line of its script
+/// `echo`-like (set 26 028: `echo ${{ steps.build.outputs.digest }}`
+/// between two builds): it reads no image, and the digest a build reports
+/// is that of the export, which the push job pushes unchanged.
+fn only_prints(step: &Mapping) -> bool {
+    step.get("uses").is_none()
+        && step
+            .get("run")
+            .and_then(Value::as_str)
+            .is_some_and(|run| gate::shell_body(run).lines().all(|l| HARMLESS.is_match(l)))
+}
+
 /// The repositories of a tag list (newline- or comma-separated): each tag
 /// without its `:tag` or `@digest`.
 fn repositories(tags: &str) -> Vec<String> {
@@ -1128,6 +1141,24 @@ mod tests {
         ] {
             assert!(site(push).refuse_jobs().is_none(), "{push}");
         }
+    }
+
+    /// A step between two builds that reads the first's digest: printing
+    /// it reads no image (set 26 028); signing it would need it pushed.
+    #[test]
+    fn a_step_between_builds_may_print_the_first_digest_but_not_use_it() {
+        let job = |between: &str| {
+            super::super::tests::first_verdict(&format!(
+                "jobs:\n  b:\n    steps:\n      - id: first\n        uses: docker/build-push-action@v6\n        with: {{push: true, tags: o/a:1}}\n      - run: {between}\n      - uses: docker/build-push-action@v6\n        with: {{push: true, tags: o/b:1}}\n"
+            ))
+        };
+        assert!(job("echo ${{ steps.first.outputs.digest }}").is_ok());
+        let refused = job("cosign sign o/a@${{ steps.first.outputs.digest }}").unwrap_err();
+        assert!(
+            refused.reason.contains("the outputs of step `first`"),
+            "{}",
+            refused.reason
+        );
     }
 
     /// An empty `if:` is no condition (GitHub reads it as `success()`).
@@ -1377,7 +1408,7 @@ mod tests {
         );
         let matrix = |cond: &str| {
             read_yaml(&format!(
-                "jobs:\n  b:\n    strategy:\n      matrix:\n        p: [linux/amd64]\n    steps:\n      - if: {cond}\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          platforms: ${{{{ matrix.p }}}}\n          tags: ghcr.io/o/r:${{{{ github.sha }}}}\n"
+                "jobs:\n  prepare:\n    steps:\n      - run: echo\n  b:\n    needs: prepare\n    strategy:\n      matrix:\n        p: [linux/amd64]\n    steps:\n      - if: {cond}\n        uses: docker/build-push-action@v6\n        with:\n          push: true\n          platforms: ${{{{ matrix.p }}}}\n          tags: ghcr.io/o/r:${{{{ github.sha }}}}\n"
             ))
         };
         let site = matrix("needs.prepare.outputs.push == 'true'").unwrap();

@@ -27,9 +27,10 @@ static BUILD_COMMAND: LazyLock<Regex> =
 /// Docker 23 (the hosted runners' `--push` works with it; set 15 003).
 static DOCKER_BUILDX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bdocker\s+(?:buildx\s+)?build\b").expect("static regex"));
-/// `--push` as a whole argument.
+/// `--push` as a whole argument, or as a quoted word (an expression's
+/// `'--push'`, which a `--push` beside it makes redundant; set 27 011).
 static PUSH_FLAG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(^|\s)--push(\s|$)").expect("static regex"));
+    LazyLock::new(|| Regex::new(r#"(^|[\s'"])--push([\s'"]|$)"#).expect("static regex"));
 static PLATFORM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"--platform[ =]"?([^\s"\\]+)"?"#).expect("static regex"));
 /// An `--output`/`-o` argument and its value, quotes aside: the pushing
@@ -104,10 +105,15 @@ pub fn export_instead_of_push(script: &str) -> String {
         .map(|(i, line)| {
             if (start..end).contains(&i) {
                 let line = push_as_flag(line);
-                let line = DOCKER_BUILDX.replace(&line, STAND_IN);
-                PUSH_FLAG
-                    .replace_all(&line, format!("${{1}}{EXPORT_FLAG}${{2}}"))
-                    .into_owned()
+                let mut line = DOCKER_BUILDX.replace(&line, STAND_IN).into_owned();
+                // A match takes the space after it, which the next
+                // `--push` of `--push --push` begins with: again until none.
+                while PUSH_FLAG.is_match(&line) {
+                    line = PUSH_FLAG
+                        .replace_all(&line, format!("${{1}}{EXPORT_FLAG}${{2}}"))
+                        .into_owned();
+                }
+                line
             } else {
                 line.to_owned()
             }
@@ -477,6 +483,13 @@ fn read_one(
         ));
     }
     let flagged = push_as_flag(&command);
+    if PUSH_FLAG.is_match(&flagged) && !PUSH_FLAG.is_match(&super::mask_quoted(&flagged)) {
+        return Err(refuse(
+            push.step,
+            "the command's `--push` is inside quotes or an expression, so whether it pushes is decided as the step runs".into(),
+            "write `--push` as a word of its own (a condition goes in the step's `if:`), or gate the job by hand",
+        ));
+    }
     if !PUSH_FLAG.is_match(&flagged) || !DOCKER_BUILDX.is_match(&flagged) {
         return Err(refuse(
             push.step,
@@ -490,12 +503,12 @@ fn read_one(
         start,
         end,
     ));
-    if PUSH_FLAG.is_match(&rewritten) {
+    if BUILDX_PUSH.is_match(&rewritten) {
         return Err(refuse(
             push.step,
-            "the pushing `--output` is split over two lines, so the rewrite cannot replace it"
+            "the rewrite cannot replace every push of the command (a pushing `--output` split over two lines, or `--push=…`)"
                 .into(),
-            "write `--output` and its value on one line",
+            "write `--push` as a word of its own, and `--output` with its value on one line",
         ));
     }
     if let Some(m) = CONFLICTS.captures(&flagged) {
@@ -728,6 +741,38 @@ mod tests {
         );
         let r = verdict(&job("--metadata-file m.json")).unwrap_err();
         assert!(r.reason.contains("`--metadata-file`"), "{}", r.reason);
+    }
+
+    /// A push an expression adds beside `--push` is the same push (set 27
+    /// 011, an internal error before: the rewrite left `'--push'`); a push
+    /// only an expression adds is decided as the step runs.
+    #[test]
+    fn a_push_inside_an_expression_is_rewritten_beside_a_push_and_refused_alone() {
+        let job = |flags: &str| {
+            format!(
+                "jobs:\n  p:\n    steps:\n      - run: docker buildx build -t r/a:1 {flags} .\n"
+            )
+        };
+        let twice = "--push --pull ${{ github.event_name == 'push' && '--push' || '' }}";
+        assert!(verdict(&job(twice)).is_ok());
+        assert_eq!(
+            export_instead_of_push(&format!("docker buildx build {twice} .")),
+            "scangate-buildx build --scan-export --pull ${{ github.event_name == 'push' && '--scan-export' || '' }} ."
+        );
+        assert_eq!(
+            export_instead_of_push("docker buildx build --push --push ."),
+            "scangate-buildx build --scan-export --scan-export ."
+        );
+        for alone in ["${{ inputs.push && '--push' || '' }}", "\"--push\""] {
+            let r = verdict(&job(alone)).unwrap_err();
+            assert!(
+                r.reason.contains("inside quotes or an expression"),
+                "{}",
+                r.reason
+            );
+        }
+        let r = verdict(&job("--push=true")).unwrap_err();
+        assert!(r.reason.contains("not written as"), "{}", r.reason);
     }
 
     #[test]
