@@ -246,57 +246,52 @@ def test_migrated_workflow(e2e, case):
 # ---------------------------------------------------------------- the bytes a reproducible build pushes
 
 
+def image_manifests(harness: Harness, tag: str) -> set[str]:
+    """The image manifests `tag` names: its own, or its index's (without attestation manifests)."""
+    _, top = harness.registry.manifest(tag)
+    if "manifests" not in top:
+        return {harness.registry.manifest_digest(tag)}
+    return {m["digest"] for m in top["manifests"] if m.get("platform", {}).get("os") != "unknown"}
+
+
+def original_then_migrated(e2e_pair, workflow: str, event: Event, tag: str) -> tuple[set[str], RunResult]:
+    """Runs a shapes workflow as written, then migrated (three jobs), on one registry: the image
+    manifests `tag` names after the original's run, and the migrated run."""
+    original, migrated = e2e_pair
+    case = Case("shapes", workflow, event)
+    original.prepare(case)
+    first = original.run(case)
+    assert first.conclusion == "success", first.describe()
+    built = image_manifests(original, tag)
+    case = Case("shapes", workflow, event, "jobs")
+    assert not prepare_or_refused(migrated, case)
+    second = migrated.run(case)
+    assert second.conclusion == "success", second.describe()
+    return built, second
+
+
 def test_a_reproducible_build_pushes_the_bytes_the_original_pushes(e2e_pair):
     """matrix-by-digest builds reproducibly (`rewrite-timestamp=true` with SOURCE_DATE_EPOCH): run as
     written, then migrated, on one registry, both tag an index of the same image manifests. The export
     for the scan must carry the exporter's attributes: without `rewrite-timestamp` its layers would hold
     the build's own file times, and every digest would differ. (The original's index also lists buildx's
     default provenance manifests, which the export turns off: README, run-time decisions.)"""
-    original, migrated = e2e_pair
     tag = "acme/api:v1.2.3"
-
-    def images(harness: Harness) -> set[str]:
-        _, index = harness.registry.manifest(tag)
-        return {m["digest"] for m in index["manifests"] if m.get("platform", {}).get("os") != "unknown"}
-
-    original.prepare(Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3")))
-    first = original.run(Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3")))
-    assert first.conclusion == "success", first.describe()
-    built = images(original)
+    built, run = original_then_migrated(e2e_pair, "matrix-by-digest.yml", Event.tag("v1.2.3"), tag)
     assert len(built) == 2, built
-    case = Case("shapes", "matrix-by-digest.yml", Event.tag("v1.2.3"), "jobs")
-    assert not prepare_or_refused(migrated, case)
-    second = migrated.run(case)
-    assert second.conclusion == "success", second.describe()
-    recorded = {rec["digest"] for rec in record_steps(second)}
+    recorded = {rec["digest"] for rec in record_steps(run)}
     assert recorded == built, f"the migrated legs are {recorded}, the original pushed {built}"
-    assert images(migrated) == built
+    assert image_manifests(e2e_pair[1], tag) == built
 
 
 def test_an_exporter_that_pushes_to_the_tags_pushes_the_bytes_the_original_pushes(e2e_pair):
     """outputs-tags pushes with `outputs: type=image,rewrite-timestamp=true,push=…` and no `push:`:
     the export for the scan carries `rewrite-timestamp`, so the migrated push job pushes the image
     manifest the original pushes (the original's index also holds buildx's default provenance)."""
-    original, migrated = e2e_pair
     tag = "acme/exported:latest"
-
-    def images(harness: Harness) -> set[str]:
-        _, top = harness.registry.manifest(tag)
-        if "manifests" not in top:
-            return {harness.registry.manifest_digest(tag)}
-        return {m["digest"] for m in top["manifests"] if m.get("platform", {}).get("os") != "unknown"}
-
-    case = Case("shapes", "outputs-tags.yml", Event.tag("v1.2.3"))
-    original.prepare(case)
-    first = original.run(case)
-    assert first.conclusion == "success", first.describe()
-    built = images(original)
+    built, _ = original_then_migrated(e2e_pair, "outputs-tags.yml", Event.tag("v1.2.3"), tag)
     assert len(built) == 1, built
-    case = Case("shapes", "outputs-tags.yml", Event.tag("v1.2.3"), "jobs")
-    assert not prepare_or_refused(migrated, case)
-    second = migrated.run(case)
-    assert second.conclusion == "success", second.describe()
-    assert images(migrated) == built
+    assert image_manifests(e2e_pair[1], tag) == built
 
 
 # ---------------------------------------------------------------- a CRITICAL the gate must stop
