@@ -1166,13 +1166,7 @@ mod tests {
     fn an_empty_if_on_the_build_is_no_condition() {
         for empty in ["", " ''", " ' '", " ~"] {
             let site = super::super::tests::first_verdict(&format!(
-                "jobs:
-  b:
-    steps:
-      - uses: docker/build-push-action@v6
-        if:{empty}
-        with: {{push: true, tags: o/a:1}}
-"
+                "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        if:{empty}\n        with: {{push: true, tags: o/a:1}}\n"
             ))
             .unwrap();
             assert_eq!(

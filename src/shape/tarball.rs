@@ -41,7 +41,7 @@ pub struct Builder {
     /// instead of `prepare`, whose stand-in writes an OCI layout of the
     /// image index and records the tags itself. The job's images then
     /// travel as that layout (copied as it is, every platform scanned;
-    /// `Format::OciCopy`). `None` when its `read_one` refuses such steps.
+    /// `Format::OciCopy`). `None` when it has none: such steps are refused.
     pub index: Option<&'static str>,
 }
 
