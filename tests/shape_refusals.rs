@@ -52,6 +52,12 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "a Trivy step (failing on findings) before `sam deploy`",
     ),
     (
+        "heroku-push.yml",
+        "19:7",
+        "`heroku container:push web --app api`: the Heroku CLI builds the image and pushes it",
+        "docker push registry.heroku.com/APP/PROCESS",
+    ),
+    (
         "kaniko.yml",
         "19:7",
         "each `--destination`",

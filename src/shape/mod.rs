@@ -25,6 +25,7 @@ pub mod compose_push;
 pub mod dotnet_container;
 pub mod exporter;
 pub mod goreleaser;
+pub mod heroku_push;
 pub mod imagetools_create;
 pub mod jib;
 pub mod kaniko;
@@ -718,6 +719,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(compose_push::ComposePush),
         Arc::new(cloud_build::CloudBuild),
         Arc::new(sam_deploy::SamDeploy),
+        Arc::new(heroku_push::HerokuPush),
         Arc::new(goreleaser::Goreleaser),
     ])
 });
