@@ -58,6 +58,12 @@ const REFUSED: &[(&str, &str, &str, &str)] = &[
         "docker push registry.heroku.com/APP/PROCESS",
     ),
     (
+        "devcontainer-ci.yml",
+        "24:7",
+        "devcontainers/ci builds the dev container image and pushes it",
+        "set `push: never`",
+    ),
+    (
         "kaniko.yml",
         "19:7",
         "each `--destination`",

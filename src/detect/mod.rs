@@ -112,6 +112,27 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             format!("add `{need}` to the job's `needs:`, then run scangate again"),
         ));
     }
+    if let Some((step, property)) = unknown_github_property(job) {
+        return Err(Unsupported::new(
+            job_id,
+            step,
+            format!(
+                "the job reads `github.{property}`, which is no property of the `github` context, so it is always empty (actionlint reports it), and the new jobs would repeat it"
+            ),
+            "read the value from where it is (`secrets.`, `vars.`, `github.event.`…), then run scangate again",
+        ));
+    }
+    if gate::condition(job)
+        .and_then(gate::scalar)
+        .is_some_and(|c| SECRETS.is_match(&c))
+    {
+        return Err(Unsupported::new(
+            job_id,
+            None,
+            "the job's `if:` reads the `secrets` context, which GitHub does not allow in a job's `if:`; it rejects such a workflow",
+            "test a variable (`vars.NAME`) or an output of a job it needs instead, then run scangate again",
+        ));
+    }
     if let Some(step) = duplicate_step_id(job) {
         return Err(Unsupported::new(
             job_id,
@@ -400,36 +421,27 @@ fn unknown_step_key(job: &yaml_serde::Mapping) -> Option<(usize, String)> {
     })
 }
 
-/// The first read of `needs.<job>` (in an expression, or an `if:`) of a
-/// job the job does not need (set 25 017), with its step; the job ids
-/// compared without case, as GitHub does.
-fn unneeded_read(job: &Mapping) -> Option<(Option<usize>, String)> {
-    let needs: Vec<String> = gate::needs(job)
-        .iter()
-        .map(|n| n.to_ascii_lowercase())
-        .collect();
-    let unneeded = |value: &Value, is_if: bool| {
+/// The expressions a job evaluates, with the step each is in (`None`: the
+/// job's own keys): every `${{ … }}`, and the whole of each `if:`; their
+/// string literals blanked, so that `'github.io'` reads nothing.
+fn expressions(job: &Mapping) -> Vec<(Option<usize>, String)> {
+    let mut found = Vec::new();
+    let mut collect = |step: Option<usize>, key: &Value, value: &Value| {
         let mut texts = Vec::new();
-        strings(value, is_if, &mut texts);
-        texts.iter().find_map(|text| {
-            NEEDS_READ
-                .captures_iter(text)
-                .map(|c| c[1].to_owned())
-                .find(|n| !needs.contains(&n.to_ascii_lowercase()))
-        })
+        strings(value, key.as_str() == Some("if"), &mut texts);
+        found.extend(
+            texts
+                .into_iter()
+                .map(|t| (step, LITERAL.replace_all(&t, "''").into_owned())),
+        );
     };
-    let steps = gate::steps(job);
-    let in_step = steps.iter().find_map(|(i, s)| {
-        s.iter()
-            .find_map(|(k, v)| unneeded(v, k.as_str() == Some("if")))
-            .map(|n| (Some(*i), n))
-    });
-    in_step.or_else(|| {
-        job.iter()
-            .filter(|(k, _)| k.as_str() != Some("steps"))
-            .find_map(|(k, v)| unneeded(v, k.as_str() == Some("if")))
-            .map(|n| (None, n))
-    })
+    for (i, step) in gate::steps(job) {
+        step.iter().for_each(|(k, v)| collect(Some(i), k, v));
+    }
+    job.iter()
+        .filter(|(k, _)| k.as_str() != Some("steps"))
+        .for_each(|(k, v)| collect(None, k, v));
+    found
 }
 
 /// The expressions in `value`'s strings (all of it for an `if:`).
@@ -443,12 +455,101 @@ fn strings(value: &Value, is_if: bool, out: &mut Vec<String>) {
     }
 }
 
+/// The first read of `needs.<job>` of a job the job does not need (set 25
+/// 017), with its step; the job ids compared without case, as GitHub does.
+fn unneeded_read(job: &Mapping) -> Option<(Option<usize>, String)> {
+    let needs: Vec<String> = gate::needs(job)
+        .iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    expressions(job).into_iter().find_map(|(step, text)| {
+        NEEDS_READ
+            .captures_iter(&text)
+            .map(|c| c[1].to_owned())
+            .find(|n| !needs.contains(&n.to_ascii_lowercase()))
+            .map(|n| (step, n))
+    })
+}
+
+/// The first read of a property the `github` context does not have (set
+/// 22 026 `github.DOCKERHUB_USERNAME`, set 30 037 `github.event_run`),
+/// with its step: it is always empty.
+fn unknown_github_property(job: &Mapping) -> Option<(Option<usize>, String)> {
+    expressions(job).into_iter().find_map(|(step, text)| {
+        GITHUB_READ
+            .captures_iter(&text)
+            .map(|c| c[1].to_owned())
+            .find(|p| !GITHUB_PROPERTIES.contains(&p.to_ascii_lowercase().as_str()))
+            .map(|p| (step, p))
+    })
+}
+
+/// The properties of the `github` context, as the actionlint the tests
+/// install (kjanat 1.17.0) types it: GitHub's documented ones and a few it
+/// sets without documenting.
+const GITHUB_PROPERTIES: &[&str] = &[
+    "action",
+    "action_path",
+    "action_ref",
+    "action_repository",
+    "action_status",
+    "actor",
+    "actor_id",
+    "api_url",
+    "artifact_cache_size_limit",
+    "artifacts",
+    "artifacts_list",
+    "base_ref",
+    "env",
+    "event",
+    "event_name",
+    "event_path",
+    "graphql_url",
+    "head_ref",
+    "job",
+    "output",
+    "path",
+    "ref",
+    "ref_name",
+    "ref_protected",
+    "ref_type",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "repository_owner_id",
+    "repository_visibility",
+    "repositoryurl",
+    "retention_days",
+    "run_attempt",
+    "run_id",
+    "run_number",
+    "secret_source",
+    "server_url",
+    "sha",
+    "state",
+    "step_summary",
+    "token",
+    "triggering_actor",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
+    "workspace",
+];
+
 /// An expression, `${{ … }}`.
 static EXPRESSION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
+/// A string literal of an expression (`''` inside one is a quote).
+static LITERAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'[^']*'").expect("static regex"));
 /// A read of a needed job's result or outputs: `needs.<job>`.
-static NEEDS_READ: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bneeds\.([A-Za-z_][A-Za-z0-9_-]*)").expect("static regex"));
+static NEEDS_READ: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^.\w-])needs\.([A-Za-z_][A-Za-z0-9_-]*)").expect("static regex")
+});
+/// A property of the `github` context: `github.<name>` (not a step's
+/// `steps.github.…`).
+static GITHUB_READ: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^.\w-])github\.([A-Za-z_][A-Za-z0-9_]*)").expect("static regex")
+});
 
 /// The index of the first step whose `id` (case-insensitive, as GitHub
 /// compares them) an earlier step already has.
@@ -501,6 +602,30 @@ mod tests {
         );
         // Outside an expression, `needs.` is text of the script.
         assert_eq!(read("steps:\n  - run: cat needs.txt\n"), None);
+    }
+
+    /// Reads of properties the `github` context does not have (set 22 026,
+    /// set 30 037); words in string literals and step ids are no reads.
+    #[test]
+    fn reads_of_unknown_github_properties_are_found() {
+        let read = |job: &str| {
+            let doc: Value = yaml_serde::from_str(job).unwrap();
+            unknown_github_property(doc.as_mapping().unwrap())
+        };
+        assert_eq!(
+            read("if: github.event_run.conclusion == 'success'\nsteps:\n  - run: echo\n"),
+            Some((None, "event_run".to_owned()))
+        );
+        assert_eq!(
+            read("steps:\n  - with: {username: '${{ github.DOCKERHUB_USERNAME }}'}\n"),
+            Some((Some(0), "DOCKERHUB_USERNAME".to_owned()))
+        );
+        assert_eq!(
+            read(
+                "if: contains(github.ref, 'github.io') && github.repositoryUrl != ''\nsteps:\n  - run: echo ${{ steps.github.outputs.x }} ${{ github.event.inputs.tag }} github.nothing\n"
+            ),
+            None
+        );
     }
 
     #[test]
@@ -613,6 +738,20 @@ mod tests {
         assert_eq!(refused.step, Some(0));
         assert!(verdicts("secrets['TOKEN'] != ''").remove(0).is_err());
         assert!(verdicts("env.TOKEN != ''").remove(0).is_ok());
+        // Nor in a job's `if:` (set 30 031).
+        let job_if: Value = yaml_serde::from_str(
+            "jobs:\n  r:\n    if: ${{ github.event_name != 'pull_request' && secrets.T != '' }}\n    steps:\n      - run: docker push ghcr.io/a/b:1\n",
+        )
+        .unwrap();
+        let refused = ungated_jobs(&job_if, &gate::Threshold::default(), Shapes::builtin())
+            .remove(0)
+            .unwrap_err();
+        assert!(
+            refused.reason.contains("a job's `if:`"),
+            "{}",
+            refused.reason
+        );
+        assert_eq!(refused.step, None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod buildx_script;
 pub mod cloud_build;
 pub mod command_action;
 pub mod compose_push;
+pub mod devcontainer_ci;
 pub mod dotnet_container;
 pub mod exporter;
 pub mod goreleaser;
@@ -720,6 +721,7 @@ static BUILTIN: LazyLock<Shapes> = LazyLock::new(|| {
         Arc::new(cloud_build::CloudBuild),
         Arc::new(sam_deploy::SamDeploy),
         Arc::new(heroku_push::HerokuPush),
+        Arc::new(devcontainer_ci::DevcontainerCi),
         Arc::new(goreleaser::Goreleaser),
     ])
 });
