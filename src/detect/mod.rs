@@ -102,7 +102,12 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             "fix the job id in `needs:` or remove it, then run scangate again",
         ));
     }
-    if let Some((step, need)) = unneeded_read(job) {
+    let pushing: Vec<usize> = pushes
+        .iter()
+        .filter(|p| p.job == job_id)
+        .map(|p| p.step)
+        .collect();
+    if let Some((step, need)) = unneeded_read(job, &pushing) {
         return Err(Unsupported::new(
             job_id,
             step,
@@ -112,7 +117,7 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             format!("add `{need}` to the job's `needs:`, then run scangate again"),
         ));
     }
-    if let Some((step, property)) = unknown_github_property(job) {
+    if let Some((step, property)) = unknown_github_property(job, &pushing) {
         return Err(Unsupported::new(
             job_id,
             step,
@@ -421,10 +426,14 @@ fn unknown_step_key(job: &yaml_serde::Mapping) -> Option<(usize, String)> {
     })
 }
 
-/// The expressions a job evaluates, with the step each is in (`None`: the
-/// job's own keys): every `${{ … }}`, and the whole of each `if:`; their
-/// string literals blanked, so that `'github.io'` reads nothing.
-fn expressions(job: &Mapping) -> Vec<(Option<usize>, String)> {
+/// The expressions of a job that the migration evaluates again in a new
+/// job, with the step each is in (`None`: the job's own keys, which every
+/// new job repeats): those of its own keys, its registry logins (the push
+/// job repeats them) and the condition, push switch and tags of its
+/// pushing steps (the record step and the push job read them again).
+/// Every `${{ … }}`, and the whole of each `if:`; their string literals
+/// blanked, so that `'github.io'` reads nothing.
+fn repeated_expressions(job: &Mapping, pushes: &[usize]) -> Vec<(Option<usize>, String)> {
     let mut found = Vec::new();
     let mut collect = |step: Option<usize>, key: &Value, value: &Value| {
         let mut texts = Vec::new();
@@ -436,7 +445,21 @@ fn expressions(job: &Mapping) -> Vec<(Option<usize>, String)> {
         );
     };
     for (i, step) in gate::steps(job) {
-        step.iter().for_each(|(k, v)| collect(Some(i), k, v));
+        if gate::registry_login(step) {
+            step.iter().for_each(|(k, v)| collect(Some(i), k, v));
+        } else if pushes.contains(&i) {
+            // What the scan and push jobs read of a build: its condition,
+            // its push switch and its tags.
+            if let Some(cond) = step.get("if") {
+                collect(Some(i), &Value::from("if"), cond);
+            }
+            let with = step.get("with").and_then(Value::as_mapping);
+            for key in ["push", "tags"] {
+                if let Some(v) = with.and_then(|w| w.get(key)) {
+                    collect(Some(i), &Value::from(key), v);
+                }
+            }
+        }
     }
     job.iter()
         .filter(|(k, _)| k.as_str() != Some("steps"))
@@ -456,32 +479,37 @@ fn strings(value: &Value, is_if: bool, out: &mut Vec<String>) {
 }
 
 /// The first read of `needs.<job>` of a job the job does not need (set 25
-/// 017), with its step; the job ids compared without case, as GitHub does.
-fn unneeded_read(job: &Mapping) -> Option<(Option<usize>, String)> {
+/// 017), that the migration would repeat, with its step; the job ids
+/// compared without case, as GitHub does.
+fn unneeded_read(job: &Mapping, pushes: &[usize]) -> Option<(Option<usize>, String)> {
     let needs: Vec<String> = gate::needs(job)
         .iter()
         .map(|n| n.to_ascii_lowercase())
         .collect();
-    expressions(job).into_iter().find_map(|(step, text)| {
-        NEEDS_READ
-            .captures_iter(&text)
-            .map(|c| c[1].to_owned())
-            .find(|n| !needs.contains(&n.to_ascii_lowercase()))
-            .map(|n| (step, n))
-    })
+    repeated_expressions(job, pushes)
+        .into_iter()
+        .find_map(|(step, text)| {
+            NEEDS_READ
+                .captures_iter(&text)
+                .map(|c| c[1].to_owned())
+                .find(|n| !needs.contains(&n.to_ascii_lowercase()))
+                .map(|n| (step, n))
+        })
 }
 
 /// The first read of a property the `github` context does not have (set
 /// 22 026 `github.DOCKERHUB_USERNAME`, set 30 037 `github.event_run`),
-/// with its step: it is always empty.
-fn unknown_github_property(job: &Mapping) -> Option<(Option<usize>, String)> {
-    expressions(job).into_iter().find_map(|(step, text)| {
-        GITHUB_READ
-            .captures_iter(&text)
-            .map(|c| c[1].to_owned())
-            .find(|p| !GITHUB_PROPERTIES.contains(&p.to_ascii_lowercase().as_str()))
-            .map(|p| (step, p))
-    })
+/// that the migration would repeat, with its step: it is always empty.
+fn unknown_github_property(job: &Mapping, pushes: &[usize]) -> Option<(Option<usize>, String)> {
+    repeated_expressions(job, pushes)
+        .into_iter()
+        .find_map(|(step, text)| {
+            GITHUB_READ
+                .captures_iter(&text)
+                .map(|c| c[1].to_owned())
+                .find(|p| !GITHUB_PROPERTIES.contains(&p.to_ascii_lowercase().as_str()))
+                .map(|p| (step, p))
+        })
 }
 
 /// The properties of the `github` context, as the actionlint the tests
@@ -582,7 +610,7 @@ mod tests {
     fn reads_of_jobs_not_needed_are_found() {
         let read = |job: &str| {
             let doc: Value = yaml_serde::from_str(job).unwrap();
-            unneeded_read(doc.as_mapping().unwrap())
+            unneeded_read(doc.as_mapping().unwrap(), &[1])
         };
         assert_eq!(
             read(
@@ -597,11 +625,19 @@ mod tests {
             Some((None, "other".to_owned()))
         );
         assert_eq!(
-            read("steps:\n  - if: needs.meta.outputs.push\n    run: echo\n"),
-            Some((Some(0), "meta".to_owned()))
+            read("steps:\n  - run: echo\n  - if: needs.meta.outputs.push\n    run: echo\n"),
+            Some((Some(1), "meta".to_owned()))
+        );
+        // A step the migration does not repeat (not the push, no login).
+        assert_eq!(
+            read("steps:\n  - run: echo ${{ needs.meta.outputs.v }}\n  - run: echo\n"),
+            None
         );
         // Outside an expression, `needs.` is text of the script.
-        assert_eq!(read("steps:\n  - run: cat needs.txt\n"), None);
+        assert_eq!(
+            read("steps:\n  - run: echo\n  - run: cat needs.txt\n"),
+            None
+        );
     }
 
     /// Reads of properties the `github` context does not have (set 22 026,
@@ -610,19 +646,28 @@ mod tests {
     fn reads_of_unknown_github_properties_are_found() {
         let read = |job: &str| {
             let doc: Value = yaml_serde::from_str(job).unwrap();
-            unknown_github_property(doc.as_mapping().unwrap())
+            unknown_github_property(doc.as_mapping().unwrap(), &[1])
         };
         assert_eq!(
             read("if: github.event_run.conclusion == 'success'\nsteps:\n  - run: echo\n"),
             Some((None, "event_run".to_owned()))
         );
         assert_eq!(
-            read("steps:\n  - with: {username: '${{ github.DOCKERHUB_USERNAME }}'}\n"),
+            read(
+                "steps:\n  - uses: docker/login-action@v4\n    with: {username: '${{ github.DOCKERHUB_USERNAME }}'}\n"
+            ),
             Some((Some(0), "DOCKERHUB_USERNAME".to_owned()))
+        );
+        // A label of the metadata step is not evaluated again (set 29 035).
+        assert_eq!(
+            read(
+                "steps:\n  - uses: docker/metadata-action@v6\n    with: {labels: 'c=${{ github.event_created_at }}'}\n  - run: docker push a/b\n"
+            ),
+            None
         );
         assert_eq!(
             read(
-                "if: contains(github.ref, 'github.io') && github.repositoryUrl != ''\nsteps:\n  - run: echo ${{ steps.github.outputs.x }} ${{ github.event.inputs.tag }} github.nothing\n"
+                "if: contains(github.ref, 'github.io') && github.repositoryUrl != ''\nsteps:\n  - run: echo\n  - run: echo ${{ steps.github.outputs.x }} ${{ github.event.inputs.tag }} github.nothing\n"
             ),
             None
         );
