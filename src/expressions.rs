@@ -18,8 +18,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-/// An expression `${{ … }}`, lazily up to the first `}}`.
-static EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
+/// An expression `${{ … }}`, lazily up to the first `}}`; its inside
+/// (trimmed) is group 1. The one pattern every module finds them with.
+pub static EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
     // #[allow]: a constant pattern, exercised by the tests below.
     Regex::new(r"\$\{\{\s*(.*?)\s*\}\}").expect("static regex")
 });

@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use crate::expressions::EXPRESSION;
 use crate::gate::{self, Recognise};
 pub use crate::shape::{Cure, Shapes, Site, Unsupported, Verdict};
 
@@ -107,7 +108,8 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
         .filter(|p| p.job == job_id)
         .map(|p| p.step)
         .collect();
-    if let Some((step, need)) = unneeded_read(job, &pushing) {
+    let repeated = repeated_expressions(job, &pushing);
+    if let Some((step, need)) = unneeded_read(job, &repeated) {
         return Err(Unsupported::new(
             job_id,
             step,
@@ -117,7 +119,7 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             format!("add `{need}` to the job's `needs:`, then run scangate again"),
         ));
     }
-    if let Some((step, property)) = unknown_github_property(job, &pushing) {
+    if let Some((step, property)) = unknown_github_property(&repeated) {
         return Err(Unsupported::new(
             job_id,
             step,
@@ -435,9 +437,9 @@ fn unknown_step_key(job: &yaml_serde::Mapping) -> Option<(usize, String)> {
 /// blanked, so that `'github.io'` reads nothing.
 fn repeated_expressions(job: &Mapping, pushes: &[usize]) -> Vec<(Option<usize>, String)> {
     let mut found = Vec::new();
-    let mut collect = |step: Option<usize>, key: &Value, value: &Value| {
+    let mut collect = |step: Option<usize>, is_if: bool, value: &Value| {
         let mut texts = Vec::new();
-        strings(value, key.as_str() == Some("if"), &mut texts);
+        strings(value, is_if, &mut texts);
         found.extend(
             texts
                 .into_iter()
@@ -446,24 +448,25 @@ fn repeated_expressions(job: &Mapping, pushes: &[usize]) -> Vec<(Option<usize>, 
     };
     for (i, step) in gate::steps(job) {
         if gate::registry_login(step) {
-            step.iter().for_each(|(k, v)| collect(Some(i), k, v));
+            step.iter()
+                .for_each(|(k, v)| collect(Some(i), k.as_str() == Some("if"), v));
         } else if pushes.contains(&i) {
             // What the scan and push jobs read of a build: its condition,
             // its push switch and its tags.
-            if let Some(cond) = step.get("if") {
-                collect(Some(i), &Value::from("if"), cond);
+            if let Some(cond) = gate::condition(step) {
+                collect(Some(i), true, cond);
             }
             let with = step.get("with").and_then(Value::as_mapping);
             for key in ["push", "tags"] {
                 if let Some(v) = with.and_then(|w| w.get(key)) {
-                    collect(Some(i), &Value::from(key), v);
+                    collect(Some(i), false, v);
                 }
             }
         }
     }
     job.iter()
         .filter(|(k, _)| k.as_str() != Some("steps"))
-        .for_each(|(k, v)| collect(None, k, v));
+        .for_each(|(k, v)| collect(None, k.as_str() == Some("if"), v));
     found
 }
 
@@ -481,35 +484,36 @@ fn strings(value: &Value, is_if: bool, out: &mut Vec<String>) {
 /// The first read of `needs.<job>` of a job the job does not need (set 25
 /// 017), that the migration would repeat, with its step; the job ids
 /// compared without case, as GitHub does.
-fn unneeded_read(job: &Mapping, pushes: &[usize]) -> Option<(Option<usize>, String)> {
+fn unneeded_read(
+    job: &Mapping,
+    repeated: &[(Option<usize>, String)],
+) -> Option<(Option<usize>, String)> {
     let needs: Vec<String> = gate::needs(job)
         .iter()
         .map(|n| n.to_ascii_lowercase())
         .collect();
-    repeated_expressions(job, pushes)
-        .into_iter()
-        .find_map(|(step, text)| {
-            NEEDS_READ
-                .captures_iter(&text)
-                .map(|c| c[1].to_owned())
-                .find(|n| !needs.contains(&n.to_ascii_lowercase()))
-                .map(|n| (step, n))
-        })
+    repeated.iter().find_map(|(step, text)| {
+        NEEDS_READ
+            .captures_iter(text)
+            .map(|c| c[1].to_owned())
+            .find(|n| !needs.contains(&n.to_ascii_lowercase()))
+            .map(|n| (*step, n))
+    })
 }
 
 /// The first read of a property the `github` context does not have (set
 /// 22 026 `github.DOCKERHUB_USERNAME`, set 30 037 `github.event_run`),
 /// that the migration would repeat, with its step: it is always empty.
-fn unknown_github_property(job: &Mapping, pushes: &[usize]) -> Option<(Option<usize>, String)> {
-    repeated_expressions(job, pushes)
-        .into_iter()
-        .find_map(|(step, text)| {
-            GITHUB_READ
-                .captures_iter(&text)
-                .map(|c| c[1].to_owned())
-                .find(|p| !GITHUB_PROPERTIES.contains(&p.to_ascii_lowercase().as_str()))
-                .map(|p| (step, p))
-        })
+fn unknown_github_property(
+    repeated: &[(Option<usize>, String)],
+) -> Option<(Option<usize>, String)> {
+    repeated.iter().find_map(|(step, text)| {
+        GITHUB_READ
+            .captures_iter(text)
+            .map(|c| c[1].to_owned())
+            .find(|p| !GITHUB_PROPERTIES.contains(&p.to_ascii_lowercase().as_str()))
+            .map(|p| (*step, p))
+    })
 }
 
 /// The properties of the `github` context, as the actionlint the tests
@@ -564,9 +568,6 @@ const GITHUB_PROPERTIES: &[&str] = &[
     "workspace",
 ];
 
-/// An expression, `${{ … }}`.
-static EXPRESSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
 /// A string literal of an expression (`''` inside one is a quote).
 static LITERAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'[^']*'").expect("static regex"));
 /// A read of a needed job's result or outputs: `needs.<job>`.
@@ -610,7 +611,8 @@ mod tests {
     fn reads_of_jobs_not_needed_are_found() {
         let read = |job: &str| {
             let doc: Value = yaml_serde::from_str(job).unwrap();
-            unneeded_read(doc.as_mapping().unwrap(), &[1])
+            let job = doc.as_mapping().unwrap();
+            unneeded_read(job, &repeated_expressions(job, &[1]))
         };
         assert_eq!(
             read(
@@ -646,7 +648,7 @@ mod tests {
     fn reads_of_unknown_github_properties_are_found() {
         let read = |job: &str| {
             let doc: Value = yaml_serde::from_str(job).unwrap();
-            unknown_github_property(doc.as_mapping().unwrap(), &[1])
+            unknown_github_property(&repeated_expressions(doc.as_mapping().unwrap(), &[1]))
         };
         assert_eq!(
             read("if: github.event_run.conclusion == 'success'\nsteps:\n  - run: echo\n"),

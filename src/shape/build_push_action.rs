@@ -13,6 +13,7 @@ use super::{
     Check, Found, ImageSpec, InputsEdit, Piece, Platforms, Rewrite, Shape, Site, Unsupported,
     Verdict, check_job, is_false, var,
 };
+use crate::expressions::EXPRESSION;
 use crate::gate::{self, Push, input, scalar};
 
 static WHOLE_EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
@@ -375,8 +376,6 @@ const NOT_READING: &[&str] = &[
 /// download in the scan and the push job, and a push step of its own.
 const MAX_IMAGES: usize = 32;
 
-static EXPRESSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("static regex"));
 /// `steps.ID.outputs` and, when written with a dot, the output's name.
 static STEP_REF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\b(?:\.([A-Za-z_][A-Za-z0-9_-]*))?")

@@ -13,6 +13,7 @@ use super::{
     Check, Format, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Tool, Unsupported,
     Verdict, check_job,
 };
+use crate::expressions::EXPRESSION;
 use crate::gate::{self, Push};
 
 /// A `docker push` (or `docker image push`), `podman push` or `buildah
@@ -457,12 +458,6 @@ const NON_REGISTRY: &[&str] = &[
     "containers-storage",
     "docker-daemon",
 ];
-
-/// A `${{ … }}` expression, which may hold spaces.
-static EXPRESSION: LazyLock<Regex> = LazyLock::new(|| {
-    // #[allow]: a constant pattern, exercised by the tests below.
-    Regex::new(r"\$\{\{.*?\}\}").expect("static regex")
-});
 
 /// The image names (the last part of the repository path, without tag)
 /// the push commands of `lines` name, in the order they first appear.
