@@ -589,6 +589,7 @@ impl Config {
                 fallback_to_one_job: self.layout.fallback == Fallback::Steps,
                 build_suffix: self.layout.build_suffix.0.clone(),
                 scan_suffix: self.layout.scan_suffix.0.clone(),
+                runner_labels: Vec::new(),
             },
             signing: self.signing.clone(),
         }

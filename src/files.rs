@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Error, Location};
 use crate::render::Overrides;
 use crate::source::{MAX_FILE_BYTES, Source};
 
@@ -83,6 +83,32 @@ pub fn templates(dir: &Path) -> Result<Overrides, Error> {
         overrides.insert(&name, path.display().to_string(), text)?;
     }
     Ok(overrides)
+}
+
+/// The self-hosted runner labels the repository at `root` declares for
+/// actionlint (`.github/actionlint.yaml` or `.yml`; `root` may also be its
+/// `.github/workflows`); none without such a file.
+pub fn declared_runner_labels(root: &Path) -> Result<Vec<String>, Error> {
+    let candidates = [root.join(".github"), root.join("..")]
+        .into_iter()
+        .flat_map(|dir| ["actionlint.yaml", "actionlint.yml"].map(|name| dir.join(name)));
+    let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
+        return Ok(Vec::new());
+    };
+    let source = read(&path)?;
+    let config = yaml_serde::from_str(&source.text).map_err(|e| Error::Yaml {
+        path: path.clone(),
+        at: e
+            .location()
+            .map_or(Location { line: 1, column: 1 }, |l| Location {
+                line: l.line(),
+                column: l.column(),
+            }),
+        message: format!(
+            "{e}; this actionlint config declares the self-hosted runner labels scangate may repeat"
+        ),
+    })?;
+    Ok(crate::runner::declared_labels(&config))
 }
 
 /// Reads `path` into a [`Source`], refusing oversized files before reading them.

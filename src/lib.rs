@@ -36,6 +36,7 @@ pub mod policy;
 pub mod pr;
 pub mod render;
 pub mod report;
+pub mod runner;
 pub mod shape;
 pub mod signing;
 pub mod source;

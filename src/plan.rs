@@ -14,6 +14,7 @@ use crate::detect::{Site, Unsupported};
 use crate::expressions::{self, Moved};
 use crate::gate::{self, action_name, scalar};
 use crate::pins::Pins;
+use crate::runner;
 use crate::shape::{Check, Format, ImageSpec, Platforms};
 
 static STEP_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
@@ -486,6 +487,10 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     if !single && let Some(refusal) = site.refuse_jobs() {
         return Err(refusal);
     }
+    if !single && let Some(undeclared) = runner::undeclared_label(job, &policy.layout.runner_labels)
+    {
+        return Err(undeclared_runner(job_id, &undeclared));
+    }
     if !single && let Some(i) = login_only_while_pushing(&steps, first, last) {
         return Err(Unsupported::new(
             job_id,
@@ -592,6 +597,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
     let mut carried_outputs = BTreeSet::new();
     let mut warnings: Vec<Unsupported> = retired_runner(job_id, job)
         .into_iter()
+        .chain(mistyped_runner(job_id, job, &policy.layout.runner_labels))
         .chain(quiet_gate(job_id, job, single))
         .collect();
     for cap in STEP_OUTPUT.captures_iter(&moved_text) {
@@ -720,7 +726,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
             .filter(|n| !NOT_IN_JOB_NAME.is_match(n)),
         needs: gate::needs(job),
         scan_if: scan_condition(job, site, &build_job, &images),
-        runner: retired_label(job).map(|label| (label, CURRENT_RUNNER)),
+        runner: runner::retired_label(job).map(|label| (label, runner::CURRENT)),
         run_defaults,
         scan_needs: scan_needs(job, site, &build_job),
         push_if: push_condition(job, site),
@@ -910,32 +916,55 @@ fn repins(pins: &Pins, step: &Mapping, action: &str) -> bool {
     pins.has(action) && (!installer || pins.version(action).and_then(major) == users)
 }
 
-/// GitHub-hosted Ubuntu images GitHub no longer runs jobs on (20.04 was
-/// retired on 2025-04-15).
-const RETIRED_RUNNERS: &[&str] = &["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04"];
-
-/// The runner the new jobs take when the job's image is retired.
-const CURRENT_RUNNER: &str = "ubuntu-latest";
-
-/// The job's runner label, when GitHub has retired it.
-fn retired_label(job: &Mapping) -> Option<String> {
-    let label = job.get("runs-on").and_then(scalar)?;
-    RETIRED_RUNNERS
-        .contains(&label.trim())
-        .then(|| label.trim().to_owned())
-}
-
 /// A job on a retired runner image does not run, before or after the
 /// migration: said, not refused. (The new jobs run on a current image.)
 fn retired_runner(job_id: &str, job: &Mapping) -> Option<Unsupported> {
-    let label = retired_label(job)?;
+    let label = runner::retired_label(job)?;
     Some(Unsupported::new(
         job_id,
         None,
         format!(
-            "`runs-on: {label}` is a runner image GitHub has retired: the job does not run, before or after the migration (the new scan and push jobs run on `{CURRENT_RUNNER}`)"
+            "`runs-on: {label}` is a runner image GitHub has retired: the job does not run, before or after the migration (the new scan and push jobs run on `{}`)",
+            runner::CURRENT
         ),
         "run it on a current image (`ubuntu-24.04` or `ubuntu-latest`)",
+    ))
+}
+
+/// The scan and push jobs would repeat a label that neither GitHub nor the
+/// repository declares: in one job it stays written once.
+fn undeclared_runner(job_id: &str, undeclared: &runner::Undeclared) -> Unsupported {
+    let label = &undeclared.label;
+    let hint = match undeclared.near {
+        Some(near) => format!("correct it (`{near}`?) and run scangate again"),
+        None => format!(
+            "declare `{label}` under `self-hosted-runner: labels:` in `.github/actionlint.yaml` (as actionlint asks) and run scangate again for the three-job layout"
+        ),
+    };
+    Unsupported::new(
+        job_id,
+        None,
+        format!(
+            "the job runs on `{label}`, a label that is neither GitHub-hosted nor declared in `.github/actionlint.yaml` (a self-hosted or larger runner, or a typo); the scan and push jobs would repeat it, and actionlint reports an unknown label once per job"
+        ),
+        hint,
+    )
+    .cured_by_one_job()
+}
+
+/// A label one or two typing errors from a GitHub-hosted one: no runner
+/// takes the job, before or after the migration. Said, not refused.
+fn mistyped_runner(job_id: &str, job: &Mapping, declared: &[String]) -> Option<Unsupported> {
+    let undeclared = runner::undeclared_label(job, declared)?;
+    let near = undeclared.near?;
+    Some(Unsupported::new(
+        job_id,
+        None,
+        format!(
+            "`{}` is no runner label GitHub knows, and none of the repository's runners declares it: no runner takes the job, before or after the migration",
+            undeclared.label
+        ),
+        format!("did you mean `{near}`?"),
     ))
 }
 

@@ -103,6 +103,9 @@ pub struct Layout {
     /// Suffixes of the build and scan jobs' ids (three-job layout).
     pub build_suffix: String,
     pub scan_suffix: String,
+    /// The self-hosted runner labels the repository declares
+    /// (`.github/actionlint.yaml`): the new jobs may repeat them.
+    pub runner_labels: Vec<String>,
 }
 
 impl Default for Layout {
@@ -112,6 +115,7 @@ impl Default for Layout {
             fallback_to_one_job: true,
             build_suffix: "-build".into(),
             scan_suffix: "-scan".into(),
+            runner_labels: Vec::new(),
         }
     }
 }

@@ -406,3 +406,62 @@ fn a_reusable_workflow_split_in_jobs_names_its_artifacts_per_call() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!after.contains("scangate-call"), "{after}");
 }
+
+/// A job on a runner label neither GitHub nor the repository declares
+/// (self-hosted, larger, or a typo): the scan and push jobs would repeat it
+/// and actionlint would report it once per job, so one job; declared in
+/// `.github/actionlint.yaml`, the label is the repository's own and the job
+/// splits. A label near a GitHub-hosted one is a warning too.
+#[test]
+fn a_runner_label_nobody_declares_keeps_the_build_in_one_job() {
+    let text = "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: arc-runner-set\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
+    let (o, after) = run(text, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("build-scan:"), "{after}");
+    assert_eq!(
+        after.matches("runs-on: arc-runner-set").count(),
+        1,
+        "{after}"
+    );
+    let err = stderr(&o);
+    assert!(err.contains("note: job `build` stays one job"), "{err}");
+    assert!(err.contains("runs on `arc-runner-set`"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    fs::create_dir_all(&wf).unwrap();
+    fs::write(wf.join("w.yml"), text).unwrap();
+    fs::write(
+        dir.path().join(".github/actionlint.yaml"),
+        "self-hosted-runner:\n  labels:\n    - arc-*\n",
+    )
+    .unwrap();
+    let o = Command::cargo_bin("scangate")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["migrate", "--write", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = fs::read_to_string(wf.join("w.yml")).unwrap();
+    assert!(after.contains("build-scan:"), "{after}");
+    assert_eq!(
+        after.matches("runs-on: arc-runner-set").count(),
+        3,
+        "{after}"
+    );
+
+    let typo = text.replace("arc-runner-set", "ubuntu-lastest");
+    let (o, after) = run(&typo, None, &["--write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!after.contains("build-scan:"), "{after}");
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "w.yml:5:3: warning: job `build`: `ubuntu-lastest` is no runner label GitHub knows"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `ubuntu-latest`?"), "{err}");
+}

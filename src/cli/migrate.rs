@@ -58,6 +58,10 @@ pub(crate) enum LayoutArg {
 
 pub(crate) fn run(args: &MigrateArgs) -> anyhow::Result<u8> {
     let mut settings = args.config.load(&args.paths)?;
+    // The repository's own runners, which the new jobs may ask for too; the
+    // repositories `pr` migrates declare theirs in their own checkouts.
+    settings.policy.layout.runner_labels =
+        files::declared_runner_labels(&super::root(&args.paths))?;
     if let Some(layout) = args.layout {
         settings.policy.layout.single_job = layout == LayoutArg::Steps;
     }

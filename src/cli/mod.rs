@@ -38,12 +38,21 @@ pub(crate) struct ConfigArgs {
 
 impl ConfigArgs {
     pub(crate) fn load(&self, paths: &[PathBuf]) -> Result<Settings, Error> {
-        let root = paths
-            .first()
-            .filter(|p| p.is_dir())
-            .map_or_else(|| PathBuf::from("."), Clone::clone);
-        Settings::load(self.config.as_deref(), self.templates.as_deref(), &root)
+        Settings::load(
+            self.config.as_deref(),
+            self.templates.as_deref(),
+            &root(paths),
+        )
     }
+}
+
+/// The repository the PATH arguments are in: the first if it is a folder,
+/// else the current folder.
+pub(crate) fn root(paths: &[PathBuf]) -> PathBuf {
+    paths
+        .first()
+        .filter(|p| p.is_dir())
+        .map_or_else(|| PathBuf::from("."), Clone::clone)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
