@@ -89,9 +89,10 @@ pub fn templates(dir: &Path) -> Result<Overrides, Error> {
 /// actionlint (`.github/actionlint.yaml` or `.yml`; `root` may also be its
 /// `.github/workflows`); none without such a file.
 pub fn declared_runner_labels(root: &Path) -> Result<Vec<String>, Error> {
-    let candidates = [root.join(".github"), root.join("..")]
-        .into_iter()
-        .flat_map(|dir| ["actionlint.yaml", "actionlint.yml"].map(|name| dir.join(name)));
+    // `root/..` when `root` is `.github/workflows` itself.
+    let candidates = crate::runner::ACTIONLINT_CONFIGS
+        .iter()
+        .flat_map(|config| [root.join(config), root.join("../..").join(config)]);
     let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
         return Ok(Vec::new());
     };

@@ -2,6 +2,8 @@
 //! read → locate → detect → plan → render → splice → verify.
 //! No files are touched here; the caller decides what to show or write.
 
+use std::sync::Arc;
+
 use yaml_serde::Value;
 
 use crate::detect::{self, Cure, Site, Unsupported};
@@ -106,9 +108,11 @@ impl MigratedJob {
     }
 }
 
-/// Settings that shape every migration.
+/// Settings that shape every migration. Cheap to clone: the parsed
+/// templates are shared.
+#[derive(Clone)]
 pub struct Migrator {
-    renderer: Renderer,
+    renderer: Arc<Renderer>,
     policy: Policy,
     threshold: Threshold,
     pins: Pins,
@@ -139,7 +143,7 @@ impl Migrator {
             renderer.add_template(name, text)?;
         }
         Ok(Migrator {
-            renderer,
+            renderer: Arc::new(renderer),
             threshold: policy.threshold(),
             policy,
             pins,
@@ -150,6 +154,14 @@ impl Migrator {
     /// The policy the generated gates enforce (what a PR body describes).
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// This migrator for a repository whose own runners answer to `labels`
+    /// (its actionlint config's): the new jobs may repeat them.
+    pub fn with_runner_labels(&self, labels: Vec<String>) -> Migrator {
+        let mut migrator = self.clone();
+        migrator.policy.layout.runner_labels = labels;
+        migrator
     }
 
     /// [`Migrator::migrate`], and for a file it leaves or migrates, the jobs

@@ -116,6 +116,9 @@ pub fn undeclared_label(job: &Mapping, declared: &[String]) -> Option<Undeclared
         })
 }
 
+/// Where a repository keeps its actionlint config, from its root.
+pub const ACTIONLINT_CONFIGS: [&str; 2] = [".github/actionlint.yaml", ".github/actionlint.yml"];
+
 /// The labels under `self-hosted-runner: labels:` of an actionlint config
 /// (`.github/actionlint.yaml`); none when the text declares none.
 pub fn declared_labels(config: &Value) -> Vec<String> {

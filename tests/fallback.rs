@@ -436,21 +436,25 @@ fn a_runner_label_nobody_declares_keeps_the_build_in_one_job() {
         "self-hosted-runner:\n  labels:\n    - arc-*\n",
     )
     .unwrap();
-    let o = Command::cargo_bin("scangate")
-        .unwrap()
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .args(["migrate", "--write", "."])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let after = fs::read_to_string(wf.join("w.yml")).unwrap();
-    assert!(after.contains("build-scan:"), "{after}");
-    assert_eq!(
-        after.matches("runs-on: arc-runner-set").count(),
-        3,
-        "{after}"
-    );
+    // The repository's root or its workflows folder: the same config.
+    for path in [".", ".github/workflows"] {
+        fs::write(wf.join("w.yml"), text).unwrap();
+        let o = Command::cargo_bin("scangate")
+            .unwrap()
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["migrate", "--write", path])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let after = fs::read_to_string(wf.join("w.yml")).unwrap();
+        assert!(after.contains("build-scan:"), "{path}: {after}");
+        assert_eq!(
+            after.matches("runs-on: arc-runner-set").count(),
+            3,
+            "{after}"
+        );
+    }
 
     let typo = text.replace("arc-runner-set", "ubuntu-lastest");
     let (o, after) = run(&typo, None, &["--write"]);

@@ -1028,3 +1028,44 @@ async fn cli_global_errors_exit_2_without_the_token() {
     );
     assert!(fake.world().seen.is_empty());
 }
+
+/// A job on a self-hosted runner label: the repository's actionlint config
+/// declares it, so the job splits as in a checkout (`migrate` reads the
+/// same file); another repository, without that config, keeps such a job
+/// in one job.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runner_labels_each_repository_declares_are_its_own() {
+    let (_server, fake) = Fake::start().await;
+    let release = "name: release\non:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: arc-runner-set\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:1\n";
+    let declared = vec![
+        (wf("release.yml"), release.to_owned()),
+        (
+            ".github/actionlint.yaml".to_owned(),
+            "self-hosted-runner:\n  labels:\n    - arc-runner-set\n".to_owned(),
+        ),
+    ];
+    add(&fake, REPO, &declared);
+    add(
+        &fake,
+        "acme/other",
+        &[(wf("release.yml"), release.to_owned())],
+    );
+    let run = run_with(&fake, retry(), &targets(&[REPO, "acme/other"]), &apply())
+        .await
+        .unwrap();
+    assert_no_token(&run);
+    let committed = |repo: &str| {
+        let head = branch_head(&fake, repo).unwrap();
+        fake.world().repos[repo].tree_of(&head)[&wf("release.yml")].clone()
+    };
+    let split = committed(REPO);
+    assert!(split.contains("  build-scan:\n"), "{split}");
+    assert_eq!(
+        split.matches("runs-on: arc-runner-set").count(),
+        3,
+        "{split}"
+    );
+    let one = committed("acme/other");
+    assert!(!one.contains("build-scan:"), "{one}");
+    assert_eq!(one.matches("runs-on: arc-runner-set").count(), 1, "{one}");
+}

@@ -112,6 +112,32 @@ impl Client {
         Ok(files)
     }
 
+    /// The file at `path` of `repo` at `git_ref`; none when there is no
+    /// file there.
+    pub async fn file_at(
+        &self,
+        repo: &RepoName,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Source>, RemoteError> {
+        let base = repo_route(repo);
+        let at = format!("ref={}", encode(git_ref));
+        let found: Option<serde_json::Value> = self
+            .json(&format!("{base}/contents/{}?{at}", encode_path(path)))
+            .await?;
+        // A folder's listing is an array, not an entry.
+        let Some(entry) = found.and_then(|f| serde_json::from_value::<Entry>(f).ok()) else {
+            return Ok(None);
+        };
+        if entry.kind != "file" {
+            return Ok(None);
+        }
+        self.file(&base, &at, &entry)
+            .await
+            .map(Some)
+            .map_err(|e| RemoteError(format!("{repo}: {e}")))
+    }
+
     /// One file's bytes as a [`Source`]; large files (the contents API
     /// leaves out content over 1 MB) come from the git blob.
     async fn file(&self, base: &str, at: &str, entry: &Entry) -> Result<Source, String> {

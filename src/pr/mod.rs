@@ -301,9 +301,11 @@ async fn inspect(
     })?;
     let base = repo.commit(&base_sha).await?;
     let workflows = client.workflows_at(&target.repo, &base.sha).await?;
+    let labels = declared_runner_labels(client, &target.repo, &base.sha).await?;
     let pull = repo.open_pull(&branch).await?;
     let head = repo.branch_head(&branch).await?;
-    let (files, changed, manual) = migrate_all(migrator, target, workflows);
+    let migrator = migrator.with_runner_labels(labels);
+    let (files, changed, manual) = migrate_all(&migrator, target, workflows);
     let branch_state = match &head {
         None => Branch::Missing,
         Some(h) => branch_state(&repo, &base.sha, h, &changed).await?,
@@ -338,6 +340,24 @@ async fn inspect(
         changed,
         pull,
     })
+}
+
+/// The self-hosted runner labels `repo` declares for actionlint at `at`
+/// (`.github/actionlint.yaml` or `.yml`), as `migrate` reads them in a
+/// checkout.
+async fn declared_runner_labels(
+    client: &Client,
+    repo: &RepoName,
+    at: &str,
+) -> Result<Vec<String>, RemoteError> {
+    for path in crate::runner::ACTIONLINT_CONFIGS {
+        if let Some(source) = client.file_at(repo, path, at).await? {
+            let config = yaml_serde::from_str(&source.text)
+                .map_err(|e| RemoteError(format!("{repo}: {path} is not YAML: {e}")))?;
+            return Ok(crate::runner::declared_labels(&config));
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// Equal but for line endings and surrounding blank space (GitHub may
