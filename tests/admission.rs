@@ -653,6 +653,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-defaults.yaml",
             "scangate-ghcr-io-acme-docker-build.yaml",
             "scangate-ghcr-io-acme-exported.yaml",
+            "scangate-ghcr-io-acme-imageid-app.yaml",
             "scangate-ghcr-io-acme-jib-api.yaml",
             "scangate-ghcr-io-acme-jib-app.yaml",
             "scangate-ghcr-io-acme-jib-auth.yaml",

@@ -239,6 +239,7 @@ fixture_snapshot!(
     "build-if-summary.yml",
     "shapes-build-if-summary"
 );
+fixture_snapshot!(shapes_imageid, "shapes", "imageid.yml", "shapes-imageid");
 fixture_snapshot!(
     shapes_buildx_two,
     "shapes",

@@ -533,6 +533,7 @@ fixture_tests! {
     shapes_docker_publish => ("shapes", "docker-publish.yml"),
     shapes_load_pull_request => ("shapes", "load-pull-request.yml"),
     shapes_build_if_summary => ("shapes", "build-if-summary.yml"),
+    shapes_imageid => ("shapes", "imageid.yml"),
     shapes_buildx_two => ("shapes", "buildx-two.yml"),
     shapes_buildx_output => ("shapes", "buildx-output.yml"),
     shapes_by_digest_tags => ("shapes", "by-digest-tags.yml"),

@@ -65,10 +65,12 @@ fn tool_of(command: &str) -> Tool {
 /// are refused: scangate rewrites only the pushes above.
 static OTHER_PUSH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?m)\bcrane\s+(?:push|copy|cp|append|mutate)\b",
+        // The tools' images run by `docker run` too (`quay.io/skopeo/stable:v1
+        // copy …`, `gcr.io/go-containerregistry/crane:debug copy …`).
+        r"(?m)\bcrane(?:[/:@][\w.:-]*)?\s+(?:push|copy|cp|append|mutate)\b",
         // a copy *to* a registry: its last argument
         // (`nix run nixpkgs#skopeo -- copy …` too)
-        r#"|\bskopeo\s+(?:--\s+)?copy\b[^\n;&|]*\s["']?docker://[^\s;&|]*[ \t]*(?:$|[;&|])"#,
+        r#"|\bskopeo(?:[/:@][\w.:/-]*)?\s+(?:--\s+)?copy\b[^\n;&|]*\s["']?docker://[^\s;&|]*[ \t]*(?:$|[;&|])"#,
         r"|\boras\s+push\b",
     ))
     .expect("static regex")
@@ -251,12 +253,21 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     for push in pushes {
         let cmd = &push.kind.what;
         if !DOCKER_PUSH.is_match(cmd) {
+            // A command continued over lines reads as one line.
+            let cmd = cmd.split_whitespace().collect::<Vec<_>>().join(" ");
+            // From a registry to a registry: a promotion, which scangate
+            // gates when `imagetools create` does it.
+            let hint = if cmd.matches("docker://").count() > 1 {
+                "promote with `docker buildx imagetools create --tag NEW SOURCE` in a job of its own (scangate scans SOURCE before the copy), or gate the job by hand"
+            } else {
+                "push with one of those or with docker/build-push-action, or gate the job by hand"
+            };
             return Err(refuse(
                 Some(push.step),
                 format!(
                     "the image is pushed with `{cmd}`; scangate rewrites only `docker push`, `podman push`, `buildah push` and `docker buildx build --push`"
                 ),
-                "push with one of those or with docker/build-push-action, or gate the job by hand",
+                hint,
             ));
         }
     }
@@ -685,6 +696,9 @@ mod tests {
             "skopeo copy oci:layout docker://ghcr.io/acme/app:1",
             "skopeo copy --all \"oci:$dir\" \"docker://$ref\" && echo ok",
             "nix run nixpkgs#skopeo -- copy \"$src\" \"docker://$image:$tag\"",
+            // set 32 005: skopeo's image (continued lines are joined first)
+            "docker run --rm quay.io/skopeo/stable:latest copy --all   docker://${src}   docker://${DST}/app:${tag}\ndone",
+            "docker run --rm gcr.io/go-containerregistry/crane:debug copy a b",
         ] {
             assert!(OTHER_PUSH.is_match(push), "{push}");
         }
@@ -692,6 +706,8 @@ mod tests {
             "skopeo copy docker://ghcr.io/acme/app:1 oci-archive:app.tar",
             "skopeo copy --all \"docker://${src}\" \"oci:$dir/copy\"",
             "skopeo inspect docker://ghcr.io/acme/app:1",
+            "docker run --rm quay.io/skopeo/stable:latest copy --all   docker://${src}   oci:/out",
+            "docker pull quay.io/skopeo/stable:latest\necho copy docker://x",
             "buildah manifest add \"$list\" \"docker://$image:amd64\"",
         ] {
             assert!(!OTHER_PUSH.is_match(pull), "{pull}");
@@ -792,6 +808,25 @@ mod tests {
                 .collect::<String>()
         );
         super::super::tests::first_verdict(&y)
+    }
+
+    /// A copy from a registry to a registry is a promotion: the hint is
+    /// the promotion scangate gates. A copy of a local layout is a push.
+    #[test]
+    fn a_registry_to_registry_copy_is_told_to_promote() {
+        let r = verdict(
+            "docker run --rm quay.io/skopeo/stable:v1 copy --all \\\n  docker://a/b:1 \\\n  docker://c/d:1",
+        )
+        .unwrap_err();
+        assert!(
+            r.reason
+                .contains("`skopeo/stable:v1 copy --all docker://a/b:1 docker://c/d:1`"),
+            "{}",
+            r.reason
+        );
+        assert!(r.hint.contains("imagetools create"), "{}", r.hint);
+        let r = verdict("skopeo copy oci:out docker://c/d:1").unwrap_err();
+        assert!(r.hint.contains("docker/build-push-action"), "{}", r.hint);
     }
 
     #[test]

@@ -125,6 +125,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "load-pull-request.yml", "pr"): {},
     ("shapes", "build-if-summary.yml", "branch"): {"acme/edge-summary": ["edge"]},
     ("shapes", "build-if-summary.yml", "pr"): {},
+    ("shapes", "imageid.yml", "tag"): {"acme/imageid-app": ["v1.2.3"]},
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
     ("shapes", "buildx-output.yml", "tag"): {"acme/gateway": ["1.2.3", "latest"], "acme/worker": ["1.2.3"]},
     ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
@@ -497,6 +498,15 @@ def check_after_push(harness: Harness, case: Case, run: RunResult) -> None:
         tools = _digest(harness, "acme/redhat-tools", "v1.2.3")
         assert f"tools pushed {tools} as {host}/acme/redhat-tools:v1.2.3" in summary, summary
         assert f"edge pushed {_digest(harness, 'acme/redhat-edge', 'v1.2.3')}" in summary, summary
+    elif key == ("shapes", "imageid.yml"):
+        # Read after the push, the build's image id and digest are the pushed
+        # image's config and manifest digests (in one job, the build step's
+        # own outputs: its export is the pushed image byte for byte).
+        summary = summaries(run)
+        # Unmigrated, buildx's default provenance makes an index of the image.
+        config = harness.registry.config_digest("acme/imageid-app:v1.2.3", platform="linux/amd64")
+        manifest = _digest(harness, "acme/imageid-app", "v1.2.3")
+        assert config and f"imageid {config} digest {manifest}" in summary, (summary, config, manifest)
     elif key == ("shapes", "promote.yml"):
         # A promotion keeps the candidate's bytes: the index as it is; a single
         # manifest listed in a new manifest list (what `imagetools create` does).
