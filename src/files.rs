@@ -106,7 +106,8 @@ pub fn declared_runner_labels(root: &Path) -> Result<Vec<String>, Error> {
                 column: l.column(),
             }),
         message: format!(
-            "{e}; this actionlint config declares the self-hosted runner labels scangate may repeat"
+            "{}; scangate reads the self-hosted runner labels this actionlint config declares: fix it (actionlint rejects it too), then run scangate again",
+            e.to_string().split(" at line ").next().unwrap_or_default()
         ),
     })?;
     Ok(crate::runner::declared_labels(&config))

@@ -469,3 +469,31 @@ fn a_runner_label_nobody_declares_keeps_the_build_in_one_job() {
     );
     assert!(err.contains("did you mean `ubuntu-latest`?"), "{err}");
 }
+
+/// An actionlint config that is not YAML is an error at its place (exit 2),
+/// and nothing is written: scangate cannot tell which labels it declares.
+#[test]
+fn an_actionlint_config_that_is_not_yaml_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    fs::create_dir_all(&wf).unwrap();
+    let text = fixture("docker-publish.yml");
+    fs::write(wf.join("w.yml"), &text).unwrap();
+    fs::write(
+        dir.path().join(".github/actionlint.yml"),
+        "self-hosted-runner:\n  labels: [docker\n",
+    )
+    .unwrap();
+    let o = Command::cargo_bin("scangate")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["migrate", "--write", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(".github/actionlint.yml:"), "{err}");
+    assert!(err.contains("self-hosted runner labels"), "{err}");
+    assert_eq!(fs::read_to_string(wf.join("w.yml")).unwrap(), text);
+}
