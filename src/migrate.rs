@@ -54,6 +54,9 @@ pub struct MigratedJob {
     /// Why the job was put in one job although `jobs` was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// What would let the job split, with the fallback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_fix: Option<String>,
     /// What the original already got wrong, kept as it was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Refusal>,
@@ -97,6 +100,7 @@ impl MigratedJob {
             moved_steps: if single { 0 } else { plan.post_steps.len() },
             late_scans: plan.late_scans,
             fallback: plan.fallback.clone(),
+            fallback_fix: plan.fallback_fix.clone(),
             warnings: plan.warnings.iter().map(|w| refusal(text, w)).collect(),
             moved_expressions: plan
                 .moved
@@ -278,6 +282,7 @@ impl Migrator {
         one_job.layout.single_job = true;
         let mut plan = plan::plan(doc, site, &self.pins, &one_job)?;
         plan.fallback = Some(refused.reason);
+        plan.fallback_fix = Some(refused.hint);
         Ok(plan)
     }
 

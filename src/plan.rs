@@ -122,6 +122,8 @@ pub struct Plan {
     /// Why the job is in one job although the three-job layout was asked
     /// for: the refusal the split would have been.
     pub fallback: Option<String>,
+    /// What would let the job split: the refusal's hint.
+    pub fallback_fix: Option<String>,
     /// What the original already gets wrong and the migration keeps as it
     /// was (a step reading the outputs of a step id no step has).
     pub warnings: Vec<Unsupported>,
@@ -766,6 +768,7 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         post_steps,
         site: site.clone(),
         fallback: None,
+        fallback_fix: None,
         warnings,
         moved,
         own_path: triggered_by(doc, &["workflow_run", "pull_request_target"]),
@@ -945,7 +948,7 @@ fn undeclared_runner(job_id: &str, undeclared: &runner::Undeclared) -> Unsupport
     let hint = match undeclared.near {
         Some(near) => format!("correct it (`{near}`?) and run scangate again"),
         None => format!(
-            "declare `{label}` under `self-hosted-runner: labels:` in `.github/actionlint.yaml` (as actionlint asks) and run scangate again for the three-job layout"
+            "declare `{label}` under `self-hosted-runner: labels:` in `.github/actionlint.yaml` (as actionlint asks), then run scangate again"
         ),
     };
     Unsupported::new(

@@ -140,9 +140,15 @@ pub fn job_notes(path: &str, job: &MigratedJob) -> String {
     let mut out = String::new();
     if let Some(why) = &job.fallback {
         out.push_str(&format!(
-            "  note: job `{}` stays one job (build, Trivy gate, push) because splitting it was not possible: {why}\n  help: `[layout] fallback = \"refuse\"` in scangate.toml refuses such jobs instead\n",
+            "  note: job `{}` stays one job (build, Trivy gate, push) because splitting it was not possible: {why}\n",
             job.job
         ));
+        if let Some(fix) = job.fallback_fix.as_deref().filter(|f| !f.is_empty()) {
+            out.push_str(&format!("  help: to split it: {fix}\n"));
+        }
+        out.push_str(
+            "  help: `[layout] fallback = \"refuse\"` in scangate.toml refuses such jobs instead\n",
+        );
     }
     if let Some((written, variable)) = job.moved_expressions.first() {
         let more = match job.moved_expressions.len() {

@@ -57,6 +57,13 @@ fn a_job_that_cannot_be_split_goes_in_one_job_and_says_why() {
         err.contains("`aws-actions/configure-aws-credentials` is pinned by tag"),
         "{err}"
     );
+    // What would let it split is said too.
+    assert!(
+        err.contains(
+            "help: to split it: pin `aws-actions/configure-aws-credentials` to a full commit SHA"
+        ),
+        "{err}"
+    );
 
     let (o, _) = run(&text, None, &["--format", "json"]);
     let json: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -67,6 +74,13 @@ fn a_job_that_cannot_be_split_goes_in_one_job_and_says_why() {
             .as_str()
             .unwrap()
             .contains("configure-aws-credentials"),
+        "{json}"
+    );
+    assert!(
+        job["fallback_fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("pin `aws-actions/configure-aws-credentials`"),
         "{json}"
     );
 }

@@ -262,6 +262,7 @@ mod tests {
             moved_steps: 0,
             late_scans: 0,
             fallback: None,
+            fallback_fix: None,
             warnings: Vec::new(),
             moved_expressions: Vec::new(),
         }
