@@ -7,6 +7,9 @@
 //! or a typo, that actionlint reports once in the original would be
 //! reported three times after the migration.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use crate::gate::scalar;
@@ -84,19 +87,25 @@ pub struct Undeclared {
 
 /// The first label of `job`'s `runs-on:` that is not GitHub's and not in
 /// `declared` (the repository's self-hosted labels, `*` matching any run of
-/// characters, as in actionlint's config). Labels written as expressions
-/// are known only at run time and are not judged; a retired image has its
-/// own handling ([`retired_label`]).
+/// characters, as in actionlint's config). `${{ matrix.NAME }}` stands for
+/// the matrix's literal values of NAME, as actionlint reads it; other
+/// expressions are known only at run time and are not judged. A retired
+/// image has its own handling ([`retired_label`]).
 pub fn undeclared_label(job: &Mapping, declared: &[String]) -> Option<Undeclared> {
     let runs_on = job.get("runs-on")?;
     let labels = match runs_on {
         Value::Mapping(m) => m.get("labels")?,
         other => other,
     };
-    let labels: Vec<String> = match labels {
-        Value::Sequence(items) => items.iter().filter_map(scalar).collect(),
-        other => scalar(other).into_iter().collect(),
-    };
+    let mut written = Vec::new();
+    flatten(labels, &mut written);
+    let labels: Vec<String> = written
+        .iter()
+        .flat_map(|label| match MATRIX_VALUE.captures(label) {
+            Some(name) => matrix_values(job, &name[1]),
+            None => vec![label.clone()],
+        })
+        .collect();
     labels
         .into_iter()
         .map(|l| l.trim().to_owned())
@@ -118,6 +127,42 @@ pub fn undeclared_label(job: &Mapping, declared: &[String]) -> Option<Undeclared
 
 /// Where a repository keeps its actionlint config, from its root.
 pub const ACTIONLINT_CONFIGS: [&str; 2] = [".github/actionlint.yaml", ".github/actionlint.yml"];
+
+/// A whole label that is one matrix value.
+static MATRIX_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*\$\{\{\s*matrix\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}\s*$").expect("static regex")
+});
+
+/// The scalars of `value`, a scalar or a list (of lists) of them.
+fn flatten(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Sequence(items) => items.iter().for_each(|i| flatten(i, out)),
+        other => out.extend(scalar(other)),
+    }
+}
+
+/// The literal values the job's matrix gives `name`: its list and its
+/// `include:` entries.
+fn matrix_values(job: &Mapping, name: &str) -> Vec<String> {
+    let Some(matrix) = job.get("strategy").and_then(|s| s.get("matrix")) else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    if let Some(list) = matrix.get(name) {
+        flatten(list, &mut values);
+    }
+    for entry in matrix
+        .get("include")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(value) = entry.get(name) {
+            flatten(value, &mut values);
+        }
+    }
+    values
+}
 
 /// The labels under `self-hosted-runner: labels:` of an actionlint config
 /// (`.github/actionlint.yaml`); none when the text declares none.
@@ -188,6 +233,10 @@ mod tests {
             Some("docker")
         );
         assert_eq!(undeclared("{group: big}", &[]), None);
+        assert_eq!(
+            undeclared("[[self-hosted, gpu]]", &[]).as_deref(),
+            Some("gpu")
+        );
         assert_eq!(undeclared("arc-runner-set", &["arc-runner-set"]), None);
         assert_eq!(undeclared("arc-runner-set", &["arc-*"]), None);
         assert_eq!(undeclared("arc-runner-set", &["*-set"]), None);
@@ -195,6 +244,27 @@ mod tests {
             undeclared("arc-runner-set", &["arc-*-x"]).as_deref(),
             Some("arc-runner-set")
         );
+    }
+
+    #[test]
+    fn a_matrix_value_stands_for_the_labels_the_matrix_lists() {
+        let job = |matrix: &str| -> Mapping {
+            yaml_serde::from_str(&format!(
+                "strategy:\n  matrix:\n{matrix}runs-on: ${{{{ matrix.runner }}}}\nsteps: []\n"
+            ))
+            .unwrap()
+        };
+        let listed = job("    runner: [ubuntu-latest, my-custom]\n");
+        let found = undeclared_label(&listed, &[]).map(|u| u.label);
+        assert_eq!(found.as_deref(), Some("my-custom"));
+        let included = job("    include:\n      - runner: [self-hosted, gpu]\n");
+        let found = undeclared_label(&included, &[]).map(|u| u.label);
+        assert_eq!(found.as_deref(), Some("gpu"));
+        let known = job("    runner: [ubuntu-latest, ubuntu-24.04-arm]\n");
+        assert_eq!(undeclared_label(&known, &[]), None);
+        // A value computed at run time is not judged.
+        let computed = job("    runner: ${{ fromJSON(needs.a.outputs.runners) }}\n");
+        assert_eq!(undeclared_label(&computed, &[]), None);
     }
 
     #[test]
