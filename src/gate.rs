@@ -197,6 +197,12 @@ pub fn truthy(v: Option<String>) -> bool {
     v.is_some_and(|s| !matches!(s.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
 }
 
+/// `text` on one line, each run of blank space one space: a command
+/// written over lines, as a message quotes it.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Shell text without comment lines and with line continuations joined, so a
 /// command split over lines is seen whole.
 pub fn shell_body(run: &str) -> String {

@@ -383,7 +383,7 @@ static PUSH_WORD: LazyLock<Regex> = LazyLock::new(|| {
 /// A command for a message: its words one space apart (continued lines
 /// are joined), the first 60 characters.
 fn shorten(command: &str) -> String {
-    let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    let command = gate::one_line(command);
     match command.char_indices().nth(60) {
         Some((at, _)) => format!("{}…", &command[..at]),
         None => command.to_owned(),

@@ -130,7 +130,7 @@ fn expressions(files: &[ChangedFile]) -> String {
 
 /// A table cell: one line, no pipes, code-formatted.
 fn cell(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = crate::gate::one_line(text);
     format!("`{}`", one_line.replace('|', "\\|").replace('`', "'"))
 }
 

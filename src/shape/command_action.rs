@@ -27,7 +27,7 @@ fn push_in_input(job: &Mapping, step: &Mapping) -> Option<String> {
     // The text as a `run:` step of its own: what the script shapes read.
     let as_run = Mapping::from_iter([(Value::from("run"), Value::from(text))]);
     let push = Shapes::builtin().push_kind(job, &as_run)?;
-    let what = push.what.split_whitespace().collect::<Vec<_>>().join(" ");
+    let what = gate::one_line(&push.what);
     Some(format!(
         "`{action}` runs `{what}` from its `{input}:` input"
     ))

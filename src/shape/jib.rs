@@ -326,7 +326,7 @@ fn read_one(step: &Mapping) -> Result<BuilderStep, (String, String)> {
             &format!("run each Jib build in a step of its own, {GATE_BY_HAND}"),
         );
     };
-    let what = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    let what = gate::one_line(command);
     if !JIB_PUSH.is_match(command) {
         return refuse(
             format!(

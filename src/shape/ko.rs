@@ -165,7 +165,7 @@ impl Shape for Ko {
             let local = LOCAL.is_match(&script[line_start..at + command.len()]);
             (!local).then(|| Found {
                 at,
-                what: command.split_whitespace().collect::<Vec<_>>().join(" "),
+                what: gate::one_line(command),
             })
         })
     }
@@ -233,7 +233,7 @@ fn read_one(step: &Mapping) -> Result<BuilderStep, (String, String)> {
     // Operators inside quotes or substitutions belong to an argument.
     let masked = super::mask_quoted(&body);
     let command = &body[m.start()..m.start() + command_at(&masked, m.start()).len()];
-    let what = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    let what = gate::one_line(command);
     if sub.as_str() != "build" && sub.as_str() != "publish" {
         return refuse(
             format!(

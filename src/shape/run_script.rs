@@ -253,8 +253,7 @@ fn read(job_id: &str, job: &Mapping, pushes: &[Push]) -> Verdict {
     for push in pushes {
         let cmd = &push.kind.what;
         if !DOCKER_PUSH.is_match(cmd) {
-            // A command continued over lines reads as one line.
-            let cmd = cmd.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cmd = gate::one_line(cmd);
             // From a registry to a registry: a promotion, which scangate
             // gates when `imagetools create` does it.
             let hint = if cmd.matches("docker://").count() > 1 {
