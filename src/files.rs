@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Location};
+use crate::error::Error;
 use crate::render::Overrides;
 use crate::source::{MAX_FILE_BYTES, Source};
 
@@ -85,32 +85,17 @@ pub fn templates(dir: &Path) -> Result<Overrides, Error> {
     Ok(overrides)
 }
 
-/// The self-hosted runner labels the repository at `root` declares for
-/// actionlint (`.github/actionlint.yaml` or `.yml`; `root` may also be its
-/// `.github/workflows`); none without such a file.
-pub fn declared_runner_labels(root: &Path) -> Result<Vec<String>, Error> {
-    // `root/..` when `root` is `.github/workflows` itself.
-    let candidates = crate::runner::ACTIONLINT_CONFIGS
+/// The actionlint config of the repository at `root`
+/// (`.github/actionlint.yaml` or `.yml`; `root` may also be its
+/// `.github/workflows`), if it has one.
+pub fn actionlint_config(root: &Path) -> Result<Option<Source>, Error> {
+    // `root/../..` when `root` is `.github/workflows` itself.
+    crate::runner::ACTIONLINT_CONFIGS
         .iter()
-        .flat_map(|config| [root.join(config), root.join("../..").join(config)]);
-    let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
-        return Ok(Vec::new());
-    };
-    let source = read(&path)?;
-    let config = yaml_serde::from_str(&source.text).map_err(|e| Error::Yaml {
-        path: path.clone(),
-        at: e
-            .location()
-            .map_or(Location { line: 1, column: 1 }, |l| Location {
-                line: l.line(),
-                column: l.column(),
-            }),
-        message: format!(
-            "{}; scangate reads the self-hosted runner labels this actionlint config declares: fix it (actionlint rejects it too), then run scangate again",
-            e.to_string().split(" at line ").next().unwrap_or_default()
-        ),
-    })?;
-    Ok(crate::runner::declared_labels(&config))
+        .flat_map(|config| [root.join(config), root.join("../..").join(config)])
+        .find(|p| p.is_file())
+        .map(|path| read(&path))
+        .transpose()
 }
 
 /// Reads `path` into a [`Source`], refusing oversized files before reading them.

@@ -99,8 +99,8 @@ impl MigratedJob {
             push_if: plan.site.push_if().map(str::to_owned),
             moved_steps: if single { 0 } else { plan.post_steps.len() },
             late_scans: plan.late_scans,
-            fallback: plan.fallback.clone(),
-            fallback_fix: plan.fallback_fix.clone(),
+            fallback: plan.fallback.as_ref().map(|u| u.reason.clone()),
+            fallback_fix: plan.fallback.as_ref().map(|u| u.hint.clone()),
             warnings: plan.warnings.iter().map(|w| refusal(text, w)).collect(),
             moved_expressions: plan
                 .moved
@@ -281,8 +281,7 @@ impl Migrator {
         let mut one_job = self.policy.clone();
         one_job.layout.single_job = true;
         let mut plan = plan::plan(doc, site, &self.pins, &one_job)?;
-        plan.fallback = Some(refused.reason);
-        plan.fallback_fix = Some(refused.hint);
+        plan.fallback = Some(refused);
         Ok(plan)
     }
 
@@ -385,6 +384,22 @@ fn flow_too_deep(text: &str, limit: usize) -> Option<Location> {
         }
     }
     None
+}
+
+/// The self-hosted runner labels an actionlint config (`source`) declares,
+/// or where it is not YAML.
+pub fn runner_labels(source: &Source) -> Result<Vec<String>, Error> {
+    let config = parse(source, &source.text).map_err(|e| match e {
+        Error::Yaml { path, at, message } => Error::Yaml {
+            path,
+            at,
+            message: format!(
+                "{message}; scangate reads the self-hosted runner labels this actionlint config declares: fix it (actionlint rejects it too), then run scangate again"
+            ),
+        },
+        other => other,
+    })?;
+    Ok(crate::runner::declared_labels(&config))
 }
 
 /// Parses `text` (of `source`) or says where it is not YAML.

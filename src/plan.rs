@@ -120,10 +120,9 @@ pub struct Plan {
     /// its secrets.
     pub environment_on_build: bool,
     /// Why the job is in one job although the three-job layout was asked
-    /// for: the refusal the split would have been.
-    pub fallback: Option<String>,
-    /// What would let the job split: the refusal's hint.
-    pub fallback_fix: Option<String>,
+    /// for: the refusal the split would have been (its hint says what would
+    /// let the job split).
+    pub fallback: Option<Unsupported>,
     /// What the original already gets wrong and the migration keeps as it
     /// was (a step reading the outputs of a step id no step has).
     pub warnings: Vec<Unsupported>,
@@ -768,7 +767,6 @@ pub fn plan(doc: &Value, site: &Site, pins: &Pins, policy: &Policy) -> Result<Pl
         post_steps,
         site: site.clone(),
         fallback: None,
-        fallback_fix: None,
         warnings,
         moved,
         own_path: triggered_by(doc, &["workflow_run", "pull_request_target"]),

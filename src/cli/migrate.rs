@@ -60,8 +60,9 @@ pub(crate) fn run(args: &MigrateArgs) -> anyhow::Result<u8> {
     let mut settings = args.config.load(&args.paths)?;
     // The repository's own runners, which the new jobs may ask for too; the
     // repositories `pr` migrates declare theirs in their own checkouts.
-    settings.policy.layout.runner_labels =
-        files::declared_runner_labels(&super::root(&args.paths))?;
+    if let Some(config) = files::actionlint_config(&super::root(&args.paths))? {
+        settings.policy.layout.runner_labels = scangate::migrate::runner_labels(&config)?;
+    }
     if let Some(layout) = args.layout {
         settings.policy.layout.single_job = layout == LayoutArg::Steps;
     }

@@ -352,9 +352,8 @@ async fn declared_runner_labels(
 ) -> Result<Vec<String>, RemoteError> {
     for path in crate::runner::ACTIONLINT_CONFIGS {
         if let Some(source) = client.file_at(repo, path, at).await? {
-            let config = yaml_serde::from_str(&source.text)
-                .map_err(|e| RemoteError(format!("{repo}: {path} is not YAML: {e}")))?;
-            return Ok(crate::runner::declared_labels(&config));
+            return crate::migrate::runner_labels(&source)
+                .map_err(|e| RemoteError(format!("{repo}: {e}")));
         }
     }
     Ok(Vec::new())
