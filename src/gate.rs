@@ -32,10 +32,31 @@ static CONTINUATION: LazyLock<Regex> =
 /// A string literal of the expression language (quotes doubled inside).
 static QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("static regex"));
+/// Commands that build an image (as opposed to pushing one that exists).
+static BUILD_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"\b(?:docker|podman)\s+(?:image\s+)?build\b",
+        r"|\bbuildx\s+(?:build|bake)\b",
+        r"|\bbuildah\s+(?:bud|build)\b",
+        r"|\bdocker[\s-]+compose\s+build\b",
+        r"|\b(?:kaniko|executor)\s+--destination\b",
+        // ko, and its stand-in in a migrated build job (`scangate-ko build`)
+        r"|\bko\s+(?:build|publish)\b",
+    ))
+    .expect("static regex")
+});
+/// Jib's goals that write the image to a tarball (what a migrated Jib step
+/// runs): a build, as the other tools' builds.
+pub static JIB_TARBALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"jib:buildTar\b|jib-maven-plugin(?::[^:\s]+)?:buildTar\b|\bjibBuildTar\b")
+        .expect("static regex")
+});
+/// Actions that build an image.
+const BUILD_ACTIONS: &[&str] = &["docker/build-push-action", "docker/bake-action"];
 /// A context an expression reads (`github.ref`, `secrets['X']`), or a
 /// status function it calls.
 static CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:(github|inputs|vars|needs|env|matrix|steps|runner|job|strategy|secrets)\s*[.\[]|(success|failure|always|cancelled)\s*\()")
+    Regex::new(r"(?:^|[^.\w-])(?:(github|inputs|vars|needs|env|matrix|steps|runner|job|strategy|secrets)\s*[.\[]|(success|failure|always|cancelled)\s*\()")
         .expect("static regex")
 });
 /// A name in an expression: a context, a function, or a keyword literal
@@ -227,6 +248,18 @@ pub fn shell_body(run: &str) -> String {
         .filter(|l| !l.trim_start().starts_with('#'))
         .collect();
     CONTINUATION.replace_all(&body.join("\n"), " ").into_owned()
+}
+
+/// Whether `step` builds an image (whether or not it also pushes it).
+pub fn builds(step: &Mapping) -> bool {
+    if let Some(action) = action_name(step) {
+        return BUILD_ACTIONS.contains(&action.as_str()) || publish_action(step).is_some();
+    }
+    step.get("run")
+        .and_then(Value::as_str)
+        .map(shell_body)
+        // Jib's tarball build, as a migrated build job runs it, too.
+        .is_some_and(|run| BUILD_RUN.is_match(&run) || JIB_TARBALL.is_match(&run))
 }
 
 /// Whether `step` is a Trivy scan of an image that fails the job on the
@@ -480,6 +513,11 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
         let mut by_need: Option<bool> = None;
         let mut gate_seen = false;
         for (i, s) in &steps {
+            // A build after the gate makes an image the gate never saw
+            // (invariant 4): a push of it, or by a step that builds it
+            // again (set 37 a21: a scan of the base image, then
+            // build-push-action), is not gated by that gate.
+            gate_seen &= !builds(s);
             let Some(kind) = shapes.push_kind(j, s) else {
                 gate_seen |= is_gate(s, threshold);
                 continue;
@@ -549,6 +587,42 @@ mod tests {
 
     fn doc(y: &str) -> Value {
         yaml_serde::from_str(y).unwrap()
+    }
+
+    fn step(y: &str) -> Mapping {
+        yaml_serde::from_str(y).unwrap()
+    }
+
+    #[test]
+    fn builds_and_pushes_are_told_apart() {
+        assert!(builds(&step("run: docker build -t x .")));
+        assert!(builds(&step("run: docker buildx build --push -t x .")));
+        assert!(!builds(&step("run: docker push x")));
+        assert!(!builds(&step("run: skopeo copy oci:a docker://x")));
+        assert!(builds(&step("uses: docker/build-push-action@v7")));
+        assert!(builds(&step("run: scangate-ko build --bare ./cmd/app")));
+        assert!(builds(&step("run: ko publish -B .")));
+    }
+
+    #[test]
+    fn a_build_after_the_gate_ungates_the_push() {
+        let gated = |steps: &str| {
+            let d = doc(&format!("jobs:\n  j:\n    steps:\n{steps}"));
+            pushes(&d, &Threshold::default(), crate::shape::Shapes::builtin())
+                .iter()
+                .map(|p| p.gated)
+                .collect::<Vec<_>>()
+        };
+        let scan = "      - run: trivy image --exit-code 1 x\n";
+        let build = "      - run: docker build -t x .\n";
+        let push = "      - run: docker push x\n";
+        let build_push =
+            "      - uses: docker/build-push-action@v7\n        with: {push: true, tags: x}\n";
+        assert_eq!(gated(&format!("{build}{scan}{push}")), [true]);
+        assert_eq!(gated(&format!("{scan}{build}{push}")), [false]);
+        assert_eq!(gated(&format!("{scan}{build_push}")), [false]);
+        // A gate after the last build gates again.
+        assert_eq!(gated(&format!("{scan}{build}{scan}{push}")), [true]);
     }
 
     #[test]

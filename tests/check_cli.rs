@@ -609,3 +609,36 @@ fn a_push_scangate_cannot_read_is_a_note_not_drift() {
     assert!(v["summary"].get("notes").is_none(), "{}", show(&o));
     assert!(v["files"][0].get("notes").is_none(), "{}", show(&o));
 }
+
+/// A Trivy gate that runs before the build (set 37 a21: a scan of the base
+/// image, then build-push-action pushing) never saw the pushed image: `check`
+/// says so where the image is built, and `migrate` gates the push instead of
+/// taking it for gated, after which `check` is clean of it.
+#[test]
+fn a_gate_before_the_build_does_not_gate_its_push() {
+    const EARLY: &str = "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      packages: write\n    steps:\n      - uses: actions/checkout@v5\n      - name: Scan base image\n        uses: aquasecurity/trivy-action@v1\n        with:\n          image-ref: node:22-alpine\n          severity: CRITICAL,HIGH\n          exit-code: '1'\n      - name: Build and push\n        uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:latest\n";
+    let dir = repo(&[("release.yml", EARLY)]);
+    let o = scangate(dir.path(), &["check", "--format", "json", "."], &[]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    let rebuilds: Vec<&Value> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "push-rebuilds")
+        .collect();
+    assert_eq!(rebuilds.len(), 1, "{}", show(&o));
+    assert_eq!(rebuilds[0]["line"], 16, "{}", show(&o));
+    assert!(
+        str_at(&rebuilds[0]["message"], "message").contains("after the Trivy gate in step 2"),
+        "{}",
+        show(&o)
+    );
+    assert!(!out(&o).contains("ungated-push"), "{}", show(&o));
+    let o = scangate(dir.path(), &["migrate", "--write", "."], &[]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(err(&o).contains("`image-scan`"), "{}", show(&o));
+    let o = scangate(dir.path(), &["check", "--format", "json", "."], &[]);
+    assert!(!out(&o).contains("push-rebuilds"), "{}", show(&o));
+    assert!(!out(&o).contains("ungated-push"), "{}", show(&o));
+}

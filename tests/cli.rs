@@ -703,11 +703,7 @@ jobs:
           username: ${{ github.actor }}
           password: ${{ secrets.GITHUB_TOKEN }}
       - name: Push
-        uses: docker/build-push-action@v7
-        with:
-          context: .
-          push: true
-          tags: ghcr.io/acme/app:${{ github.ref_name }}
+        run: docker push "ghcr.io/acme/app:${GITHUB_REF_NAME}"
 "#;
     let (dir, path) = scratch("release.yml", text.as_bytes());
     for args in [
@@ -719,6 +715,18 @@ jobs:
         assert_eq!(stdout(&out), "");
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }
+
+    // Pushed by building again (from cache, but bytes nobody scanned, and
+    // platforms the scan never saw): not gated by the scan before it.
+    let rebuilt = text.replacen(
+        "        run: docker push \"ghcr.io/acme/app:${GITHUB_REF_NAME}\"\n",
+        "        uses: docker/build-push-action@v7\n        with:\n          push: true\n          tags: ghcr.io/acme/app:${{ github.ref_name }}\n",
+        1,
+    );
+    assert_ne!(rebuilt, text);
+    let (dir, _) = scratch("release.yml", rebuilt.as_bytes());
+    let out = scangate(dir.path(), &["migrate", "--check", "release.yml"]);
+    assert_eq!(code(&out), 1, "a rebuild after the scan: {}", show(&out));
 
     // Control: the same workflow with the gate after the push is not gated.
     let late = text.replacen("--exit-code 1", "--exit-code 0", 1);

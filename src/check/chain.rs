@@ -17,7 +17,7 @@ use yaml_serde::{Mapping, Value};
 use super::workflow::Workflow;
 use crate::gate::{self, Push};
 use crate::policy::Policy;
-use crate::shape::{imagetools_create, jib, manifest_push};
+use crate::shape::{imagetools_create, manifest_push};
 
 /// A `--exit-code` flag with any value.
 static EXIT_FLAG: LazyLock<Regex> =
@@ -31,21 +31,6 @@ pub(crate) static EXIT_ZERO: LazyLock<Regex> =
 /// `--severity X`, to repair and to point at.
 pub(crate) static SEVERITY_FLAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"--severity([ =]+)([A-Za-z,]+)").expect("static regex"));
-/// Commands that build an image (as opposed to pushing one that exists).
-static BUILD_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"\b(?:docker|podman)\s+(?:image\s+)?build\b",
-        r"|\bbuildx\s+(?:build|bake)\b",
-        r"|\bbuildah\s+(?:bud|build)\b",
-        r"|\bdocker[\s-]+compose\s+build\b",
-        r"|\b(?:kaniko|executor)\s+--destination\b",
-        // ko, and its stand-in in a migrated build job (`scangate-ko build`)
-        r"|\bko\s+(?:build|publish)\b",
-    ))
-    .expect("static regex")
-});
-/// Actions that build an image.
-const BUILD_ACTIONS: &[&str] = &["docker/build-push-action", "docker/bake-action"];
 
 /// What one push waits for.
 #[derive(Debug, Clone)]
@@ -134,22 +119,10 @@ pub fn chains<'w>(wf: &'w Workflow<'_>) -> Vec<Chain<'w>> {
         .collect()
 }
 
-/// Whether `step` builds an image (whether or not it also pushes it).
-pub fn builds(step: &Mapping) -> bool {
-    if let Some(action) = gate::action_name(step) {
-        return BUILD_ACTIONS.contains(&action.as_str()) || gate::publish_action(step).is_some();
-    }
-    step.get("run")
-        .and_then(Value::as_str)
-        .map(gate::shell_body)
-        // Jib's tarball build, as a migrated build job runs it, too.
-        .is_some_and(|run| BUILD_RUN.is_match(&run) || jib::TARBALL.is_match(&run))
-}
-
 /// Whether `step` makes the image a chain hands over: builds it, or, in a
 /// migrated promotion or manifest push, copies the image for the scan.
 fn makes_image(step: &Mapping) -> bool {
-    builds(step)
+    gate::builds(step)
         || step
             .get("run")
             .and_then(Value::as_str)
@@ -340,16 +313,5 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn builds_and_pushes_are_told_apart() {
-        assert!(builds(&step("run: docker build -t x .")));
-        assert!(builds(&step("run: docker buildx build --push -t x .")));
-        assert!(!builds(&step("run: docker push x")));
-        assert!(!builds(&step("run: skopeo copy oci:a docker://x")));
-        assert!(builds(&step("uses: docker/build-push-action@v7")));
-        assert!(builds(&step("run: scangate-ko build --bare ./cmd/app")));
-        assert!(builds(&step("run: ko publish -B .")));
     }
 }

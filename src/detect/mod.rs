@@ -129,15 +129,32 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             "read the value from where it is (`secrets.`, `vars.`, `github.event.`…), then run scangate again",
         ));
     }
-    if gate::condition(job)
+    if let Some((step, read)) = number_property(&repeated) {
+        return Err(Unsupported::new(
+            job_id,
+            step,
+            format!(
+                "the expression reads `{read}`: a property named by a number is no expression GitHub can parse, so it rejects such a workflow (actionlint reports it), and the new jobs would repeat it"
+            ),
+            "name the property (`secrets.NAME`) or index it (`x['0']`), then run scangate again",
+        ));
+    }
+    if let Some(context) = gate::condition(job)
         .and_then(gate::scalar)
-        .is_some_and(|c| SECRETS.is_match(&c))
+        .and_then(|c| forbidden_in_job_if(&c))
     {
+        let help = if context == "matrix" {
+            "test the matrix value in the steps' `if:` instead (a step's `if:` may read `matrix`), then run scangate again"
+        } else {
+            "test a variable (`vars.NAME`) or an output of a job it needs instead, then run scangate again"
+        };
         return Err(Unsupported::new(
             job_id,
             None,
-            "the job's `if:` reads the `secrets` context, which GitHub does not allow in a job's `if:`; it rejects such a workflow",
-            "test a variable (`vars.NAME`) or an output of a job it needs instead, then run scangate again",
+            format!(
+                "the job's `if:` reads the `{context}` context, which GitHub does not allow in a job's `if:` (only `github`, `needs`, `vars` and `inputs`: it is evaluated before the matrix and the runner exist); it rejects such a workflow"
+            ),
+            help,
         ));
     }
     if let Some(step) = duplicate_step_id(job) {
@@ -161,6 +178,16 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
         ));
     }
     shapes.read(job_id, job, pushes)
+}
+
+/// The first context a job's `if:` reads that GitHub's context availability
+/// table does not give it (set 37 b02: `needs.x.outputs[matrix.service]`,
+/// which GitHub rejects at parse time: "Unrecognized named-value: 'matrix'").
+fn forbidden_in_job_if(condition: &str) -> Option<String> {
+    const JOB_IF_CONTEXTS: [&str; 4] = ["github", "needs", "vars", "inputs"];
+    gate::reads(condition)
+        .into_iter()
+        .find(|read| !read.ends_with("()") && !JOB_IF_CONTEXTS.contains(&read.as_str()))
 }
 
 /// The `secrets` context in an expression (`secrets.X`, `secrets['X']`).
@@ -657,11 +684,28 @@ static LITERAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'[^']*'").expect
 static NEEDS_READ: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^.\w-])needs\.([A-Za-z_][A-Za-z0-9_-]*)").expect("static regex")
 });
+/// A property named by a number (set 37 a15: `secrets.111`), which
+/// GitHub's expression syntax has no place for: after a dot comes a name or
+/// `*`.
+static NUMBER_PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^.\w-])([A-Za-z_][\w-]*(?:\.[A-Za-z_*][\w-]*|\[[^\]]*\])*\.[0-9][\w-]*)")
+        .expect("static regex")
+});
 /// A property of the `github` context: `github.<name>` (not a step's
 /// `steps.github.…`).
 static GITHUB_READ: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^.\w-])github\.([A-Za-z_][A-Za-z0-9_]*)").expect("static regex")
 });
+
+/// The first read of a property named by a number, that the migration
+/// would repeat, with its step.
+fn number_property(repeated: &[(Option<usize>, String)]) -> Option<(Option<usize>, String)> {
+    repeated.iter().find_map(|(step, text)| {
+        NUMBER_PROPERTY
+            .captures(text)
+            .map(|c| (*step, c[1].to_owned()))
+    })
+}
 
 /// The index of the first step whose `id` (case-insensitive, as GitHub
 /// compares them) an earlier step already has.
@@ -760,6 +804,31 @@ mod tests {
 
     /// Reads of properties the `github` context does not have (set 22 026,
     /// set 30 037); words in string literals and step ids are no reads.
+    #[test]
+    fn properties_named_by_a_number_are_found() {
+        let read = |job: &str| {
+            let doc: Value = yaml_serde::from_str(job).unwrap();
+            number_property(&repeated_expressions(doc.as_mapping().unwrap(), &[1]))
+        };
+        assert_eq!(
+            read(
+                "steps:\n  - uses: docker/login-action@v4\n    with: {password: '${{ secrets.111 }}'}\n  - run: docker push a/b\n"
+            ),
+            Some((Some(0), "secrets.111".to_owned()))
+        );
+        assert_eq!(
+            read("if: needs.a.outputs['x'].2 == 'y'\nsteps:\n  - run: echo\n"),
+            Some((None, "needs.a.outputs[''].2".to_owned()))
+        );
+        // Numbers, indexes by number and string literals are no such read.
+        assert_eq!(
+            read(
+                "if: github.run_attempt >= 1.5 && fromJSON(needs.a.outputs.l)[0] == 'v1.2'\nsteps:\n  - uses: docker/login-action@v4\n    with: {password: '${{ secrets.T1 }}'}\n"
+            ),
+            None
+        );
+    }
+
     #[test]
     fn reads_of_unknown_github_properties_are_found() {
         let read = |job: &str| {
@@ -956,6 +1025,20 @@ mod tests {
             refused.reason
         );
         assert_eq!(refused.step, None);
+        // Nor `matrix`, which exists only after the job's `if:` (set 37
+        // b02); a job named for it is no read of it.
+        let job_if = |cond: &str| {
+            let doc: Value = yaml_serde::from_str(&format!(
+                "jobs:\n  m:\n    runs-on: x\n  r:\n    needs: [m, build-matrix]\n    if: {cond}\n    strategy: {{matrix: {{s: [a]}}}}\n    steps:\n      - run: docker push ghcr.io/a/b:1\n  build-matrix:\n    runs-on: x\n"
+            ))
+            .unwrap();
+            ungated_jobs(&doc, &gate::Threshold::default(), Shapes::builtin()).remove(0)
+        };
+        let refused = job_if("needs.m.outputs[matrix.s] == 'true'").unwrap_err();
+        assert!(refused.reason.contains("`matrix`"), "{}", refused.reason);
+        assert!(refused.hint.contains("steps' `if:`"), "{}", refused.hint);
+        assert!(job_if("needs.build-matrix.outputs.matrix.s == 'true'").is_ok());
+        assert!(job_if("always() && github.ref == 'refs/heads/main'").is_ok());
     }
 
     #[test]

@@ -52,15 +52,10 @@ static GRADLE_JIB: LazyLock<Regex> =
 /// -Djib.to.tags=…`).
 static JIB_TARGET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"-Djib\.to\.").expect("static regex"));
-/// Jib's goals that build into the Docker daemon (with [`TARBALL`]'s,
+/// Jib's goals that build into the Docker daemon (with [`gate::JIB_TARBALL`]'s,
 /// those that keep the image local).
 static DOCKER_BUILD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\bjib|jib-maven-plugin(?::[^:\s]+)?):dockerBuild\b|\bjibDockerBuild\b")
-        .expect("static regex")
-});
-/// Jib's goals that write the image to a tarball (what a migrated Jib step runs).
-pub static TARBALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"jib:buildTar\b|jib-maven-plugin(?::[^:\s]+)?:buildTar\b|\bjibBuildTar\b")
         .expect("static regex")
 });
 /// The files Jib writes beside the image: a step that reads them would
@@ -78,7 +73,7 @@ const GATE_BY_HAND: &str = "or gate the job by hand";
 
 /// Whether a Maven or Gradle `command` pushes with Jib.
 fn pushes(command: &str) -> bool {
-    let local = DOCKER_BUILD.is_match(command) || TARBALL.is_match(command);
+    let local = DOCKER_BUILD.is_match(command) || gate::JIB_TARBALL.is_match(command);
     JIB_PUSH.is_match(command) || (JIB_TARGET.is_match(command) && !local)
 }
 
@@ -219,7 +214,7 @@ pub const MARK: &str = "jib-started";
 pub fn pushed_images(script: &str, migrated: bool) -> Vec<String> {
     build_commands(&gate::shell_body(script))
         .into_iter()
-        .filter(|(_, c)| pushes(c) || (migrated && TARBALL.is_match(c)))
+        .filter(|(_, c)| pushes(c) || (migrated && gate::JIB_TARBALL.is_match(c)))
         .filter_map(|(_, c)| target_image(&unquoted_words(c)))
         .collect()
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Meta, Rule, step_of};
-use crate::check::chain::{self, Chain};
+use crate::check::chain::Chain;
 use crate::check::finding::Finding;
 use crate::check::workflow::Workflow;
 use crate::gate;
@@ -39,37 +39,26 @@ impl PushRebuilds {
         let job = chain.push.job.as_str();
         let Some(j) = wf.job(job) else { return };
         let gate_jobs = &chain.gate_jobs;
-        // Gated by a job it needs: nothing in the push job may build. Gated
-        // in its own job: nothing between the gate and the push may.
-        let from = if gate_jobs.is_empty() {
-            gate::steps(j)
-                .into_iter()
-                .find(|(i, s)| *i < chain.push.step && gate::is_gate(s, &cx.wf.threshold))
-                .map_or(0, |(i, _)| i + 1)
-        } else {
-            0
-        };
-        for (i, s) in gate::steps(j) {
-            if i < from || i > chain.push.step || !chain::builds(s) {
-                continue;
-            }
-            let scanned = if gate_jobs.is_empty() {
-                "the Trivy gate before it".to_owned()
-            } else {
-                format!("`{}`", gate_jobs[0])
-            };
+        // Gated in its own job: `gate` saw no build between the gate and
+        // the push. Gated by a job it needs: nothing in the push job may
+        // build.
+        if gate_jobs.is_empty() {
+            return;
+        }
+        for (i, _) in gate::steps(j)
+            .into_iter()
+            .filter(|(i, s)| *i <= chain.push.step && gate::builds(s))
+        {
             out.push(self.finding(
                 wf.step_at(job, i),
                 job,
                 format!(
-                    "job `{job}` builds the image again in {} before pushing it, so the pushed image is not the one {scanned} scanned",
-                    step_of(wf, job, i)
+                    "job `{job}` builds the image again in {} before pushing it, so the pushed image is not the one `{}` scanned",
+                    step_of(wf, job, i),
+                    gate_jobs[0]
                 ),
                 "push the scanned artifact instead of building: download the image the scan job scanned and push it with `skopeo copy --all --preserve-digests oci:DIR docker://REF`".into(),
             ));
-        }
-        if gate_jobs.is_empty() {
-            return;
         }
         let scanned: BTreeSet<String> = gate_jobs
             .iter()
@@ -109,6 +98,44 @@ impl PushRebuilds {
 impl Rule for PushRebuilds {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// A push after a Trivy gate of its own job, with a build in between
+    /// (or by a step that builds): `gate` counts it ungated, as the gate
+    /// scanned something else; this says so instead of "no gate".
+    fn explain(&self, cx: &Context<'_>, chain: &Chain<'_>, out: &mut Vec<Finding>) {
+        let wf = cx.wf;
+        let job = chain.push.job.as_str();
+        let Some(j) = wf.job(job) else { return };
+        let steps = gate::steps(j);
+        let Some(gate_step) = steps
+            .iter()
+            .filter(|(i, s)| *i < chain.push.step && gate::is_gate(s, &wf.threshold))
+            .map(|(i, _)| *i)
+            .last()
+        else {
+            return;
+        };
+        let Some(build) = steps
+            .iter()
+            .find(|(i, s)| *i > gate_step && *i <= chain.push.step && gate::builds(s))
+            .map(|(i, _)| *i)
+        else {
+            return;
+        };
+        out.push(self.finding(
+            wf.step_at(job, build),
+            job,
+            format!(
+                "job `{job}` builds the image in {} after the Trivy gate in {} ran, so the gate never scanned the image it pushes",
+                step_of(wf, job, build),
+                step_of(wf, job, gate_step)
+            ),
+            format!(
+                "run `scangate migrate --write {}` to scan the built image before the push (build → Trivy scan → push), or move the build before the gate",
+                wf.source.path.display()
+            ),
+        ));
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) -> Result<(), crate::Error> {
