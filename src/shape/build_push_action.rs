@@ -835,7 +835,11 @@ struct Traces {
 
 impl Traces {
     fn of(build: &BuildPush, steps: &[(usize, &Mapping)]) -> Self {
-        let mut outputs: Vec<(String, Option<String>)> = output_refs(&build.tags)
+        // Only the outputs that name the repository: a version that the
+        // tags of every image share (set 37 b16: `NAME:sha-${{
+        // steps.metadata.outputs.git_sha }}`) names no image.
+        let mut outputs: Vec<(String, Option<String>)> = tag_list(&build.tags)
+            .flat_map(|tag| output_refs(repository(tag)))
             .map(|(id, output)| (id.to_owned(), output.map(str::to_owned)))
             .collect();
         outputs.extend(build.step_id.clone().map(|id| (id, None)));
@@ -895,25 +899,35 @@ fn only_prints(step: &Mapping) -> bool {
 /// The repositories of a tag list (newline- or comma-separated): each tag
 /// without its `:tag` or `@digest`.
 fn repositories(tags: &str) -> Vec<String> {
+    tag_list(tags)
+        .filter(|t| !t.starts_with("${{ steps."))
+        .map(repository)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The tags of a `tags:` value, as build-push-action splits it.
+fn tag_list(tags: &str) -> impl Iterator<Item = &str> {
     tags.split([',', '\n'])
         .map(str::trim)
-        .filter(|t| !t.is_empty() && !t.starts_with("${{ steps."))
-        .map(|t| {
-            // Separators inside `${{ … }}` are not the tag's: look for them
-            // in a copy with the expressions blanked out.
-            let mut masked = t.to_owned();
-            for m in EXPRESSION.find_iter(t) {
-                masked.replace_range(m.range(), &"x".repeat(m.len()));
-            }
-            let end = masked.find('@').unwrap_or(t.len());
-            let slash = masked[..end].rfind('/').unwrap_or(0);
-            match masked[..end].rfind(':') {
-                Some(colon) if colon > slash => t[..colon].to_owned(),
-                _ => t[..end].to_owned(),
-            }
-        })
-        .filter(|r| !r.is_empty())
-        .collect()
+        .filter(|t| !t.is_empty())
+}
+
+/// The repository of a tag: what comes before its `:tag` or `@digest`.
+fn repository(tag: &str) -> &str {
+    // Separators inside `${{ … }}` are not the tag's: look for them in a
+    // copy with the expressions blanked out.
+    let mut masked = tag.to_owned();
+    for m in EXPRESSION.find_iter(tag) {
+        masked.replace_range(m.range(), &"x".repeat(m.len()));
+    }
+    let end = masked.find('@').unwrap_or(tag.len());
+    let slash = masked[..end].rfind('/').unwrap_or(0);
+    match masked[..end].rfind(':') {
+        Some(colon) if colon > slash => &tag[..colon],
+        _ => &tag[..end],
+    }
 }
 
 /// Whether `value` names repository `repo` (followed by a tag, a digest or
@@ -1469,19 +1483,31 @@ mod tests {
         );
         assert!(r.contains("`ghcr.io/o/meta-base`"), "{r}");
         // The same output of the step that named it; another output of that
-        // step (an environment, a version) names no image.
+        // step (an environment), or the version the tags share after the
+        // repository (set 37 b16), names no image.
+        let r = reason(
+            "${{ steps.meta.outputs.base }}:1",
+            "          build-args: BASE=${{ steps.meta.outputs.base }}:1\n",
+        );
+        assert!(r.contains("step `meta`"), "{r}");
         let r = reason(
             "ghcr.io/o/base:${{ steps.meta.outputs.tag }}",
             "          build-args: BASE=ghcr.io/o/base:${{ steps.meta.outputs.tag }}\n",
         );
-        assert!(r.contains("step `meta`"), "{r}");
-        assert!(
-            two_builds(
-                "ghcr.io/o/base:${{ steps.meta.outputs.tag }}",
-                "          build-args: APP_ENV=${{ steps.meta.outputs.app_env }}\n",
-            )
-            .is_ok()
-        );
+        assert!(r.contains("`ghcr.io/o/base`"), "{r}");
+        for with in [
+            "          build-args: APP_ENV=${{ steps.meta.outputs.app_env }}\n",
+            "          build-args: VERSION=sha-${{ steps.meta.outputs.tag }}\n",
+        ] {
+            assert!(
+                two_builds(
+                    "${{ steps.meta.outputs.base }}:${{ steps.meta.outputs.tag }}",
+                    with
+                )
+                .is_ok(),
+                "{with}"
+            );
+        }
         // A different push condition cannot share the push job.
         let r = reason(
             "ghcr.io/o/base:1",
