@@ -675,6 +675,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
             "scangate-ghcr-io-acme-scripted.yaml",
             "scangate-ghcr-io-acme-secret-gated.yaml",
             "scangate-ghcr-io-acme-shapes.yaml",
+            "scangate-ghcr-io-acme-stamped.yaml",
             "scangate-ghcr-io-acme-tool.yaml",
             "scangate-ghcr-io-acme-toolbox.yaml",
             "scangate-ghcr-io-acme-worker.yaml",

@@ -117,6 +117,12 @@ fixture_snapshot!(
     "shapes-buildx-script"
 );
 fixture_snapshot!(
+    shapes_buildx_attributes,
+    "shapes",
+    "buildx-attributes.yml",
+    "shapes-buildx-attributes"
+);
+fixture_snapshot!(
     shapes_buildx_script_if,
     "shapes",
     "buildx-script-if.yml",

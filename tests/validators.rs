@@ -538,6 +538,7 @@ fixture_tests! {
     shapes_manifest_if => ("shapes", "manifest-if.yml"),
     shapes_buildx_two => ("shapes", "buildx-two.yml"),
     shapes_buildx_output => ("shapes", "buildx-output.yml"),
+    shapes_buildx_attributes => ("shapes", "buildx-attributes.yml"),
     shapes_by_digest_tags => ("shapes", "by-digest-tags.yml"),
     shapes_matrix_build_if => ("shapes", "matrix-build-if.yml"),
     shapes_platforms_expression => ("shapes", "platforms-expression.yml"),

@@ -10,6 +10,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::build_push_action::{later_steps_differ, names, read_values, step_condition};
+use super::exporter::{self, Field};
 use super::{
     Check, Found, ImageSpec, Piece, Platforms, Rewrite, Shape, Site, Unsupported, Verdict,
     check_job,
@@ -91,6 +92,9 @@ impl BuildxPushes {
 pub const STAND_IN: &str = "scangate-buildx build";
 /// The argument that replaces `--push`.
 pub const EXPORT_FLAG: &str = "--scan-export";
+/// The argument beside it that hands the stand-in the attributes of a
+/// pushing `--output` that the export takes too.
+pub const CARRY_FLAG: &str = "--scan-export-attributes";
 
 /// `script` with its buildx command calling the stand-in, and `--push`
 /// replaced by the export flag. Works the same on the script and on the
@@ -134,34 +138,51 @@ fn pushing_build_lines(script: &str) -> Option<(usize, usize)> {
 }
 
 /// How an `--output` value treats the image, read as buildx reads it
-/// (comma-separated `key=value`; `type=registry` is `type=image,push=true`).
+/// (CSV `key=value` fields; `type=registry` is `type=image,push=true`).
 #[derive(Debug, PartialEq, Eq)]
 enum Output {
     /// It pushes, and sets nothing else: the same as `--push`.
     Push,
-    /// It pushes, and also sets this attribute, which `--push` would drop.
+    /// It pushes, with attributes that change the bytes (`compression=zstd`,
+    /// `rewrite-timestamp=true`: [`exporter::Role::Bytes`]), as CSV fields:
+    /// the export for the scan takes them too, as build-push-action's does.
+    PushCarrying(String),
+    /// It pushes, and also sets this attribute, which the export could not
+    /// take (`name=`, `push-by-digest=`, one scangate does not know).
     PushAnd(String),
     /// It does not push.
     Other,
 }
 
 fn output(value: &str) -> Output {
-    let attributes: Vec<(&str, &str)> = value
-        .split(',')
-        .map(|a| a.split_once('=').unwrap_or((a, "")))
-        .collect();
-    let has = |key: &str, wanted: &str| attributes.iter().any(|&(k, v)| k == key && v == wanted);
+    let Ok(attributes) = exporter::attributes(value) else {
+        return Output::Other;
+    };
+    let has = |key: &str, wanted: &str| attributes.iter().any(|(k, v)| k == key && v == wanted);
     let pushes = has("type", "registry") || (has("type", "image") && has("push", "true"));
     if !pushes {
         return Output::Other;
     }
-    match attributes
+    let extra: Vec<&(String, String)> = attributes
         .iter()
-        .find(|(k, _)| !matches!(*k, "type" | "push"))
+        .filter(|(k, _)| !matches!(k.as_str(), "type" | "push"))
+        .collect();
+    if let Some((k, v)) = extra
+        .iter()
+        .find(|(k, _)| exporter::role(k) != exporter::Role::Bytes)
     {
-        Some((k, v)) => Output::PushAnd(format!("{k}={v}")),
-        None => Output::Push,
+        return Output::PushAnd(format!("{k}={v}"));
     }
+    if extra.is_empty() {
+        return Output::Push;
+    }
+    Output::PushCarrying(
+        extra
+            .iter()
+            .map(|(k, v)| Field(k, v).to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    )
 }
 
 /// What the `--output` argument matched by `OUTPUT` does, quotes aside.
@@ -177,6 +198,9 @@ pub fn push_as_flag(line: &str) -> String {
     OUTPUT
         .replace_all(line, |c: &regex::Captures| match output_of(c) {
             Output::Push => format!("{}--push{}", &c[1], &c[5]),
+            Output::PushCarrying(fields) => {
+                format!("{}--push {CARRY_FLAG}={fields}{}", &c[1], &c[5])
+            }
             Output::PushAnd(_) | Output::Other => c[0].to_owned(),
         })
         .into_owned()
@@ -471,7 +495,7 @@ fn read_one(
         .captures_iter(&command)
         .find_map(|c| match output_of(&c) {
             Output::PushAnd(extra) => Some(extra),
-            Output::Push | Output::Other => None,
+            Output::Push | Output::PushCarrying(_) | Output::Other => None,
         })
     {
         return Err(refuse(
@@ -537,15 +561,16 @@ fn read_one(
         ));
     }
     let later_steps_differ = later_steps_differ(&steps, push.step, &step_if, &None);
-    if lines[end..]
-        .iter()
-        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-    {
+    // Only output may follow (set 39 b14: `echo "Pushed $IMAGE." | tee -a
+    // "$GITHUB_STEP_SUMMARY"`), as after a `docker push`.
+    if let Some(cmd) = super::run_script::first_run_after(&lines[..end], &lines[end..]) {
         return Err(refuse(
             push.step,
-            "commands follow the buildx push in the same step; they would now run before the scan"
-                .into(),
-            "move them to a step of their own after the push",
+            format!(
+                "`{}` runs after the buildx push in the same step; it would now run before the scan",
+                cmd.trim()
+            ),
+            "move those commands to a step of their own after the push",
         ));
     }
     let platforms = match PLATFORM.captures(&command) {
@@ -604,6 +629,26 @@ mod tests {
     }
 
     use super::super::tests::first_verdict as verdict;
+
+    #[test]
+    fn only_output_may_follow_the_push_in_its_step() {
+        let job = |after: &str| {
+            verdict(&super::super::tests::script_job(
+                "p",
+                "    steps:\n",
+                &format!("docker buildx build -t r/a:1 --push .\n{after}"),
+            ))
+        };
+        // set 39 b14
+        assert!(job("echo \"Pushed r/a:1.\" | tee -a \"$GITHUB_STEP_SUMMARY\"\n").is_ok());
+        let r = job("docker buildx imagetools inspect r/a:1\n").unwrap_err();
+        assert!(
+            r.reason
+                .contains("`docker buildx imagetools inspect r/a:1` runs after the buildx push"),
+            "{}",
+            r.reason
+        );
+    }
 
     #[test]
     fn docker_build_with_push_is_buildx_and_exports_for_the_scan() {
@@ -691,6 +736,23 @@ mod tests {
         assert_eq!(
             output("type=image,name=ghcr.io/acme/x,push=true"),
             Output::PushAnd("name=ghcr.io/acme/x".into())
+        );
+        assert_eq!(
+            output("type=registry,compression=zstd,unknown-attribute=1"),
+            Output::PushAnd("unknown-attribute=1".into())
+        );
+        // Attributes that change the bytes go to the export too (set 39 b14).
+        assert_eq!(
+            output("type=registry,compression=zstd,force-compression=true,oci-mediatypes=true"),
+            Output::PushCarrying(
+                "compression=zstd,force-compression=true,oci-mediatypes=true".into()
+            )
+        );
+        assert_eq!(
+            export_instead_of_push(
+                "docker buildx build -o \"type=registry,rewrite-timestamp=true\" -t x .\n"
+            ),
+            "scangate-buildx build --scan-export --scan-export-attributes=rewrite-timestamp=true -t x .\n"
         );
         assert_eq!(
             export_instead_of_push(

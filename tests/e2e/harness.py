@@ -134,6 +134,7 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     ("shapes", "manifest-if.yml", "pr"): {},
     ("shapes", "buildx-two.yml", "tag"): {"acme/api": ["1.2.3"], "acme/worker": ["1.2.3"]},
     ("shapes", "buildx-output.yml", "tag"): {"acme/gateway": ["1.2.3", "latest"], "acme/worker": ["1.2.3"]},
+    ("shapes", "buildx-attributes.yml", "tag"): {"acme/stamped": ["latest"]},
     ("shapes", "by-digest-tags.yml", "tag"): {"acme/api": ["v1.2.3"]},
     ("shapes", "by-digest-tags.yml", "pr"): {},
     ("shapes", "by-digest-outputs.yml", "tag"): {"acme/api": ["v1.2.3"]},

@@ -294,6 +294,17 @@ def test_an_exporter_that_pushes_to_the_tags_pushes_the_bytes_the_original_pushe
     assert image_manifests(e2e_pair[1], tag) == built
 
 
+def test_a_buildx_exporter_s_attributes_reach_the_pushed_bytes(e2e_pair):
+    """buildx-attributes pushes from a script with `--output "type=registry,rewrite-timestamp=true"`:
+    the stand-in's export takes the attribute too (`--scan-export-attributes`), so the migrated push
+    job pushes the image manifest the original pushes; without it the layers would hold the build's own
+    file times and the digests would differ."""
+    tag = "acme/stamped:latest"
+    built, _ = original_then_migrated(e2e_pair, "buildx-attributes.yml", Event.tag("v1.2.3"), tag)
+    assert len(built) == 1, built
+    assert image_manifests(e2e_pair[1], tag) == built
+
+
 # ---------------------------------------------------------------- a CRITICAL the gate must stop
 
 INJECTED = [
