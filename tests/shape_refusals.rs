@@ -213,9 +213,11 @@ fn other_spellings_are_pushes_too() {
         "run: dotnet publish -t:PublishContainer --property ContainerRegistry=ghcr.io",
         "run: ./gradlew --no-daemon -Djib.to.image=x :bot:jib",
         // buildx pushing through an exporter that also names the image or
-        // sets what `--push` would drop (without those it is migrated).
+        // sets what the export could not take (without those it is
+        // migrated, `compression=zstd` and the other attributes that change
+        // the bytes carried to the export).
         "run: docker buildx build --output \"type=image,name=ghcr.io/a/b:1,push=true\" .",
-        "run: docker buildx build -o type=registry,compression=zstd -t ghcr.io/a/b:1 .",
+        "run: docker buildx build -o type=registry,push-by-digest=true -t ghcr.io/a/b:1 .",
         // Cloud build services build and push on their own machines.
         "run: gcloud builds submit --region=us-west2 --tag gcr.io/acme/api .",
         "run: gcloud beta builds submit --pack image=gcr.io/acme/api",
