@@ -378,6 +378,16 @@ pub fn step_may_read(expression: &str) -> bool {
     reads(expression).iter().all(|read| read != "secrets")
 }
 
+/// The first context a job's `if:` reads that GitHub's context availability
+/// table does not give it (set 37 b02: `needs.x.outputs[matrix.service]`,
+/// which GitHub rejects at parse time: "Unrecognized named-value: 'matrix'").
+pub fn job_if_forbidden_read(expression: &str) -> Option<String> {
+    const JOB_IF_CONTEXTS: [&str; 4] = ["github", "needs", "vars", "inputs"];
+    reads(expression)
+        .into_iter()
+        .find(|read| !read.ends_with("()") && !JOB_IF_CONTEXTS.contains(&read.as_str()))
+}
+
 /// Whether a job- or step-level `if:` lets it run after a failure upstream.
 pub fn bypasses(node: &Mapping) -> bool {
     condition(node)
@@ -517,7 +527,7 @@ pub fn pushes(doc: &Value, threshold: &Threshold, shapes: &dyn Recognise) -> Vec
             // (invariant 4): a push of it, or by a step that builds it
             // again (set 37 a21: a scan of the base image, then
             // build-push-action), is not gated by that gate.
-            gate_seen &= !builds(s);
+            gate_seen = gate_seen && !builds(s);
             let Some(kind) = shapes.push_kind(j, s) else {
                 gate_seen |= is_gate(s, threshold);
                 continue;

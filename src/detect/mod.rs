@@ -141,7 +141,7 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
     }
     if let Some(context) = gate::condition(job)
         .and_then(gate::scalar)
-        .and_then(|c| forbidden_in_job_if(&c))
+        .and_then(|c| gate::job_if_forbidden_read(&c))
     {
         let help = if context == "matrix" {
             "test the matrix value in the steps' `if:` instead (a step's `if:` may read `matrix`), then run scangate again"
@@ -168,7 +168,7 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
     if let Some((step, _)) = gate::steps(job).into_iter().find(|(_, s)| {
         gate::condition(s)
             .and_then(gate::scalar)
-            .is_some_and(|c| SECRETS.is_match(&c))
+            .is_some_and(|c| !gate::step_may_read(&c))
     }) {
         return Err(Unsupported::new(
             job_id,
@@ -179,20 +179,6 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
     }
     shapes.read(job_id, job, pushes)
 }
-
-/// The first context a job's `if:` reads that GitHub's context availability
-/// table does not give it (set 37 b02: `needs.x.outputs[matrix.service]`,
-/// which GitHub rejects at parse time: "Unrecognized named-value: 'matrix'").
-fn forbidden_in_job_if(condition: &str) -> Option<String> {
-    const JOB_IF_CONTEXTS: [&str; 4] = ["github", "needs", "vars", "inputs"];
-    gate::reads(condition)
-        .into_iter()
-        .find(|read| !read.ends_with("()") && !JOB_IF_CONTEXTS.contains(&read.as_str()))
-}
-
-/// The `secrets` context in an expression (`secrets.X`, `secrets['X']`).
-static SECRETS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bsecrets\s*[.\[]").expect("static regex"));
 
 /// A command whose pushes scangate cannot read: a script file, a make-like
 /// runner, a JVM build (Jib, Quarkus and Spring Boot push from there), nix,

@@ -838,7 +838,7 @@ impl Traces {
         // Only the outputs that name the repository: a version that the
         // tags of every image share (set 37 b16: `NAME:sha-${{
         // steps.metadata.outputs.git_sha }}`) names no image.
-        let mut outputs: Vec<(String, Option<String>)> = tag_list(&build.tags)
+        let mut outputs: Vec<(String, Option<String>)> = super::input_list(&build.tags)
             .flat_map(|tag| output_refs(repository(tag)))
             .map(|(id, output)| (id.to_owned(), output.map(str::to_owned)))
             .collect();
@@ -899,19 +899,12 @@ fn only_prints(step: &Mapping) -> bool {
 /// The repositories of a tag list (newline- or comma-separated): each tag
 /// without its `:tag` or `@digest`.
 fn repositories(tags: &str) -> Vec<String> {
-    tag_list(tags)
+    super::input_list(tags)
         .filter(|t| !t.starts_with("${{ steps."))
         .map(repository)
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// The tags of a `tags:` value, as build-push-action splits it.
-fn tag_list(tags: &str) -> impl Iterator<Item = &str> {
-    tags.split([',', '\n'])
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
 }
 
 /// The repository of a tag: what comes before its `:tag` or `@digest`.

@@ -236,6 +236,15 @@ pub enum Platforms {
     AtRunTime,
 }
 
+/// The items of a list input as the actions toolkit splits them
+/// (`getInputList`: on commas and newlines, trimmed, empty ones dropped):
+/// platforms, tags.
+pub(super) fn input_list(list: &str) -> impl Iterator<Item = &str> {
+    list.split([',', '\n'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
 impl Platforms {
     /// From a list as written: `Runner` when it names none.
     pub fn listed(platforms: Vec<String>) -> Self {
@@ -248,13 +257,7 @@ impl Platforms {
 
     /// From a list as written (`linux/amd64, linux/arm64`, one per line).
     pub fn from_list(list: &str) -> Self {
-        Platforms::listed(
-            list.split([',', '\n'])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
+        Platforms::listed(input_list(list).map(str::to_owned).collect())
     }
 
     /// The platforms listed literally; none for the others.
