@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
+use crate::expressions::EXPRESSION;
+
 /// The policy's severities, which every reading of a gate here takes.
 pub use crate::policy::Threshold;
 
@@ -378,14 +380,63 @@ pub fn step_may_read(expression: &str) -> bool {
     reads(expression).iter().all(|read| read != "secrets")
 }
 
-/// The first context a job's `if:` reads that GitHub's context availability
-/// table does not give it (set 37 b02: `needs.x.outputs[matrix.service]`,
-/// which GitHub rejects at parse time: "Unrecognized named-value: 'matrix'").
-pub fn job_if_forbidden_read(expression: &str) -> Option<String> {
-    const JOB_IF_CONTEXTS: [&str; 4] = ["github", "needs", "vars", "inputs"];
-    reads(expression)
-        .into_iter()
-        .find(|read| !read.ends_with("()") && !JOB_IF_CONTEXTS.contains(&read.as_str()))
+/// The contexts GitHub's context availability table gives a job-level key
+/// the new jobs copy; `None` for a key evaluated with every context (the
+/// steps) or not copied. Each is evaluated before the job's runner exists,
+/// `if:` and `strategy:` even before its matrix.
+fn job_key_contexts(key: &str) -> Option<&'static [&'static str]> {
+    const BEFORE_MATRIX: &[&str] = &["github", "needs", "vars", "inputs"];
+    const WITH_MATRIX: &[&str] = &["github", "needs", "strategy", "matrix", "vars", "inputs"];
+    const WITH_SECRETS: &[&str] = &[
+        "github", "needs", "strategy", "matrix", "vars", "inputs", "secrets",
+    ];
+    // `container:` and `services:` may read `env` and `secrets` in their
+    // `credentials:`; the whole key is given them, so that no credential
+    // is refused.
+    const WITH_CREDENTIALS: &[&str] = &[
+        "github", "needs", "strategy", "matrix", "vars", "inputs", "secrets", "env",
+    ];
+    match key {
+        "if" | "strategy" => Some(BEFORE_MATRIX),
+        "runs-on" | "environment" | "concurrency" | "timeout-minutes" | "continue-on-error" => {
+            Some(WITH_MATRIX)
+        }
+        "env" => Some(WITH_SECRETS),
+        "container" | "services" => Some(WITH_CREDENTIALS),
+        _ => None,
+    }
+}
+
+/// The first job-level key that reads a context GitHub's context
+/// availability table does not give it, with that context: GitHub rejects
+/// such a workflow at parse time ("Unrecognized named-value"), and the new
+/// jobs would copy the key (set 37 b02: `needs.x.outputs[matrix.service]`
+/// in an `if:`; set 40 a19: `env.URL` in a `strategy.matrix` entry).
+pub fn job_forbidden_read(job: &Mapping) -> Option<(String, String)> {
+    job.iter().find_map(|(key, value)| {
+        let key = key.as_str()?;
+        let allowed = job_key_contexts(key)?;
+        let mut texts = Vec::new();
+        match (key, value) {
+            // An `if:` is an expression with or without its `${{ }}`.
+            ("if", Value::String(condition)) => texts.push(condition.clone()),
+            _ => expressions(value, &mut texts),
+        }
+        texts.iter().flat_map(|text| reads(text)).find_map(|read| {
+            (!read.ends_with("()") && !allowed.contains(&read.as_str()))
+                .then(|| (key.to_owned(), read))
+        })
+    })
+}
+
+/// The insides of the `${{ … }}` expressions in `value`'s strings.
+fn expressions(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.extend(EXPRESSION.captures_iter(s).map(|c| c[1].to_owned())),
+        Value::Sequence(seq) => seq.iter().for_each(|v| expressions(v, out)),
+        Value::Mapping(m) => m.values().for_each(|v| expressions(v, out)),
+        _ => {}
+    }
 }
 
 /// Whether a job- or step-level `if:` lets it run after a failure upstream.
@@ -601,6 +652,40 @@ mod tests {
 
     fn step(y: &str) -> Mapping {
         yaml_serde::from_str(y).unwrap()
+    }
+
+    #[test]
+    fn job_keys_read_only_the_contexts_github_gives_them() {
+        let read = |yaml: &str| {
+            let job: Mapping = yaml_serde::from_str(yaml).unwrap();
+            job_forbidden_read(&job)
+        };
+        // Set 40 a19: a matrix entry reads `env`, which is not there yet.
+        assert_eq!(
+            read("strategy: {matrix: {include: [{url: '${{ env.URL }}'}]}}\nsteps: []\n"),
+            Some(("strategy".into(), "env".into()))
+        );
+        assert_eq!(
+            read("if: needs.m.outputs[matrix.s] == 'x'\n"),
+            Some(("if".into(), "matrix".into()))
+        );
+        // The runner, the environment and the job's env may read the matrix,
+        // the env its secrets, a container's credentials `env` too.
+        assert_eq!(
+            read(
+                "runs-on: ${{ matrix.os }}\nenvironment: ${{ matrix.env }}\nenv: {T: '${{ secrets.T }}'}\ncontainer: {image: x, credentials: {password: '${{ env.P }}'}}\nif: always() && github.ref == 'refs/heads/main'\n"
+            ),
+            None
+        );
+        assert_eq!(
+            read("runs-on: ${{ env.RUNNER }}\n"),
+            Some(("runs-on".into(), "env".into()))
+        );
+        // Text outside `${{ }}` is no read, nor are the steps.
+        assert_eq!(
+            read("environment: env.prod\nsteps: [{run: '${{ env.X }}'}]\n"),
+            None
+        );
     }
 
     #[test]

@@ -139,23 +139,8 @@ fn verdict(doc: &Value, job_id: &str, pushes: &[gate::Push], shapes: &Shapes) ->
             "name the property (`secrets.NAME`) or index it (`x['0']`), then run scangate again",
         ));
     }
-    if let Some(context) = gate::condition(job)
-        .and_then(gate::scalar)
-        .and_then(|c| gate::job_if_forbidden_read(&c))
-    {
-        let help = if context == "matrix" {
-            "test the matrix value in the steps' `if:` instead (a step's `if:` may read `matrix`), then run scangate again"
-        } else {
-            "test a variable (`vars.NAME`) or an output of a job it needs instead, then run scangate again"
-        };
-        return Err(Unsupported::new(
-            job_id,
-            None,
-            format!(
-                "the job's `if:` reads the `{context}` context, which GitHub does not allow in a job's `if:` (only `github`, `needs`, `vars` and `inputs`: it is evaluated before the matrix and the runner exist); it rejects such a workflow"
-            ),
-            help,
-        ));
+    if let Some((key, context)) = gate::job_forbidden_read(job) {
+        return Err(forbidden_read(job_id, &key, &context));
     }
     if let Some(step) = duplicate_step_id(job) {
         return Err(Unsupported::new(
@@ -522,6 +507,36 @@ fn unknown_step_key(job: &yaml_serde::Mapping) -> Option<(usize, String)> {
             .find(|k| k != "<<" && !STEP_KEYS.contains(&k.as_str()))
             .map(|k| (i, k))
     })
+}
+
+/// The refusal of a job-level key that reads a context GitHub does not give
+/// it ([`gate::job_forbidden_read`]).
+fn forbidden_read(job_id: &str, key: &str, context: &str) -> Unsupported {
+    let given = match key {
+        "if" | "strategy" => {
+            "only `github`, `needs`, `vars` and `inputs`: it is evaluated before the matrix and the runner exist"
+        }
+        _ => "it is evaluated before the job's runner exists",
+    };
+    let help = match (key, context) {
+        ("if", "matrix") => {
+            "test the matrix value in the steps' `if:` instead (a step's `if:` may read `matrix`), then run scangate again"
+        }
+        (key, "env") if key != "if" => {
+            "write the value there, or read a variable (`vars.NAME`) or an output of a job it needs instead, then run scangate again"
+        }
+        _ => {
+            "read a variable (`vars.NAME`) or an output of a job it needs instead, then run scangate again"
+        }
+    };
+    Unsupported::new(
+        job_id,
+        None,
+        format!(
+            "the job's `{key}:` reads the `{context}` context, which GitHub does not allow in a job's `{key}:` ({given}); it rejects such a workflow, and the new jobs would repeat it"
+        ),
+        help,
+    )
 }
 
 /// The expressions of a job that the migration evaluates again in a new
