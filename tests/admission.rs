@@ -643,6 +643,7 @@ fn output_writes_one_file_per_policy_and_replaces_them() {
         names,
         [
             "scangate-ghcr-io-acme-alt.yaml",
+            "scangate-ghcr-io-acme-annotated.yaml",
             "scangate-ghcr-io-acme-api.yaml",
             "scangate-ghcr-io-acme-app.yaml",
             "scangate-ghcr-io-acme-attested-api.yaml",

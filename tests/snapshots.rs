@@ -204,6 +204,12 @@ fixture_snapshot!(
     "shapes-outputs-tags"
 );
 fixture_snapshot!(
+    shapes_outputs_push_input,
+    "shapes",
+    "outputs-push-input.yml",
+    "shapes-outputs-push-input"
+);
+fixture_snapshot!(
     shapes_local_cache,
     "shapes",
     "local-cache.yml",

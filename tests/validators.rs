@@ -530,6 +530,7 @@ fixture_tests! {
     shapes_attestations => ("shapes", "attestations.yml"),
     shapes_by_digest_outputs => ("shapes", "by-digest-outputs.yml"),
     shapes_outputs_tags => ("shapes", "outputs-tags.yml"),
+    shapes_outputs_push_input => ("shapes", "outputs-push-input.yml"),
     shapes_docker_publish => ("shapes", "docker-publish.yml"),
     shapes_load_pull_request => ("shapes", "load-pull-request.yml"),
     shapes_build_if_summary => ("shapes", "build-if-summary.yml"),

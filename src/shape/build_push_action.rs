@@ -224,6 +224,22 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     let keep_attestations = ["provenance", "sbom", "attests"]
         .iter()
         .any(|key| sets(step, key));
+    if let Some(key) = index_annotation(
+        by_digest
+            .iter()
+            .flat_map(|b| &b.carried)
+            .chain(tags_carried.iter().flatten()),
+    ) && !keep_attestations
+        && !matches!(&platforms, Platforms::Listed(list) if list.len() > 1)
+    {
+        return Err(refuse(
+            here,
+            &format!(
+                "`outputs:` sets `{key}`, an annotation of the image index, on a build that may be of one platform: the original pushes an index only with its default provenance beside the image, and the export for the scan holds one platform's manifest without it, for which BuildKit rejects index annotations"
+            ),
+            "annotate the manifest instead (`annotation-manifest.…` or `annotation.…`), or list two or more `platforms:`",
+        ));
+    }
     // With attestation manifests beside the images, the scan reads the
     // platforms from the exported index.
     let platforms = if keep_attestations {
@@ -265,6 +281,18 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         reads_local_cache,
         step_if,
         keep_attestations,
+    })
+}
+
+/// The first carried attribute that annotates the image index
+/// (`annotation-index.…`, `annotation-index-descriptor.…`), which BuildKit
+/// rejects on a single-platform export (exporter/containerimage: "index
+/// annotations not supported for single platform export").
+fn index_annotation<'a>(
+    carried: impl IntoIterator<Item = &'a (String, String)>,
+) -> Option<&'a str> {
+    carried.into_iter().map(|(k, _)| k.as_str()).find(|k| {
+        k.starts_with("annotation-index.") || k.starts_with("annotation-index-descriptor.")
     })
 }
 
@@ -966,6 +994,12 @@ enum OutputsPush {
 /// the push off for dry runs with the same expression as `push:`
 /// (`push=${{ !inputs.dry-run }}`): when `push:` is that expression, the
 /// attribute pushes exactly when the step does.
+///
+/// buildx (commands/build.go) merges the step's `push: true` into an
+/// image exporter of `outputs:` (`--push` sets its `push=true`), and names
+/// an image exporter by the `tags:` whenever there are some, over its own
+/// `name=` (build/build.go, "fill in image exporter names from tags"; set
+/// 42 a18: `push: true`, `tags:` and `type=image,name=target,annotation-index.…`).
 fn exporter_push(step: &Mapping) -> Result<Option<OutputsPush>, String> {
     let Some(outputs) = input(step, "outputs") else {
         return Ok(None);
@@ -974,6 +1008,9 @@ fn exporter_push(step: &Mapping) -> Result<Option<OutputsPush>, String> {
     let is_on = |value: &str| value == "true" || push.as_deref().is_some_and(|p| p == value);
     let outputs = outputs.trim();
     let pushes_somehow = outputs.contains("push=true") || outputs.contains("type=registry");
+    if outputs.starts_with("${{") && outputs.ends_with("}}") && pushes_somehow {
+        return Err("`outputs:` is one expression that chooses the exporter: scangate cannot tell where it pushes before GitHub evaluates it".into());
+    }
     if outputs.contains('\n') {
         return if pushes_somehow {
             Err("`outputs:` lists several exporters".into())
@@ -995,21 +1032,17 @@ fn exporter_push(step: &Mapping) -> Result<Option<OutputsPush>, String> {
             .map(|(_, v)| v.as_str())
     };
     let kind = get("type");
-    let pushes = kind == Some("registry") || get("push").is_some_and(is_on);
+    let merged_push = kind == Some("image") && push.as_deref().is_some_and(is_on);
+    let pushes = kind == Some("registry") || get("push").is_some_and(is_on) || merged_push;
     if !pushes {
         return Ok(None);
     }
     let by_digest = get("push-by-digest").is_some_and(is_on);
     let image = matches!(kind, Some("image" | "registry"));
-    let name = get("name")
-        .map(str::to_owned)
-        .or_else(|| input(step, "tags"))
-        .filter(|n| !n.trim().is_empty());
-    // Named by `tags:` alone, it pushes them as `push: true` would.
-    let to_tags = image
-        && get("push-by-digest").is_none_or(|v| v == "false")
-        && get("name").is_none()
-        && name.is_some();
+    let tags = input(step, "tags").filter(|t| !t.trim().is_empty());
+    let name = tags.clone().or_else(|| get("name").map(str::to_owned));
+    // Named by `tags:`, it pushes them as `push: true` would.
+    let to_tags = image && get("push-by-digest").is_none_or(|v| v == "false") && tags.is_some();
     let (true, Some(name)) = (image && (by_digest || to_tags), name) else {
         return Err(
             "`outputs:` pushes other than by digest (`type=image,name=…,push-by-digest=true,push=true`) or to the `tags:` (`type=image,push=true`)".into(),
@@ -1350,12 +1383,63 @@ mod tests {
                 .carried(),
             ""
         );
-        // A name of its own beside the tags: which would be pushed is unclear.
-        let named =
-            read("          outputs: type=image,name=ghcr.io/o/other,push=true\n").unwrap_err();
-        assert!(named.reason.contains("to the `tags:`"), "{}", named.reason);
-        // Not pushing: a local export, as before.
-        assert!(read("          push: true\n          outputs: type=image,push=false\n").is_err());
+        // A name of its own beside the tags: buildx names it by the tags.
+        let named = read("          outputs: type=image,name=ghcr.io/o/other,push=true\n").unwrap();
+        assert_eq!(
+            (named.tags.as_str(), named.by_digest),
+            ("ghcr.io/o/r:1", None)
+        );
+        // `push: true` sets the exporter's push=true over its own.
+        assert!(read("          push: true\n          outputs: type=image,push=false\n").is_ok());
+    }
+
+    #[test]
+    fn push_input_turns_on_an_image_exporter_named_by_the_tags() {
+        let read = |platforms: &str, outputs: &str| {
+            read_yaml(&format!(
+                "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: ghcr.io/a/b:1\n{platforms}          outputs: {outputs}\n"
+            ))
+        };
+        let two = "          platforms: linux/amd64,linux/arm64\n";
+        // Set 42 a18: the tags name the image over `name=target`.
+        let build = read(
+            two,
+            "type=image,name=target,annotation-index.org.opencontainers.image.description=Multi-arch",
+        )
+        .unwrap();
+        assert_eq!(build.by_digest, None);
+        assert_eq!(build.tags, "ghcr.io/a/b:1");
+        assert_eq!(
+            build.carried(),
+            ",annotation-index.org.opencontainers.image.description=Multi-arch"
+        );
+        // An index annotation where the export may be one manifest: BuildKit
+        // rejects it there.
+        let one = read("", "type=image,annotation-index.x=y").unwrap_err();
+        assert!(
+            one.reason.contains("`annotation-index.x`"),
+            "{}",
+            one.reason
+        );
+        assert!(read("", "type=image,annotation-manifest.x=y").is_ok());
+        // `push:` cannot turn another exporter into a push.
+        assert!(
+            read(two, "type=local,dest=out")
+                .unwrap_err()
+                .reason
+                .contains("outputs")
+        );
+        // An expression choosing the exporter is not read.
+        let chosen = read(
+            two,
+            "${{ github.event_name != 'pull_request' && 'type=image,push=true' || '' }}",
+        )
+        .unwrap_err();
+        assert!(
+            chosen.reason.contains("one expression"),
+            "{}",
+            chosen.reason
+        );
     }
 
     #[test]

@@ -142,6 +142,8 @@ EXPECTED_TAGS: dict[tuple[str, str, str], dict[str, list[str]]] = {
     # no `push:`: the image exporter pushes to the tags, except on pull requests
     ("shapes", "outputs-tags.yml", "tag"): {"acme/exported": ["latest"]},
     ("shapes", "outputs-tags.yml", "pr"): {},
+    ("shapes", "outputs-push-input.yml", "tag"): {"acme/annotated": ["latest"]},
+    ("shapes", "outputs-push-input.yml", "pr"): {},
     ("shapes", "matrix-build-if.yml", "tag"): {"acme/legs": ["v1.2.3-amd64", "v1.2.3-arm64"]},
     ("shapes", "matrix-build-if.yml", "pr"): {},
     ("shapes", "platforms-expression.yml", "tag"): {"acme/api": ["v1.2.3"], "acme/worker": ["v1.2.3"]},
@@ -192,7 +194,7 @@ def builds_nothing(case: Case) -> bool:
 MULTI_PLATFORM = {("model-service", "release.yml"): {"acme/model-service"}, ("shapes", "buildx-script.yml"): {"acme/shapes"},
                   ("shapes", "two-images.yml"): {"acme/api"}, ("shapes", "buildx-two.yml"): {"acme/api"},
                   ("shapes", "buildx-output.yml"): {"acme/gateway"}, ("shapes", "attestations.yml"): {"acme/attested-api"}, ("shapes", "matrix-by-digest.yml"): {"acme/api"},
-                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "platforms-expression.yml"): {"acme/api"},
+                  ("shapes", "by-digest-tags.yml"): {"acme/api"}, ("shapes", "by-digest-outputs.yml"): {"acme/api"}, ("shapes", "outputs-push-input.yml"): {"acme/annotated"}, ("shapes", "platforms-expression.yml"): {"acme/api"},
                   ("shapes", "continue-on-error.yml"): {"acme/nightly"},
                   ("shapes", "promote-seed.yml"): {"acme/candidates/app"},
                   ("shapes", "guarded-builds.yml"): {"acme/mirror-edge"},

@@ -294,6 +294,20 @@ def test_an_exporter_that_pushes_to_the_tags_pushes_the_bytes_the_original_pushe
     assert image_manifests(e2e_pair[1], tag) == built
 
 
+def test_push_input_on_an_image_exporter_pushes_its_annotated_index(e2e_pair):
+    """outputs-push-input sets `push:` beside `outputs: type=image,name=target,rewrite-timestamp=true,
+    annotation-index.…=…` (set 42 a18): buildx turns the exporter's push on and names it by the tags.
+    The migrated push job pushes the same image manifests to the tag, under an index that still
+    carries the description; without the carry the index would have no annotation."""
+    tag = "acme/annotated:latest"
+    migrated = e2e_pair[1]
+    built, _ = original_then_migrated(e2e_pair, "outputs-push-input.yml", Event.tag("v1.2.3"), tag)
+    assert len(built) == 2, built
+    assert image_manifests(migrated, tag) == built
+    _, top = migrated.registry.manifest(tag)
+    assert top.get("annotations") == {"org.opencontainers.image.description": "Annotated for the index"}, top
+
+
 def test_a_buildx_exporter_s_attributes_reach_the_pushed_bytes(e2e_pair):
     """buildx-attributes pushes from a script with `--output "type=registry,rewrite-timestamp=true"`:
     the stand-in's export takes the attribute too (`--scan-export-attributes`), so the migrated push

@@ -20,6 +20,9 @@ What it reproduces, with the source read:
   `dest` is a tar unless `tar=false`;
 - `rewrite-timestamp=true` with a SOURCE_DATE_EPOCH build-arg: the layers'
   file times (buildah --timestamp, which sets the created time too);
+- `annotation-index.KEY=VALUE`: KEY on the image index (an error on a
+  single-platform manifest, as BuildKit's);
+- the tags name every image and OCI exporter over its own `name=`;
 - `type=image,...,push=true` (and `push: true`, which sets push=true on an
   image exporter of `outputs:` or else adds type=registry): manifests
   pushed by digest, the top one under each tag, or only by digest with
@@ -215,8 +218,14 @@ class Build:
         return kinds
 
     def names(self, exporter: dict) -> list[Reference]:
+        """buildx (build/build.go, "fill in image exporter names from tags"):
+        the tags name every image, oci and docker exporter, over its own
+        `name=`; without tags, `name=` does."""
         raw = exporter.get("name")
-        names = [n.strip() for n in raw.split(",") if n.strip()] if raw else list(self.tags)
+        if self.tags:
+            names = list(self.tags)
+        else:
+            names = [n.strip() for n in raw.split(",") if n.strip()] if raw else []
         try:
             return [Reference.parse(n).tagged() for n in names]
         except OciError as err:
@@ -322,12 +331,32 @@ class Build:
     def top(self, layout: Layout, images: list[dict], kinds: list[str], names: list[Reference]) -> dict:
         """The descriptor exporters write: the manifest itself for one
         platform without attestations, else an image index."""
+        annotations = self.index_annotations()
         if len(images) == 1 and not kinds:
+            if annotations:
+                raise ActionError("index annotations not supported for single platform export")
             return {k: v for k, v in images[0].items() if k != "platform"}
         manifests = list(images)
         if kinds:
             manifests += [self.attestation(layout, img, kinds, names) for img in images]
-        return layout.add_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}, OCI_INDEX)
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}
+        if annotations:
+            index["annotations"] = annotations
+        return layout.add_json(index, OCI_INDEX)
+
+    def index_annotations(self) -> dict[str, str]:
+        """`annotation-index.KEY=VALUE` of the image and OCI exporters: BuildKit
+        writes KEY on the image index, and rejects it when the export is one
+        platform's manifest (exporter/containerimage: "index annotations not
+        supported for single platform export"). The stand-in builds once, so
+        its exporters must agree on them."""
+        found = {
+            tuple(sorted((k.removeprefix("annotation-index."), v) for k, v in e.items() if k.startswith("annotation-index.")))
+            for e in self.exporters() if e["type"] in ("oci", "image")
+        }
+        if len(found) > 1:
+            raise ActionError("the stand-in builds once: its exporters must agree on annotation-index")
+        return dict(found.pop()) if found else {}
 
     # --- exporting -----------------------------------------------------------
 
