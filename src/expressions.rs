@@ -12,7 +12,7 @@
 //! (outside single quotes and here-documents), and otherwise leaves the
 //! script's expressions as they are.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -94,11 +94,13 @@ impl Moved {
     }
 }
 
-/// The expressions of `step`'s `run:` moved to variables, or `None` when it
-/// has none, or when the shell would read a variable differently than the
+/// The expressions of `step`'s `run:` moved to variables, or `None` when
+/// none moves: when the shell would read a variable differently than the
 /// pasted text somewhere (inside single quotes or a here-document, or a
-/// shell that is not bash or sh), or when an expression is not a plain
-/// context path, or a new variable's name is taken.
+/// shell that is not bash or sh), or an expression written over lines.
+/// Each expression that is not a plain context path, is read otherwise as
+/// a variable where it is written, or whose variable's name is taken stays
+/// pasted.
 pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
     let run = step.get("run").and_then(Value::as_str)?;
     if !EXPRESSION.is_match(run) || !posix_shell(step) {
@@ -121,34 +123,44 @@ pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
         .copied()
         .zip(places.iter().copied())
         .collect();
-    for (found, place) in EXPRESSION.captures_iter(run).zip(places) {
-        let (written, path) = (&found[0], &found[1]);
-        if !PATH.is_match(path) || !reads_alike(path, place, &envs) {
-            return None;
-        }
-        if moved.replace.iter().any(|(w, _)| w == written) {
+    let found: Vec<(&str, &str, Place)> = EXPRESSION
+        .captures_iter(run)
+        .zip(places)
+        .filter_map(|(c, place)| Some((c.get(0)?.as_str(), c.get(1)?.as_str(), place)))
+        .collect();
+    // An expression moves where the shell reads it alike everywhere it is
+    // written (the edit replaces its text everywhere); the others stay
+    // pasted, as they were (set 41 b10: a `${{ secrets.PAT }}` argument of
+    // the login beside a release's tag name in the pushes).
+    let unmovable: HashSet<&str> = found
+        .iter()
+        .filter(|(_, path, place)| !PATH.is_match(path) || !reads_alike(path, *place, &envs))
+        .map(|(written, ..)| *written)
+        .collect();
+    for &(written, path, _) in &found {
+        if unmovable.contains(written) || moved.replace.iter().any(|(w, _)| w == written) {
             continue;
         }
-        let variable = variable_of(path)?;
+        let Some(variable) = variable_of(path) else {
+            continue;
+        };
         // A script that sets the variable itself would read its own value.
-        if assigned_in(run, &variable.name) {
-            return None;
+        if assigned_in(run, &variable.name)
+            || names.get(&variable.name).is_some_and(|other| other != path)
+        {
+            continue;
         }
-        match names.get(&variable.name) {
-            Some(other) if other != path => return None,
-            _ => {}
-        }
-        names.insert(variable.name.clone(), path.to_owned());
         if variable.new && !moved.env.iter().any(|(n, _)| *n == variable.name) {
             let value = format!("${{{{ {path} }}}}");
             let taken = env.and_then(|e| e.get(variable.name.as_str()));
             match taken.and_then(Value::as_str) {
                 Some(v) if v == value => {}
-                Some(_) => return None,
-                None if used_in(run, &variable.name) => return None,
+                Some(_) => continue,
+                None if used_in(run, &variable.name) => continue,
                 None => moved.env.push((variable.name.clone(), value)),
             }
         }
+        names.insert(variable.name.clone(), path.to_owned());
         // A one-word value that is a word of its own everywhere reads alike
         // quoted, and shellcheck asks for the quotes (SC2086).
         let words_only = placed
@@ -161,7 +173,7 @@ pub fn moved(step: &Mapping, inherited: &[&Mapping]) -> Option<Moved> {
         };
         moved.replace.push((written.to_owned(), variable));
     }
-    Some(moved)
+    (!moved.replace.is_empty()).then_some(moved)
 }
 
 /// The value an `env.NAME` path reads, as written in the nearest `env:`
@@ -218,6 +230,8 @@ const ONE_WORD_VALUES: &[&str] = &[
     "github.head_ref",
     "github.ref",
     "github.ref_name",
+    // A release's tag: a ref name too.
+    "github.event.release.tag_name",
 ];
 
 /// Whether the shell reads `path` at `place` alike as pasted text and as a
@@ -610,12 +624,35 @@ mod tests {
     }
 
     #[test]
+    fn each_expression_moves_on_its_own() {
+        // Set 41 b10: the login's secret stays pasted, the release's tag
+        // (a ref name: one word) moves out of the pushes.
+        let run = "run: |\n  docker login -u u -p ${{ secrets.PAT }}\n  docker push a:${{ github.event.release.tag_name }}\n";
+        let found = moved(&step(run), &[]).unwrap();
+        assert_eq!(
+            found.apply("docker login -u u -p ${{ secrets.PAT }} && docker push a:${{ github.event.release.tag_name }}"),
+            "docker login -u u -p ${{ secrets.PAT }} && docker push a:${EVENT_RELEASE_TAG_NAME}"
+        );
+        assert_eq!(
+            found.env,
+            [(
+                "EVENT_RELEASE_TAG_NAME".to_owned(),
+                "${{ github.event.release.tag_name }}".to_owned()
+            )]
+        );
+        // Written twice, read otherwise once: it stays pasted everywhere.
+        let twice =
+            "run: docker push a:${{ steps.v.outputs.tag }} && tool ${{ steps.v.outputs.tag }}";
+        assert_eq!(moved(&step(twice), &[]), None);
+    }
+
+    #[test]
     fn text_beyond_ascii_is_read_byte_by_byte() {
         // set 20 004: an emoji before a `$` made the lexer slice inside it.
         let run = "run: |\n  docker push r/a:${{ github.sha }}\n  echo \"✅ pushed $(date)\"\n  echo é:${{ github.sha }}\n";
-        let moved = moved(&step(run), &[]).unwrap();
+        let found = moved(&step(run), &[]).unwrap();
         assert_eq!(
-            moved.apply("echo é:${{ github.sha }}"),
+            found.apply("echo é:${{ github.sha }}"),
             "echo é:${GITHUB_SHA}"
         );
     }
