@@ -8,7 +8,7 @@ use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::exporter::{self, Field};
-use super::run_script::HARMLESS;
+use super::run_script::harmless;
 use super::{
     Check, Found, ImageSpec, InputsEdit, Piece, Platforms, Rewrite, Shape, Site, Unsupported,
     Verdict, check_job, is_false, var,
@@ -921,7 +921,7 @@ fn only_prints(step: &Mapping) -> bool {
         && step
             .get("run")
             .and_then(Value::as_str)
-            .is_some_and(|run| gate::shell_body(run).lines().all(|l| HARMLESS.is_match(l)))
+            .is_some_and(|run| gate::shell_body(run).lines().all(harmless))
 }
 
 /// The repositories of a tag list (newline- or comma-separated): each tag

@@ -29,14 +29,29 @@ const PODMAN_PUSH_OPTIONS: &[&str] = &["-q", "--quiet", "--tls-verify", "--tls-v
 /// What may follow the last push in its script without running before the
 /// scan in a way that matters: output, comments, closing keywords and
 /// commands that only read the runner's state.
-pub(super) static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
+static HARMLESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^\s*(?:$|#|echo\b|printf\b|fi\b|done\b|esac\b|\}",
-        // what only reads the runner's state (set 14 008: `df -hT`)
-        r"|(?:df|du|ls|pwd|date|true)(?:\s|$)|docker\s+(?:images|image\s+ls|ps)(?:\s|$))",
+        // what only reads the runner's state (set 14 008: `df -hT`; set 43
+        // a22: `docker image list`)
+        r"|(?:df|du|ls|pwd|date|true)(?:\s|$)",
+        r"|(?:docker|podman)\s+(?:images|ps|history|image\s+(?:ls|list|history))(?:\s|$))",
     ))
     .expect("static regex")
 });
+/// An inspection of a local image or container (set 43 a01: `docker image
+/// inspect "$IMAGE" --format '{{.Size}}'`): the build job still holds the
+/// image, so it reads what it read after the push, except the digests the
+/// push gave it (`RepoDigests`), which a recorded push does not.
+static LOCAL_INSPECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:docker|podman)\s+(?:image\s+)?inspect(?:\s|$)").expect("static regex")
+});
+
+/// Whether `line` may follow the last push without mattering before the
+/// scan ([`HARMLESS`], or a [`LOCAL_INSPECT`] that reads no pushed digest).
+pub(super) fn harmless(line: &str) -> bool {
+    HARMLESS.is_match(line) || (LOCAL_INSPECT.is_match(line) && !line.contains("RepoDigests"))
+}
 
 /// Removals of images that may follow the last push: the record keeps the
 /// pushed image (a name of its own and a stopped container) until it is
@@ -569,10 +584,10 @@ fn trailing_commands(run: &str) -> Result<(), String> {
         .match_indices(['&', ';', '|'])
         .map(|(at, _)| end + at)
         .collect();
-    let harmless = |c: &str| HARMLESS.is_match(c) || CLEANUP.is_match(c);
+    let after_push_is_fine = |c: &str| harmless(c) || CLEANUP.is_match(c);
     let tail_after_push = cuts.iter().enumerate().any(|(n, &at)| {
         let to = cuts.get(n + 1).copied().unwrap_or(line.len());
-        !harmless(&line[at + 1..to])
+        !after_push_is_fine(&line[at + 1..to])
     });
     if tail_after_push {
         return Err("the push is followed by another command on the same line".into());
@@ -621,7 +636,7 @@ pub(super) fn first_run_after<'a>(upto: &[&str], after: &[&'a str]) -> Option<&'
             alternative = false;
         }
         depth = (depth + opens).saturating_sub(closes);
-        if !alternative && !HARMLESS.is_match(line) {
+        if !alternative && !harmless(line) {
             return Some(line);
         }
     }
@@ -899,6 +914,20 @@ mod tests {
         assert!(trailing_commands("docker push x\necho done\nfi\n").is_ok());
         // What only reads the runner's state (set 14 008).
         assert!(trailing_commands("docker push x\ndf -hT\ndocker images\n").is_ok());
+        // A read of the local image (set 43 a01, a22), not of the digests
+        // the push gave it, which a recorded push does not.
+        assert!(
+            trailing_commands(
+                "docker push x\ndocker image inspect x --format '{{.Size}}'\ndocker image list\n"
+            )
+            .is_ok()
+        );
+        assert!(
+            trailing_commands(
+                "docker push x\ndocker inspect --format='{{index .RepoDigests 0}}' x\n"
+            )
+            .is_err()
+        );
         // Removals of images: the record keeps the pushed one.
         assert!(trailing_commands("docker push x\ndocker image prune -a\n").is_ok());
         assert!(trailing_commands("docker push x && docker rmi x\n").is_ok());

@@ -10,7 +10,7 @@
 use yaml_serde::Mapping;
 
 use super::build_push_action::{later_steps_differ, step_condition};
-use super::run_script::HARMLESS;
+use super::run_script::harmless;
 use super::{
     Check, Format, ImageSpec, Piece, Platforms, Rewrite, Site, Tool, Unsupported, Verdict,
     check_job,
@@ -451,5 +451,5 @@ pub fn command_after<'a>(body: &'a str, masked: &str, end: usize) -> Option<&'a 
     });
     on_its_line
         .chain(body[line_end..].lines())
-        .find(|c| !c.is_empty() && !HARMLESS.is_match(c))
+        .find(|c| !c.is_empty() && !harmless(c))
 }
