@@ -417,11 +417,7 @@ pub fn job_forbidden_read(job: &Mapping) -> Option<(String, String)> {
         let key = key.as_str()?;
         let allowed = job_key_contexts(key)?;
         let mut texts = Vec::new();
-        match (key, value) {
-            // An `if:` is an expression with or without its `${{ }}`.
-            ("if", Value::String(condition)) => texts.push(condition.clone()),
-            _ => expressions(value, &mut texts),
-        }
+        expression_texts(value, key == "if", &mut texts);
         texts.iter().flat_map(|text| reads(text)).find_map(|read| {
             (!read.ends_with("()") && !allowed.contains(&read.as_str()))
                 .then(|| (key.to_owned(), read))
@@ -429,12 +425,14 @@ pub fn job_forbidden_read(job: &Mapping) -> Option<(String, String)> {
     })
 }
 
-/// The insides of the `${{ … }}` expressions in `value`'s strings.
-fn expressions(value: &Value, out: &mut Vec<String>) {
+/// The expressions in `value`'s strings, `${{ … }}` and all (the whole of
+/// an `if:`, an expression with or without its `${{ }}`).
+pub fn expression_texts(value: &Value, is_if: bool, out: &mut Vec<String>) {
     match value {
-        Value::String(s) => out.extend(EXPRESSION.captures_iter(s).map(|c| c[1].to_owned())),
-        Value::Sequence(seq) => seq.iter().for_each(|v| expressions(v, out)),
-        Value::Mapping(m) => m.values().for_each(|v| expressions(v, out)),
+        Value::String(s) if is_if => out.push(s.clone()),
+        Value::String(s) => out.extend(EXPRESSION.find_iter(s).map(|m| m.as_str().to_owned())),
+        Value::Sequence(seq) => seq.iter().for_each(|v| expression_texts(v, false, out)),
+        Value::Mapping(m) => m.values().for_each(|v| expression_texts(v, false, out)),
         _ => {}
     }
 }

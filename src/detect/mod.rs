@@ -12,7 +12,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use crate::expressions::EXPRESSION;
 use crate::gate::{self, Recognise};
 pub use crate::shape::{Cure, Shapes, Site, Unsupported, Verdict};
 
@@ -550,7 +549,7 @@ fn repeated_expressions(job: &Mapping, pushes: &[usize]) -> Vec<(Option<usize>, 
     let mut found = Vec::new();
     let mut collect = |step: Option<usize>, is_if: bool, value: &Value| {
         let mut texts = Vec::new();
-        strings(value, is_if, &mut texts);
+        gate::expression_texts(value, is_if, &mut texts);
         found.extend(
             texts
                 .into_iter()
@@ -579,17 +578,6 @@ fn repeated_expressions(job: &Mapping, pushes: &[usize]) -> Vec<(Option<usize>, 
         .filter(|(k, _)| k.as_str() != Some("steps"))
         .for_each(|(k, v)| collect(None, k.as_str() == Some("if"), v));
     found
-}
-
-/// The expressions in `value`'s strings (all of it for an `if:`).
-fn strings(value: &Value, is_if: bool, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) if is_if => out.push(s.clone()),
-        Value::String(s) => out.extend(EXPRESSION.find_iter(s).map(|m| m.as_str().to_owned())),
-        Value::Sequence(seq) => seq.iter().for_each(|v| strings(v, false, out)),
-        Value::Mapping(m) => m.values().for_each(|v| strings(v, false, out)),
-        _ => {}
-    }
 }
 
 /// The first read of `needs.<job>` of a job the job does not need (set 25

@@ -81,12 +81,35 @@ impl BuildPush {
     /// The exporter attributes the export for the scan carries over, as
     /// CSV fields to follow its own (each after a comma).
     fn carried(&self) -> String {
+        self.carried_attributes()
+            .map(|(k, v)| format!(",{}", Field(k, v)))
+            .collect()
+    }
+
+    /// The exporter attributes the export carries over, as `key, value`.
+    fn carried_attributes(&self) -> impl Iterator<Item = &(String, String)> {
         self.by_digest
             .iter()
             .flat_map(|b| &b.carried)
             .chain(self.tags_carried.iter().flatten())
-            .map(|(k, v)| format!(",{}", Field(k, v)))
-            .collect()
+    }
+
+    /// The first carried attribute that annotates the image index
+    /// (`annotation-index.…`, `annotation-index-descriptor.…`) of a build
+    /// that may be of one platform: BuildKit rejects it on a single-platform
+    /// export (exporter/containerimage: "index annotations not supported for
+    /// single platform export"), which the export for the scan is without
+    /// the attestations that made the original's an index.
+    fn index_annotation_on_one_platform(&self) -> Option<&str> {
+        let several = matches!(&self.platforms, Platforms::Listed(list) if list.len() > 1);
+        if several || self.keep_attestations {
+            return None;
+        }
+        self.carried_attributes()
+            .map(|(k, _)| k.as_str())
+            .find(|k| {
+                k.starts_with("annotation-index.") || k.starts_with("annotation-index-descriptor.")
+            })
     }
 }
 
@@ -224,22 +247,6 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
     let keep_attestations = ["provenance", "sbom", "attests"]
         .iter()
         .any(|key| sets(step, key));
-    if let Some(key) = index_annotation(
-        by_digest
-            .iter()
-            .flat_map(|b| &b.carried)
-            .chain(tags_carried.iter().flatten()),
-    ) && !keep_attestations
-        && !matches!(&platforms, Platforms::Listed(list) if list.len() > 1)
-    {
-        return Err(refuse(
-            here,
-            &format!(
-                "`outputs:` sets `{key}`, an annotation of the image index, on a build that may be of one platform: the original pushes an index only with its default provenance beside the image, and the export for the scan holds one platform's manifest without it, for which BuildKit rejects index annotations"
-            ),
-            "annotate the manifest instead (`annotation-manifest.…` or `annotation.…`), or list two or more `platforms:`",
-        ));
-    }
     // With attestation manifests beside the images, the scan reads the
     // platforms from the exported index.
     let platforms = if keep_attestations {
@@ -261,7 +268,7 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
             })?;
         Some((reader.0, dest))
     });
-    Ok(BuildPush {
+    let build = BuildPush {
         job: job_id.to_owned(),
         step: step_index,
         step_id: step.get("id").and_then(scalar),
@@ -281,19 +288,17 @@ fn read(job_id: &str, job: &Mapping, step_index: usize) -> Result<BuildPush, Uns
         reads_local_cache,
         step_if,
         keep_attestations,
-    })
-}
-
-/// The first carried attribute that annotates the image index
-/// (`annotation-index.…`, `annotation-index-descriptor.…`), which BuildKit
-/// rejects on a single-platform export (exporter/containerimage: "index
-/// annotations not supported for single platform export").
-fn index_annotation<'a>(
-    carried: impl IntoIterator<Item = &'a (String, String)>,
-) -> Option<&'a str> {
-    carried.into_iter().map(|(k, _)| k.as_str()).find(|k| {
-        k.starts_with("annotation-index.") || k.starts_with("annotation-index-descriptor.")
-    })
+    };
+    if let Some(key) = build.index_annotation_on_one_platform() {
+        return Err(refuse(
+            here,
+            &format!(
+                "`outputs:` sets `{key}`, an annotation of the image index, on a build that may be of one platform: the original pushes an index only with its default provenance beside the image, and the export for the scan holds one platform's manifest without it, for which BuildKit rejects index annotations"
+            ),
+            "annotate the manifest instead (`annotation-manifest.…` or `annotation.…`), or list two or more `platforms:`",
+        ));
+    }
+    Ok(build)
 }
 
 /// Whether the step gives input `key` a value other than `false`.
